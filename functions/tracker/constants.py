@@ -1,0 +1,72 @@
+"""Names shared by the CDK stack, the Lambda handlers and local mode.
+
+Everything that must agree between infrastructure and code (table keys, index
+names, queue names, SES tag names, environment variables) is defined once here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SERVICE_NAME = "delivery-tracker"
+METRICS_NAMESPACE = "DeliveryTracker"
+
+# --- DynamoDB single table -------------------------------------------------
+TABLE_PARTITION_KEY = "pk"
+TABLE_SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+# Overloaded GSIs; docs/data-model.md lists which item types populate which.
+GSI_LISTS = IndexSpec("gsi1", "gsi1pk", "gsi1sk")  # messages newest first; customer history
+GSI_LOOKUP = IndexSpec("gsi2", "gsi2pk", "gsi2sk")  # messages by kind; recipient by SES message id
+GSI_DOCUMENTS = IndexSpec("gsi3", "gsi3pk", "gsi3sk")  # invoice / payment logs
+GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS)
+
+# --- Environment variables read by the handlers (set by the CDK helper) ----
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_EVENT_LOG_RETENTION_DAYS = "EVENT_LOG_RETENTION_DAYS"
+ENV_SEND_QUEUE_URL = "SEND_QUEUE_URL"
+ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
+ENV_SENDER_ADDRESS = "SENDER_ADDRESS"
+ENV_CURSOR_SECRET = "CURSOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
+
+DEFAULT_EVENT_LOG_RETENTION_DAYS = 400
+
+# --- Resource names (CDK construct ids and local-mode names) --------------
+TABLE_NAME = "delivery-tracker"
+EVENTS_TOPIC_NAME = "delivery-tracker-ses-events"
+EVENTS_QUEUE_NAME = "delivery-tracker-ses-events"
+EVENTS_DLQ_NAME = "delivery-tracker-ses-events-dlq"
+SEND_QUEUE_NAME = "delivery-tracker-send"
+SEND_DLQ_NAME = "delivery-tracker-send-dlq"
+CONFIGURATION_SET_NAME = "delivery-tracker"
+MAX_RECEIVE_COUNT = 5
+
+# --- SES message tags that correlate an event with our recipient ----------
+# SES tag values allow only ASCII letters, digits, '_' and '-', so every id we
+# put in a tag is restricted to those characters (see domain.ids).
+TAG_TENANT = "tracker_tenant"
+TAG_MESSAGE = "tracker_message"
+TAG_RECIPIENT = "tracker_recipient"
+
+# --- Metrics (Powertools EMF, namespace METRICS_NAMESPACE) ----------------
+METRIC_EVENTS_APPLIED = "EventsApplied"
+METRIC_DUPLICATE_EVENTS = "DuplicateEvents"
+METRIC_QUARANTINED_EVENTS = "QuarantinedEvents"
+METRIC_RETRIED_EVENTS = "RetriedEvents"
+METRIC_SES_BOUNCES = "SesBounces"
+METRIC_SES_COMPLAINTS = "SesComplaints"
+METRIC_SES_DELIVERIES = "SesDeliveries"
+
+# --- Lambda handler entry points (module path inside the functions/ asset) --
+INGEST_HANDLER = "tracker.handlers.ingest.handler"
+SENDER_HANDLER = "tracker.handlers.sender.handler"
+API_HANDLER = "tracker.handlers.api.handler"

@@ -1,0 +1,31 @@
+"""Domain exceptions. Handlers map them to HTTP (API) or to retry/quarantine (ingest)."""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class InvalidEventError(TrackerError):
+    """An SES event that can never be applied: malformed JSON, wrong shape, unknown type.
+
+    ``reason`` is a short machine-friendly code stored with the quarantined record.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class TransientStoreError(TrackerError):
+    """The data store failed in a way that a later retry may fix (throttling, 5xx, conflicts)."""
+
+
+class NotFoundError(TrackerError):
+    """The item does not exist for this tenant (or belongs to another one)."""
+
+
+class ConflictError(TrackerError):
+    """A write lost an optimistic-concurrency race or violates a uniqueness rule."""

@@ -1,0 +1,174 @@
+"""Monotone per-recipient facts and the status derived from them.
+
+Every field only grows in a lattice (sets union, counts of distinct events,
+min of first-times, max of last-times, the detail record with the greatest
+(timestamp, event id)), and an event already in ``seen`` changes nothing. So
+applying any permutation of a multiset of events gives the same facts as
+applying the de-duplicated set in timestamp order, which is what makes the
+displayed status independent of SES's delivery order and duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.status import Status
+
+# SES bounces an address it will not even try because it is on the account-level
+# suppression list with this subtype; the product shows that as Dropped.
+SES_SUPPRESSION_SUBTYPE = "OnAccountSuppressionList"
+
+# Send-path outcomes that stand when no SES event says otherwise.
+SEND_OUTCOMES = frozenset({Status.QUEUED, Status.SENT, Status.DROPPED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The details of the latest event of one kind (bounce, complaint, delay, ...)."""
+
+    at: datetime
+    event_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def newer_than(self, other: Detail | None) -> bool:
+        return other is None or (self.at, self.event_id) > (other.at, other.event_id)
+
+
+def _min(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate < current else current
+
+
+def _max(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+def _latest(current: Detail | None, candidate: Detail) -> Detail:
+    return candidate if candidate.newer_than(current) else current  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class RecipientFacts:
+    send_outcome: Status = Status.QUEUED
+    send_outcome_reason: str | None = None
+    seen: frozenset[str] = frozenset()
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    first_delayed_at: datetime | None = None
+    delay: Detail | None = None
+    open_count: int = 0
+    first_opened_at: datetime | None = None
+    last_opened_at: datetime | None = None
+    click_count: int = 0
+    first_clicked_at: datetime | None = None
+    last_clicked_at: datetime | None = None
+    permanent_bounces: int = 0
+    transient_bounces: int = 0
+    first_bounced_at: datetime | None = None
+    bounce: Detail | None = None
+    ses_suppressed_at: datetime | None = None
+    complaint: Detail | None = None
+    reject: Detail | None = None
+    rendering_failure: Detail | None = None
+    subscription: Detail | None = None
+
+    @property
+    def status(self) -> Status:
+        """Precedence from PRODUCT.md; send outcomes stand only when SES said nothing else."""
+        if self.complaint is not None:
+            return Status.COMPLAINT
+        if self.bounce is not None:
+            return Status.BOUNCED
+        if self.ses_suppressed_at is not None:
+            return Status.DROPPED
+        if self.reject is not None:
+            return Status.REJECTED
+        if self.rendering_failure is not None:
+            return Status.FAILED
+        if self.click_count > 0:
+            return Status.CLICKED
+        if self.open_count > 0:
+            return Status.OPENED
+        if self.delivered_at is not None:
+            return Status.DELIVERED
+        if self.delay is not None:
+            return Status.DELAYED
+        if self.sent_at is not None:
+            return Status.SENT
+        return self.send_outcome
+
+    def apply(self, event: RecipientEvent) -> RecipientFacts:
+        """The facts after ``event``; the same object when the event was already applied."""
+        if event.event_id in self.seen:
+            return self
+        facts = replace(self, seen=self.seen | {event.event_id})
+        detail = Detail(at=event.at, event_id=event.event_id, values=dict(event.details))
+        match event.kind:
+            case EventKind.SEND:
+                return replace(facts, sent_at=_min(facts.sent_at, event.at))
+            case EventKind.DELIVERY:
+                return replace(facts, delivered_at=_min(facts.delivered_at, event.at))
+            case EventKind.OPEN:
+                return replace(
+                    facts,
+                    open_count=facts.open_count + 1,
+                    first_opened_at=_min(facts.first_opened_at, event.at),
+                    last_opened_at=_max(facts.last_opened_at, event.at),
+                )
+            case EventKind.CLICK:
+                return replace(
+                    facts,
+                    click_count=facts.click_count + 1,
+                    first_clicked_at=_min(facts.first_clicked_at, event.at),
+                    last_clicked_at=_max(facts.last_clicked_at, event.at),
+                )
+            case EventKind.BOUNCE:
+                return _apply_bounce(facts, event, detail)
+            case EventKind.COMPLAINT:
+                return replace(facts, complaint=_latest(facts.complaint, detail))
+            case EventKind.REJECT:
+                return replace(facts, reject=_latest(facts.reject, detail))
+            case EventKind.RENDERING_FAILURE:
+                return replace(facts, rendering_failure=_latest(facts.rendering_failure, detail))
+            case EventKind.DELIVERY_DELAY:
+                return replace(
+                    facts,
+                    first_delayed_at=_min(facts.first_delayed_at, event.at),
+                    delay=_latest(facts.delay, detail),
+                )
+            case EventKind.SUBSCRIPTION:
+                return replace(facts, subscription=_latest(facts.subscription, detail))
+        raise AssertionError(f"unhandled event kind {event.kind}")
+
+    def apply_all(self, events: Iterable[RecipientEvent]) -> RecipientFacts:
+        facts = self
+        for event in events:
+            facts = facts.apply(event)
+        return facts
+
+    @property
+    def bounce_reason(self) -> str | None:
+        """What the Recipients tab shows for a bounce: the SES diagnostic, else type/subtype."""
+        if self.bounce is None:
+            return None
+        values = self.bounce.values
+        diagnostic = values.get("diagnostic_code")
+        if diagnostic:
+            return str(diagnostic)
+        return " / ".join(str(v) for v in (values.get("bounce_type"), values.get("bounce_subtype")) if v)
+
+
+def _apply_bounce(facts: RecipientFacts, event: RecipientEvent, detail: Detail) -> RecipientFacts:
+    is_permanent = event.details.get("bounce_type") == "Permanent"
+    suppressed = event.details.get("bounce_subtype") == SES_SUPPRESSION_SUBTYPE
+    return replace(
+        facts,
+        permanent_bounces=facts.permanent_bounces + (1 if is_permanent else 0),
+        transient_bounces=facts.transient_bounces + (0 if is_permanent else 1),
+        first_bounced_at=_min(facts.first_bounced_at, event.at),
+        bounce=_latest(facts.bounce, detail) if not suppressed else facts.bounce,
+        ses_suppressed_at=_min(facts.ses_suppressed_at, event.at) if suppressed else facts.ses_suppressed_at,
+    )
