@@ -1,0 +1,245 @@
+"""DynamoDB implementation of the ingest path's store (logic.ingest.IngestStore)."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from tracker.dal import keys
+from tracker.dal.models import (
+    CountDeltaItem,
+    EventLogItem,
+    MessageItem,
+    QuarantineItem,
+    RecipientItem,
+    shared_connection,
+)
+from tracker.dal.recipients import facts_from_item, write_facts
+from tracker.domain.errors import ConflictError, TransientStoreError
+from tracker.logic.ingest import (
+    LogEntry,
+    MessageKey,
+    RecipientChange,
+    RecipientKey,
+    StoredRecipient,
+    count_deltas,
+)
+
+_T = TypeVar("_T")
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+# One transaction folds at most this many deltas (plus the message item itself).
+FOLD_LIMIT = 99
+FOLD_ATTEMPTS = 5
+
+
+@contextmanager
+def store_errors(action: str) -> Iterator[None]:
+    """Turn SDK failures into the domain's transient error (PynamoDB already retried throttling)."""
+    try:
+        yield
+    except PynamoDBException as error:
+        raise TransientStoreError(f"{action}: {error}") from error
+
+
+def to_stored(item: RecipientItem) -> StoredRecipient:
+    return StoredRecipient(
+        key=RecipientKey(item.tenant_id or "", item.message_id, item.recipient_id),
+        email=item.email,
+        facts=facts_from_item(item),
+        version=item.version,
+        ses_message_id=item.ses_message_id,
+        store_ref=item,
+    )
+
+
+class DynamoIngestStore:
+    def __init__(
+        self,
+        event_log_retention: timedelta,
+        quarantine_retention: timedelta = timedelta(days=400),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        workers: int = 8,
+    ) -> None:
+        self._event_log_retention = event_log_retention
+        self._quarantine_retention = quarantine_retention
+        self._clock = clock
+        self._workers = workers
+
+    def _parallel(self, func: Callable[[_T], object], items: Sequence[_T]) -> None:
+        if len(items) <= 1:
+            for item in items:
+                func(item)
+            return
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(items))) as pool:
+            for _ in pool.map(func, items):
+                pass
+
+    # --- reads -------------------------------------------------------------
+
+    def load_recipients(
+        self, recipient_keys: Collection[RecipientKey]
+    ) -> dict[RecipientKey, StoredRecipient]:
+        wanted = [
+            (keys.message_pk(k.tenant_id, k.message_id), keys.recipient_sk(k.recipient_id))
+            for k in sorted(recipient_keys)
+        ]
+        with store_errors("load recipients"):
+            loaded = [to_stored(item) for item in RecipientItem.batch_get(wanted)]
+        return {stored.key: stored for stored in loaded if stored.key in recipient_keys}
+
+    def find_by_ses_message_ids(self, ses_message_ids: Collection[str]) -> dict[str, list[StoredRecipient]]:
+        found: dict[str, list[StoredRecipient]] = {}
+
+        def lookup(ses_message_id: str) -> None:
+            with store_errors("find recipient by SES message id"):
+                items = RecipientItem.lookup_index.query(keys.ses_lookup_pk(ses_message_id))
+                found[ses_message_id] = [to_stored(i) for i in items if isinstance(i, RecipientItem)]
+
+        self._parallel(lookup, sorted(ses_message_ids))
+        return found
+
+    # --- the atomic state + count commit -------------------------------------
+
+    def commit(self, changes: Sequence[RecipientChange]) -> None:
+        now = self._clock()
+        recipients: list[RecipientItem] = []
+        for change in changes:
+            item = change.before.store_ref
+            if not isinstance(item, RecipientItem):
+                raise TypeError("a change must carry the RecipientItem it was loaded from")
+            write_facts(item, change.after)
+            recipients.append(item)
+        deltas = []
+        for message, counts in count_deltas(changes).items():
+            delta = CountDeltaItem(
+                keys.message_pk(message.tenant_id, message.message_id),
+                f"{keys.DELTA_SK_PREFIX}{keys.iso(now)}#{uuid.uuid4().hex}",
+                tenant_id=message.tenant_id,
+                created_at=keys.iso(now),
+            )
+            delta.set_counts(counts)
+            deltas.append(delta)
+        try:
+            with TransactWrite(connection=shared_connection()) as transaction:
+                for recipient in recipients:
+                    transaction.save(recipient)  # conditioned on the loaded version
+                for delta in deltas:
+                    transaction.save(delta, condition=CountDeltaItem.sk.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            stale = [
+                change.before.key
+                for change, reason in zip(changes, reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed"
+            ]
+            if stale:
+                raise ConflictError(stale) from error
+            raise TransientStoreError(f"commit: {error}") from error
+        except PynamoDBException as error:
+            raise TransientStoreError(f"commit: {error}") from error
+
+    # --- event log -----------------------------------------------------------
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        items = [self._log_item(entry) for entry in entries]
+        groups = [items[i : i + BATCH_WRITE_LIMIT] for i in range(0, len(items), BATCH_WRITE_LIMIT)]
+
+        def write(group: list[EventLogItem]) -> None:
+            with store_errors("append event log"), EventLogItem.batch_write() as batch:
+                for item in group:
+                    batch.save(item)
+
+        self._parallel(write, groups)
+
+    def _log_item(self, entry: LogEntry) -> EventLogItem:
+        key = entry.recipient.key
+        event = entry.event
+        sk = keys.event_sk(key.recipient_id, event.at, event.event_id)
+        item = EventLogItem(
+            keys.message_pk(key.tenant_id, key.message_id),
+            sk,
+            tenant_id=key.tenant_id,
+            message_id=key.message_id,
+            recipient_id=key.recipient_id,
+            email=entry.recipient.email,
+            event_id=event.event_id,
+            kind=event.kind.value,
+            at=keys.iso(event.at),
+            ses_message_id=event.ses_message_id,
+            details=dict(event.details),
+            expires_at=event.at + self._event_log_retention,
+        )
+        source = entry.recipient.store_ref
+        if isinstance(source, RecipientItem) and source.gsi3pk:
+            item.gsi3pk = source.gsi3pk
+            item.gsi3sk = keys.document_sk(keys.parse_iso(source.message_created_at), key.message_id, sk)
+        return item
+
+    # --- folding deltas into the message counts -------------------------------
+
+    def fold_counts(self, messages: Collection[MessageKey]) -> None:
+        self._parallel(self._fold_message, sorted(messages))
+
+    def _fold_message(self, message: MessageKey) -> None:
+        pk = keys.message_pk(message.tenant_id, message.message_id)
+        for attempt in range(FOLD_ATTEMPTS):
+            with store_errors("read count deltas"):
+                deltas = list(
+                    CountDeltaItem.query(
+                        pk,
+                        CountDeltaItem.sk.startswith(keys.DELTA_SK_PREFIX),
+                        consistent_read=True,
+                        limit=FOLD_LIMIT,
+                    )
+                )
+            if not deltas:
+                return
+            total: dict[str, int] = {}
+            for delta in deltas:
+                for status, n in delta.counts().items():
+                    total[status.value] = total.get(status.value, 0) + n
+            actions = [getattr(MessageItem, f"count_{status}").add(n) for status, n in total.items() if n]
+            try:
+                with TransactWrite(connection=shared_connection()) as transaction:
+                    header = MessageItem(pk, keys.MESSAGE_SK)
+                    if actions:
+                        transaction.update(header, actions=actions, condition=MessageItem.pk.exists())
+                    else:
+                        transaction.condition_check(MessageItem, pk, keys.MESSAGE_SK, MessageItem.pk.exists())
+                    for delta in deltas:
+                        transaction.delete(delta, condition=CountDeltaItem.sk.exists())
+            except PynamoDBException:
+                # Another fold took some of these deltas, or the item is busy: look again.
+                time.sleep(min(0.05 * 2**attempt, 0.5) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+                continue
+            if len(deltas) < FOLD_LIMIT:
+                return
+        raise TransientStoreError(f"could not fold count deltas of {message.message_id}")
+
+    # --- quarantine ----------------------------------------------------------
+
+    def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None:
+        now = self._clock()
+        item = QuarantineItem(
+            keys.quarantine_pk(now),
+            f"{keys.iso(now)}#{source_id}",
+            received_at=keys.iso(now),
+            source_id=source_id,
+            reason=reason,
+            detail=detail[:2000],
+            body=body,
+            expires_at=now + self._quarantine_retention,
+        )
+        with store_errors("quarantine"):
+            item.save()

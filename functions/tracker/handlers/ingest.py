@@ -1,0 +1,103 @@
+"""SQS → Lambda entry point for SES events: Powertools stack, then one call into logic."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tracker import constants
+from tracker.dal.ingest_store import DynamoIngestStore
+from tracker.dal.models import bind_table
+from tracker.domain.events import EventKind, RecipientEvent
+from tracker.logic.ingest import BatchReport, IncomingRecord, Ingestor, Outcome
+from tracker.models.ses_events import parse_notification_body, to_recipient_events
+from tracker.settings import Settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+_KIND_METRICS = {
+    EventKind.BOUNCE: constants.METRIC_SES_BOUNCES,
+    EventKind.COMPLAINT: constants.METRIC_SES_COMPLAINTS,
+    EventKind.DELIVERY: constants.METRIC_SES_DELIVERIES,
+}
+
+
+class RecordNotAppliedError(Exception):
+    """Marks a record for SQS redelivery in the partial batch response."""
+
+
+def parse_record_body(body: str) -> list[RecipientEvent]:
+    return to_recipient_events(parse_notification_body(body))
+
+
+@lru_cache(maxsize=1)
+def default_ingestor() -> Ingestor:
+    settings = Settings.from_env()
+    bind_table(settings.table_name, settings.region, settings.dynamodb_endpoint)
+    return Ingestor(DynamoIngestStore(settings.event_log_retention), parse=parse_record_body)
+
+
+def process_batch(
+    event: dict[str, Any], context: LambdaContext | None, ingestor: Ingestor
+) -> PartialItemFailureResponse:
+    records = [
+        IncomingRecord(
+            record_id=raw["messageId"],
+            body=raw["body"],
+            receive_count=int(raw.get("attributes", {}).get("ApproximateReceiveCount", "1")),
+        )
+        for raw in event.get("Records", [])
+    ]
+    report = ingestor.apply_batch(records)
+    publish_metrics(report)
+
+    def record_handler(record: SQSRecord) -> None:
+        if report.outcomes.get(record.message_id) == Outcome.RETRY:
+            raise RecordNotAppliedError(report.retry_reasons.get(record.message_id, "not applied"))
+
+    # Powertools builds the partial batch response (and logs each failed record).
+    return process_partial_response(
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
+        context=context,
+    )
+
+
+def publish_metrics(report: BatchReport) -> None:
+    metrics.add_metric(
+        name=constants.METRIC_EVENTS_APPLIED, unit=MetricUnit.Count, value=report.applied_events
+    )
+    metrics.add_metric(
+        name=constants.METRIC_DUPLICATE_EVENTS, unit=MetricUnit.Count, value=report.duplicate_events
+    )
+    metrics.add_metric(
+        name=constants.METRIC_QUARANTINED_EVENTS, unit=MetricUnit.Count, value=report.quarantined_records
+    )
+    metrics.add_metric(
+        name=constants.METRIC_RETRIED_EVENTS, unit=MetricUnit.Count, value=len(report.failed_record_ids)
+    )
+    for kind, name in _KIND_METRICS.items():
+        if report.events_by_kind[kind]:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=report.events_by_kind[kind])
+    if report.quarantined_records or report.failed_record_ids:
+        logger.warning(
+            "records not applied",
+            extra={"quarantined": report.quarantined_records, "retry": report.retry_reasons},
+        )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_batch(event, context, default_ingestor())

@@ -1,0 +1,414 @@
+"""Apply a batch of SES events to recipients and message counts, exactly once.
+
+The batch is processed as a whole so that it costs a handful of DynamoDB round
+trips instead of several per event: one batched read of every recipient, one
+transaction per ~100 changed recipients (recipient writes and their count
+deltas together), batched event-log writes, and one fold of the deltas into
+each touched message. This module knows no AWS SDK: the store is injected.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from tracker import constants
+from tracker.domain.errors import ConflictError, InvalidEventError, TransientStoreError
+from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.facts import RecipientFacts
+from tracker.domain.status import Status
+
+# DynamoDB's TransactWriteItems limit: recipients plus one delta item per message.
+TRANSACTION_ITEM_LIMIT = 100
+
+
+@dataclass(frozen=True, order=True)
+class RecipientKey:
+    tenant_id: str
+    message_id: str
+    recipient_id: str
+
+    @property
+    def message(self) -> MessageKey:
+        return MessageKey(self.tenant_id, self.message_id)
+
+
+@dataclass(frozen=True, order=True)
+class MessageKey:
+    tenant_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class StoredRecipient:
+    """A recipient as loaded, with the opaque ``version`` its write is conditioned on."""
+
+    key: RecipientKey
+    email: str
+    facts: RecipientFacts
+    version: int | None
+    ses_message_id: str | None = None
+    store_ref: Any = None  # whatever the store needs to write the item back
+
+
+@dataclass(frozen=True)
+class RecipientChange:
+    before: StoredRecipient
+    after: RecipientFacts
+
+    @property
+    def status_delta(self) -> Counter[Status]:
+        delta: Counter[Status] = Counter()
+        if self.before.facts.status != self.after.status:
+            delta[self.before.facts.status] -= 1
+            delta[self.after.status] += 1
+        return delta
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    recipient: StoredRecipient
+    event: RecipientEvent
+
+
+class IngestStore(Protocol):
+    def load_recipients(self, keys: Collection[RecipientKey]) -> dict[RecipientKey, StoredRecipient]: ...
+
+    def find_by_ses_message_ids(
+        self, ses_message_ids: Collection[str]
+    ) -> dict[str, list[StoredRecipient]]: ...
+
+    def commit(self, changes: Sequence[RecipientChange]) -> None:
+        """Atomically write the recipients and the count deltas their status changes imply.
+
+        Raises ConflictError (args: the conflicting keys) when a recipient changed since it was
+        loaded, TransientStoreError when a retry may succeed.
+        """
+        ...
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None: ...
+
+    def fold_counts(self, messages: Collection[MessageKey]) -> None: ...
+
+    def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class IncomingRecord:
+    """One SQS record: its id, raw body and how often SQS has delivered it."""
+
+    record_id: str
+    body: str
+    receive_count: int = 1
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    QUARANTINED = "quarantined"
+    RETRY = "retry"
+
+
+@dataclass
+class BatchReport:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    retry_reasons: dict[str, str] = field(default_factory=dict)
+    applied_events: int = 0
+    duplicate_events: int = 0
+    quarantined_records: int = 0
+    events_by_kind: Counter[EventKind] = field(default_factory=Counter)
+
+    def fail(self, record_id: str, reason: str) -> None:
+        if self.outcomes.get(record_id) != Outcome.QUARANTINED:
+            self.outcomes[record_id] = Outcome.RETRY
+            self.retry_reasons.setdefault(record_id, reason)
+
+    @property
+    def failed_record_ids(self) -> list[str]:
+        return [record_id for record_id, outcome in self.outcomes.items() if outcome == Outcome.RETRY]
+
+
+Parser = Callable[[str], list[RecipientEvent]]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    # An event whose recipient is not found yet is retried this many deliveries (the send
+    # path may not have stored the SES message id yet), then quarantined as unknown.
+    unmatched_retry_deliveries: int = constants.MAX_RECEIVE_COUNT - 1
+    conflict_retries: int = 4
+    workers: int = 8
+
+
+@dataclass(frozen=True)
+class _Located:
+    record_id: str
+    event: RecipientEvent
+    key: RecipientKey | None
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: IngestStore,
+        parse: Parser,
+        settings: IngestSettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._store = store
+        self._parse = parse
+        self._settings = settings or IngestSettings()
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def apply_batch(self, records: Sequence[IncomingRecord]) -> BatchReport:
+        report = BatchReport()
+        by_id = {record.record_id: record for record in records}
+        parsed: list[tuple[IncomingRecord, list[RecipientEvent]]] = []
+        for record in records:
+            report.outcomes[record.record_id] = Outcome.APPLIED
+            try:
+                parsed.append((record, self._parse(record.body)))
+            except InvalidEventError as error:
+                self._quarantine(report, record, error.reason, error.detail)
+
+        located = self._locate(parsed, report)
+        recipients = self._load(located, report)
+        unmatched = [item for item in located if item.key is None or item.key not in recipients]
+        for item in unmatched:
+            self._unmatched(report, by_id[item.record_id], item.event)
+        matched = [item for item in located if item.key is not None and item.key in recipients]
+        mismatched = [item for item in matched if item.key and recipients[item.key].email != item.event.email]
+        for item in mismatched:
+            self._quarantine(
+                report,
+                by_id[item.record_id],
+                "recipient_mismatch",
+                f"event for {item.event.email} names a recipient with another address",
+            )
+        usable = [item for item in matched if item not in mismatched]
+        committed = self._commit_all(usable, recipients, report)
+        self._log(usable, committed, recipients, report)
+        self._fold(usable, committed, report)
+        return report
+
+    # --- steps -------------------------------------------------------------
+
+    def _locate(
+        self, parsed: Iterable[tuple[IncomingRecord, list[RecipientEvent]]], report: BatchReport
+    ) -> list[_Located]:
+        located: list[_Located] = []
+        untagged: set[str] = set()
+        for record, events in parsed:
+            for event in events:
+                key = _key_from_tags(event.tags)
+                located.append(_Located(record.record_id, event, key))
+                if key is None:
+                    untagged.add(event.ses_message_id)
+        if not untagged:
+            return located
+        try:
+            found = self._store.find_by_ses_message_ids(untagged)
+        except TransientStoreError as error:
+            for item in located:
+                if item.key is None:
+                    report.fail(item.record_id, f"lookup failed: {error}")
+            return [item for item in located if item.key is not None]
+        resolved: list[_Located] = []
+        for item in located:
+            if item.key is None:
+                candidates = found.get(item.event.ses_message_id, [])
+                match = next((c for c in candidates if c.email == item.event.email), None)
+                item = _Located(item.record_id, item.event, match.key if match else None)
+            resolved.append(item)
+        return resolved
+
+    def _load(self, located: Sequence[_Located], report: BatchReport) -> dict[RecipientKey, StoredRecipient]:
+        keys = {item.key for item in located if item.key is not None}
+        if not keys:
+            return {}
+        try:
+            return self._store.load_recipients(keys)
+        except TransientStoreError as error:
+            for item in located:
+                report.fail(item.record_id, f"load failed: {error}")
+            return {}
+
+    def _commit_all(
+        self,
+        usable: Sequence[_Located],
+        recipients: dict[RecipientKey, StoredRecipient],
+        report: BatchReport,
+    ) -> set[RecipientKey]:
+        """Commit every recipient's new facts; returns the keys that are now up to date."""
+        events_by_key: dict[RecipientKey, list[RecipientEvent]] = defaultdict(list)
+        for item in usable:
+            if item.key is not None and report.outcomes[item.record_id] != Outcome.RETRY:
+                events_by_key[item.key].append(item.event)
+        chunks = plan_chunks(sorted(events_by_key), TRANSACTION_ITEM_LIMIT)
+        up_to_date: set[RecipientKey] = set()
+        workers = max(1, min(self._settings.workers, len(chunks)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(
+                pool.map(lambda chunk: self._commit_chunk(chunk, events_by_key, recipients, report), chunks)
+            )
+        for chunk, ok in zip(chunks, results, strict=True):
+            if ok:
+                up_to_date.update(chunk)
+        failed_keys = set(events_by_key) - up_to_date
+        for item in usable:
+            if item.key in failed_keys:
+                report.fail(item.record_id, "commit failed")
+        return up_to_date
+
+    def _commit_chunk(
+        self,
+        chunk: Sequence[RecipientKey],
+        events_by_key: Mapping[RecipientKey, list[RecipientEvent]],
+        recipients: dict[RecipientKey, StoredRecipient],
+        report: BatchReport,
+    ) -> bool:
+        for attempt in range(self._settings.conflict_retries + 1):
+            changes: list[RecipientChange] = []
+            duplicates = 0
+            for key in chunk:
+                stored = recipients[key]
+                after = stored.facts.apply_all(events_by_key[key])
+                duplicates += len(events_by_key[key]) - (len(after.seen) - len(stored.facts.seen))
+                if after is not stored.facts and after != stored.facts:
+                    changes.append(RecipientChange(stored, after))
+            try:
+                if changes:
+                    self._store.commit(changes)
+            except ConflictError as conflict:
+                stale = set(conflict.args[0]) if conflict.args else set(chunk)
+                if attempt == self._settings.conflict_retries:
+                    return False
+                self._backoff(attempt)
+                try:
+                    recipients.update(self._store.load_recipients(stale or set(chunk)))
+                except TransientStoreError:
+                    return False
+                continue
+            except TransientStoreError:
+                if attempt == self._settings.conflict_retries:
+                    return False
+                self._backoff(attempt)
+                continue
+            with self._lock:
+                for change in changes:
+                    for event in events_by_key[change.before.key]:
+                        if event.event_id in change.after.seen - change.before.facts.seen:
+                            report.events_by_kind[event.kind] += 1
+                report.applied_events += sum(len(c.after.seen) - len(c.before.facts.seen) for c in changes)
+                report.duplicate_events += duplicates
+            return True
+        return False
+
+    def _log(
+        self,
+        usable: Sequence[_Located],
+        up_to_date: set[RecipientKey],
+        recipients: Mapping[RecipientKey, StoredRecipient],
+        report: BatchReport,
+    ) -> None:
+        # Written after the state commit and for duplicates too: entries are keyed by event id,
+        # so a redelivery rewrites the same entry, and a crash before this point loses nothing.
+        entries: dict[tuple[RecipientKey, str], tuple[str, LogEntry]] = {}
+        for item in usable:
+            if item.key in up_to_date and item.key is not None:
+                entry = LogEntry(recipients[item.key], item.event)
+                entries.setdefault((item.key, item.event.event_id), (item.record_id, entry))
+        if not entries:
+            return
+        try:
+            self._store.append_log([entry for _, entry in entries.values()])
+        except TransientStoreError as error:
+            for record_id, _ in entries.values():
+                report.fail(record_id, f"event log write failed: {error}")
+
+    def _fold(self, usable: Sequence[_Located], up_to_date: set[RecipientKey], report: BatchReport) -> None:
+        messages = {item.key.message for item in usable if item.key is not None and item.key in up_to_date}
+        if not messages:
+            return
+        try:
+            self._store.fold_counts(messages)
+        except TransientStoreError as error:
+            # The deltas stay and are still counted by readers of the message; redelivering the
+            # records (whose events are now duplicates) makes the next invocation fold them.
+            for item in usable:
+                if item.key is not None and item.key.message in messages:
+                    report.fail(item.record_id, f"count fold failed: {error}")
+
+    # --- helpers -----------------------------------------------------------
+
+    def _quarantine(self, report: BatchReport, record: IncomingRecord, reason: str, detail: str) -> None:
+        try:
+            self._store.quarantine(record.record_id, record.body, reason, detail)
+        except TransientStoreError as error:
+            report.fail(record.record_id, f"quarantine write failed: {error}")
+            return
+        if report.outcomes.get(record.record_id) != Outcome.QUARANTINED:
+            report.quarantined_records += 1
+        report.outcomes[record.record_id] = Outcome.QUARANTINED
+        report.retry_reasons.pop(record.record_id, None)
+
+    def _unmatched(self, report: BatchReport, record: IncomingRecord, event: RecipientEvent) -> None:
+        if record.receive_count < self._settings.unmatched_retry_deliveries:
+            report.fail(record.record_id, f"no recipient yet for SES message {event.ses_message_id}")
+        else:
+            self._quarantine(
+                report,
+                record,
+                "unknown_recipient",
+                f"no recipient for SES message {event.ses_message_id} and {event.email}",
+            )
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+
+
+def _key_from_tags(tags: Mapping[str, str]) -> RecipientKey | None:
+    tenant = tags.get(constants.TAG_TENANT)
+    message = tags.get(constants.TAG_MESSAGE)
+    recipient = tags.get(constants.TAG_RECIPIENT)
+    if tenant and message and recipient:
+        return RecipientKey(tenant, message, recipient)
+    return None
+
+
+def plan_chunks(keys: Sequence[RecipientKey], limit: int) -> list[list[RecipientKey]]:
+    """Split recipients into transactions of at most ``limit`` items, counting one delta item
+    per distinct message in the chunk."""
+    chunks: list[list[RecipientKey]] = []
+    current: list[RecipientKey] = []
+    messages: set[MessageKey] = set()
+    for key in keys:
+        extra_message = 0 if key.message in messages else 1
+        if current and len(current) + len(messages) + 1 + extra_message > limit:
+            chunks.append(current)
+            current, messages = [], set()
+            extra_message = 1
+        current.append(key)
+        messages.add(key.message)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def count_deltas(changes: Iterable[RecipientChange]) -> dict[MessageKey, Counter[Status]]:
+    """Per-message status deltas; zero entries are dropped."""
+    deltas: dict[MessageKey, Counter[Status]] = defaultdict(Counter)
+    for change in changes:
+        deltas[change.before.key.message].update(change.status_delta)
+    return {
+        message: Counter({status: n for status, n in delta.items() if n})
+        for message, delta in deltas.items()
+        if any(delta.values())
+    }

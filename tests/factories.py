@@ -1,0 +1,108 @@
+"""Factories that put messages and recipients into the (moto) table, and read state back."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tracker.dal import keys
+from tracker.dal.messages import NewMessage, NewRecipient, put_message
+from tracker.dal.models import CountDeltaItem, EventLogItem, MessageItem, RecipientItem
+from tracker.dal.recipients import facts_from_item
+from tracker.domain.facts import RecipientFacts
+from tracker.domain.status import Status
+
+CREATED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SeededMessage:
+    message: NewMessage
+    recipients: list[NewRecipient]
+
+    @property
+    def tenant_id(self) -> str:
+        return self.message.tenant_id
+
+    @property
+    def message_id(self) -> str:
+        return self.message.message_id
+
+
+def seed_message(
+    tenant_id: str = "tenant-a",
+    message_id: str = "msg-1",
+    recipients: int = 3,
+    *,
+    kind: str = "email",
+    invoice_id: str | None = None,
+    payment_id: str | None = None,
+    created_at: datetime = CREATED_AT,
+    outcomes: dict[int, Status] | None = None,
+) -> SeededMessage:
+    message = NewMessage(
+        tenant_id=tenant_id,
+        message_id=message_id,
+        kind=kind,
+        subject=f"Subject of {message_id}",
+        created_at=created_at,
+        invoice_id=invoice_id,
+        payment_id=payment_id,
+    )
+    people = [
+        NewRecipient(
+            recipient_id=f"r{i}",
+            customer_id=f"cust-{i}",
+            email=f"person{i}@example.com",
+            name=f"Person {i}",
+            send_outcome=(outcomes or {}).get(i, Status.QUEUED),
+            ses_message_id=ses_id(message_id, i),
+        )
+        for i in range(recipients)
+    ]
+    put_message(message, people)
+    return SeededMessage(message, people)
+
+
+def ses_id(message_id: str, index: int) -> str:
+    return f"0100018f-{message_id}-r{index}-000000"
+
+
+def recipient_item(tenant_id: str, message_id: str, recipient_id: str) -> RecipientItem:
+    return RecipientItem.get(keys.message_pk(tenant_id, message_id), keys.recipient_sk(recipient_id))
+
+
+def recipient_facts(tenant_id: str, message_id: str, recipient_id: str) -> RecipientFacts:
+    return facts_from_item(recipient_item(tenant_id, message_id, recipient_id))
+
+
+def message_counts(tenant_id: str, message_id: str) -> dict[Status, int]:
+    """Counts as the message item holds them (what the messages list shows)."""
+    item = MessageItem.get(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK)
+    return {status: n for status, n in item.counts().items() if n}
+
+
+def pending_deltas(tenant_id: str, message_id: str) -> list[CountDeltaItem]:
+    return list(
+        CountDeltaItem.query(
+            keys.message_pk(tenant_id, message_id), CountDeltaItem.sk.startswith(keys.DELTA_SK_PREFIX)
+        )
+    )
+
+
+def recount(tenant_id: str, message_id: str) -> dict[Status, int]:
+    """Counts recomputed from the recipient items themselves."""
+    items = RecipientItem.query(
+        keys.message_pk(tenant_id, message_id), RecipientItem.sk.startswith(keys.RECIPIENT_SK_PREFIX)
+    )
+    return dict(Counter(Status(item.status) for item in items))
+
+
+def event_log(tenant_id: str, message_id: str, recipient_id: str) -> list[EventLogItem]:
+    return list(
+        EventLogItem.query(
+            keys.message_pk(tenant_id, message_id),
+            EventLogItem.sk.startswith(keys.event_sk_prefix(recipient_id)),
+        )
+    )

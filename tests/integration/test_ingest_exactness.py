@@ -1,0 +1,144 @@
+"""Exactness of the ingest path: any order, any duplicates, any crash between two writes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from tests import ses_builders as b
+from tests.conftest import TEST_TABLE
+from tests.factories import message_counts, pending_deltas, recipient_facts, recount, seed_message
+from tests.lambda_context import FakeLambdaContext
+from tests.strategies import Target, deliveries, histories
+from tracker.dal.models import bind_table, table_schema
+from tracker.domain.events import RecipientEvent
+from tracker.domain.facts import RecipientFacts
+from tracker.domain.status import Status
+from tracker.handlers import ingest
+
+TARGETS = [Target("tenant-a", "msg-1", i) for i in range(3)] + [
+    Target("tenant-a", "msg-2", i) for i in range(2)
+]
+WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+@contextmanager
+def fresh_table() -> Iterator[None]:
+    with mock_aws():
+        bind_table(TEST_TABLE, region="us-east-1")
+        boto3.client("dynamodb", region_name="us-east-1").create_table(**table_schema())
+        seed_message("tenant-a", "msg-1", recipients=3)
+        seed_message("tenant-a", "msg-2", recipients=2)
+        ingest.default_ingestor.cache_clear()
+        yield
+
+
+def run(records: list[dict[str, Any]]) -> list[str]:
+    response = ingest.handler(b.sqs_event(records), FakeLambdaContext())
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def expected_facts(history: list[dict[str, Any]]) -> dict[tuple[str, str], RecipientFacts]:
+    """The model answer: the de-duplicated events of each recipient, applied in timestamp order."""
+    events: dict[str, RecipientEvent] = {}
+    for event in history:
+        for normalized in ingest.parse_record_body(b.sns_body(event)):
+            events[normalized.event_id] = normalized
+    per_recipient: dict[tuple[str, str], list[RecipientEvent]] = {
+        (t.message_id, t.email): [] for t in TARGETS
+    }
+    by_ses_id = {t.ses_message_id: t for t in TARGETS}
+    for normalized in sorted(events.values(), key=lambda e: (e.at, e.event_id)):
+        target = by_ses_id[normalized.ses_message_id]
+        per_recipient[(target.message_id, normalized.email)].append(normalized)
+    return {key: RecipientFacts().apply_all(evts) for key, evts in per_recipient.items()}
+
+
+def assert_exact(history: list[dict[str, Any]]) -> None:
+    expected = expected_facts(history)
+    for target in TARGETS:
+        actual = recipient_facts(target.tenant_id, target.message_id, target.recipient_id)
+        assert actual == expected[(target.message_id, target.email)], target
+    for message_id in ("msg-1", "msg-2"):
+        want = Counter(
+            expected[(t.message_id, t.email)].status for t in TARGETS if t.message_id == message_id
+        )
+        assert pending_deltas("tenant-a", message_id) == []
+        assert message_counts("tenant-a", message_id) == dict(want)
+        assert recount("tenant-a", message_id) == dict(want)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_order_duplication_and_batching_gives_the_deduplicated_time_ordered_result(
+    data: st.DataObject,
+) -> None:
+    history = data.draw(histories(TARGETS))
+    batches = data.draw(deliveries(history))
+    with fresh_table():
+        for batch in batches:
+            assert run(batch) == []
+        assert_exact(history)
+
+
+class SimulatedCrash(BaseException):
+    """The Lambda process dying: not an Exception, so no handler code can swallow it."""
+
+
+@contextmanager
+def crash_from_write(number: int | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Count DynamoDB writes; from the `number`-th on, every write dies (the process is gone)."""
+    writes: list[str] = []
+    original = BaseClient._make_api_call
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation in WRITE_OPERATIONS and self.meta.service_model.service_name == "dynamodb":
+            writes.append(operation)
+            if number is not None and len(writes) >= number:
+                raise SimulatedCrash(f"crashed before write {len(writes)} ({operation})")
+        return original(self, operation, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", call)
+        yield writes
+
+
+HISTORY = [
+    b.send_event(TARGETS[0].ses_message_id, TARGETS[0].email, tags=b.tags_for("tenant-a", "msg-1", "r0")),
+    b.delivery_event(TARGETS[0].ses_message_id, TARGETS[0].email, tags=b.tags_for("tenant-a", "msg-1", "r0")),
+    b.open_event(TARGETS[0].ses_message_id, TARGETS[0].email, tags=b.tags_for("tenant-a", "msg-1", "r0")),
+    b.delivery_event(TARGETS[1].ses_message_id, TARGETS[1].email),
+    b.bounce_event(TARGETS[2].ses_message_id, TARGETS[2].email, tags=b.tags_for("tenant-a", "msg-1", "r2")),
+    b.click_event(TARGETS[3].ses_message_id, TARGETS[3].email, tags=b.tags_for("tenant-a", "msg-2", "r0")),
+    b.complaint_event(TARGETS[4].ses_message_id, TARGETS[4].email),
+] + [b.open_event(TARGETS[0].ses_message_id, TARGETS[0].email, ip=f"198.51.100.{i}") for i in range(30)]
+
+
+def test_a_crash_between_any_two_writes_then_redelivery_leaves_counts_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batch = [b.sqs_record(b.sns_body(event)) for event in HISTORY]
+    with fresh_table(), crash_from_write(None, monkeypatch) as clean_writes:
+        assert run(batch) == []
+        assert_exact(HISTORY)
+    assert len(clean_writes) >= 3, clean_writes  # commit, event log, fold at the very least
+
+    for crash_at in range(1, len(clean_writes) + 1):
+        with fresh_table():
+            with crash_from_write(crash_at, monkeypatch), pytest.raises(SimulatedCrash):
+                run(batch)
+            for record in batch:
+                record["attributes"]["ApproximateReceiveCount"] = "2"
+            assert run(batch) == [], f"redelivery after a crash at write {crash_at}"
+            assert_exact(HISTORY)
+            assert recipient_facts("tenant-a", "msg-1", "r0").open_count == 31
+            assert message_counts("tenant-a", "msg-1")[Status.OPENED] == 1

@@ -1,0 +1,115 @@
+"""Hypothesis strategies for SES event histories, shared by the core and read-API property tests.
+
+A history is a list of SES event records (dicts in AWS's shape) for the recipients of seeded
+messages; `deliveries` turns it into what SQS hands the ingest Lambda: every event at least once,
+some several times, in any order, cut into batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tests import ses_builders as b
+from tests.factories import CREATED_AT, ses_id
+
+SENT_AT = CREATED_AT + timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Target:
+    tenant_id: str
+    message_id: str
+    index: int
+
+    @property
+    def recipient_id(self) -> str:
+        return f"r{self.index}"
+
+    @property
+    def email(self) -> str:
+        return f"person{self.index}@example.com"
+
+    @property
+    def ses_message_id(self) -> str:
+        return ses_id(self.message_id, self.index)
+
+
+def _event(kind: str, target: Target, minute: int, variant: int, tagged: bool) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "sent_at": SENT_AT,
+        "tags": b.tags_for(target.tenant_id, target.message_id, target.recipient_id) if tagged else None,
+    }
+    at = SENT_AT + timedelta(minutes=minute)
+    sid, email = target.ses_message_id, target.email
+    match kind:
+        case "send":
+            return b.send_event(sid, email, **common)
+        case "delivery":
+            return b.delivery_event(sid, email, at=at, **common)
+        case "open":
+            return b.open_event(sid, email, at=at, ip=f"192.0.2.{variant}", **common)
+        case "click":
+            return b.click_event(sid, email, at=at, link=f"https://example.com/{variant}", **common)
+        case "bounce":
+            subtype = ("General", "MailboxFull", "OnAccountSuppressionList")[variant % 3]
+            bounce_type = "Transient" if subtype == "MailboxFull" else "Permanent"
+            return b.bounce_event(
+                sid, email, at=at, bounce_type=bounce_type, bounce_subtype=subtype, **common
+            )
+        case "complaint":
+            return b.complaint_event(sid, email, at=at, **common)
+        case "delay":
+            return b.delivery_delay_event(sid, email, at=at, **common)
+        case "reject":
+            return b.reject_event(sid, email, **common)
+        case _:
+            raise ValueError(kind)
+
+
+# Weighted like real traffic: mostly sends, deliveries and opens.
+KINDS = [
+    "send",
+    "delivery",
+    "delivery",
+    "open",
+    "open",
+    "open",
+    "click",
+    "bounce",
+    "complaint",
+    "delay",
+    "reject",
+]
+
+
+def histories(targets: Sequence[Target], max_events: int = 30) -> st.SearchStrategy[list[dict[str, Any]]]:
+    one = st.builds(
+        _event,
+        st.sampled_from(KINDS),
+        st.sampled_from(list(targets)),
+        st.integers(min_value=0, max_value=240),
+        st.integers(min_value=1, max_value=3),
+        st.booleans(),
+    )
+    return st.lists(one, min_size=1, max_size=max_events)
+
+
+@st.composite
+def deliveries(
+    draw: st.DrawFn, history: list[dict[str, Any]], max_batch: int = 10
+) -> list[list[dict[str, Any]]]:
+    """SQS's view: duplicates (as fresh SNS notifications), any order, random batch cuts."""
+    extra = draw(st.lists(st.sampled_from(history), max_size=len(history)))
+    stream = draw(st.permutations(history + extra))
+    batches: list[list[dict[str, Any]]] = []
+    position = 0
+    while position < len(stream):
+        size = draw(st.integers(min_value=1, max_value=max_batch))
+        batches.append([b.sqs_record(b.sns_body(event)) for event in stream[position : position + size]])
+        position += size
+    return batches
