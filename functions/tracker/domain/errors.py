@@ -29,3 +29,34 @@ class NotFoundError(TrackerError):
 
 class ConflictError(TrackerError):
     """A write lost an optimistic-concurrency race or violates a uniqueness rule."""
+
+
+class InvalidRequestError(TrackerError):
+    """The request is malformed; ``field`` names the offending input (dotted path) when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidCursorError(InvalidRequestError):
+    """A pagination cursor that was forged, tampered with, expired or issued for another list."""
+
+    def __init__(self, message: str = "the cursor is invalid for this list") -> None:
+        super().__init__(message, field="cursor")
+
+
+class UnauthenticatedError(TrackerError):
+    """No verified identity (or no tenant claim in it)."""
+
+
+class PermissionDeniedError(TrackerError):
+    """A verified identity that may not do this."""
+
+
+class RequestMismatchError(TrackerError):
+    """An idempotency key reused with a different request body."""
+
+
+class RateLimitedError(TrackerError):
+    """The caller or a downstream service is throttling; retry later."""

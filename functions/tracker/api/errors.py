@@ -1,0 +1,78 @@
+"""The one place where exceptions become HTTP responses: `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from tracker.domain import errors
+
+logger = Logger(child=True)
+
+_DOMAIN_STATUS: tuple[tuple[type[errors.TrackerError], HTTPStatus, str], ...] = (
+    (errors.InvalidCursorError, HTTPStatus.BAD_REQUEST, "invalid_cursor"),
+    (errors.InvalidRequestError, HTTPStatus.BAD_REQUEST, "invalid_request"),
+    (errors.UnauthenticatedError, HTTPStatus.UNAUTHORIZED, "unauthenticated"),
+    (errors.PermissionDeniedError, HTTPStatus.FORBIDDEN, "forbidden"),
+    (errors.NotFoundError, HTTPStatus.NOT_FOUND, "not_found"),
+    (errors.ConflictError, HTTPStatus.CONFLICT, "conflict"),
+    (errors.RequestMismatchError, HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+    (errors.RateLimitedError, HTTPStatus.TOO_MANY_REQUESTS, "rate_limited"),
+    (errors.TransientStoreError, HTTPStatus.SERVICE_UNAVAILABLE, "unavailable"),
+)
+
+
+def error_response(status: HTTPStatus, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    error.update({key: value for key, value in extra.items() if value is not None})
+    return Response(
+        status_code=status.value, content_type=content_types.APPLICATION_JSON, body={"error": error}
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    # Powertools reports ("body", "recipients", 0, "email"); the client wants "recipients[0].email".
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or ".".join(str(p) for p in loc)
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+        field = _location(tuple(first.get("loc", ())))
+        message = f"{field}: {first.get('msg', 'invalid value')}" if field else str(first.get("msg"))
+        return error_response(HTTPStatus.BAD_REQUEST, "invalid_request", message, field=field or None)
+
+    @app.exception_handler(errors.TrackerError)
+    def domain_error(error: errors.TrackerError) -> Response[dict[str, Any]]:
+        for error_type, status, code in _DOMAIN_STATUS:
+            if isinstance(error, error_type):
+                field = getattr(error, "field", None)
+                if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+                    logger.warning("service unavailable", extra={"error": str(error)})
+                return error_response(status, code, str(error), field=field)
+        logger.exception("unmapped domain error")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+    @app.exception_handler(ServiceError)
+    def powertools_error(error: ServiceError) -> Response[dict[str, Any]]:
+        status = HTTPStatus(error.status_code)
+        return error_response(status, status.phrase.lower().replace(" ", "_"), str(error.msg))
+
+    @app.not_found
+    def route_not_found(_: Exception) -> Response[dict[str, Any]]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Exception) -> Response[dict[str, Any]]:
+        logger.exception("unhandled error")  # the trace goes to the log, never to the client
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
