@@ -70,3 +70,16 @@ METRIC_SES_DELIVERIES = "SesDeliveries"
 INGEST_HANDLER = "tracker.handlers.ingest.handler"
 SENDER_HANDLER = "tracker.handlers.sender.handler"
 API_HANDLER = "tracker.handlers.api.handler"
+
+# --- Added by the infrastructure (issue 5) ---------------------------------
+# The API function gets the ARN of a generated Secrets Manager secret (the cursor-signing key), never
+# the key itself; the handler reads the secret value at cold start (e.g. Powertools parameters).
+ENV_CURSOR_SECRET_ARN = "CURSOR_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
+# The browser origin allowed by CORS (API Gateway preflight and the handler's CORS headers).
+ENV_ALLOWED_ORIGIN = "ALLOWED_ORIGIN"
+# The Cognito custom attribute that carries the tenant, and the claim it appears as in the ID token
+# (API Gateway Cognito authorizer: event["requestContext"]["authorizer"]["claims"][TENANT_CLAIM]).
+TENANT_ATTRIBUTE = "tenant_id"
+TENANT_CLAIM = "custom:tenant_id"
+# Powertools Metrics adds this dimension (value: POWERTOOLS_SERVICE_NAME) to every metric it emits.
+METRICS_SERVICE_DIMENSION = "service"

@@ -25,19 +25,19 @@ def _index_meta(spec: constants.IndexSpec) -> type:
     return type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
 
 
-class ListsIndex(GlobalSecondaryIndex["TrackerItem"]):  # type: ignore[no-untyped-call]
+class ListsIndex(GlobalSecondaryIndex["TrackerItem"]):
     Meta = _index_meta(constants.GSI_LISTS)
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class LookupIndex(GlobalSecondaryIndex["TrackerItem"]):  # type: ignore[no-untyped-call]
+class LookupIndex(GlobalSecondaryIndex["TrackerItem"]):
     Meta = _index_meta(constants.GSI_LOOKUP)
     gsi2pk = UnicodeAttribute(hash_key=True)
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
-class DocumentsIndex(GlobalSecondaryIndex["TrackerItem"]):  # type: ignore[no-untyped-call]
+class DocumentsIndex(GlobalSecondaryIndex["TrackerItem"]):
     Meta = _index_meta(constants.GSI_DOCUMENTS)
     gsi3pk = UnicodeAttribute(hash_key=True)
     gsi3sk = UnicodeAttribute(range_key=True)
