@@ -35,3 +35,11 @@ run: $(STAMP)
 
 clean:
 	rm -rf $(VENV) cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Lambda dependency layer (pinned requirements.txt as manylinux aarch64 wheels) into layers/build/; no Docker.
+layer: $(STAMP)
+	$(BIN)/python layers/build_layer.py
+
+# Synthesize the CDK app into cdk.out/ offline (builds the layer when missing; cdk-nag runs during synth).
+synth: $(STAMP) layer
+	$(BIN)/python app.py

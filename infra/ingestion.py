@@ -1,0 +1,163 @@
+"""SES events in: configuration set -> SNS topic -> SQS queue (+ DLQ) -> ingest Lambda -> table."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.functions import FunctionFactory, FunctionSpec
+from tracker import constants as c
+
+# Every SES event type; the core turns each into facts (SUBSCRIPTION is kept in the event log).
+ALL_SES_EVENTS = [
+    ses.EmailSendingEvent.SEND,
+    ses.EmailSendingEvent.REJECT,
+    ses.EmailSendingEvent.BOUNCE,
+    ses.EmailSendingEvent.COMPLAINT,
+    ses.EmailSendingEvent.DELIVERY,
+    ses.EmailSendingEvent.DELIVERY_DELAY,
+    ses.EmailSendingEvent.RENDERING_FAILURE,
+    ses.EmailSendingEvent.OPEN,
+    ses.EmailSendingEvent.CLICK,
+    ses.EmailSendingEvent.SUBSCRIPTION,
+]
+
+INGEST_TIMEOUT = Duration.seconds(30)
+INGEST_MEMORY_MB = 512
+# 100 events per invocation: one SQS batch per 100 SES events lets the core merge counter updates per
+# message within the batch (fewer DynamoDB writes, no hot counter item) and divides the per-invocation
+# overhead by 100.
+INGEST_BATCH_SIZE = 100
+# Lambda waits up to 5 s to fill a batch. SES events come in bursts after a send, so batches fill in
+# well under that under load; when traffic is light a status appears at most ~5 s late, which the
+# dashboard (a human reloading a page) does not notice. Longer windows buy little and delay everything.
+INGEST_BATCHING_WINDOW = Duration.seconds(5)
+# At most 10 concurrent batches: bounds the write rate on the table and the contention on one
+# message's counter item during a large send; a backlog waits in the queue (alarmed on its age)
+# instead of being throttled by DynamoDB and retried.
+INGEST_MAX_CONCURRENCY = 10
+# AWS guidance for SQS event sources: visibility timeout >= 6 x function timeout (+ batching window),
+# so a message is not redelivered while a throttled or retried invocation still holds it.
+EVENTS_VISIBILITY_TIMEOUT = Duration.seconds(
+    6 * INGEST_TIMEOUT.to_seconds() + INGEST_BATCHING_WINDOW.to_seconds()
+)
+DLQ_RETENTION = Duration.days(14)  # the SQS maximum: two weeks to inspect and redrive
+
+
+class Ingestion(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        table: dynamodb.ITableV2,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        # SES publishes to the topic, so the topic needs a customer managed key SES may use: the AWS
+        # managed alias/aws/sns key cannot be shared with a service principal.
+        self.topic_key = kms.Key(
+            self,
+            "EventsTopicKey",
+            description="Encrypts the SES events topic",
+            enable_key_rotation=True,
+            # Only in-flight SNS messages depend on it (the queues use SSE-SQS), so it goes with
+            # the stack, after KMS's waiting period.
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        self.topic = sns.Topic(
+            self,
+            "EventsTopic",
+            display_name="SES sending events",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        self.configuration_set = ses.ConfigurationSet(
+            self,
+            "ConfigurationSet",
+            # A fixed name: the sender passes it on every SendEmail and operators type it in the
+            # SES console; the topic policy's aws:SourceArn is built from it.
+            configuration_set_name=c.CONFIGURATION_SET_NAME,
+            reputation_metrics=True,
+        )
+        self.configuration_set_arn = stack.format_arn(
+            service="ses", resource="configuration-set", resource_name=c.CONFIGURATION_SET_NAME
+        )
+        # The event destination also adds the topic policy statement allowing ses.amazonaws.com to
+        # publish only with aws:SourceAccount = this account and aws:SourceArn = this configuration set.
+        self.configuration_set.add_event_destination(
+            "ToEventsTopic",
+            destination=ses.EventDestination.sns_topic(self.topic),
+            events=ALL_SES_EVENTS,
+        )
+        # SES must encrypt what it publishes. The key is dedicated to this topic, and the topic policy
+        # above is what limits publishing to our configuration set (confused-deputy protection); this
+        # statement follows the AWS documented key policy for service publishers.
+        self.topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSesToPublishToTheEncryptedTopic",
+                principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+            )
+        )
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "EventsDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        # SSE-SQS (not KMS): SNS can deliver into it without a key policy, and the ingest function's
+        # ReceiveMessage calls cost no KMS requests; messages are still encrypted at rest.
+        self.queue = sqs.Queue(
+            self,
+            "EventsQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=EVENTS_VISIBILITY_TIMEOUT,
+            retention_period=Duration.days(14),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=c.MAX_RECEIVE_COUNT
+            ),
+        )
+        # Raw delivery off: the handler gets the SNS envelope (MessageId, Timestamp) around the SES
+        # event JSON. Messages SNS cannot deliver land in the same DLQ (one alarm covers both).
+        self.topic.add_subscription(
+            subscriptions.SqsSubscription(
+                self.queue, raw_message_delivery=False, dead_letter_queue=self.dead_letter_queue
+            )
+        )
+
+        self.function = factory.create(
+            self,
+            FunctionSpec(
+                construct_id="IngestFunction",
+                handler=c.INGEST_HANDLER,
+                description="Applies SES events from the events queue to recipient items and counters",
+                memory_mb=INGEST_MEMORY_MB,
+                timeout=INGEST_TIMEOUT,
+            ),
+        )
+        table.grant_read_write_data(self.function)
+        self.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=INGEST_BATCH_SIZE,
+                max_batching_window=INGEST_BATCHING_WINDOW,
+                report_batch_item_failures=True,
+                max_concurrency=INGEST_MAX_CONCURRENCY,
+            )
+        )

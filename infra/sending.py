@@ -1,0 +1,97 @@
+"""The send path: send queue (+ DLQ) -> sender Lambda -> SES v2 SendEmail, one message per recipient."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.functions import FunctionFactory, FunctionSpec
+from tracker import constants as c
+
+SENDER_TIMEOUT = Duration.seconds(30)
+SENDER_MEMORY_MB = 256  # I/O bound: one SendEmail call per recipient, little CPU
+SENDER_BATCH_SIZE = 10
+SENDER_BATCHING_WINDOW = Duration.seconds(1)
+# SES accounts start with a sending rate of about 14 messages/s; two concurrent senders calling
+# SendEmail one recipient after another stay near it, and throttled sends are retried via the
+# partial-batch response instead of failing. Raise with the account's SES quota.
+SENDER_MAX_CONCURRENCY = 2
+SEND_VISIBILITY_TIMEOUT = Duration.seconds(
+    6 * SENDER_TIMEOUT.to_seconds() + SENDER_BATCHING_WINDOW.to_seconds()
+)
+
+
+def ses_identity_arn(stack: Stack, identity: str) -> str:
+    """ARN of an SES identity (a domain or an email address) in the stack's account and region."""
+    return stack.format_arn(service="ses", resource="identity", resource_name=identity)
+
+
+class Sending(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: FunctionFactory,
+        table: dynamodb.ITableV2,
+        sender_address: str,
+        ses_identity: str,
+        configuration_set_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "SendDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "SendQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=SEND_VISIBILITY_TIMEOUT,
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=c.MAX_RECEIVE_COUNT
+            ),
+        )
+
+        self.function = factory.create(
+            self,
+            FunctionSpec(
+                construct_id="SenderFunction",
+                handler=c.SENDER_HANDLER,
+                description="Sends one SES message per recipient from the send queue",
+                memory_mb=SENDER_MEMORY_MB,
+                timeout=SENDER_TIMEOUT,
+            ),
+        )
+        table.grant_read_write_data(self.function)
+        self.identity_arn = ses_identity_arn(stack, ses_identity)
+        # SES authorizes SendEmail against the sending identity and the configuration set, so those
+        # two ARNs are the only resources; the From address is pinned as well.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="SendAsTheConfiguredIdentityOnly",
+                actions=["ses:SendEmail"],
+                resources=[self.identity_arn, configuration_set_arn],
+                conditions={"StringEquals": {"ses:FromAddress": sender_address}},
+            )
+        )
+        self.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=SENDER_BATCH_SIZE,
+                max_batching_window=SENDER_BATCHING_WINDOW,
+                report_batch_item_failures=True,
+                max_concurrency=SENDER_MAX_CONCURRENCY,
+            )
+        )

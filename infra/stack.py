@@ -1,0 +1,81 @@
+"""The one stack: storage, ingestion, sending, API and observability, wired with grants only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.api import Api
+from infra.functions import FunctionFactory
+from infra.ingestion import Ingestion
+from infra.observability import Observability, ObservedResources
+from infra.sending import Sending
+from infra.settings import Settings
+from infra.storage import Storage
+from tracker import constants as c
+
+
+class DeliveryTrackerStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        Tags.of(self).add("service", c.SERVICE_NAME)
+
+        self.storage = Storage(self, "Storage")
+        table = self.storage.table
+        self.factory = FunctionFactory(
+            self,
+            "Functions",
+            common_environment={
+                c.ENV_TABLE_NAME: table.table_name,
+                c.ENV_EVENT_LOG_RETENTION_DAYS: str(settings.event_log_retention_days),
+                c.ENV_CONFIGURATION_SET: c.CONFIGURATION_SET_NAME,
+                c.ENV_SENDER_ADDRESS: settings.sender_address,
+            },
+        )
+        self.ingestion = Ingestion(self, "Ingestion", factory=self.factory, table=table)
+        self.sending = Sending(
+            self,
+            "Sending",
+            factory=self.factory,
+            table=table,
+            sender_address=settings.sender_address,
+            ses_identity=settings.ses_identity,
+            configuration_set_arn=self.ingestion.configuration_set_arn,
+        )
+        self.api = Api(
+            self,
+            "Api",
+            factory=self.factory,
+            table=table,
+            send_queue=self.sending.queue,
+            frontend_origin=settings.frontend_origin,
+            existing_user_pool_id=settings.existing_user_pool_id,
+        )
+        self.observability = Observability(
+            self,
+            "Observability",
+            resources=ObservedResources(
+                events_queue=self.ingestion.queue,
+                events_dlq=self.ingestion.dead_letter_queue,
+                send_queue=self.sending.queue,
+                send_dlq=self.sending.dead_letter_queue,
+                ingest_function=self.ingestion.function,
+                sender_function=self.sending.function,
+                api_function=self.api.function,
+                rest_api=self.api.rest_api,
+            ),
+            alarm_email=settings.alarm_email,
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
+        if self.api.user_pool_client is not None:
+            CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=table.table_name)
+        CfnOutput(self, "ConfigurationSetName", value=c.CONFIGURATION_SET_NAME)
+        CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
+        CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
+        CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

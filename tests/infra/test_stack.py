@@ -1,0 +1,627 @@
+"""The synthesized template, checked by value."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match
+
+from tests.infra.conftest import ALARM_EMAIL, FRONTEND_ORIGIN, SENDER_ADDRESS, SES_IDENTITY, Synthesized
+from tracker import constants as c
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+ALL_SES_EVENT_TYPES = {
+    "send",
+    "reject",
+    "bounce",
+    "complaint",
+    "delivery",
+    "deliveryDelay",
+    "renderingFailure",
+    "open",
+    "click",
+    "subscription",
+}
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def ref_id(value: Any) -> str:
+    """The logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+def function_by_handler(synth: Synthesized, handler: str) -> tuple[str, dict[str, Any]]:
+    matches = [
+        (k, v)
+        for k, v in synth.resources("AWS::Lambda::Function").items()
+        if v["Properties"]["Handler"] == handler
+    ]
+    assert len(matches) == 1, f"expected one function with handler {handler}"
+    return matches[0]
+
+
+def role_statements(synth: Synthesized, function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every IAM statement that applies to the function's execution role."""
+    role_id = ref_id(function["Properties"]["Role"])
+    role = synth.json["Resources"][role_id]["Properties"]
+    statements: list[dict[str, Any]] = []
+    for policy in role.get("Policies", []):
+        statements += policy["PolicyDocument"]["Statement"]
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions_of(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+
+
+def ses_arn(resource: str) -> dict[str, Any]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ses:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                resource,
+            ],
+        ]
+    }
+
+
+def denies_insecure_transport(statements: list[dict[str, Any]], action: str) -> bool:
+    return any(
+        s["Effect"] == "Deny"
+        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        and action in as_list(s["Action"])
+        and s["Principal"] in ("*", {"AWS": "*"})
+        for s in statements
+    )
+
+
+# --- Lambda functions ------------------------------------------------------------------------------
+
+
+def test_every_function_uses_the_latest_python_runtime_on_arm64(synth: Synthesized) -> None:
+    from infra.functions import RUNTIME
+
+    def version(runtime: lambda_.Runtime) -> tuple[int, ...]:
+        return tuple(int(p) for p in runtime.name.removeprefix("python").split("."))
+
+    pythons = [
+        getattr(lambda_.Runtime, n) for n in dir(lambda_.Runtime) if re.fullmatch(r"PYTHON_\d+_\d+", n)
+    ]
+    latest = max(pythons, key=version)
+    assert latest.name == RUNTIME.name
+    functions = synth.resources("AWS::Lambda::Function")
+    assert len(functions) == 3
+    for logical_id, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == latest.name, logical_id
+        assert props["Architectures"] == ["arm64"], logical_id
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
+        assert len(props["Layers"]) == 1, logical_id
+
+
+def test_the_layer_targets_the_runtime_and_arm64(synth: Synthesized) -> None:
+    from infra.functions import runtime_python_version
+    from layers.build_layer import PYTHON_VERSION
+
+    assert runtime_python_version() == PYTHON_VERSION
+    (layer,) = synth.resources("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [f"python{PYTHON_VERSION}"]
+
+
+def test_function_code_asset_is_the_functions_folder_only(synth: Synthesized) -> None:
+    from infra.functions import CODE_EXCLUDES, FUNCTIONS_DIR
+
+    assert FUNCTIONS_DIR.name == "functions"
+    assert "**/__pycache__" in CODE_EXCLUDES
+    paths = {
+        f["Metadata"]["aws:asset:path"]
+        for f in synth.resources("AWS::Lambda::Function").values()
+        if "aws:asset:path" in f.get("Metadata", {})
+    }
+    assert paths == {str(FUNCTIONS_DIR)}
+
+
+def test_functions_share_the_powertools_environment_and_log_groups_with_retention(synth: Synthesized) -> None:
+    log_groups = synth.resources("AWS::Logs::LogGroup")
+    for logical_id, function in synth.resources("AWS::Lambda::Function").items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["POWERTOOLS_SERVICE_NAME"] == c.SERVICE_NAME, logical_id
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == c.METRICS_NAMESPACE, logical_id
+        assert env["POWERTOOLS_LOG_LEVEL"] == "INFO", logical_id
+        assert env[c.ENV_TABLE_NAME] == {"Ref": synth.logical_id(synth.stack.storage.table)}, logical_id
+        assert env[c.ENV_EVENT_LOG_RETENTION_DAYS] == "365", logical_id
+        log_group_id = ref_id(function["Properties"]["LoggingConfig"]["LogGroup"])
+        assert log_groups[log_group_id]["Properties"]["RetentionInDays"] == 90, logical_id
+
+
+def test_sender_gets_the_configuration_set_and_sender_address(synth: Synthesized) -> None:
+    _, sender = function_by_handler(synth, c.SENDER_HANDLER)
+    env = sender["Properties"]["Environment"]["Variables"]
+    assert env[c.ENV_CONFIGURATION_SET] == c.CONFIGURATION_SET_NAME
+    assert env[c.ENV_SENDER_ADDRESS] == SENDER_ADDRESS
+
+
+def test_api_function_gets_queue_url_and_secret_arn_but_no_secret(synth: Synthesized) -> None:
+    _, api = function_by_handler(synth, c.API_HANDLER)
+    env = api["Properties"]["Environment"]["Variables"]
+    (queue_id,) = [
+        k for k in synth.resources("AWS::SQS::Queue") if k == synth.logical_id(synth.stack.sending.queue)
+    ]
+    (secret_id,) = synth.resources("AWS::SecretsManager::Secret")
+    assert env[c.ENV_SEND_QUEUE_URL] == {"Ref": queue_id}
+    assert env[c.ENV_CURSOR_SECRET_ARN] == {"Ref": secret_id}
+    assert env[c.ENV_ALLOWED_ORIGIN] == FRONTEND_ORIGIN
+    assert c.ENV_CURSOR_SECRET not in env
+    secret = synth.json["Resources"][secret_id]["Properties"]
+    assert "GenerateSecretString" in secret
+    assert "SecretString" not in secret
+
+
+# --- event source mappings and queues --------------------------------------------------------------
+
+
+def test_ingest_event_source_mapping(synth: Synthesized) -> None:
+    ingest_id, _ = function_by_handler(synth, c.INGEST_HANDLER)
+    events_queue_id = synth.logical_id(synth.stack.ingestion.queue)
+    synth.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": ingest_id},
+            "EventSourceArn": {"Fn::GetAtt": [events_queue_id, "Arn"]},
+            "BatchSize": 100,
+            "MaximumBatchingWindowInSeconds": 5,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 10},
+        },
+    )
+
+
+def test_sender_event_source_mapping(synth: Synthesized) -> None:
+    sender_id, _ = function_by_handler(synth, c.SENDER_HANDLER)
+    synth.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": sender_id},
+            "EventSourceArn": {"Fn::GetAtt": [synth.logical_id(synth.stack.sending.queue), "Arn"]},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": Match.any_value()},
+        },
+    )
+
+
+def test_every_mapping_reports_batch_item_failures_and_has_visibility_6x_timeout(synth: Synthesized) -> None:
+    mappings = synth.resources("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 2
+    for logical_id, mapping in mappings.items():
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical_id
+        assert 2 <= props["ScalingConfig"]["MaximumConcurrency"] <= 1000, logical_id
+        function = synth.json["Resources"][ref_id(props["FunctionName"])]["Properties"]
+        queue = synth.json["Resources"][ref_id(props["EventSourceArn"])]["Properties"]
+        window = props.get("MaximumBatchingWindowInSeconds", 0)
+        assert queue["VisibilityTimeout"] >= 6 * function["Timeout"] + window, logical_id
+
+
+def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
+    pairs = [
+        (synth.stack.ingestion.queue, synth.stack.ingestion.dead_letter_queue),
+        (synth.stack.sending.queue, synth.stack.sending.dead_letter_queue),
+    ]
+    queues = synth.resources("AWS::SQS::Queue")
+    assert c.MAX_RECEIVE_COUNT >= 5
+    for queue, dlq in pairs:
+        props = queues[synth.logical_id(queue)]["Properties"]
+        assert props["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [synth.logical_id(dlq), "Arn"]},
+            "maxReceiveCount": c.MAX_RECEIVE_COUNT,
+        }
+        dlq_props = queues[synth.logical_id(dlq)]["Properties"]
+        assert dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert "RedrivePolicy" not in dlq_props
+
+
+def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesized) -> None:
+    policies = synth.resources("AWS::SQS::QueuePolicy").values()
+    queues = synth.resources("AWS::SQS::Queue")
+    assert len(queues) == 4
+    for logical_id, queue in queues.items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, logical_id
+        statements = [
+            s
+            for p in policies
+            if {"Ref": logical_id} in p["Properties"]["Queues"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert denies_insecure_transport(statements, "sqs:*"), logical_id
+
+
+# --- SES -> SNS -> SQS -------------------------------------------------------------------------------
+
+
+def test_configuration_set_publishes_every_event_type_to_the_topic(synth: Synthesized) -> None:
+    (config_set,) = synth.resources("AWS::SES::ConfigurationSet").values()
+    assert config_set["Properties"]["Name"] == c.CONFIGURATION_SET_NAME
+    (destination,) = synth.resources("AWS::SES::ConfigurationSetEventDestination").values()
+    props = destination["Properties"]["EventDestination"]
+    assert props["Enabled"] is True
+    assert set(props["MatchingEventTypes"]) == ALL_SES_EVENT_TYPES
+    assert props["SnsDestination"] == {"TopicARN": {"Ref": synth.logical_id(synth.stack.ingestion.topic)}}
+
+
+def test_events_topic_is_kms_encrypted_and_only_ses_of_this_configuration_set_may_publish(
+    synth: Synthesized,
+) -> None:
+    topic_id = synth.logical_id(synth.stack.ingestion.topic)
+    key_id = synth.logical_id(synth.stack.ingestion.topic_key)
+    topic = synth.json["Resources"][topic_id]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    key = synth.json["Resources"][key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    ses_key_statements = [
+        s for s in key["KeyPolicy"]["Statement"] if s.get("Principal") == {"Service": "ses.amazonaws.com"}
+    ]
+    assert actions_of(ses_key_statements) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+
+    (policy,) = [
+        p
+        for p in synth.resources("AWS::SNS::TopicPolicy").values()
+        if {"Ref": topic_id} in p["Properties"]["Topics"]
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert denies_insecure_transport(statements, "sns:Publish")
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allows) == 1, "only SES may publish"
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert as_list(allow["Action"]) == ["sns:Publish"]
+    assert allow["Resource"] == {"Ref": topic_id}
+    conditions = {k.lower(): v for k, v in allow["Condition"]["StringEquals"].items()}
+    assert conditions == {
+        "aws:sourceaccount": {"Ref": "AWS::AccountId"},
+        "aws:sourcearn": ses_arn_with_config_set(synth),
+    }
+
+
+def ses_arn_with_config_set(synth: Synthesized) -> dict[str, Any]:
+    config_set_id = next(iter(synth.resources("AWS::SES::ConfigurationSet")))
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ses:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":configuration-set/",
+                {"Ref": config_set_id},
+            ],
+        ]
+    }
+
+
+def test_topic_feeds_the_events_queue_with_raw_delivery_off(synth: Synthesized) -> None:
+    topic_id = synth.logical_id(synth.stack.ingestion.topic)
+    subs = [
+        s["Properties"]
+        for s in synth.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
+    assert len(subs) == 1
+    (sub,) = subs
+    assert sub["Protocol"] == "sqs"
+    assert sub["Endpoint"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.ingestion.queue), "Arn"]}
+    assert sub.get("RawMessageDelivery", False) is False
+    assert sub["RedrivePolicy"] == {
+        "deadLetterTargetArn": {
+            "Fn::GetAtt": [synth.logical_id(synth.stack.ingestion.dead_letter_queue), "Arn"]
+        }
+    }
+
+
+# --- DynamoDB ----------------------------------------------------------------------------------------
+
+
+def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Synthesized) -> None:
+    tables = synth.resources("AWS::DynamoDB::GlobalTable")
+    assert len(tables) == 1
+    (table,) = tables.values()
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": c.TABLE_PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": c.TABLE_SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": c.TTL_ATTRIBUTE, "Enabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    expected_indexes = [
+        {
+            "IndexName": index.name,
+            "KeySchema": [
+                {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in c.GLOBAL_INDEXES
+    ]
+    assert props["GlobalSecondaryIndexes"] == expected_indexes
+    key_names = {c.TABLE_PARTITION_KEY, c.TABLE_SORT_KEY} | {
+        k for index in c.GLOBAL_INDEXES for k in (index.partition_key, index.sort_key)
+    }
+    assert {d["AttributeName"] for d in props["AttributeDefinitions"]} == key_names
+    assert {d["AttributeType"] for d in props["AttributeDefinitions"]} == {"S"}
+    (replica,) = props["Replicas"]
+    assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert replica["DeletionProtectionEnabled"] is True
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+
+def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(synth: Synthesized) -> None:
+    methods = synth.resources("AWS::ApiGateway::Method")
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    (authorizer_id,) = synth.resources("AWS::ApiGateway::Authorizer")
+    health_ids = {k for k, r in resources.items() if r["Properties"]["PathPart"] == "health"}
+    assert len(health_ids) == 1
+    seen_health = seen_authorized = 0
+    for logical_id, method in methods.items():
+        props = method["Properties"]
+        resource = props.get("ResourceId", {})
+        if props["HttpMethod"] == "OPTIONS":
+            # CORS preflight: no credentials by browser design; a MOCK that never reaches the function.
+            assert props["AuthorizationType"] == "NONE", logical_id
+            assert props["Integration"]["Type"] == "MOCK", logical_id
+        elif props["HttpMethod"] == "GET" and resource.get("Ref") in health_ids:
+            assert props["AuthorizationType"] == "NONE", logical_id
+            seen_health += 1
+        else:
+            assert props["AuthorizationType"] == "COGNITO_USER_POOLS", logical_id
+            assert props["AuthorizerId"] == {"Ref": authorizer_id}, logical_id
+            seen_authorized += 1
+    assert seen_health == 1
+    assert seen_authorized >= 1
+
+
+def test_authorizer_uses_the_stacks_user_pool_with_an_immutable_tenant_attribute(synth: Synthesized) -> None:
+    (pool_id, pool), *others = synth.resources("AWS::Cognito::UserPool").items()
+    assert not others
+    (authorizer,) = synth.resources("AWS::ApiGateway::Authorizer").values()
+    assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    assert authorizer["Properties"]["ProviderARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+    props = pool["Properties"]
+    assert {
+        "AttributeDataType": "String",
+        "Mutable": False,
+        "Name": c.TENANT_ATTRIBUTE,
+        "StringAttributeConstraints": {"MaxLength": "64", "MinLength": "1"},
+    } in props["Schema"]
+    assert f"custom:{c.TENANT_ATTRIBUTE}" == c.TENANT_CLAIM
+    assert props["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert props["MfaConfiguration"] == "ON"
+    assert pool["DeletionPolicy"] == "Retain"
+    (client,) = synth.resources("AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["GenerateSecret"] is False
+    assert f"custom:{c.TENANT_ATTRIBUTE}" not in client["Properties"].get("WriteAttributes", [])
+    assert f"custom:{c.TENANT_ATTRIBUTE}" in client["Properties"]["ReadAttributes"]
+
+
+def test_stage_has_access_logs_execution_logs_tracing_and_throttling(synth: Synthesized) -> None:
+    (stage,) = synth.resources("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    access_log_group = synth.logical_id(synth.stack.api.access_logs)
+    assert access_log_group in json.dumps(props["AccessLogSetting"]["DestinationArn"])
+    fields = json.loads(props["AccessLogSetting"]["Format"])
+    assert fields["requestId"] == "$context.requestId"
+    assert fields["status"] == "$context.status"
+    assert fields["sub"] == "$context.authorizer.claims.sub"
+    assert props["TracingEnabled"] is True
+    (settings,) = props["MethodSettings"]
+    assert settings["HttpMethod"] == "*"
+    assert settings["ResourcePath"] == "/*"
+    assert settings["LoggingLevel"] in ("ERROR", "INFO")
+    assert settings["DataTraceEnabled"] is False
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+
+
+def test_cors_allows_only_the_frontend_origin(synth: Synthesized) -> None:
+    origin = f"'{FRONTEND_ORIGIN}'"
+    for method in synth.resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        if props["HttpMethod"] != "OPTIONS":
+            continue
+        (response,) = props["Integration"]["IntegrationResponses"]
+        assert response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"] == origin
+    responses = synth.resources("AWS::ApiGateway::GatewayResponse").values()
+    assert {r["Properties"]["ResponseType"] for r in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for r in responses:
+        assert (
+            r["Properties"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+            == origin
+        )
+
+
+# --- IAM: least privilege ----------------------------------------------------------------------------
+
+
+def test_sender_may_send_only_as_the_configured_identity_and_configuration_set(synth: Synthesized) -> None:
+    _, sender = function_by_handler(synth, c.SENDER_HANDLER)
+    ses_statements = [
+        s for s in role_statements(synth, sender) if any(a.startswith("ses:") for a in as_list(s["Action"]))
+    ]
+    assert len(ses_statements) == 1
+    (statement,) = ses_statements
+    assert statement["Effect"] == "Allow"
+    assert as_list(statement["Action"]) == ["ses:SendEmail"]
+    resources = as_list(statement["Resource"])
+    assert "*" not in resources
+    assert sorted(map(json.dumps, resources)) == sorted(
+        map(
+            json.dumps,
+            [ses_arn(f":identity/{SES_IDENTITY}"), ses_arn(f":configuration-set/{c.CONFIGURATION_SET_NAME}")],
+        )
+    )
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": SENDER_ADDRESS}}
+
+
+def test_only_the_sender_can_send_email(synth: Synthesized) -> None:
+    for handler in (c.INGEST_HANDLER, c.API_HANDLER):
+        _, function = function_by_handler(synth, handler)
+        actions = actions_of(role_statements(synth, function))
+        assert not {a for a in actions if a.startswith("ses:") or a == "*"}, handler
+
+
+def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> None:
+    _, ingest = function_by_handler(synth, c.INGEST_HANDLER)
+    _, sender = function_by_handler(synth, c.SENDER_HANDLER)
+    _, api = function_by_handler(synth, c.API_HANDLER)
+    ingest_actions = actions_of(role_statements(synth, ingest))
+    sender_actions = actions_of(role_statements(synth, sender))
+    api_actions = actions_of(role_statements(synth, api))
+    for actions in (ingest_actions, sender_actions, api_actions):
+        assert {"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"} <= actions
+        assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= actions
+        assert not any(a.startswith("kms:") for a in actions)
+    assert "sqs:ReceiveMessage" in ingest_actions
+    assert "sqs:ReceiveMessage" in sender_actions
+    assert "sqs:SendMessage" in api_actions
+    assert "sqs:SendMessage" not in ingest_actions | sender_actions
+    assert "secretsmanager:GetSecretValue" in api_actions
+    assert not any(a.startswith("secretsmanager:") for a in ingest_actions | sender_actions)
+    # The queue each function may use is its own.
+    for function, queue, action in (
+        (ingest, synth.stack.ingestion.queue, "sqs:ReceiveMessage"),
+        (sender, synth.stack.sending.queue, "sqs:ReceiveMessage"),
+        (api, synth.stack.sending.queue, "sqs:SendMessage"),
+    ):
+        (statement,) = [s for s in role_statements(synth, function) if action in as_list(s["Action"])]
+        assert statement["Resource"] == {"Fn::GetAtt": [synth.logical_id(queue), "Arn"]}
+
+
+def test_no_iam_statement_has_wildcard_action_or_resource_except_xray(synth: Synthesized) -> None:
+    statements = []
+    for role in synth.resources("AWS::IAM::Role").values():
+        for policy in role["Properties"].get("Policies", []):
+            statements += policy["PolicyDocument"]["Statement"]
+        assert not role["Properties"].get("ManagedPolicyArns") or _is_apigateway_cloudwatch_role(role)
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statements
+    for statement in statements:
+        actions = as_list(statement["Action"])
+        assert "*" not in actions
+        assert not any(a.endswith(":*") for a in actions), statement
+        if "*" in as_list(statement["Resource"]):
+            assert set(actions) <= XRAY_ACTIONS, statement
+    # Resource policies never grant everything to everyone.
+    for resource_type in ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+        for policy in synth.resources(resource_type).values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Effect"] == "Allow":
+                    assert statement["Principal"] not in ("*", {"AWS": "*"}), statement
+                    assert "*" not in as_list(statement["Action"]), statement
+
+
+def _is_apigateway_cloudwatch_role(role: dict[str, Any]) -> bool:
+    principal = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    return bool(
+        principal == {"Service": "apigateway.amazonaws.com"}
+    ) and "AmazonAPIGatewayPushToCloudWatchLogs" in (json.dumps(role["Properties"]["ManagedPolicyArns"]))
+
+
+# --- observability -----------------------------------------------------------------------------------
+
+
+def alarms_by_metric(synth: Synthesized, metric_name: str) -> list[dict[str, Any]]:
+    return [
+        a["Properties"]
+        for a in synth.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == metric_name
+    ]
+
+
+def test_dlq_depth_alarms_on_both_dead_letter_queues(synth: Synthesized) -> None:
+    alarms = alarms_by_metric(synth, "ApproximateNumberOfMessagesVisible")
+    dlqs = {
+        synth.logical_id(synth.stack.ingestion.dead_letter_queue),
+        synth.logical_id(synth.stack.sending.dead_letter_queue),
+    }
+    watched = set()
+    for alarm in alarms:
+        assert alarm["Namespace"] == "AWS/SQS"
+        assert alarm["Threshold"] == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        (dimension,) = alarm["Dimensions"]
+        assert dimension["Name"] == "QueueName"
+        watched.add(dimension["Value"]["Fn::GetAtt"][0])
+    assert watched == dlqs
+
+
+def test_operational_alarms_exist_with_their_thresholds(synth: Synthesized) -> None:
+    ingest_id, _ = function_by_handler(synth, c.INGEST_HANDLER)
+    (errors,) = [
+        a
+        for a in alarms_by_metric(synth, "Errors")
+        if a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": ingest_id}}]
+    ]
+    assert errors["Threshold"] == 0
+    assert errors["ComparisonOperator"] == "GreaterThanThreshold"
+    (age,) = alarms_by_metric(synth, "ApproximateAgeOfOldestMessage")
+    assert age["Namespace"] == "AWS/SQS"
+    assert age["Threshold"] > 0
+    (quarantined,) = alarms_by_metric(synth, c.METRIC_QUARANTINED_EVENTS)
+    assert quarantined["Namespace"] == c.METRICS_NAMESPACE
+    assert quarantined["Dimensions"] == [{"Name": c.METRICS_SERVICE_DIMENSION, "Value": c.SERVICE_NAME}]
+    assert quarantined["Threshold"] == 0
+    assert quarantined["ComparisonOperator"] == "GreaterThanThreshold"
+    (bounce,) = alarms_by_metric(synth, "Reputation.BounceRate")
+    (complaint,) = alarms_by_metric(synth, "Reputation.ComplaintRate")
+    for alarm, threshold, pause_threshold in ((bounce, 0.05, 0.10), (complaint, 0.001, 0.005)):
+        assert alarm["Namespace"] == "AWS/SES"
+        assert alarm["Threshold"] == threshold
+        assert alarm["Threshold"] < pause_threshold
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_alarms_notify_the_email_topic_and_there_is_one_dashboard(synth: Synthesized) -> None:
+    assert len(synth.resources("AWS::CloudWatch::Dashboard")) == 1
+    topic_id = synth.logical_id(synth.stack.observability.alarm_topic)
+    (subscription,) = [
+        s["Properties"]
+        for s in synth.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
+    assert subscription == {"Endpoint": ALARM_EMAIL, "Protocol": "email", "TopicArn": {"Ref": topic_id}}
+    assert "KmsMasterKeyId" in synth.json["Resources"][topic_id]["Properties"]
+    for alarm in synth.resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
