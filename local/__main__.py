@@ -1,0 +1,134 @@
+"""`make run`: the whole system on this machine, with an embedded AWS emulator and demo data."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "functions"))
+
+SENDER_ADDRESS = "noreply@example.com"
+
+
+def step(message: str) -> None:
+    print(f"  • {message}", flush=True)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def configure_environment(resources: Any) -> None:
+    """The same variables the CDK stack gives the functions, pointing at local resources."""
+    from tracker import constants
+
+    os.environ.update(
+        {
+            constants.ENV_TABLE_NAME: resources.table_name,
+            constants.ENV_SEND_QUEUE_URL: resources.send_queue_url,
+            constants.ENV_CONFIGURATION_SET: resources.configuration_set,
+            constants.ENV_SENDER_ADDRESS: resources.sender_address,
+            constants.ENV_CURSOR_SECRET: os.environ.get("CURSOR_SECRET") or secrets.token_urlsafe(32),
+        }
+    )
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOCAL_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "delivery-tracker")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DeliveryTrackerLocal")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    port = int(os.environ.get("PORT", "8000"))
+    started = time.monotonic()
+    print(f"Delivery tracker, local mode (port {port})", flush=True)
+    if not port_is_free(port):
+        print(
+            f"error: port {port} on 127.0.0.1 is already in use. Stop whatever is using it "
+            f"(e.g. an earlier `make run`), or choose another port: PORT=8001 make run",
+            file=sys.stderr,
+        )
+        return 2
+
+    from local.emulator import point_sdk_at, start_emulator
+
+    emulator = start_emulator()
+    point_sdk_at(emulator.endpoint)
+    step(
+        f"AWS emulator (moto server) on {emulator.endpoint}; data lives in its memory and ends with this process"
+    )
+
+    from local.resources import create_resources
+
+    resources = create_resources(SENDER_ADDRESS)
+    configure_environment(resources)
+    step(
+        f"created table {resources.table_name}, SNS topic, SQS queues with DLQs, "
+        f"SES identity {resources.sender_address} and configuration set {resources.configuration_set}"
+    )
+
+    from local.wiring import start_system
+
+    system = start_system(resources, port)
+    step(f"pollers invoke the ingest and sender handlers; local API gateway on http://127.0.0.1:{port}")
+
+    stop = threading.Event()
+
+    def shutdown(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+
+    base_url = f"http://127.0.0.1:{port}"
+    demo = None
+    if os.environ.get("DEMO", "1") != "0":
+        from local.demo import seed
+
+        step("seeding demo data through the send API and SES events...")
+        try:
+            demo = seed(base_url)
+        except Exception as error:  # the system is still usable without demo data
+            print(f"warning: demo data could not be seeded: {error}", file=sys.stderr)
+    system.gateway.ready.set()
+    token = demo["token"] if demo else system.tokens.issue("demo")
+    print(
+        f"\nready in {time.monotonic() - started:.1f}s: {base_url}\n\n"
+        f"  dashboard:  {base_url}/\n"
+        f"  API docs:   {base_url}/docs (send the token as a Bearer header)\n"
+        f"  token for tenant 'demo' (valid 12 h):\n    {token}\n\n"
+        f"  try:\n    curl -s -H 'Authorization: Bearer {token}' {base_url}/messages\n\n"
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    stop.wait()
+    print("\nstopping...", flush=True)
+    system.stop()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""SES's mailbox simulator, locally.
+
+Wraps the emulator's SES v2 client: a send goes to the emulator (which checks the sender
+identity and returns a message id, as SES does), then the events SES would publish through the
+configuration set are published, in SES's own format, to the same SNS topic the stack uses.
+Addresses at simulator.amazonses.com behave like SES's mailbox simulator; any other address gets
+only a Send event, because locally nothing is delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+log = logging.getLogger("local.ses")
+
+SIMULATOR_DOMAIN = "simulator.amazonses.com"
+ACCOUNT_ID = "000000000000"
+REGION = "us-east-1"
+
+
+def ses_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def mail_object(
+    ses_message_id: str, source: str, destination: str, subject: str, tags: dict[str, str], sent_at: datetime
+) -> dict[str, Any]:
+    all_tags = {
+        "ses:configuration-set": [tags.get("ses:configuration-set", "delivery-tracker")],
+        "ses:source-ip": ["127.0.0.1"],
+        "ses:from-domain": [source.rsplit("@", 1)[-1]],
+        "ses:caller-identity": ["local"],
+    }
+    all_tags.update({name: [value] for name, value in tags.items()})
+    return {
+        "timestamp": ses_time(sent_at),
+        "source": source,
+        "sourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{source}",
+        "sendingAccountId": ACCOUNT_ID,
+        "messageId": ses_message_id,
+        "destination": [destination],
+        "headersTruncated": False,
+        "headers": [
+            {"name": "From", "value": source},
+            {"name": "To", "value": destination},
+            {"name": "Subject", "value": subject},
+        ],
+        "commonHeaders": {
+            "from": [source],
+            "to": [destination],
+            "messageId": ses_message_id,
+            "subject": subject,
+        },
+        "tags": all_tags,
+    }
+
+
+def _bounce(
+    address: str, at: datetime, bounce_type: str, subtype: str, status: str, diagnostic: str
+) -> dict[str, Any]:
+    return {
+        "bounceType": bounce_type,
+        "bounceSubType": subtype,
+        "bouncedRecipients": [
+            {"emailAddress": address, "action": "failed", "status": status, "diagnosticCode": diagnostic}
+        ],
+        "timestamp": ses_time(at),
+        "feedbackId": f"local-bounce-{int(at.timestamp() * 1000)}",
+        "reportingMTA": "dsn; a1-2.smtp-out.amazonses.com",
+    }
+
+
+def _delivery(address: str, at: datetime, sent_at: datetime) -> dict[str, Any]:
+    return {
+        "timestamp": ses_time(at),
+        "processingTimeMillis": int((at - sent_at).total_seconds() * 1000),
+        "recipients": [address],
+        "smtpResponse": "250 2.6.0 Message received",
+        "reportingMTA": "a1-2.smtp-out.amazonses.com",
+    }
+
+
+def simulated_events(address: str, sent_at: datetime) -> list[tuple[str, str, dict[str, Any]]]:
+    """(eventType, body key, body) in the order SES would publish them for ``address``."""
+    local_part, _, domain = address.lower().partition("@")
+    events: list[tuple[str, str, dict[str, Any]]] = [("Send", "send", {})]
+    if domain != SIMULATOR_DOMAIN:
+        return events
+    local_part = local_part.split("+", 1)[0]  # SES allows labels: success+label@simulator...
+    later = sent_at + timedelta(seconds=1)
+    much_later = sent_at + timedelta(seconds=2)
+    if local_part == "success":
+        events.append(("Delivery", "delivery", _delivery(address, later, sent_at)))
+    elif local_part == "bounce":
+        events.append(
+            (
+                "Bounce",
+                "bounce",
+                _bounce(address, later, "Permanent", "General", "5.1.1", "smtp; 550 5.1.1 user unknown"),
+            )
+        )
+    elif local_part == "ooto":
+        events.append(("Delivery", "delivery", _delivery(address, later, sent_at)))
+        events.append(
+            (
+                "Bounce",
+                "bounce",
+                _bounce(
+                    address, much_later, "Transient", "General", "4.0.0", "smtp; 450 4.0.0 out of the office"
+                ),
+            )
+        )
+    elif local_part == "complaint":
+        events.append(("Delivery", "delivery", _delivery(address, later, sent_at)))
+        events.append(
+            (
+                "Complaint",
+                "complaint",
+                {
+                    "complainedRecipients": [{"emailAddress": address}],
+                    "timestamp": ses_time(much_later),
+                    "feedbackId": f"local-complaint-{int(much_later.timestamp() * 1000)}",
+                    "complaintFeedbackType": "abuse",
+                    "userAgent": "Amazon SES Mailbox Simulator",
+                    "arrivalDate": ses_time(much_later),
+                },
+            )
+        )
+    elif local_part == "suppressionlist":
+        events.append(
+            (
+                "Bounce",
+                "bounce",
+                _bounce(
+                    address,
+                    later,
+                    "Permanent",
+                    "Suppressed",
+                    "5.1.1",
+                    "Amazon SES has suppressed sending to this address because it has a recent history of "
+                    "bouncing as an invalid address.",
+                ),
+            )
+        )
+    return events
+
+
+class SimulatedSes:
+    """Quacks like a boto3 ``sesv2`` client; only ``send_email`` is simulated, the rest delegates."""
+
+    def __init__(
+        self,
+        client: Any,
+        publish: Callable[[str], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        delay_seconds: float = 0.5,
+    ) -> None:
+        self._client = client
+        self._publish = publish
+        self._clock = clock
+        self._delay = delay_seconds
+        self._outbox: queue.Queue[tuple[float, str]] = queue.Queue()
+        self._worker = threading.Thread(target=self._drain, name="ses-simulator", daemon=True)
+        self._worker.start()
+        self.sent: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def send_email(self, **kwargs: Any) -> dict[str, Any]:
+        response: dict[str, Any] = self._client.send_email(**kwargs)
+        sent_at = self._clock()
+        source = kwargs.get("FromEmailAddress", "")
+        simple = kwargs.get("Content", {}).get("Simple", {})
+        subject = simple.get("Subject", {}).get("Data", "")
+        tags = {tag["Name"]: tag["Value"] for tag in kwargs.get("EmailTags", [])}
+        if kwargs.get("ConfigurationSetName"):
+            tags["ses:configuration-set"] = kwargs["ConfigurationSetName"]
+        destination = kwargs.get("Destination", {})
+        addresses = [
+            *destination.get("ToAddresses", []),
+            *destination.get("CcAddresses", []),
+            *destination.get("BccAddresses", []),
+        ]
+        self.sent.append({"message_id": response["MessageId"], "to": addresses})
+        for destination_entry in addresses:
+            # SES keeps "Name <address>" in mail.destination and the bare address in event bodies.
+            address = parseaddr(destination_entry)[1] or destination_entry
+            mail = mail_object(response["MessageId"], source, destination_entry, subject, tags, sent_at)
+            for step, (event_type, key, body) in enumerate(simulated_events(address, sent_at)):
+                record = {"eventType": event_type, "mail": mail, key: body}
+                self._outbox.put((time.monotonic() + self._delay * step, json.dumps(record)))
+        return response
+
+    def _drain(self) -> None:
+        while True:
+            due, message = self._outbox.get()
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                self._publish(message)
+            except Exception:
+                log.exception("could not publish a simulated SES event")

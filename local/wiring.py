@@ -1,0 +1,65 @@
+"""Wire the production handlers to local collaborators: pollers, the SES simulator, the gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local.emulator import REGION
+from local.gateway import Gateway
+from local.pollers import QueuePoller
+from local.resources import LocalResources
+from local.ses_simulator import SimulatedSes
+from local.tokens import LocalTokens
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+
+@dataclass
+class LocalSystem:
+    gateway: Gateway
+    server: ThreadingHTTPServer
+    tokens: LocalTokens
+    pollers: list[QueuePoller]
+    ses: SimulatedSes
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        for poller in self.pollers:
+            poller.stop()
+
+
+def start_system(resources: LocalResources, port: int) -> LocalSystem:
+    from tracker.handlers import api, ingest, sender
+    from tracker.settings import SendSettings, Settings
+
+    sns = boto3.client("sns", region_name=REGION)
+
+    def publish(message: str) -> str:
+        return str(sns.publish(TopicArn=resources.topic_arn, Message=message)["MessageId"])
+
+    def publish_simulated(message: str) -> None:
+        publish(message)
+
+    ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=publish_simulated)
+    # The sender's only local collaborator: SES is the simulator (the API and ingest handlers run as is).
+    local_sender = sender.build_sender(ses, SendSettings.from_env(), Settings.from_env())
+
+    def send_handler(event: dict[str, Any], context: Any) -> Any:
+        return sender.process_batch(event, context, local_sender)
+
+    pollers = [
+        QueuePoller("ingest", resources.events_queue_url, ingest.handler),
+        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+    ]
+    for poller in pollers:
+        poller.start()
+
+    tokens = LocalTokens()
+    gateway = Gateway(api.handler, tokens, publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
+    server = gateway.serve(port)
+    return LocalSystem(gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses)

@@ -1,0 +1,228 @@
+"""End to end: `python -m local` as a subprocess, driven over HTTP like a person or the frontend would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.emulator import free_port
+from local.ses_simulator import mail_object, ses_time
+from tracker import constants
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+ROOT = Path(__file__).resolve().parents[2]
+SIM = "simulator.amazonses.com"
+
+
+class LocalMode:
+    def __init__(self, base_url: str, process: subprocess.Popen[str]) -> None:
+        self.base_url = base_url
+        self.process = process
+        self.token: str | None = None
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.call(method, path, **kwargs)
+        assert response.status_code < 300, (method, path, response.status_code, response.text)
+        return response.json()
+
+    def wait_for(self, check: Any, timeout: float = 45.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            assert time.monotonic() < deadline, "local mode did not reach the expected state in time"
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def local_mode() -> Iterator[LocalMode]:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "DEMO": "0", "PYTHONUNBUFFERED": "1"}
+    for name in ("AWS_ENDPOINT_URL", "TABLE_NAME", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    mode = LocalMode(f"http://127.0.0.1:{port}", process)
+    try:
+        mode.wait_for(lambda: _healthy(mode), timeout=60)
+        yield mode
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, process.stdout.read() if process.stdout else ""
+
+
+def _healthy(mode: LocalMode) -> bool:
+    assert mode.process.poll() is None, mode.process.stdout.read() if mode.process.stdout else "exited"
+    try:
+        return requests.get(f"{mode.base_url}/health", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _recipients_by_email(mode: LocalMode, message_id: str) -> dict[str, dict[str, Any]]:
+    page = mode.ok("GET", f"/messages/{message_id}/recipients?limit=200")
+    return {item["email"]: item for item in page["items"]}
+
+
+def _settled(mode: LocalMode, message_id: str) -> dict[str, Any] | None:
+    detail: dict[str, Any] = mode.ok("GET", f"/messages/{message_id}")
+    return detail if detail["pending"] == 0 else None
+
+
+def _engagement(
+    mode: LocalMode, message_id: str, recipient: dict[str, Any], kind: str, body: dict[str, Any]
+) -> None:
+    tags = {
+        constants.TAG_TENANT: "e2e",
+        constants.TAG_MESSAGE: message_id,
+        constants.TAG_RECIPIENT: recipient["recipient_id"],
+    }
+    now = datetime.now(UTC)
+    mail = mail_object(
+        recipient["ses_message_id"],
+        "noreply@example.com",
+        recipient["email"],
+        "s",
+        tags,
+        now - timedelta(minutes=5),
+    )
+    response = mode.call(
+        "POST", "/local/ses-events", json={"eventType": kind, "mail": mail, kind.lower(): body}
+    )
+    assert response.status_code == 202, response.text
+
+
+def test_requests_without_a_valid_token_are_401(local_mode: LocalMode) -> None:
+    assert requests.get(f"{local_mode.base_url}/messages", timeout=5).status_code == 401
+    forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}
+    response = requests.get(f"{local_mode.base_url}/messages", headers=forged, timeout=5)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+    bad_tenant = requests.post(f"{local_mode.base_url}/local/token", json={"tenant_id": "a#b"}, timeout=5)
+    assert bad_tenant.status_code == 400
+
+
+def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: LocalMode) -> None:
+    mode = local_mode
+    mode.token = mode.ok("POST", "/local/token", json={"tenant_id": "e2e"})["token"]
+
+    # An earlier complaint suppresses this address for the tenant.
+    earlier = mode.ok(
+        "POST",
+        "/messages",
+        json={
+            "kind": "email",
+            "subject": "Welcome",
+            "text": "Hello",
+            "recipients": [{"customer_id": "c-old", "email": f"complaint+earlier@{SIM}"}],
+        },
+    )
+    mode.wait_for(
+        lambda: (
+            _recipients_by_email(mode, earlier["message_id"])[f"complaint+earlier@{SIM}"]["status"]
+            == "complaint"
+        )
+    )
+
+    addresses = [
+        f"success@{SIM}",
+        f"bounce@{SIM}",
+        f"ooto@{SIM}",
+        f"complaint@{SIM}",
+        f"suppressionlist@{SIM}",
+        f"complaint+earlier@{SIM}",
+    ]
+    sent = mode.ok(
+        "POST",
+        "/messages",
+        json={
+            "kind": "email",
+            "subject": "December schedule",
+            "text": "See you in class",
+            "recipients": [{"customer_id": f"c-{i}", "email": email} for i, email in enumerate(addresses)],
+        },
+    )
+    assert {r["email"]: r["status"] for r in sent["recipients"]}[f"complaint+earlier@{SIM}"] == "dropped"
+    message_id = sent["message_id"]
+    detail = mode.wait_for(lambda: _settled(mode, message_id))
+
+    recipients = mode.wait_for(
+        lambda: (r := _recipients_by_email(mode, message_id))[f"ooto@{SIM}"]["status"] == "bounced" and r
+    )
+    assert recipients[f"success@{SIM}"]["status"] == "delivered"
+    assert recipients[f"bounce@{SIM}"]["status"] == "bounced"
+    assert recipients[f"bounce@{SIM}"]["bounce"]["reason"] == "smtp; 550 5.1.1 user unknown"
+    assert recipients[f"complaint@{SIM}"]["status"] == "complaint"
+    assert recipients[f"suppressionlist@{SIM}"]["status"] == "bounced"
+    assert recipients[f"complaint+earlier@{SIM}"]["status"] == "dropped"
+    assert recipients[f"complaint+earlier@{SIM}"]["dropped_reason"]
+
+    detail = mode.ok("GET", f"/messages/{message_id}")
+    assert detail["recipients"] == 6
+    assert detail["counts"]["delivered"] == 1
+    assert detail["counts"]["bounced"] == 3
+    assert detail["counts"]["complaint"] == 1
+    assert detail["counts"]["dropped"] == 1
+    assert detail["delivery_rate"] == pytest.approx(2 / 6)
+    assert detail["open_rate"] == 0
+
+    delivered = recipients[f"success@{SIM}"]
+    now = datetime.now(UTC)
+    _engagement(
+        mode,
+        message_id,
+        delivered,
+        "Open",
+        {"ipAddress": "192.0.2.5", "timestamp": ses_time(now), "userAgent": "e2e"},
+    )
+    _engagement(
+        mode,
+        message_id,
+        delivered,
+        "Click",
+        {
+            "ipAddress": "192.0.2.5",
+            "timestamp": ses_time(now),
+            "userAgent": "e2e",
+            "link": "https://example.com",
+            "linkTags": {},
+        },
+    )
+    clicked = mode.wait_for(
+        lambda: (r := _recipients_by_email(mode, message_id)[f"success@{SIM}"])["status"] == "clicked" and r
+    )
+    assert clicked["open_count"] == 1
+    assert clicked["click_count"] == 1
+    detail = mode.ok("GET", f"/messages/{message_id}")
+    assert detail["open_rate"] == pytest.approx(1 / 2)
+    listed = {m["message_id"]: m for m in mode.ok("GET", "/messages")["items"]}
+    assert listed[message_id]["open_rate"] == pytest.approx(1 / 2)
