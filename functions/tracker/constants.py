@@ -83,3 +83,16 @@ TENANT_ATTRIBUTE = "tenant_id"
 TENANT_CLAIM = "custom:tenant_id"
 # Powertools Metrics adds this dimension (value: POWERTOOLS_SERVICE_NAME) to every metric it emits.
 METRICS_SERVICE_DIMENSION = "service"
+
+# --- Added by the send path (issue 3) ----------------------------------------
+# Optional tuning of the send path and of the suppression rules (defaults in tracker.settings).
+ENV_SEND_CHUNK_SIZE = "SEND_CHUNK_SIZE"  # recipients per send job (one SQS message)
+ENV_SUPPRESS_PERMANENT_BOUNCES = "SUPPRESS_AFTER_PERMANENT_BOUNCES"
+ENV_SUPPRESS_COMPLAINTS = "SUPPRESS_AFTER_COMPLAINTS"
+ENV_SUPPRESS_TRANSIENT_BOUNCES = "SUPPRESS_AFTER_TRANSIENT_BOUNCES"
+ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS = "SUPPRESS_TRANSIENT_WINDOW_DAYS"
+
+METRIC_EMAILS_SENT = "EmailsSent"
+METRIC_SEND_FAILURES = "SendFailures"
+METRIC_SEND_THROTTLED = "SendThrottled"
+METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"

@@ -152,6 +152,8 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
             == "complaint"
         )
     )
+    # The suppression is written just after the recipient's status, in the same ingest batch.
+    mode.wait_for(lambda: mode.call("GET", f"/suppressions/complaint%2Bearlier@{SIM}").status_code == 200)
 
     addresses = [
         f"success@{SIM}",

@@ -83,3 +83,40 @@ def document_sk(created_at: datetime, message_id: str, item_sk: str) -> str:
 
 def quarantine_pk(received_at: datetime) -> str:
     return f"QUARANTINE#{received_at.astimezone(UTC).strftime('%Y-%m-%d')}"
+
+
+# --- Added by the send path (issue 3) ---------------------------------------------
+
+# Not under '#' (the header query would read it) nor 'R#'/'E#' (recipients, events).
+CONTENT_SK = "CONTENT"
+SUPPRESSION_SK = "#SUPPRESSION"
+EVIDENCE_SK_PREFIX = "EV#"
+HISTORY_SK_PREFIX = "H#"
+
+
+def idempotency_pk(tenant_id: str) -> str:
+    """Partition of a tenant's Idempotency-Key records (Powertools idempotency, static pk)."""
+    return f"T#{tenant_id}#IDEMPOTENCY"
+
+
+def suppression_pk(tenant_id: str, email: str) -> str:
+    # The address is the last component of an exact-match partition key (never a prefix query),
+    # so even an address containing '#' cannot reach another tenant's or another item type's keys.
+    return f"T#{tenant_id}#SUP#{email}"
+
+
+def evidence_sk(at: datetime, event_id: str) -> str:
+    return f"{EVIDENCE_SK_PREFIX}{iso(at)}#{event_id}"
+
+
+def history_sk(at: datetime, entry_id: str) -> str:
+    return f"{HISTORY_SK_PREFIX}{iso(at)}#{entry_id}"
+
+
+def suppressions_pk(tenant_id: str, state: str) -> str:
+    """gsi1 list of a tenant's suppressed addresses in one state (active / lifted)."""
+    return f"T#{tenant_id}#SUPS#{state}"
+
+
+def suppressions_sk(at: datetime, email: str) -> str:
+    return f"{iso(at)}#{email}"

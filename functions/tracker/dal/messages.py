@@ -1,4 +1,13 @@
-"""Writing messages and their recipients (the send path's first step)."""
+"""Writing messages and their recipients (the send path's first step).
+
+Order and retries (``put_message``): the content item, then every recipient, then the message
+item with its initial per-status counts **last**. A crash part-way leaves recipients without a
+message header, never a header whose counts disagree with its recipients, and the message only
+appears in lists once it is complete. Re-running the same call rewrites the same items: the
+recipient writes are plain puts of the initial state, which is safe because nothing else writes
+these recipients before their send jobs are queued, and that happens only after this returns; the
+header is written only if absent, so a repeated call never resets counts that moved meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pynamodb.exceptions import PutError
+
 from tracker.dal import keys
 from tracker.dal.ingest_store import store_errors
-from tracker.dal.models import MessageItem, RecipientItem
+from tracker.dal.models import MessageContentItem, MessageItem, RecipientItem
 from tracker.dal.recipients import write_facts
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
+from tracker.logic.sending import MessageContent, PlannedMessage
 
 
 @dataclass(frozen=True)
@@ -110,10 +122,76 @@ def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientIte
     return item
 
 
-def put_message(message: NewMessage, recipients: Sequence[NewRecipient]) -> None:
-    """Write the message (with its initial per-status counts) and then its recipients."""
+def content_item(message: NewMessage, content: MessageContent) -> MessageContentItem:
+    return MessageContentItem(
+        keys.message_pk(message.tenant_id, message.message_id),
+        keys.CONTENT_SK,
+        tenant_id=message.tenant_id,
+        message_id=message.message_id,
+        subject=content.subject,
+        text=content.text or None,
+        html=content.html or None,
+    )
+
+
+def _is_condition_failure(error: PutError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+def put_message(
+    message: NewMessage, recipients: Sequence[NewRecipient], content: MessageContent | None = None
+) -> None:
+    """Write the content, then the recipients, then the message with its initial counts (see above)."""
     with store_errors("create message"):
-        message_item(message, recipients).save()
-        with RecipientItem.batch_write() as batch:
+        if content is not None:
+            content_item(message, content).save()
+        with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
             for recipient in recipients:
                 batch.save(recipient_item(message, recipient))
+        try:
+            message_item(message, recipients).save(condition=MessageItem.pk.does_not_exist())
+        except PutError as error:
+            if not _is_condition_failure(error):
+                raise  # store_errors makes it transient
+            # Written by an earlier run of this same call: keep it (its counts may have moved since).
+
+
+def load_content(tenant_id: str, message_id: str) -> MessageContent | None:
+    with store_errors("load message content"):
+        try:
+            item = MessageContentItem.get(
+                keys.message_pk(tenant_id, message_id), keys.CONTENT_SK, consistent_read=True
+            )
+        except MessageContentItem.DoesNotExist:
+            return None
+    return MessageContent(subject=item.subject, text=item.text, html=item.html)
+
+
+class DynamoMessageStore:
+    """logic.sending.MessageStore on the single table."""
+
+    def create(self, message: PlannedMessage) -> None:
+        put_message(
+            NewMessage(
+                tenant_id=message.tenant_id,
+                message_id=message.message_id,
+                kind=message.kind,
+                subject=message.content.subject,
+                created_at=message.created_at,
+                invoice_id=message.invoice_id,
+                payment_id=message.payment_id,
+                created_by=message.created_by,
+            ),
+            [
+                NewRecipient(
+                    recipient_id=r.recipient_id,
+                    customer_id=r.customer_id,
+                    email=r.email,
+                    name=r.name,
+                    send_outcome=r.status,
+                    send_outcome_reason=r.reason,
+                )
+                for r in message.recipients
+            ],
+            message.content,
+        )

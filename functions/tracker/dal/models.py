@@ -126,6 +126,10 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     invoice_id = UnicodeAttribute(null=True)
     payment_id = UnicodeAttribute(null=True)
     ses_message_id = UnicodeAttribute(null=True)
+    # The sender's claim (send path): set by a conditional write just before SendEmail, cleared
+    # when the outcome is recorded. A claim without an outcome means a sender stopped mid-send.
+    send_claim = UnicodeAttribute(null=True)
+    send_claimed_at = UnicodeAttribute(null=True)
 
     version = VersionAttribute()
     status = UnicodeAttribute(default=Status.QUEUED.value)
@@ -176,6 +180,56 @@ class QuarantineItem(TrackerItem, discriminator="quarantine"):
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
 
+class MessageContentItem(TrackerItem, discriminator="message_content"):
+    """A message's subject and body, stored once; send jobs reference it (SQS bodies stay small).
+
+    Its sort key does not start with '#', so the message header query (`begins_with(sk, "#")`)
+    never reads this large item."""
+
+    message_id = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    html = UnicodeAttribute(null=True)
+
+
+class SuppressionItem(TrackerItem, discriminator="suppression"):
+    """One address of one tenant that was suppressed at least once (active or lifted)."""
+
+    email = UnicodeAttribute()
+    state = UnicodeAttribute()  # "active" | "lifted"
+    reason = UnicodeAttribute()
+    suppressed_at = UnicodeAttribute()
+    evidence = JSONAttribute(null=True)  # the events that made the rule fire
+    counts_from = UnicodeAttribute(null=True)  # evidence before this instant no longer counts
+    lifted_at = UnicodeAttribute(null=True)
+    lifted_by = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class SuppressionEvidenceItem(TrackerItem, discriminator="suppression_evidence"):
+    """One bounce or complaint of an address, keyed by the SES event id (redelivery rewrites it)."""
+
+    email = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # "permanent_bounce" | "transient_bounce" | "complaint"
+    at = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)
+    recipient_id = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+
+
+class SuppressionHistoryItem(TrackerItem, discriminator="suppression_history"):
+    """Audit trail of an address: who suppressed or lifted it, when and why (never deleted)."""
+
+    email = UnicodeAttribute()
+    action = UnicodeAttribute()  # "suppressed" | "lifted"
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()  # the caller's subject, or "system" for the suppression rules
+    reason = UnicodeAttribute(null=True)
+    evidence = JSONAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[TrackerItem], ...] = (
     TrackerItem,
     CountsItem,
@@ -184,6 +238,10 @@ ALL_MODELS: tuple[type[TrackerItem], ...] = (
     RecipientItem,
     EventLogItem,
     QuarantineItem,
+    MessageContentItem,
+    SuppressionItem,
+    SuppressionEvidenceItem,
+    SuppressionHistoryItem,
 )
 
 

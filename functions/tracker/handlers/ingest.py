@@ -15,10 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tracker import constants
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.models import bind_table
+from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.logic.ingest import BatchReport, IncomingRecord, Ingestor, Outcome
+from tracker.logic.suppression import SuppressionRules, SuppressionService
 from tracker.models.ses_events import parse_notification_body, to_recipient_events
-from tracker.settings import Settings
+from tracker.settings import SendSettings, Settings
 
 logger = Logger()
 tracer = Tracer()
@@ -43,7 +45,14 @@ def parse_record_body(body: str) -> list[RecipientEvent]:
 def default_ingestor() -> Ingestor:
     settings = Settings.from_env()
     bind_table(settings.table_name, settings.region, settings.dynamodb_endpoint)
-    return Ingestor(DynamoIngestStore(settings.event_log_retention), parse=parse_record_body)
+    # Bounces and complaints also feed the per-tenant suppression list (the send path's Dropped).
+    suppressions = SuppressionService(
+        DynamoSuppressionStore(settings.event_log_retention),
+        SuppressionRules.from_settings(SendSettings.from_env()),
+    )
+    return Ingestor(
+        DynamoIngestStore(settings.event_log_retention), parse=parse_record_body, observer=suppressions
+    )
 
 
 def process_batch(

@@ -100,6 +100,16 @@ class IngestStore(Protocol):
     def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None: ...
 
 
+class EventObserver(Protocol):
+    """Told about the events of every committed recipient, duplicates included (so it must be
+    idempotent): a crash after the commit is repaired by the redelivery, whose events are then
+    duplicates. Raises TransientStoreError to have the records retried."""
+
+    def interested(self, event: RecipientEvent) -> bool: ...
+
+    def observe(self, entries: Sequence[LogEntry]) -> None: ...
+
+
 @dataclass(frozen=True)
 class IncomingRecord:
     """One SQS record: its id, raw body and how often SQS has delivered it."""
@@ -160,11 +170,13 @@ class Ingestor:
         parse: Parser,
         settings: IngestSettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        observer: EventObserver | None = None,
     ) -> None:
         self._store = store
         self._parse = parse
         self._settings = settings or IngestSettings()
         self._sleep = sleep
+        self._observer = observer
         self._lock = threading.Lock()
 
     def apply_batch(self, records: Sequence[IncomingRecord]) -> BatchReport:
@@ -195,6 +207,7 @@ class Ingestor:
         usable = [item for item in matched if item not in mismatched]
         committed = self._commit_all(usable, recipients, report)
         self._log(usable, committed, recipients, report)
+        self._observe(usable, committed, recipients, report)
         self._fold(usable, committed, report)
         return report
 
@@ -332,6 +345,29 @@ class Ingestor:
         except TransientStoreError as error:
             for record_id, _ in entries.values():
                 report.fail(record_id, f"event log write failed: {error}")
+
+    def _observe(
+        self,
+        usable: Sequence[_Located],
+        up_to_date: set[RecipientKey],
+        recipients: Mapping[RecipientKey, StoredRecipient],
+        report: BatchReport,
+    ) -> None:
+        observer = self._observer
+        if observer is None:
+            return
+        observed = [
+            (item.record_id, LogEntry(recipients[item.key], item.event))
+            for item in usable
+            if item.key is not None and item.key in up_to_date and observer.interested(item.event)
+        ]
+        if not observed:
+            return
+        try:
+            observer.observe([entry for _, entry in observed])
+        except TransientStoreError as error:
+            for record_id, _ in observed:
+                report.fail(record_id, f"event observer failed: {error}")
 
     def _fold(self, usable: Sequence[_Located], up_to_date: set[RecipientKey], report: BatchReport) -> None:
         messages = {item.key.message for item in usable if item.key is not None and item.key in up_to_date}

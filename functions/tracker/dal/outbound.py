@@ -1,0 +1,161 @@
+"""The send path's two AWS services besides DynamoDB: the SQS send queue and SES v2.
+
+Adapters only: they translate between the logic's protocols (``logic.sending.JobQueue`` and
+``Mailer``) and the boto3 clients they are given, and classify SES's errors. Nothing here builds a
+client or reads the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from email.utils import formataddr
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from tracker.logic.sending import (
+    Mailer,
+    OutgoingMail,
+    RecipientRejectedError,
+    SendingBlockedError,
+    SendJob,
+    SendOutcomeUnknownError,
+    SendThrottledError,
+    SendUnavailableError,
+)
+from tracker.models.send import SendJobBody
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2.client import SESV2Client
+    from mypy_boto3_sesv2.type_defs import BodyTypeDef
+    from mypy_boto3_sqs.client import SQSClient
+
+logger = logging.getLogger(__name__)
+
+SQS_BATCH_LIMIT = 10
+ENQUEUE_ATTEMPTS = 3
+
+
+class SqsJobQueue:
+    """logic.sending.JobQueue on the send queue (SendMessageBatch, 10 jobs a request)."""
+
+    def __init__(self, client: SQSClient, queue_url: str | None) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def enqueue(self, jobs: Sequence[SendJob]) -> list[SendJob]:
+        if not self._queue_url:
+            logger.error("the send queue URL is not configured (SEND_QUEUE_URL): nothing can be queued")
+            return list(jobs)
+        failed: list[SendJob] = []
+        for start in range(0, len(jobs), SQS_BATCH_LIMIT):
+            failed.extend(self._send_batch(list(jobs[start : start + SQS_BATCH_LIMIT])))
+        return failed
+
+    def _send_batch(self, jobs: list[SendJob]) -> list[SendJob]:
+        remaining = {str(i): job for i, job in enumerate(jobs)}
+        for _ in range(ENQUEUE_ATTEMPTS):
+            entries: Any = [
+                {"Id": entry_id, "MessageBody": SendJobBody.from_job(job).model_dump_json()}
+                for entry_id, job in remaining.items()
+            ]
+            try:
+                response = self._client.send_message_batch(QueueUrl=self._queue_url or "", Entries=entries)
+            except (ClientError, BotoCoreError):
+                logger.warning("send queue batch failed", exc_info=True)
+                continue
+            remaining = {
+                f["Id"]: remaining[f["Id"]] for f in response.get("Failed", []) if f["Id"] in remaining
+            }
+            if not remaining:
+                return []
+        return list(remaining.values())
+
+
+# --- SES v2 -----------------------------------------------------------------------------------
+
+# SendEmail errors (SES API v2). Throttling: the sending rate or quota; SES did not accept the
+# message, so it is retried. Per recipient: this message to this address is refused for good.
+# Whole job: nothing can be sent from this account/configuration until an operator acts.
+THROTTLING_CODES = frozenset(
+    {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
+)
+RECIPIENT_CODES = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
+BLOCKING_CODES = frozenset(
+    {
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",
+    }
+)
+CHARSET = "UTF-8"
+
+
+def classify_client_error(error: ClientError) -> Exception:
+    """The logic's SendError for an SES ClientError."""
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", ""))
+    message = str(details.get("Message", "")) or code
+    reason = f"{code}: {message}" if code else message
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in THROTTLING_CODES or "maximum sending rate exceeded" in message.lower():
+        return SendThrottledError(reason)
+    if code in BLOCKING_CODES:
+        return SendingBlockedError(reason)
+    if code in RECIPIENT_CODES:
+        return RecipientRejectedError(reason)
+    if status >= 500:
+        return SendUnavailableError(reason)
+    # An unknown 4xx is about this request (our input), not about SES's state.
+    return RecipientRejectedError(reason)
+
+
+class SesMailer(Mailer):
+    """logic.sending.Mailer on SES v2 SendEmail: one message per recipient, with the configuration
+    set (event publishing) and the tags that let the ingest path find the recipient.
+
+    Give it a client whose botocore retries are off (``total_max_attempts=1``): SendEmail has no
+    idempotency token, so a retry after a lost answer could send a second copy; the sender retries
+    only errors where SES certainly did not accept the message.
+    """
+
+    def __init__(self, client: SESV2Client, sender_address: str | None, configuration_set: str) -> None:
+        self._client = client
+        self._sender = sender_address
+        self._configuration_set = configuration_set
+
+    def send(self, mail: OutgoingMail) -> str:
+        if not self._sender:
+            raise SendingBlockedError("no sender address is configured (SENDER_ADDRESS)")
+        body: BodyTypeDef = {}
+        if mail.content.text:
+            body["Text"] = {"Data": mail.content.text, "Charset": CHARSET}
+        if mail.content.html:
+            body["Html"] = {"Data": mail.content.html, "Charset": CHARSET}
+        to = formataddr((mail.name, mail.to), charset=CHARSET) if mail.name else mail.to
+        try:
+            response = self._client.send_email(
+                FromEmailAddress=self._sender,
+                Destination={"ToAddresses": [to]},
+                Content={
+                    "Simple": {"Subject": {"Data": mail.content.subject, "Charset": CHARSET}, "Body": body}
+                },
+                EmailTags=[{"Name": name, "Value": value} for name, value in sorted(mail.tags.items())],
+                ConfigurationSetName=self._configuration_set,
+            )
+        except ClientError as error:
+            raise classify_client_error(error) from error
+        except (EndpointConnectionError, ConnectTimeoutError) as error:  # never reached SES
+            raise SendUnavailableError(f"SES unreachable: {error}") from error
+        except (ReadTimeoutError, ConnectionClosedError) as error:  # may have reached SES
+            raise SendOutcomeUnknownError(f"no answer from SES: {error}") from error
+        return response["MessageId"]

@@ -1,0 +1,291 @@
+"""Request and response models of the send routes, and the body of a send job on SQS.
+
+Limits, and why:
+
+* **500 recipients per request.** The answer lists every recipient and is stored whole as the
+  Idempotency-Key record, one DynamoDB item (≤ 400 KB): 500 x (254-character address +
+  128-character customer id + the rest) stays near 230 KB in the worst case. Creating the message
+  also writes every recipient before answering (20 batch writes for 500), far inside API
+  Gateway's 29-second integration timeout. Larger audiences are several requests.
+* **Subject: 1-998 characters, one line.** 998 is RFC 5322's line-length limit; a line break would
+  be a header injection.
+* **Body: ``text`` and/or ``html``, together at most 256 KiB (UTF-8).** The body is stored once, in
+  a DynamoDB content item (≤ 400 KB with its keys and subject), and send jobs reference it: SQS
+  messages are limited to 256 KB, so a job could never carry it, and SES's own 40 MB limit is far
+  above anything a class-management business sends without attachments.
+* **Ids** (customer, invoice, payment) match ``ID_PATTERN``: they end up in DynamoDB keys.
+* **Addresses**: real syntax (email-validator, no DNS lookups), ASCII only (SES needs a 7-bit local
+  part and punycode domains), stored and compared lowercase. An address listed twice in one request
+  is refused (400 naming the second one), not silently merged: the two entries may carry different
+  customer ids, and only the client knows which one it meant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from tracker.domain.status import Status
+from tracker.logic.sending import (
+    CreatedMessage,
+    MessageContent,
+    MessageDraft,
+    RecipientDraft,
+    SendJob,
+)
+from tracker.logic.suppression import Evidence, HistoryEntry, SuppressionRecord
+from tracker.models.api import ID_PATTERN, NEXT_CURSOR_DESCRIPTION, ApiModel, MessageKind
+
+MAX_RECIPIENTS = 500
+MAX_SUBJECT_CHARS = 998
+MAX_BODY_BYTES = 256 * 1024
+MAX_NAME_CHARS = 200
+# Tenant ids (from the token) and our generated ids are already SES-tag-safe; a job holds at most
+# this many recipient ids (the configured chunk size is capped to it).
+MAX_JOB_RECIPIENTS = 100
+_TAG_SAFE = r"^[A-Za-z0-9_-]{1,128}$"
+
+
+def _ascii_lowercase(address: str) -> str:
+    if not address.isascii():
+        raise PydanticCustomError(
+            "email_not_ascii", "only ASCII addresses can be sent through SES (use the punycode domain)"
+        )
+    return address.lower()
+
+
+EmailAddress = Annotated[EmailStr, AfterValidator(_ascii_lowercase)]
+ExternalId = Annotated[str, Field(pattern=ID_PATTERN, description="Letters, digits, `_ . : -`; 1-128.")]
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+class RecipientIn(ApiModel):
+    customer_id: ExternalId
+    email: EmailAddress
+    name: str | None = Field(
+        default=None, max_length=MAX_NAME_CHARS, description="Display name for the To header."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if _has_control_characters(value):
+            raise PydanticCustomError("name_control_characters", "name must not contain control characters")
+        return value.strip()
+
+
+def _utf8_size(value: str | None) -> int:
+    return len(value.encode("utf-8")) if value else 0
+
+
+class SendMessageRequest(ApiModel):
+    """Body of ``POST /messages``. Field order is validation order (later checks see earlier fields)."""
+
+    kind: MessageKind
+    subject: str = Field(max_length=MAX_SUBJECT_CHARS)
+    html: str | None = Field(default=None, description="HTML body; `text` and/or `html` is required.")
+    text: str | None = Field(
+        default=None,
+        validate_default=True,
+        description=f"Plain-text body; with `html` at most {MAX_BODY_BYTES} bytes.",
+    )
+    recipients: list[RecipientIn] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+    invoice_id: ExternalId | None = Field(
+        default=None, validate_default=True, description="Required for invoices."
+    )
+    payment_id: ExternalId | None = Field(
+        default=None, validate_default=True, description="Required for receipts."
+    )
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("subject_empty", "subject must not be empty")
+        if "\r" in value or "\n" in value:
+            raise PydanticCustomError("subject_multiline", "subject must be a single line")
+        return value
+
+    @field_validator("html")
+    @classmethod
+    def _html(cls, value: str | None) -> str | None:
+        if _utf8_size(value) > MAX_BODY_BYTES:
+            raise PydanticCustomError(
+                "body_too_large", "html is larger than {limit} bytes", {"limit": MAX_BODY_BYTES}
+            )
+        return value or None
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        html = info.data.get("html")
+        if not value and not html:
+            raise PydanticCustomError("body_missing", "text or html is required")
+        if _utf8_size(value) + _utf8_size(html) > MAX_BODY_BYTES:
+            raise PydanticCustomError(
+                "body_too_large",
+                "text and html together are larger than {limit} bytes",
+                {"limit": MAX_BODY_BYTES},
+            )
+        return value or None
+
+    @field_validator("invoice_id")
+    @classmethod
+    def _invoice_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "invoice" and not value:
+            raise PydanticCustomError("invoice_id_missing", "invoice_id is required for an invoice")
+        if kind is not None and kind != "invoice" and value:
+            raise PydanticCustomError("invoice_id_unexpected", "only an invoice carries an invoice_id")
+        return value
+
+    @field_validator("payment_id")
+    @classmethod
+    def _payment_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "receipt" and not value:
+            raise PydanticCustomError("payment_id_missing", "payment_id is required for a receipt")
+        if kind is not None and kind != "receipt" and value:
+            raise PydanticCustomError("payment_id_unexpected", "only a receipt carries a payment_id")
+        return value
+
+    def to_draft(self) -> MessageDraft:
+        return MessageDraft(
+            kind=self.kind,
+            content=MessageContent(subject=self.subject, text=self.text, html=self.html),
+            recipients=tuple(RecipientDraft(r.customer_id, r.email, r.name) for r in self.recipients),
+            invoice_id=self.invoice_id,
+            payment_id=self.payment_id,
+        )
+
+
+class CreatedRecipientOut(ApiModel):
+    recipient_id: str
+    email: str
+    customer_id: str
+    status: Status = Field(description="`queued`, or `dropped` when the address is suppressed.")
+    reason: str | None = Field(default=None, description="Why it will not be sent (dropped / failed).")
+
+
+class SendMessageResponse(ApiModel):
+    message_id: str
+    recipients: list[CreatedRecipientOut]
+
+    @classmethod
+    def of(cls, created: CreatedMessage) -> SendMessageResponse:
+        return cls(
+            message_id=created.message_id,
+            recipients=[
+                CreatedRecipientOut(
+                    recipient_id=r.recipient_id,
+                    email=r.email,
+                    customer_id=r.customer_id,
+                    status=r.status,
+                    reason=r.reason,
+                )
+                for r in created.recipients
+            ],
+        )
+
+
+# --- suppressions -------------------------------------------------------------------------------
+
+
+class EvidenceOut(ApiModel):
+    event_id: str = Field(description="Id of the SES event (stable across redeliveries).")
+    kind: Literal["permanent_bounce", "transient_bounce", "complaint"]
+    at: datetime
+    message_id: str | None
+    recipient_id: str | None
+    detail: str | None = Field(description="The bounce diagnostic or the complaint feedback type.")
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> EvidenceOut:
+        return cls(
+            event_id=evidence.event_id,
+            kind=evidence.kind.value,
+            at=evidence.at,
+            message_id=evidence.message_id,
+            recipient_id=evidence.recipient_id,
+            detail=evidence.detail,
+        )
+
+
+class SuppressionOut(ApiModel):
+    email: str
+    state: Literal["active", "lifted"]
+    reason: str
+    suppressed_at: datetime
+    evidence: list[EvidenceOut] = Field(description="The bounces/complaints that made the rule fire.")
+    lifted_at: datetime | None
+    lifted_by: str | None = Field(description="Who lifted it (the token's subject).")
+
+    @classmethod
+    def of(cls, record: SuppressionRecord) -> SuppressionOut:
+        return cls(
+            email=record.email,
+            state=record.state.value,
+            reason=record.reason,
+            suppressed_at=record.suppressed_at,
+            evidence=[EvidenceOut.of(e) for e in record.evidence],
+            lifted_at=record.lifted_at,
+            lifted_by=record.lifted_by,
+        )
+
+
+class SuppressionPage(ApiModel):
+    items: list[SuppressionOut]
+    next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+
+
+class HistoryOut(ApiModel):
+    action: Literal["suppressed", "lifted"]
+    at: datetime
+    actor: str = Field(description="The caller's subject, or `system` for the suppression rules.")
+    reason: str | None
+    evidence: list[EvidenceOut]
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryOut:
+        return cls(
+            action="lifted" if entry.action == "lifted" else "suppressed",
+            at=entry.at,
+            actor=entry.actor,
+            reason=entry.reason,
+            evidence=[EvidenceOut.of(e) for e in entry.evidence],
+        )
+
+
+class SuppressionDetail(SuppressionOut):
+    history: list[HistoryOut] = Field(description="Every suppression and lift of this address, oldest first.")
+
+
+# --- the send job (one SQS message) ---------------------------------------------------------------
+
+
+class SendJobBody(BaseModel):
+    """A few recipient ids of one message; the content stays in DynamoDB, so a job is tiny."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = 1
+    tenant_id: str = Field(pattern=_TAG_SAFE)
+    message_id: str = Field(pattern=_TAG_SAFE)
+    recipient_ids: list[Annotated[str, Field(pattern=_TAG_SAFE)]] = Field(
+        min_length=1, max_length=MAX_JOB_RECIPIENTS
+    )
+
+    @classmethod
+    def from_job(cls, job: SendJob) -> SendJobBody:
+        return cls(tenant_id=job.tenant_id, message_id=job.message_id, recipient_ids=list(job.recipient_ids))
+
+    def to_job(self) -> SendJob:
+        return SendJob(self.tenant_id, self.message_id, tuple(self.recipient_ids))

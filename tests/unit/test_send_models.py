@@ -1,0 +1,156 @@
+"""Send path pieces without AWS: ids, request normalization, job bodies and SES error classification."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from tracker.dal.outbound import SesMailer, classify_client_error
+from tracker.logic.sending import (
+    MessageContent,
+    OutgoingMail,
+    RecipientRejectedError,
+    SendingBlockedError,
+    SendJob,
+    SendThrottledError,
+    SendUnavailableError,
+    first_duplicate,
+    new_message_id,
+    recipient_id,
+)
+from tracker.models.send import MAX_JOB_RECIPIENTS, SendJobBody, SendMessageRequest
+
+TAG_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def test_message_ids_are_time_sortable_and_tag_safe() -> None:
+    at = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    earlier, later = new_message_id(at), new_message_id(at + timedelta(milliseconds=1))
+    assert earlier < later
+    assert new_message_id(at) != earlier, "random part"
+    assert re.fullmatch(r"m\d{13}[0-9a-f]{16}", earlier)
+    assert TAG_SAFE.match(earlier)
+    assert [recipient_id(i) for i in (0, 9, 499)] == ["r0000", "r0009", "r0499"]
+
+
+def test_request_addresses_are_normalized_and_names_trimmed() -> None:
+    request = SendMessageRequest.model_validate(
+        {
+            "kind": "invoice",
+            "subject": "Invoice INV-1",
+            "html": "<p>Due</p>",
+            "invoice_id": "INV-1",
+            "recipients": [{"customer_id": "c-1", "email": "Ann.Lee@Example.COM", "name": "  Ann Lee  "}],
+        }
+    )
+    (recipient,) = request.recipients
+    assert recipient.email == "ann.lee@example.com"
+    assert recipient.name == "Ann Lee"
+    draft = request.to_draft()
+    assert draft.content == MessageContent(subject="Invoice INV-1", text=None, html="<p>Due</p>")
+    assert draft.invoice_id == "INV-1"
+
+
+def test_a_name_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValidationError) as error:
+        SendMessageRequest.model_validate(
+            {
+                "kind": "email",
+                "subject": "Hi",
+                "text": "x",
+                "recipients": [{"customer_id": "c", "email": "a@example.com", "name": "A\r\nBcc: x@y.z"}],
+            }
+        )
+    assert error.value.errors()[0]["loc"] == ("recipients", 0, "name")
+
+
+def test_first_duplicate_is_case_insensitive() -> None:
+    assert first_duplicate(["a@x.io", "b@x.io", "A@X.io"]) == (2, 0)
+    assert first_duplicate(["a@x.io", "b@x.io"]) is None
+
+
+def test_job_bodies_round_trip_and_stay_small() -> None:
+    job = SendJob(
+        "tenant-a",
+        "m17300000000001234567890abcdef",
+        tuple(recipient_id(i) for i in range(MAX_JOB_RECIPIENTS)),
+    )
+    body = SendJobBody.from_job(job).model_dump_json()
+    assert len(body.encode()) < 2_000, "a job carries ids, never the content"
+    assert SendJobBody.model_validate_json(body).to_job() == job
+    with pytest.raises(ValidationError):
+        SendJobBody.model_validate_json(
+            '{"v": 1, "tenant_id": "t#x", "message_id": "m", "recipient_ids": ["r1"]}'
+        )
+
+
+def error(code: str, message: str = "", status: int = 400) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "SendEmail",
+    )
+
+
+@pytest.mark.parametrize(
+    ("client_error", "kind"),
+    [
+        (error("TooManyRequestsException", "Too many requests", 429), SendThrottledError),
+        (error("LimitExceededException", "Daily quota exceeded"), SendThrottledError),
+        (error("Throttling", "Maximum sending rate exceeded."), SendThrottledError),
+        (error("SomethingElse", "Maximum sending rate exceeded."), SendThrottledError),
+        (error("MessageRejected", "Email address is not verified."), RecipientRejectedError),
+        (error("BadRequestException", "Illegal address"), RecipientRejectedError),
+        (error("AccountSuspendedException"), SendingBlockedError),
+        (error("SendingPausedException"), SendingBlockedError),
+        (error("MailFromDomainNotVerifiedException"), SendingBlockedError),
+        (error("NotFoundException", "Configuration set does not exist"), SendingBlockedError),
+        (error("InternalFailure", "", 500), SendUnavailableError),
+        (error("SomethingNew", "whatever", 400), RecipientRejectedError),
+    ],
+)
+def test_ses_errors_are_classified(client_error: ClientError, kind: type[Exception]) -> None:
+    assert type(classify_client_error(client_error)) is kind
+
+
+class RecordingClient:
+    def __init__(self) -> None:
+        self.kwargs: dict[str, Any] = {}
+
+    def send_email(self, **kwargs: Any) -> dict[str, Any]:
+        self.kwargs = kwargs
+        return {"MessageId": "0100-abc"}
+
+
+def test_the_mailer_sends_one_message_with_the_configuration_set_and_tags() -> None:
+    client = RecordingClient()
+    mailer = SesMailer(client, "billing@studio.example", "delivery-tracker")  # type: ignore[arg-type]
+    mail = OutgoingMail(
+        to="zoe@example.com",
+        name="Zoë Ångström",
+        content=MessageContent(subject="Receipt", text="Thanks"),
+        tags={"tracker_tenant": "t", "tracker_message": "m", "tracker_recipient": "r0000"},
+    )
+    assert mailer.send(mail) == "0100-abc"
+    sent = client.kwargs
+    assert sent["FromEmailAddress"] == "billing@studio.example"
+    assert sent["ConfigurationSetName"] == "delivery-tracker"
+    (to,) = sent["Destination"]["ToAddresses"]
+    assert to.endswith(" <zoe@example.com>")
+    assert to.isascii(), "a non-ASCII display name is RFC 2047-encoded"
+    assert sent["Content"]["Simple"]["Body"] == {"Text": {"Data": "Thanks", "Charset": "UTF-8"}}
+    assert sent["EmailTags"] == [
+        {"Name": "tracker_message", "Value": "m"},
+        {"Name": "tracker_recipient", "Value": "r0000"},
+        {"Name": "tracker_tenant", "Value": "t"},
+    ]
+
+
+def test_a_mailer_without_a_sender_address_blocks_the_job() -> None:
+    mailer = SesMailer(RecordingClient(), None, "delivery-tracker")  # type: ignore[arg-type]
+    with pytest.raises(SendingBlockedError):
+        mailer.send(OutgoingMail("a@example.com", None, MessageContent("s", "t"), {}))
