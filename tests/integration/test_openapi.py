@@ -1,0 +1,212 @@
+"""The OpenAPI document: valid OpenAPI 3, every route with its parameters and response schemas; and a
+schemathesis run against the app in-process (API Gateway events, moto behind) that finds no 5xx and
+no response that violates the document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+import schemathesis
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.apigw import api_event, json_body
+from tests.integration.test_read_api import A, make_app, seeded_world
+from tests.lambda_context import FakeLambdaContext
+from tracker.api.app import API_TITLE, API_VERSION
+
+# Uses the read-API tests' world (seeded once for the module, kept together on one xdist worker).
+pytestmark = pytest.mark.xdist_group("read-api-openapi")
+
+READ_ROUTES = {
+    "/messages": "MessagePage",
+    "/messages/{message_id}": "Message",
+    "/messages/{message_id}/recipients": "RecipientPage",
+    "/messages/{message_id}/recipients/{recipient_id}/events": "TimelinePage",
+    "/invoices/{invoice_id}/logs": "InvoiceLogPage",
+    "/customers/{customer_id}/messages": "CustomerMessagePage",
+}
+# Ids that exist in the world, so generated requests also reach the 200 responses.
+KNOWN_IDS = {
+    "message_id": "news",
+    "recipient_id": "r0",
+    "invoice_id": "INV-1",
+    "customer_id": "cust-ana",
+}
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[APIGatewayRestResolver]:
+    with seeded_world():
+        yield make_app()
+
+
+@pytest.fixture(scope="module")
+def document(app: APIGatewayRestResolver) -> dict[str, Any]:
+    response = app.resolve(api_event("GET", "/openapi.json", tenant_id=A), FakeLambdaContext())
+    assert response["statusCode"] == 200
+    body: dict[str, Any] = json_body(response)
+    return body
+
+
+def refs(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+
+def test_the_document_is_valid_openapi_3(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.")
+    assert (document["info"]["title"], document["info"]["version"]) == (API_TITLE, API_VERSION)
+    # Schemathesis validates against the OpenAPI initiative's meta-schema for the document's version.
+    schemathesis.openapi.from_dict(json.loads(json.dumps(document))).validate()
+    # Every reference resolves.
+    schemas = document["components"]["schemas"]
+    for ref in set(refs(document)):
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+
+
+def test_every_read_route_is_listed_with_its_response_and_error_schemas(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    assert "/health" in paths
+    for path, model in READ_ROUTES.items():
+        operation = paths[path]["get"]
+        responses = operation["responses"]
+        ok_schema = responses["200"]["content"]["application/json"]["schema"]
+        assert ok_schema == {"$ref": f"#/components/schemas/{model}"}, path
+        for status in ("400", "401"):
+            error = responses[status]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ErrorResponse"}, (path, status)
+        if "{" in path:
+            assert "404" in responses, path
+        assert operation.get("summary"), path
+
+
+def test_parameters_are_documented_with_their_constraints(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for path in READ_ROUTES:
+        parameters = {p["name"]: p for p in paths[path]["get"].get("parameters", [])}
+        for name in [segment.strip("{}") for segment in path.split("/") if segment.startswith("{")]:
+            assert parameters[name]["in"] == "path"
+            assert parameters[name]["required"] is True
+            assert parameters[name]["schema"]["pattern"] == "^[A-Za-z0-9_.:-]{1,128}$"
+        if path != "/messages/{message_id}":
+            limit = parameters["limit"]["schema"]
+            assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 200, 50), path
+            assert parameters["cursor"]["in"] == "query"
+    listing = {p["name"] for p in paths["/messages"]["get"]["parameters"]}
+    assert listing == {"kind", "since", "until", "cursor", "limit"}
+    customer = {p["name"] for p in paths["/customers/{customer_id}/messages"]["get"]["parameters"]}
+    assert "kind" in customer
+    status = next(
+        p for p in paths["/messages/{message_id}/recipients"]["get"]["parameters"] if p["name"] == "status"
+    )
+    status_schema = document["components"]["schemas"]["Status"]
+    assert {"$ref": "#/components/schemas/Status"} in status["schema"]["anyOf"]
+    assert status_schema["enum"] == [
+        "queued",
+        "sent",
+        "delayed",
+        "delivered",
+        "opened",
+        "clicked",
+        "bounced",
+        "dropped",
+        "complaint",
+        "rejected",
+        "failed",
+    ]
+
+
+def test_response_models_use_the_api_conventions(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    counts = schemas["StatusCounts"]
+    assert set(counts["required"]) == set(schemas["Status"]["enum"])
+    message = schemas["Message"]["properties"]
+    for rate in ("delivery_rate", "open_rate", "click_rate", "bounce_rate", "complaint_rate"):
+        assert {"type": "null"} in message[rate]["anyOf"], rate
+    assert message["sent_at"]["format"] == "date-time"
+    for page in ("MessagePage", "RecipientPage", "TimelinePage", "InvoiceLogPage", "CustomerMessagePage"):
+        properties = schemas[page]["properties"]
+        assert properties["items"]["type"] == "array", page
+        assert {"type": "null"} in properties["next_cursor"]["anyOf"], page
+
+
+# --- schemathesis against the app ------------------------------------------------------------------
+
+
+def wsgi(app: APIGatewayRestResolver, tenant: str = A) -> Callable[..., Iterable[bytes]]:
+    """A tiny WSGI adapter standing in for API Gateway: the request becomes an API Gateway (REST
+    proxy) event with the tenant's authorizer claims, the response goes back as HTTP."""
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING") or ""
+        url = environ.get("PATH_INFO") or "/"
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length).decode() if length else None
+        event = api_event(
+            environ["REQUEST_METHOD"], f"{url}?{query}" if query else url, tenant_id=tenant, body=body
+        )
+        response = app.resolve(event, FakeLambdaContext())
+        status = HTTPStatus(response["statusCode"])
+        headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(values)
+        start_response(f"{status.value} {status.phrase}", list(headers.items()))
+        return [(response.get("body") or "").encode()]
+
+    return application
+
+
+@pytest.mark.parametrize("path", list(READ_ROUTES))
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    app: APIGatewayRestResolver, document: dict[str, Any], path: str
+) -> None:
+    operation = schemathesis.openapi.from_dict(json.loads(json.dumps(document)))[path]["GET"]
+    known = {name: value for name, value in KNOWN_IDS.items() if f"{{{name}}}" in path}
+    strategies = [
+        operation.as_strategy(schemathesis.GenerationMode.POSITIVE),
+        operation.as_strategy(schemathesis.GenerationMode.NEGATIVE),
+    ]
+    if known:
+        strategies.append(operation.as_strategy(schemathesis.GenerationMode.POSITIVE, path_parameters=known))
+    application = wsgi(app)
+    statuses: set[int] = set()
+    for strategy in strategies:
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+        @given(case=strategy)
+        def run(case: schemathesis.Case) -> None:
+            response = case.call(app=application)
+            statuses.add(response.status_code)
+            case.validate_response(response, checks=CHECKS)
+
+        run()
+    assert 200 in statuses, statuses
+    assert statuses <= {200, 400, 404}, statuses
