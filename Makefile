@@ -43,3 +43,9 @@ layer: $(STAMP)
 # Synthesize the CDK app into cdk.out/ offline (builds the layer when missing; cdk-nag runs during synth).
 synth: $(STAMP) layer
 	$(BIN)/python app.py
+
+# Benchmarks (not part of `make test`): DynamoDB requests, capacity, latency, hot items, cold start,
+# read cost and cost per million SES events, against a naive baseline in the same run (README,
+# "Benchmarks"). Options pass through ARGS, e.g. `make bench ARGS="--recipients 100000"`.
+bench: $(STAMP)
+	PYTHONPATH=functions:. $(BIN)/python -m bench $(ARGS)

@@ -1,0 +1,145 @@
+"""Cold start: how long importing each Lambda handler module takes in a fresh interpreter.
+
+Each measurement is a new ``python`` process (``PYTHONPATH=functions``, the environment a Lambda
+function of this stack gets, with ``LAMBDA_TASK_ROOT`` set so Powertools' Tracer behaves as in
+Lambda: X-Ray SDK loaded, botocore patched) that times ``import <module>`` with
+``time.perf_counter``; interpreter start-up itself is not included. Modules are measured round
+robin (so drift in machine load spreads evenly), one untimed warm-up round first (byte-code
+compilation), then the median of ``runs`` rounds. ``import boto3`` alone, measured the same way,
+is the yardstick: every handler imports boto3 (through PynamoDB) and then its own code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "boto3"
+HANDLER_MODULES = ("tracker.handlers.ingest", "tracker.handlers.api", "tracker.handlers.sender")
+
+_PROBE = (
+    "import sys, time\n"
+    "start = time.perf_counter()\n"
+    "import importlib; importlib.import_module(sys.argv[1])\n"
+    "print(time.perf_counter() - start)\n"
+)
+
+
+@dataclass(frozen=True)
+class ImportTime:
+    module: str
+    samples: tuple[float, ...]
+    error: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples) if self.samples else float("nan")
+
+
+def lambda_environment() -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "POWERTOOLS_", "PYTHON")) and key not in ("LAMBDA_TASK_ROOT",)
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT / "functions"),
+            "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_SERVICE_NAME": "delivery-tracker",
+            "POWERTOOLS_METRICS_NAMESPACE": "DeliveryTracker",
+            "TABLE_NAME": "delivery-tracker",
+        }
+    )
+    return env
+
+
+def available_modules() -> list[str]:
+    found = []
+    sys.path.insert(0, str(ROOT / "functions"))
+    try:
+        for module in HANDLER_MODULES:
+            try:
+                if importlib.util.find_spec(module) is not None:
+                    found.append(module)
+            except ModuleNotFoundError:
+                pass
+    finally:
+        sys.path.remove(str(ROOT / "functions"))
+    return found
+
+
+def _once(module: str, env: dict[str, str]) -> float | str:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, module],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        return (result.stderr.strip().splitlines() or ["failed"])[-1]
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def measure(runs: int = 7, progress: object = None) -> list[ImportTime]:
+    modules = [BASELINE, *available_modules()]
+    env = lambda_environment()
+    samples: dict[str, list[float]] = {m: [] for m in modules}
+    errors: dict[str, str] = {}
+    for round_number in range(runs + 1):
+        for module in modules:
+            if module in errors:
+                continue
+            value = _once(module, env)
+            if isinstance(value, str):
+                errors[module] = value
+            elif round_number > 0:  # round 0 warms the byte-code caches
+                samples[module].append(value)
+        if callable(progress):
+            progress(f"cold start: round {round_number}/{runs}")
+    return [ImportTime(m, tuple(samples[m]), errors.get(m, "")) for m in modules]
+
+
+def self_time_by_package(module: str) -> dict[str, float]:
+    """One ``python -X importtime`` run: seconds of import time spent in each top-level package's
+    own module bodies (not counting what they import)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=lambda_environment(),
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        timeout=120,
+        check=False,
+    )
+    totals: dict[str, float] = {}
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        own, _cumulative, name = line.removeprefix("import time:").split("|", 2)
+        if not own.strip().isdigit():
+            continue  # the header line
+        package = name.strip().split(".", 1)[0]
+        totals[package] = totals.get(package, 0.0) + int(own) / 1e6
+    return totals
+
+
+def beyond_boto3(module: str, top: int = 4) -> list[tuple[str, float]]:
+    """The packages that cost ``module`` the most import time that ``import boto3`` does not pay."""
+    baseline = set(self_time_by_package(BASELINE))
+    costs = self_time_by_package(module)
+    extra = [(package, seconds) for package, seconds in costs.items() if package not in baseline]
+    return sorted(extra, key=lambda entry: -entry[1])[:top]
