@@ -16,6 +16,9 @@ _EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _ORIGIN = re.compile(r"^(https://[^/\s]+|http://(localhost|127\.0\.0\.1)(:\d+)?)$")
 _USER_POOL_ID = re.compile(r"^[a-z]{2}-[a-z]+-\d_[0-9A-Za-z]+$")
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class Settings:
     existing_user_pool_id: str | None
     alarm_email: str | None
     event_log_retention_days: int
+    # The dashboard's hosting (infra/web.py): off unless `-c web=true`.
+    web_enabled: bool = False
+    web_auth_domain_prefix: str | None = None  # Cognito hosted UI prefix; default delivery-tracker-<account>
 
     def __post_init__(self) -> None:
         if not _EMAIL.match(self.sender_address):
@@ -51,6 +57,14 @@ class Settings:
             raise ValueError(f"alarmEmail {self.alarm_email!r} is not an email address")
         if not 1 <= self.event_log_retention_days <= 3650:
             raise ValueError("eventLogRetentionDays must be between 1 and 3650")
+        if self.web_auth_domain_prefix is not None and (
+            not _DOMAIN_PREFIX.match(self.web_auth_domain_prefix)
+            or any(word in self.web_auth_domain_prefix for word in ("aws", "amazon", "cognito"))
+        ):
+            raise ValueError(
+                f"webAuthDomainPrefix {self.web_auth_domain_prefix!r}: 1-63 lowercase letters, digits or "
+                "'-' (not at either end), without 'aws', 'amazon' or 'cognito'"
+            )
 
 
 def _text(node: Node, key: str) -> str | None:
@@ -59,6 +73,15 @@ def _text(node: Node, key: str) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _flag(node: Node, key: str) -> bool:
+    text = _text(node, key)
+    if text is None or text.lower() in _FALSE:
+        return False
+    if text.lower() in _TRUE:
+        return True
+    raise ValueError(f"{key} must be true or false, not {text!r}")
 
 
 def settings_from_context(node: Node) -> Settings:
@@ -73,4 +96,6 @@ def settings_from_context(node: Node) -> Settings:
         existing_user_pool_id=_text(node, "existingUserPoolId"),
         alarm_email=_text(node, "alarmEmail"),
         event_log_retention_days=int(retention) if retention else c.DEFAULT_EVENT_LOG_RETENTION_DAYS,
+        web_enabled=_flag(node, "web"),
+        web_auth_domain_prefix=_text(node, "webAuthDomainPrefix"),
     )

@@ -12,8 +12,9 @@ from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
 from infra.sending import Sending
-from infra.settings import Settings
+from infra.settings import DEFAULT_FRONTEND_ORIGIN, Settings
 from infra.storage import Storage
+from infra.web import WebHosting
 from tracker import constants as c
 
 
@@ -45,13 +46,19 @@ class DeliveryTrackerStack(Stack):
             ses_identity=settings.ses_identity,
             configuration_set_arn=self.ingestion.configuration_set_arn,
         )
+        # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless
+        # frontendOrigin names another one (e.g. a custom domain in front of the distribution).
+        self.web = WebHosting(self, "Web") if settings.web_enabled else None
+        frontend_origin = settings.frontend_origin
+        if self.web is not None and frontend_origin == DEFAULT_FRONTEND_ORIGIN:
+            frontend_origin = self.web.origin
         self.api = Api(
             self,
             "Api",
             factory=self.factory,
             table=table,
             send_queue=self.sending.queue,
-            frontend_origin=settings.frontend_origin,
+            frontend_origin=frontend_origin,
             existing_user_pool_id=settings.existing_user_pool_id,
         )
         self.observability = Observability(
@@ -69,6 +76,16 @@ class DeliveryTrackerStack(Stack):
             ),
             alarm_email=settings.alarm_email,
         )
+
+        if self.web is not None:
+            self.web.publish(
+                api_url=self.api.rest_api.url,
+                user_pool=self.api.user_pool,
+                user_pool_client=self.api.user_pool_client,
+                auth_domain_prefix=settings.web_auth_domain_prefix,
+            )
+            CfnOutput(self, "WebUrl", value=f"{self.web.origin}/")
+            CfnOutput(self, "WebSignInDomain", value=self.web.auth_domain.base_url())
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)

@@ -1,0 +1,217 @@
+// Pieces shared by the views: badges, rates, the legend, paging, breadcrumbs, tabs and states.
+
+import { h, nextId, srOnly } from "../dom.js";
+import { formatTime, percent, plural, STATUSES, statusLabel, statusText } from "../format.js";
+
+/** Hash links: every id is encoded, so no value can change the route or the scheme. */
+export const links = {
+  messages: (kind) => (kind ? `#/messages?kind=${encodeURIComponent(kind)}` : "#/messages"),
+  message: (id) => `#/messages/${encodeURIComponent(id)}`,
+  summary: (id) => `#/messages/${encodeURIComponent(id)}/summary`,
+  timeline: (id, recipientId) =>
+    `#/messages/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,
+  invoice: (id) => `#/invoices/${encodeURIComponent(id)}`,
+  customer: (id) => `#/customers/${encodeURIComponent(id)}`,
+  lookup: () => "#/lookup",
+  statuses: () => "#/statuses",
+};
+
+export function time(iso) {
+  if (!iso) return h("span", { class: "muted" }, "\u2014");
+  return h("time", { datetime: iso, title: iso }, formatTime(iso));
+}
+
+export function statusBadge(status) {
+  return h(
+    "span",
+    { class: `badge badge-${status ?? "unknown"}`, dataset: { status: status ?? "" }, title: statusText(status) || null },
+    h("span", { class: "badge-dot", "aria-hidden": "true" }),
+    statusLabel(status),
+  );
+}
+
+/** A rate as number and small bar; striped and marked provisional while recipients are pending. */
+export function rateView(rate, part, { pending = 0, label }) {
+  const text = percent(rate);
+  const provisional = pending > 0;
+  const wrapper = h("span", { class: "rate", dataset: { value: rate ?? "" } });
+  if (text === null) {
+    wrapper.append(
+      h("span", { class: "rate-value muted", "aria-hidden": "true" }, "\u2014"),
+      srOnly(`${label}: not available yet (no recipients in its denominator)`),
+    );
+    return wrapper;
+  }
+  const bar = h(
+    "span",
+    { class: `bar${provisional ? " bar-provisional" : ""}`, "aria-hidden": "true" },
+    h("span", { class: "bar-fill", style: { width: `${Math.min(100, Math.max(0, rate * 100))}%` } }),
+  );
+  wrapper.append(
+    h("span", { class: "rate-value" }, text),
+    bar,
+    h("span", { class: "rate-detail" }, `${part.numerator} of ${part.denominator}`),
+  );
+  if (provisional) wrapper.append(srOnly(` (provisional: ${plural(pending, "recipient", "recipients")} pending)`));
+  return wrapper;
+}
+
+export function pendingNote(pending) {
+  if (!pending) return null;
+  return h(
+    "span",
+    { class: "pending", title: "Recipients without an outcome yet: the rates are provisional." },
+    `${pending} pending`,
+  );
+}
+
+/** The status legend with the help article's explanations. */
+export function legendList(statuses = STATUSES) {
+  return h(
+    "dl",
+    { class: "legend-list" },
+    statuses.map((status) => [h("dt", {}, statusBadge(status.id)), h("dd", {}, status.text)]),
+  );
+}
+
+export function legend({ open = false } = {}) {
+  return h(
+    "details",
+    { class: "legend", open },
+    h("summary", {}, "What do the statuses mean?"),
+    legendList(),
+    h("p", { class: "muted" }, h("a", { href: links.statuses() }, "All statuses on one page")),
+  );
+}
+
+export function breadcrumbs(...items) {
+  return h(
+    "nav",
+    { class: "breadcrumbs", "aria-label": "Breadcrumb" },
+    h(
+      "ol",
+      {},
+      items.map((item, index) =>
+        h(
+          "li",
+          {},
+          index === items.length - 1 || !item.href
+            ? h("span", { "aria-current": index === items.length - 1 ? "page" : null }, item.label)
+            : h("a", { href: item.href }, item.label),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Section tabs as links (each tab is its own address; the current one is marked). */
+export function tabs(label, items) {
+  return h(
+    "nav",
+    { class: "tabs", "aria-label": label },
+    h(
+      "ul",
+      {},
+      items.map((item) =>
+        h(
+          "li",
+          {},
+          h("a", { href: item.href, class: item.current ? "tab current" : "tab", "aria-current": item.current ? "page" : null }, item.label),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Page size from the address (`?limit=`), within the API's bounds; else the view's default. */
+export function pageSize(query, fallback) {
+  const limit = Number.parseInt(query.get("limit") ?? "", 10);
+  return Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : fallback;
+}
+
+export function pageHeading(text, ...extra) {
+  return h("h1", { tabindex: "-1", id: "page-title" }, text, ...extra);
+}
+
+/** A labelled select that calls onChange(value). */
+export function selectField({ label, value, options, onChange, name }) {
+  const id = nextId(name ?? "select");
+  const select = h(
+    "select",
+    { id, name, dataset: { focusKey: `select-${name}` } },
+    options.map((option) => h("option", { value: option.value, selected: option.value === value }, option.label)),
+  );
+  select.addEventListener("change", () => onChange(select.value));
+  return h("div", { class: "field" }, h("label", { for: id }, label), select);
+}
+
+/**
+ * Previous / next paging over opaque cursors. `pager` holds the cursors of the pages seen so far:
+ * { cursors: [null, c2, c3...], index }.
+ */
+export function pagerNav({ pager, nextCursor, itemLabel, onMove }) {
+  const hasPrevious = pager.index > 0;
+  const hasNext = Boolean(nextCursor);
+  if (!hasPrevious && !hasNext) return null;
+  const previous = h(
+    "button",
+    { type: "button", class: "button secondary", disabled: !hasPrevious, dataset: { focusKey: "pager-previous" } },
+    "Previous page",
+  );
+  const next = h(
+    "button",
+    { type: "button", class: "button secondary", disabled: !hasNext, dataset: { focusKey: "pager-next" } },
+    "Next page",
+  );
+  previous.addEventListener("click", () => {
+    pager.index -= 1;
+    onMove("previous");
+  });
+  next.addEventListener("click", () => {
+    pager.cursors[pager.index + 1] = nextCursor;
+    pager.cursors.length = pager.index + 2;
+    pager.index += 1;
+    onMove("next");
+  });
+  return h(
+    "nav",
+    { class: "pager", "aria-label": `${itemLabel} pages` },
+    previous,
+    h("span", { class: "pager-page" }, `Page ${pager.index + 1}`),
+    next,
+  );
+}
+
+// --- States -----------------------------------------------------------------------------------
+
+export function loadingState(text) {
+  return h("p", { class: "state state-loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+}
+
+export function emptyState(title, text) {
+  return h("div", { class: "state state-empty" }, h("p", { class: "state-title" }, title), text ? h("p", {}, text) : null);
+}
+
+export function errorState(error, { onRetry } = {}) {
+  const retry = onRetry ? h("button", { type: "button", class: "button" }, "Try again") : null;
+  retry?.addEventListener("click", onRetry);
+  const detail = error?.code && error.status ? `(${error.status} ${error.code})` : null;
+  return h(
+    "div",
+    { class: "state state-error", role: "alert" },
+    h("p", { class: "state-title" }, "Something went wrong"),
+    h("p", {}, error?.message ?? String(error)),
+    detail ? h("p", { class: "muted" }, detail) : null,
+    retry,
+  );
+}
+
+export function notFoundState(what, back) {
+  return h(
+    "div",
+    { class: "state state-not-found" },
+    pageHeading(`${what} not found`),
+    h("p", {}, `This ${what.toLowerCase()} does not exist, or it belongs to another account.`),
+    h("p", {}, h("a", { href: back.href }, back.label)),
+  );
+}
