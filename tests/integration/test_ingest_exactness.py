@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -142,3 +143,52 @@ def test_a_crash_between_any_two_writes_then_redelivery_leaves_counts_exact(
             assert_exact(HISTORY)
             assert recipient_facts("tenant-a", "msg-1", "r0").open_count == 31
             assert message_counts("tenant-a", "msg-1")[Status.OPENED] == 1
+
+
+@contextmanager
+def lose_response_of_write(number: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The `number`-th DynamoDB write goes through, but its caller gets an error instead of the
+    response (a timeout after DynamoDB committed): the code cannot know what was written."""
+    writes: list[str] = []
+    original = BaseClient._make_api_call
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        response = original(self, operation, params)
+        if operation in WRITE_OPERATIONS and self.meta.service_model.service_name == "dynamodb":
+            writes.append(operation)
+            if len(writes) == number:
+                error = {"Error": {"Code": "InternalServerError", "Message": "response lost"}}
+                raise ClientError(error, operation)  # type: ignore[arg-type]
+        return response
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", call)
+        yield writes
+
+
+def test_a_write_that_went_through_but_raised_then_redelivery_leaves_counts_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Covers the commit that wrote its delta but raised: its records may still succeed (the
+    retried commit finds the events applied), so the batch must not rely on a redelivery."""
+    batch = [b.sqs_record(b.sns_body(event)) for event in HISTORY]
+    with fresh_table(), crash_from_write(None, monkeypatch) as clean_writes:
+        assert run(batch) == []
+
+    for lost_at in range(1, len(clean_writes) + 1):
+        with fresh_table():
+            with lose_response_of_write(lost_at, monkeypatch):
+                failed = run(batch)
+            # SQS delivers the failed records again (and only those), counting the receives.
+            for _ in range(3):
+                if not failed:
+                    break
+                batch_again = [record for record in batch if record["messageId"] in failed]
+                for record in batch_again:
+                    receives = int(record["attributes"]["ApproximateReceiveCount"])
+                    record["attributes"]["ApproximateReceiveCount"] = str(receives + 1)
+                failed = run(batch_again)
+            assert failed == [], f"still failing after the response of write {lost_at} was lost"
+            assert_exact(HISTORY)
+            for record in batch:
+                record["attributes"]["ApproximateReceiveCount"] = "1"

@@ -140,6 +140,7 @@ def test_list_detail_and_recount_agree_after_any_history(emulator: None, data: s
     with pytest.MonkeyPatch.context() as patch:
         if not folded:
             patch.setattr(DynamoIngestStore, "fold_counts", lambda self, messages: None)
+            patch.setattr(DynamoIngestStore, "fold_deltas", lambda self, written, query: None)
         for batch in batches:
             response = ingest.handler(b.sqs_event(batch), FakeLambdaContext())
             assert response["batchItemFailures"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -25,12 +25,14 @@ from tracker.dal.models import (
 )
 from tracker.dal.recipients import facts_from_item, write_facts
 from tracker.domain.errors import ConflictError, TransientStoreError
+from tracker.domain.status import Status
 from tracker.logic.ingest import (
     LogEntry,
     MessageKey,
     RecipientChange,
     RecipientKey,
     StoredRecipient,
+    WrittenDelta,
     count_deltas,
 )
 
@@ -111,7 +113,7 @@ class DynamoIngestStore:
 
     # --- the atomic state + count commit -------------------------------------
 
-    def commit(self, changes: Sequence[RecipientChange]) -> None:
+    def commit(self, changes: Sequence[RecipientChange]) -> list[WrittenDelta]:
         now = self._clock()
         recipients: list[RecipientItem] = []
         for change in changes:
@@ -121,6 +123,7 @@ class DynamoIngestStore:
             write_facts(item, change.after)
             recipients.append(item)
         deltas = []
+        written: list[WrittenDelta] = []
         for message, counts in count_deltas(changes).items():
             delta = CountDeltaItem(
                 keys.message_pk(message.tenant_id, message.message_id),
@@ -130,8 +133,13 @@ class DynamoIngestStore:
             )
             delta.set_counts(counts)
             deltas.append(delta)
+            written.append(WrittenDelta(message, delta.sk, counts))
         try:
-            with TransactWrite(connection=shared_connection()) as transaction:
+            # The token makes an SDK retry of this request (after a timeout, say) idempotent: if
+            # the first try went through, the retry succeeds instead of conflicting with itself.
+            with TransactWrite(
+                connection=shared_connection(), client_request_token=uuid.uuid4().hex
+            ) as transaction:
                 for recipient in recipients:
                     transaction.save(recipient)  # conditioned on the loaded version
                 for delta in deltas:
@@ -148,6 +156,7 @@ class DynamoIngestStore:
             raise TransientStoreError(f"commit: {error}") from error
         except PynamoDBException as error:
             raise TransientStoreError(f"commit: {error}") from error
+        return written
 
     # --- event log -----------------------------------------------------------
 
@@ -188,10 +197,46 @@ class DynamoIngestStore:
 
     # --- folding deltas into the message counts -------------------------------
 
+    def fold_deltas(
+        self, written: Mapping[MessageKey, Sequence[WrittenDelta]], query: Collection[MessageKey]
+    ) -> None:
+        """logic.ingest.IngestStore.fold_deltas: known deltas by key, ``query`` messages by a Query."""
+        tasks: list[tuple[MessageKey, Sequence[WrittenDelta] | None]] = [
+            (message, None) for message in sorted(set(query))
+        ]
+        tasks += [
+            (message, deltas)
+            for message, deltas in sorted(written.items(), key=lambda entry: entry[0])
+            if message not in query and deltas
+        ]
+        self._parallel(lambda task: self._fold_task(*task), tasks)
+
     def fold_counts(self, messages: Collection[MessageKey]) -> None:
+        """Fold every pending delta of these messages (the send path, and any leftovers)."""
         self._parallel(self._fold_message, sorted(messages))
 
+    def _fold_task(self, message: MessageKey, deltas: Sequence[WrittenDelta] | None) -> None:
+        if deltas is None:
+            self._fold_message(message)
+        else:
+            self._fold_written(message, deltas)
+
+    def _fold_written(self, message: MessageKey, deltas: Sequence[WrittenDelta]) -> None:
+        """Fold exactly these deltas, without reading them back."""
+        pk = keys.message_pk(message.tenant_id, message.message_id)
+        ordered = sorted(deltas, key=lambda delta: delta.delta_id)
+        for start in range(0, len(ordered), FOLD_LIMIT):
+            group = ordered[start : start + FOLD_LIMIT]
+            try:
+                self._fold_transaction(pk, [(delta.delta_id, delta.counts) for delta in group])
+            except PynamoDBException:
+                # Cancelled because a delta is gone (another invocation's fold took it; the
+                # message item is busy) or an unknown outcome: fold whatever is still pending.
+                self._fold_message(message)
+                return
+
     def _fold_message(self, message: MessageKey) -> None:
+        """Fold the message's pending deltas, found with a consistent Query."""
         pk = keys.message_pk(message.tenant_id, message.message_id)
         for attempt in range(FOLD_ATTEMPTS):
             with store_errors("read count deltas"):
@@ -205,20 +250,8 @@ class DynamoIngestStore:
                 )
             if not deltas:
                 return
-            total: dict[str, int] = {}
-            for delta in deltas:
-                for status, n in delta.counts().items():
-                    total[status.value] = total.get(status.value, 0) + n
-            actions = [getattr(MessageItem, f"count_{status}").add(n) for status, n in total.items() if n]
             try:
-                with TransactWrite(connection=shared_connection()) as transaction:
-                    header = MessageItem(pk, keys.MESSAGE_SK)
-                    if actions:
-                        transaction.update(header, actions=actions, condition=MessageItem.pk.exists())
-                    else:
-                        transaction.condition_check(MessageItem, pk, keys.MESSAGE_SK, MessageItem.pk.exists())
-                    for delta in deltas:
-                        transaction.delete(delta, condition=CountDeltaItem.sk.exists())
+                self._fold_transaction(pk, [(delta.sk, delta.counts()) for delta in deltas])
             except PynamoDBException:
                 # Another fold took some of these deltas, or the item is busy: look again.
                 time.sleep(min(0.05 * 2**attempt, 0.5) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
@@ -226,6 +259,24 @@ class DynamoIngestStore:
             if len(deltas) < FOLD_LIMIT:
                 return
         raise TransientStoreError(f"could not fold count deltas of {message.message_id}")
+
+    @staticmethod
+    def _fold_transaction(pk: str, deltas: Sequence[tuple[str, Mapping[Status, int]]]) -> None:
+        """One transaction: ADD the deltas' sum to the message item and delete each delta,
+        conditioned on its existence (so a delta already folded cancels the whole transaction)."""
+        total: dict[str, int] = {}
+        for _, counts in deltas:
+            for status, n in counts.items():
+                total[status.value] = total.get(status.value, 0) + n
+        actions = [getattr(MessageItem, f"count_{status}").add(n) for status, n in total.items() if n]
+        with TransactWrite(connection=shared_connection()) as transaction:
+            header = MessageItem(pk, keys.MESSAGE_SK)
+            if actions:
+                transaction.update(header, actions=actions, condition=MessageItem.pk.exists())
+            else:
+                transaction.condition_check(MessageItem, pk, keys.MESSAGE_SK, MessageItem.pk.exists())
+            for sk, _ in deltas:
+                transaction.delete(CountDeltaItem(pk, sk), condition=CountDeltaItem.sk.exists())
 
     # --- quarantine ----------------------------------------------------------
 

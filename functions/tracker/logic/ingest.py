@@ -4,7 +4,11 @@ The batch is processed as a whole so that it costs a handful of DynamoDB round
 trips instead of several per event: one batched read of every recipient, one
 transaction per ~100 changed recipients (recipient writes and their count
 deltas together), batched event-log writes, and one fold of the deltas into
-each touched message. This module knows no AWS SDK: the store is injected.
+each touched message. The fold takes the deltas this batch has just written by
+their keys, without reading; it looks for leftover deltas (a Query) only for a
+message touched by a redelivered record or by a commit whose outcome is
+unknown, the only ways an earlier attempt can have left some behind (see
+docs/counters.md). This module knows no AWS SDK: the store is injected.
 """
 
 from __future__ import annotations
@@ -73,6 +77,15 @@ class RecipientChange:
 
 
 @dataclass(frozen=True)
+class WrittenDelta:
+    """A count-delta item a commit wrote: its message, the store's id for it, and its counts."""
+
+    message: MessageKey
+    delta_id: str
+    counts: Mapping[Status, int]
+
+
+@dataclass(frozen=True)
 class LogEntry:
     recipient: StoredRecipient
     event: RecipientEvent
@@ -85,17 +98,31 @@ class IngestStore(Protocol):
         self, ses_message_ids: Collection[str]
     ) -> dict[str, list[StoredRecipient]]: ...
 
-    def commit(self, changes: Sequence[RecipientChange]) -> None:
-        """Atomically write the recipients and the count deltas their status changes imply.
+    def commit(self, changes: Sequence[RecipientChange]) -> Sequence[WrittenDelta]:
+        """Atomically write the recipients and the count deltas their status changes imply;
+        returns the delta items written (one per message whose counts change).
 
         Raises ConflictError (args: the conflicting keys) when a recipient changed since it was
-        loaded, TransientStoreError when a retry may succeed.
+        loaded, TransientStoreError when a retry may succeed. After either, the caller cannot
+        be sure that nothing was written (a response can be lost after the write).
         """
         ...
 
     def append_log(self, entries: Sequence[LogEntry]) -> None: ...
 
-    def fold_counts(self, messages: Collection[MessageKey]) -> None: ...
+    def fold_deltas(
+        self, written: Mapping[MessageKey, Sequence[WrittenDelta]], query: Collection[MessageKey]
+    ) -> None:
+        """Fold count deltas into their message items, at most one message-item write per
+        message (per 99 deltas).
+
+        A message in ``query``: every pending delta of it, found with a consistent read (also
+        those in ``written``). Any other message: exactly its ``written`` deltas, without
+        reading; when that is refused because one of them is gone (another fold took it) or its
+        outcome is unknown, the store folds what is pending for that message instead. Raises
+        TransientStoreError when a message could not be folded (its deltas stay pending).
+        """
+        ...
 
     def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None: ...
 
@@ -156,6 +183,27 @@ class IngestSettings:
     workers: int = 8
 
 
+@dataclass
+class _Commits:
+    """What the chunk commits of one batch wrote, collected across the commit threads."""
+
+    written: dict[MessageKey, list[WrittenDelta]] = field(default_factory=lambda: defaultdict(list))
+    # Messages of a commit that raised: it may have been written all the same (a response lost
+    # after the write, or an SDK retry refused because its first try had succeeded), and then
+    # its delta is pending under a key this batch does not know.
+    uncertain: set[MessageKey] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wrote(self, deltas: Iterable[WrittenDelta]) -> None:
+        with self.lock:
+            for delta in deltas:
+                self.written[delta.message].append(delta)
+
+    def unsure(self, changes: Iterable[RecipientChange]) -> None:
+        with self.lock:
+            self.uncertain.update(change.before.key.message for change in changes)
+
+
 @dataclass(frozen=True)
 class _Located:
     record_id: str
@@ -181,6 +229,7 @@ class Ingestor:
 
     def apply_batch(self, records: Sequence[IncomingRecord]) -> BatchReport:
         report = BatchReport()
+        commits = _Commits()
         by_id = {record.record_id: record for record in records}
         parsed: list[tuple[IncomingRecord, list[RecipientEvent]]] = []
         for record in records:
@@ -205,10 +254,10 @@ class Ingestor:
                 f"event for {item.event.email} names a recipient with another address",
             )
         usable = [item for item in matched if item not in mismatched]
-        committed = self._commit_all(usable, recipients, report)
+        committed = self._commit_all(usable, recipients, report, commits)
         self._log(usable, committed, recipients, report)
         self._observe(usable, committed, recipients, report)
-        self._fold(usable, committed, report)
+        self._fold(usable, committed, commits, by_id, report)
         return report
 
     # --- steps -------------------------------------------------------------
@@ -258,8 +307,10 @@ class Ingestor:
         usable: Sequence[_Located],
         recipients: dict[RecipientKey, StoredRecipient],
         report: BatchReport,
+        commits: _Commits,
     ) -> set[RecipientKey]:
-        """Commit every recipient's new facts; returns the keys that are now up to date."""
+        """Commit every recipient's new facts; returns the keys that are now up to date and
+        collects the deltas written (and the messages of commits with an unknown outcome)."""
         events_by_key: dict[RecipientKey, list[RecipientEvent]] = defaultdict(list)
         for item in usable:
             if item.key is not None and report.outcomes[item.record_id] != Outcome.RETRY:
@@ -269,7 +320,10 @@ class Ingestor:
         workers = max(1, min(self._settings.workers, len(chunks)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(
-                pool.map(lambda chunk: self._commit_chunk(chunk, events_by_key, recipients, report), chunks)
+                pool.map(
+                    lambda chunk: self._commit_chunk(chunk, events_by_key, recipients, report, commits),
+                    chunks,
+                )
             )
         for chunk, ok in zip(chunks, results, strict=True):
             if ok:
@@ -286,6 +340,7 @@ class Ingestor:
         events_by_key: Mapping[RecipientKey, list[RecipientEvent]],
         recipients: dict[RecipientKey, StoredRecipient],
         report: BatchReport,
+        commits: _Commits,
     ) -> bool:
         for attempt in range(self._settings.conflict_retries + 1):
             changes: list[RecipientChange] = []
@@ -296,10 +351,12 @@ class Ingestor:
                 duplicates += len(events_by_key[key]) - (len(after.seen) - len(stored.facts.seen))
                 if after is not stored.facts and after != stored.facts:
                     changes.append(RecipientChange(stored, after))
+            written: Sequence[WrittenDelta] = ()
             try:
                 if changes:
-                    self._store.commit(changes)
+                    written = self._store.commit(changes)
             except ConflictError as conflict:
+                commits.unsure(changes)
                 stale = set(conflict.args[0]) if conflict.args else set(chunk)
                 if attempt == self._settings.conflict_retries:
                     return False
@@ -310,10 +367,12 @@ class Ingestor:
                     return False
                 continue
             except TransientStoreError:
+                commits.unsure(changes)
                 if attempt == self._settings.conflict_retries:
                     return False
                 self._backoff(attempt)
                 continue
+            commits.wrote(written)
             with self._lock:
                 for change in changes:
                     for event in events_by_key[change.before.key]:
@@ -369,12 +428,37 @@ class Ingestor:
             for record_id, _ in observed:
                 report.fail(record_id, f"event observer failed: {error}")
 
-    def _fold(self, usable: Sequence[_Located], up_to_date: set[RecipientKey], report: BatchReport) -> None:
+    def _fold(
+        self,
+        usable: Sequence[_Located],
+        up_to_date: set[RecipientKey],
+        commits: _Commits,
+        by_id: Mapping[str, IncomingRecord],
+        report: BatchReport,
+    ) -> None:
         messages = {item.key.message for item in usable if item.key is not None and item.key in up_to_date}
         if not messages:
             return
+        # Deltas an earlier attempt left behind can only exist for a message touched by a
+        # redelivered record (a crash, a failed fold or any other failure of a record leads to
+        # its redelivery, with a higher receive count) or by a commit of this batch that raised.
+        # Only those messages are folded by looking for pending deltas; the others fold exactly
+        # the deltas this batch wrote, by their keys.
+        redelivered = {
+            item.key.message
+            for item in usable
+            if item.key is not None and by_id[item.record_id].receive_count > 1
+        }
+        query = messages & (redelivered | commits.uncertain)
+        written = {
+            message: deltas
+            for message, deltas in commits.written.items()
+            if message in messages and message not in query and deltas
+        }
+        if not query and not written:
+            return
         try:
-            self._store.fold_counts(messages)
+            self._store.fold_deltas(written, query)
         except TransientStoreError as error:
             # The deltas stay and are still counted by readers of the message; redelivering the
             # records (whose events are now duplicates) makes the next invocation fold them.
