@@ -12,9 +12,10 @@ Per tenant and address, in the address's own partition ``T#{t}#SUP#{email}``:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -30,13 +31,18 @@ from tracker.dal.models import (
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.logic.suppression import (
     SYSTEM_ACTOR,
+    Address,
     Decision,
     Evidence,
     EvidenceKind,
     HistoryEntry,
     SuppressionRecord,
     SuppressionState,
+    SuppressionWrite,
 )
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -100,32 +106,55 @@ def _position(item: SuppressionItem) -> dict[str, Any]:
 
 
 class DynamoSuppressionStore:
-    def __init__(self, evidence_retention: timedelta = timedelta(days=400)) -> None:
+    def __init__(self, evidence_retention: timedelta = timedelta(days=400), workers: int = 8) -> None:
         self._evidence_retention = evidence_retention
+        self._workers = workers
+
+    def _parallel(self, func: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+        """``func`` over ``items``, concurrently from a small thread pool (results in order); the
+        first failure is raised once every call has finished."""
+        if len(items) <= 1:
+            return [func(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(items))) as pool:
+            return list(pool.map(func, items))
 
     # --- evidence --------------------------------------------------------------
 
-    def add_evidence(self, tenant_id: str, email: str, evidence: Sequence[Evidence]) -> None:
-        pk = keys.suppression_pk(tenant_id, email)
-        items = [
-            SuppressionEvidenceItem(
-                pk,
-                keys.evidence_sk(e.at, e.event_id),
-                tenant_id=tenant_id,
-                email=email,
-                event_id=e.event_id,
-                kind=e.kind.value,
-                at=keys.iso(e.at),
-                message_id=e.message_id,
-                recipient_id=e.recipient_id,
-                detail=e.detail,
-                expires_at=e.at + self._evidence_retention,
-            )
-            for e in evidence
-        ]
+    def _evidence_item(self, tenant_id: str, email: str, e: Evidence) -> SuppressionEvidenceItem:
+        return SuppressionEvidenceItem(
+            keys.suppression_pk(tenant_id, email),
+            keys.evidence_sk(e.at, e.event_id),
+            tenant_id=tenant_id,
+            email=email,
+            event_id=e.event_id,
+            kind=e.kind.value,
+            at=keys.iso(e.at),
+            message_id=e.message_id,
+            recipient_id=e.recipient_id,
+            detail=e.detail,
+            expires_at=e.at + self._evidence_retention,
+        )
+
+    @staticmethod
+    def _write_evidence(items: Sequence[SuppressionEvidenceItem]) -> None:
+        # PynamoDB's batch writer sends 25 items a request and retries UnprocessedItems.
         with store_errors("record suppression evidence"), SuppressionEvidenceItem.batch_write() as batch:
             for item in items:
                 batch.save(item)  # same event, same key, same content: a rewrite is harmless
+
+    def add_evidence(self, tenant_id: str, email: str, evidence: Sequence[Evidence]) -> None:
+        self._write_evidence([self._evidence_item(tenant_id, email, e) for e in evidence])
+
+    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
+        """Every address's evidence in one round: BatchWriteItem requests of 25, concurrently."""
+        unique = {
+            (item.pk, item.sk): item
+            for address, items in sorted(evidence.items())
+            for item in (self._evidence_item(address.tenant_id, address.email, e) for e in items)
+        }  # a request must not name one key twice
+        items = list(unique.values())
+        groups = [items[i : i + BATCH_WRITE_LIMIT] for i in range(0, len(items), BATCH_WRITE_LIMIT)]
+        self._parallel(self._write_evidence, groups)
 
     def load_evidence(self, tenant_id: str, email: str, since: datetime | None) -> list[Evidence]:
         pk = keys.suppression_pk(tenant_id, email)
@@ -150,6 +179,14 @@ class DynamoSuppressionStore:
             for i in items
         ]
 
+    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
+        """One consistent Query per address, all of them concurrently."""
+        addresses = sorted(since)
+        loaded = self._parallel(
+            lambda address: self.load_evidence(address.tenant_id, address.email, since[address]), addresses
+        )
+        return dict(zip(addresses, loaded, strict=True))
+
     # --- records ---------------------------------------------------------------
 
     def _get_item(self, tenant_id: str, email: str) -> SuppressionItem | None:
@@ -166,16 +203,22 @@ class DynamoSuppressionStore:
         return _record(item) if item is not None else None
 
     def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]:
-        wanted = sorted(set(emails))
-        found: dict[str, SuppressionRecord] = {}
+        records = self._batch_get({Address(tenant_id, email) for email in emails}, consistent=False)
+        return {address.email: record for address, record in records.items()}
+
+    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
+        return self._batch_get(addresses, consistent=True)
+
+    @staticmethod
+    def _batch_get(addresses: Collection[Address], consistent: bool) -> dict[Address, SuppressionRecord]:
+        wanted = {keys.suppression_pk(address.tenant_id, address.email): address for address in addresses}
+        pks = sorted(wanted)
+        found: dict[Address, SuppressionRecord] = {}
         with store_errors("read suppressions"):
-            for start in range(0, len(wanted), BATCH_GET_LIMIT):
-                group = [
-                    (keys.suppression_pk(tenant_id, email), keys.SUPPRESSION_SK)
-                    for email in wanted[start : start + BATCH_GET_LIMIT]
-                ]
-                for item in SuppressionItem.batch_get(group):
-                    found[item.email] = _record(item)
+            for start in range(0, len(pks), BATCH_GET_LIMIT):
+                group = [(pk, keys.SUPPRESSION_SK) for pk in pks[start : start + BATCH_GET_LIMIT]]
+                for item in SuppressionItem.batch_get(group, consistent_read=consistent or None):
+                    found[wanted[item.pk]] = _record(item)
         return found
 
     def suppress(
@@ -213,6 +256,19 @@ class DynamoSuppressionStore:
             evidence=_evidence_to_json(decision.evidence),
         )
         self._commit(item, history, "suppress address")
+
+    def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
+        """Every write concurrently; the addresses that conflicted come back."""
+
+        def write(pending: SuppressionWrite) -> Address | None:
+            address = pending.address
+            try:
+                self.suppress(address.tenant_id, address.email, pending.decision, at, pending.previous)
+            except ConflictError:
+                return address
+            return None
+
+        return {address for address in self._parallel(write, list(writes)) if address is not None}
 
     def lift(self, record: SuppressionRecord, actor: str, at: datetime) -> SuppressionRecord:
         item = self._get_item(record.tenant_id, record.email)

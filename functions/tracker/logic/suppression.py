@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from tracker.domain.errors import ConflictError, NotFoundError, TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
@@ -105,7 +105,46 @@ class HistoryEntry:
     evidence: tuple[Evidence, ...] = ()
 
 
-class SuppressionStore(Protocol):
+class Address(NamedTuple):
+    """One suppressible address: a tenant and a normalized email."""
+
+    tenant_id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class SuppressionWrite:
+    """A suppress write the rules call for: ``decision`` over the record read as ``previous``."""
+
+    address: Address
+    decision: Decision
+    previous: SuppressionRecord | None
+
+
+@runtime_checkable
+class SuppressionBatches(Protocol):
+    """The batch operations of the ingest observer: each is a constant number of round trips,
+    however many addresses (and tenants) it is given."""
+
+    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
+        """``add_evidence`` for every address at once. Idempotent: evidence is keyed by its event id."""
+        ...
+
+    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
+        """The records of these addresses that exist, strongly consistent (like ``get``)."""
+        ...
+
+    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
+        """``load_evidence`` of every address (strongly consistent), each from its own instant."""
+        ...
+
+    def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
+        """``suppress`` each write; returns the addresses whose record changed since ``previous``
+        was read (the ConflictErrors). Any other failure raises TransientStoreError."""
+        ...
+
+
+class SuppressionStore(SuppressionBatches, Protocol):
     def add_evidence(self, tenant_id: str, email: str, evidence: Sequence[Evidence]) -> None:
         """Idempotent: evidence is keyed by its event id."""
         ...
@@ -203,6 +242,38 @@ def evaluate(
     return None
 
 
+class _OneAddressAtATime:
+    """SuppressionBatches over a store that only has the single-address methods (a test double):
+    the same results, one address after another."""
+
+    def __init__(self, store: SuppressionStore) -> None:
+        self._store = store
+
+    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
+        for address, items in sorted(evidence.items()):
+            self._store.add_evidence(address.tenant_id, address.email, items)
+
+    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
+        records = {address: self._store.get(*address) for address in sorted(addresses)}
+        return {address: record for address, record in records.items() if record is not None}
+
+    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
+        return {
+            address: self._store.load_evidence(address.tenant_id, address.email, counts_from)
+            for address, counts_from in sorted(since.items())
+        }
+
+    def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
+        conflicted: set[Address] = set()
+        for write in writes:
+            address = write.address
+            try:
+                self._store.suppress(address.tenant_id, address.email, write.decision, at, write.previous)
+            except ConflictError:
+                conflicted.add(address)
+        return conflicted
+
+
 def _same(record: SuppressionRecord, decision: Decision) -> bool:
     return record.reason == decision.reason and [e.event_id for e in record.evidence] == [
         e.event_id for e in decision.evidence
@@ -219,6 +290,10 @@ class SuppressionService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        # A store with only the single-address methods (an in-memory test double) is adapted.
+        self._batches: SuppressionBatches = (
+            store if isinstance(store, SuppressionBatches) else _OneAddressAtATime(store)
+        )
         self._rules = rules or SuppressionRules()
         self._clock = clock
 
@@ -239,37 +314,73 @@ class SuppressionService:
         return event.kind in (EventKind.BOUNCE, EventKind.COMPLAINT)
 
     def observe(self, entries: Sequence[LogEntry]) -> None:
-        """Record bounce/complaint evidence and re-evaluate each address.
+        """Record bounce/complaint evidence and re-evaluate each address, a whole batch at once.
 
         Called for every matching event of a committed batch, duplicates included: a crash after
         the ingest commit but before this point is repaired by the redelivery, and rewriting the
-        same evidence is harmless. Raises TransientStoreError so the ingest path retries the records.
+        same evidence is harmless. The batch costs a constant number of round trips however many
+        addresses it carries: one round of evidence writes, then per attempt one batch read of the
+        records, one round of evidence Queries and one round of suppress writes (see ``_settle``).
+        Raises TransientStoreError so the ingest path retries the records.
         """
-        grouped: dict[tuple[str, str], dict[str, Evidence]] = defaultdict(dict)
+        grouped: dict[Address, dict[str, Evidence]] = defaultdict(dict)
         for entry in entries:
             if not self.interested(entry.event):
                 continue
             key = entry.recipient.key
             evidence = evidence_from_event(entry.event, key.message_id, key.recipient_id)
-            grouped[(key.tenant_id, normalize_email(entry.event.email))][evidence.event_id] = evidence
-        for (tenant_id, email), evidence_by_id in sorted(grouped.items()):
-            self._store.add_evidence(tenant_id, email, list(evidence_by_id.values()))
-            self.reevaluate(tenant_id, email)
+            grouped[Address(key.tenant_id, normalize_email(entry.event.email))][evidence.event_id] = evidence
+        if not grouped:
+            return
+        self._batches.add_evidence_many({address: list(items.values()) for address, items in grouped.items()})
+        self._settle(grouped.keys())
 
-    def reevaluate(self, tenant_id: str, email: str) -> SuppressionRecord | None:
-        """Suppress the address if its evidence now says so; returns the current record.
+    def _settle(self, addresses: Collection[Address]) -> None:
+        """``reevaluate`` for many addresses at once, without reading the records back: read all
+        records, load all evidence, write every suppression the rules call for; the addresses
+        whose record changed meanwhile (lifted or suppressed concurrently) go round again."""
+        pending = set(addresses)
+        for _ in range(EVALUATE_ATTEMPTS):
+            records = self._batches.load_records(pending)
+            since = {
+                address: record.counts_from if (record := records.get(address)) is not None else None
+                for address in pending
+            }
+            evidence = self._batches.load_evidence_many(since)
+            writes = [
+                SuppressionWrite(address, decision, records.get(address))
+                for address in sorted(pending)
+                if (decision := self._needed(records.get(address), evidence.get(address, []))) is not None
+            ]
+            if not writes:
+                return
+            pending = self._batches.suppress_many(writes, self._clock())
+            if not pending:
+                return
+        tenants = ", ".join(sorted({address.tenant_id for address in pending}))
+        raise TransientStoreError(
+            f"could not settle the suppression of {len(pending)} address(es) of {tenants}"
+        )
+
+    def _needed(self, record: SuppressionRecord | None, evidence: Iterable[Evidence]) -> Decision | None:
+        """The suppression to write for this evidence over ``record``, or None when there is none.
 
         An active record is brought in line with ``evaluate`` over all its evidence as well, so its
-        reason and evidence end up the same whatever order the events came in."""
+        reason and evidence end up the same whatever order the events came in; an active record
+        whose evidence expired stays active."""
+        counts_from = record.counts_from if record is not None else None
+        decision = evaluate(evidence, self._rules, counts_from)
+        if decision is None or (record is not None and record.active and _same(record, decision)):
+            return None
+        return decision
+
+    def reevaluate(self, tenant_id: str, email: str) -> SuppressionRecord | None:
+        """Suppress one address if its evidence now says so; returns the current record."""
         for _ in range(EVALUATE_ATTEMPTS):
             record = self._store.get(tenant_id, email)
             counts_from = record.counts_from if record is not None else None
-            decision = evaluate(
-                self._store.load_evidence(tenant_id, email, counts_from), self._rules, counts_from
-            )
+            decision = self._needed(record, self._store.load_evidence(tenant_id, email, counts_from))
             if decision is None:
-                return record  # (an active record whose evidence expired stays active)
-            if record is not None and record.active and _same(record, decision):
                 return record
             try:
                 self._store.suppress(tenant_id, email, decision, self._clock(), record)
