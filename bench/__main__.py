@@ -562,15 +562,17 @@ def cold_start_section(imports: Sequence[coldstart.ImportTime], runs: int, goals
             ", ".join(f"{e.module.rsplit('.', 1)[-1]} {e.median / baseline:.2f}x" for e in handlers)
             + f" (boto3 {baseline * 1000:,.0f} ms)",
             why=(
-                "Why: on top of boto3 (which every handler imports through PynamoDB) they load pydantic and the\n"
-                "model classes pydantic builds at import, Powertools, and (tracing active) the X-Ray SDK; import\n"
-                "time spent in packages `import boto3` does not load (python -X importtime, one run):\n"
+                "Why: on top of boto3 (which every handler imports through PynamoDB) they load Powertools,\n"
+                "the X-Ray SDK (tracing active) and, but for the sender, pydantic and the models it builds at\n"
+                "import; the API also loads Powertools' event handler with request validation, which with the\n"
+                "rest takes it to ~2x of boto3 before any of our code. Import time spent in packages\n"
+                "`import boto3` does not load (python -X importtime, one run):\n"
                 + "\n".join(culprits)
-                + "\nDesign that meets it: build the pydantic models lazily (defer_build=True, or import the route\n"
-                "and event modules when the resolver/ingestor is first built, inside the lru_cache'd factories),\n"
-                "return the SQS partial batch response directly instead of importing Powertools' batch utility\n"
-                "(it loads every stream data class), keep the API's OpenAPI/Swagger models out of the request\n"
-                "path, and ship .pyc compiled for the runtime's Python in the function asset and the layer."
+                + "\nAlready left out: Powertools' batch utility (the SQS handlers build the partial batch\n"
+                "response), the OpenAPI models (imported by /docs and /openapi.json only), X-Ray patches of\n"
+                "libraries we never call, pydantic plugin discovery, email-validator outside the routes that\n"
+                "validate addresses, pydantic in the sender. Left: one API function for reads and sends, and\n"
+                "tracker/ compiled on every cold start (shipping .pyc needs the runtime's Python to build)."
             ),
         )
     )

@@ -2,7 +2,8 @@
 
 Each measurement is a new ``python`` process (``PYTHONPATH=functions``, the environment a Lambda
 function of this stack gets, with ``LAMBDA_TASK_ROOT`` set so Powertools' Tracer behaves as in
-Lambda: X-Ray SDK loaded, botocore patched) that times ``import <module>`` with
+Lambda: X-Ray SDK loaded, botocore patched, and the interpreter settings ``infra.functions`` gives
+every function) that times ``import <module>`` with
 ``time.perf_counter``; interpreter start-up itself is not included. Modules are measured round
 robin (so drift in machine load spreads evenly), one untimed warm-up round first (byte-code
 compilation), then the median of ``runs`` rounds. ``import boto3`` alone, measured the same way,
@@ -18,6 +19,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "boto3"
@@ -59,6 +62,7 @@ def lambda_environment() -> dict[str, str]:
             "POWERTOOLS_SERVICE_NAME": "delivery-tracker",
             "POWERTOOLS_METRICS_NAMESPACE": "DeliveryTracker",
             "TABLE_NAME": "delivery-tracker",
+            **FUNCTION_RUNTIME_ENVIRONMENT,  # what infra.functions gives every function
         }
     )
     return env

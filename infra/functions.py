@@ -16,6 +16,7 @@ from constructs import Construct
 
 from layers.build_layer import ensure_layer
 from tracker import constants as c
+from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -108,6 +109,7 @@ class FunctionFactory(Construct):
             "POWERTOOLS_SERVICE_NAME": c.SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": spec.log_level,
+            **FUNCTION_RUNTIME_ENVIRONMENT,
             **self._common_environment,
             **spec.environment,
         }

@@ -29,7 +29,7 @@ from tests.integration.test_send_support import (
 from tracker import constants
 from tracker.domain.status import Status
 from tracker.logic.sending import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON
-from tracker.models.send import SendJobBody
+from tracker.models.jobs import SendJobBody
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -271,7 +271,7 @@ def test_a_large_list_fans_out_in_small_jobs_and_everyone_is_sent_once(table: st
 def test_a_job_stops_before_the_invocation_runs_out_of_time(world: SendWorld) -> None:
     message_id = post(world, email_body(2))
     (job,) = world.queued_jobs()
-    result = world.sender().process_job(SendJobBody.model_validate(job).to_job(), remaining_ms=lambda: 5_000)
+    result = world.sender().process_job(SendJobBody.from_dict(job).to_job(), remaining_ms=lambda: 5_000)
     assert not result.done
     assert world.ses.calls == [], "no SES call is started without time to record its outcome"
     assert set(statuses(message_id).values()) == {"queued"}

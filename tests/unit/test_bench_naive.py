@@ -53,7 +53,9 @@ def test_ours_through_the_same_harness_gives_the_model_answer_in_batched_request
     assert run.check.ok, run.check.problems()
     operations = {r.operation for r in run.requests if r.component == "core"}
     assert operations <= {"BatchGetItem", "TransactWriteItems", "BatchWriteItem", "Query"}
-    assert sum(1 for r in run.requests if r.operation == "BatchGetItem") == len(run.batches)
+    # One BatchGetItem of recipients per batch, plus at most one of suppression records when it has bounces.
+    batch_gets = sum(1 for r in run.requests if r.operation == "BatchGetItem")
+    assert len(run.batches) <= batch_gets <= 2 * len(run.batches)
     transactions = [r for r in run.requests if r.operation == "TransactWriteItems"]
     assert all(r.write_units >= 2 * r.items_written for r in transactions)
 

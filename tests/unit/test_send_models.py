@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,8 @@ from tracker.logic.sending import (
     new_message_id,
     recipient_id,
 )
-from tracker.models.send import MAX_JOB_RECIPIENTS, SendJobBody, SendMessageRequest
+from tracker.models.jobs import MAX_JOB_RECIPIENTS, InvalidJobError, SendJobBody
+from tracker.models.send import SendMessageRequest
 
 TAG_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -80,13 +82,40 @@ def test_job_bodies_round_trip_and_stay_small() -> None:
         "m17300000000001234567890abcdef",
         tuple(recipient_id(i) for i in range(MAX_JOB_RECIPIENTS)),
     )
-    body = SendJobBody.from_job(job).model_dump_json()
+    body = SendJobBody.from_job(job).to_json()
     assert len(body.encode()) < 2_000, "a job carries ids, never the content"
-    assert SendJobBody.model_validate_json(body).to_job() == job
-    with pytest.raises(ValidationError):
-        SendJobBody.model_validate_json(
-            '{"v": 1, "tenant_id": "t#x", "message_id": "m", "recipient_ids": ["r1"]}'
-        )
+    assert SendJobBody.from_json(body).to_job() == job
+    with pytest.raises(InvalidJobError):
+        SendJobBody.from_json('{"v": 1, "tenant_id": "t#x", "message_id": "m", "recipient_ids": ["r1"]}')
+
+
+def test_job_bodies_are_the_compact_json_of_their_four_fields() -> None:
+    body = SendJobBody.from_job(SendJob("tenant-a", "m1", ("r1", "r2"))).to_json()
+    assert body == '{"v":1,"tenant_id":"tenant-a","message_id":"m1","recipient_ids":["r1","r2"]}'
+    assert SendJobBody.from_json('{"tenant_id": "t", "message_id": "m", "recipient_ids": ["r"]}').v == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        '{"v": 2, "tenant_id": "t", "message_id": "m", "recipient_ids": ["r"]}',
+        '{"v": "1", "tenant_id": "t", "message_id": "m", "recipient_ids": ["r"]}',
+        '{"tenant_id": "t", "message_id": "m", "recipient_ids": ["r"], "extra": 1}',
+        '{"tenant_id": "t", "recipient_ids": ["r"]}',
+        '{"tenant_id": 7, "message_id": "m", "recipient_ids": ["r"]}',
+        '{"tenant_id": "t", "message_id": "", "recipient_ids": ["r"]}',
+        '{"tenant_id": "t", "message_id": "m\\n", "recipient_ids": ["r"]}',
+        '{"tenant_id": "t", "message_id": "m", "recipient_ids": []}',
+        '{"tenant_id": "t", "message_id": "m", "recipient_ids": "r"}',
+        '{"tenant_id": "t", "message_id": "m", "recipient_ids": ["r", null]}',
+        json.dumps({"tenant_id": "t", "message_id": "m", "recipient_ids": ["r"] * (MAX_JOB_RECIPIENTS + 1)}),
+    ],
+)
+def test_job_bodies_we_never_write_are_refused(body: str) -> None:
+    with pytest.raises(InvalidJobError):
+        SendJobBody.from_json(body)
 
 
 def error(code: str, message: str = "", status: int = 400) -> ClientError:

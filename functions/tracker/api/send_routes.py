@@ -17,16 +17,17 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from tracker import settings
 from tracker.api.auth import Caller
 from tracker.api.read_routes import LazyCursorCodec
+from tracker.dal.idempotency import PowertoolsIdempotency
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.messages import DynamoMessageStore
 from tracker.dal.models import bind_table
 from tracker.dal.outbound import SqsJobQueue
-from tracker.dal.sending import DynamoSendStore, PowertoolsIdempotency
+from tracker.dal.sending import DynamoSendStore
 from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.errors import InvalidRequestError, UnauthenticatedError
 from tracker.logic.sending import IdempotencyGuard, MessageService, OutcomeRecorder
@@ -59,7 +60,9 @@ Cursor = Annotated[
     str | None, Query(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page.")
 ]
 AddressParam = Annotated[str, Path(min_length=3, max_length=320, description="The address (URL-encoded).")]
-_EMAIL = TypeAdapter(EmailAddress)
+# Built when a suppression route first validates an address (email-validator is loaded then): the
+# other routes never need it.
+_EMAIL = TypeAdapter(EmailAddress, config=ConfigDict(defer_build=True))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from tracker.logic.sending import (
     SendThrottledError,
     SendUnavailableError,
 )
-from tracker.models.send import SendJobBody
+from tracker.models.jobs import SendJobBody
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.client import SESV2Client
@@ -64,7 +64,7 @@ class SqsJobQueue:
         remaining = {str(i): job for i, job in enumerate(jobs)}
         for _ in range(ENQUEUE_ATTEMPTS):
             entries: Any = [
-                {"Id": entry_id, "MessageBody": SendJobBody.from_job(job).model_dump_json()}
+                {"Id": entry_id, "MessageBody": SendJobBody.from_job(job).to_json()}
                 for entry_id, job in remaining.items()
             ]
             try:

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker import constants
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.models import bind_table
 from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.events import EventKind, RecipientEvent
+from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.ingest import BatchReport, IncomingRecord, Ingestor, Outcome
 from tracker.logic.suppression import SuppressionRules, SuppressionService
 from tracker.models.ses_events import parse_notification_body, to_recipient_events
 from tracker.settings import SendSettings, Settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 _KIND_METRICS = {
@@ -31,10 +32,6 @@ _KIND_METRICS = {
     EventKind.COMPLAINT: constants.METRIC_SES_COMPLAINTS,
     EventKind.DELIVERY: constants.METRIC_SES_DELIVERIES,
 }
-
-
-class RecordNotAppliedError(Exception):
-    """Marks a record for SQS redelivery in the partial batch response."""
 
 
 def parse_record_body(body: str) -> list[RecipientEvent]:
@@ -56,7 +53,9 @@ def default_ingestor() -> Ingestor:
 
 
 def process_batch(
-    event: dict[str, Any], context: LambdaContext | None, ingestor: Ingestor
+    event: dict[str, Any],
+    context: LambdaContext | None,  # noqa: ARG001 - the same signature as the sender's
+    ingestor: Ingestor,
 ) -> PartialItemFailureResponse:
     records = [
         IncomingRecord(
@@ -68,17 +67,11 @@ def process_batch(
     ]
     report = ingestor.apply_batch(records)
     publish_metrics(report)
-
-    def record_handler(record: SQSRecord) -> None:
-        if report.outcomes.get(record.message_id) == Outcome.RETRY:
-            raise RecordNotAppliedError(report.retry_reasons.get(record.message_id, "not applied"))
-
-    # Powertools builds the partial batch response (and logs each failed record).
-    return process_partial_response(
-        event=event,
-        record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
-        context=context,
+    # The records to deliver again, in event order (publish_metrics logged why).
+    return partial_batch_response(
+        raw["messageId"]
+        for raw in sqs_records(event)
+        if report.outcomes.get(raw["messageId"]) == Outcome.RETRY
     )
 
 

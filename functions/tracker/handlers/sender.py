@@ -17,10 +17,6 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from tracker import constants
@@ -29,16 +25,19 @@ from tracker.dal.models import bind_table
 from tracker.dal.outbound import SesMailer
 from tracker.dal.sending import DynamoSendStore
 from tracker.domain.errors import TransientStoreError
+from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.ingest import MessageKey
 from tracker.logic.sending import JobResult, Sender, SenderPolicy
-from tracker.models.send import SendJobBody
+from tracker.models.jobs import SendJobBody
 from tracker.settings import SendSettings, Settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_sesv2.client import SESV2Client
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 # No automatic retries of SendEmail: it has no idempotency token, so a retry after a lost answer
@@ -47,10 +46,6 @@ metrics = Metrics()
 SES_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=8
 )
-
-
-class JobNotFinishedError(Exception):
-    """Marks a record for SQS redelivery in the partial batch response."""
 
 
 @dataclass
@@ -88,24 +83,32 @@ def process_batch(
         context.get_remaining_time_in_millis if context is not None else None
     )
     summary = BatchSummary()
+    failed: list[str] = []
 
-    def record_handler(record: SQSRecord) -> None:
-        job = SendJobBody.model_validate_json(record.body).to_job()  # malformed: retried, then the DLQ
+    def run_job(record: dict[str, Any]) -> bool:
+        job = SendJobBody.from_json(record["body"]).to_job()  # malformed: retried, then the DLQ
         summary.messages.add(MessageKey(job.tenant_id, job.message_id))
-        receive_count = int(record.attributes.approximate_receive_count or "1")
+        receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount") or "1")
         result = sender.process_job(job, receive_count=receive_count, remaining_ms=remaining, fold=False)
         summary.results.append(result)
         if not result.done:
-            raise JobNotFinishedError(result.retry_reason)
+            logger.debug(
+                "job not finished", extra={"message_id": record["messageId"], "reason": result.retry_reason}
+            )
+        return result.done
 
     try:
-        # Records run one after another; Powertools builds the partial batch response.
-        response = process_partial_response(
-            event=event,
-            record_handler=record_handler,
-            processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
-            context=context,
-        )
+        # Records run one after another; a record whose job is not finished, or that fails in any
+        # way, is reported in the partial batch response (SQS delivers it again, then the DLQ).
+        for record in sqs_records(event):
+            try:
+                done = run_job(record)
+            except Exception as exc:
+                logger.debug("job failed", extra={"message_id": record["messageId"], "error": repr(exc)})
+                done = False
+            if not done:
+                failed.append(record["messageId"])
+        response = partial_batch_response(failed)
     finally:
         # One fold per message per batch. Should it fail, the deltas stay pending (readers of the
         # message count them) and the next fold of the message (ingest or sender) takes them.

@@ -1,4 +1,4 @@
-"""Request and response models of the send routes, and the body of a send job on SQS.
+"""Request and response models of the send routes (a send job's SQS body is in ``tracker.models.jobs``).
 
 Limits, and why:
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from tracker.domain.status import Status
@@ -34,19 +34,18 @@ from tracker.logic.sending import (
     MessageContent,
     MessageDraft,
     RecipientDraft,
-    SendJob,
 )
 from tracker.logic.suppression import Evidence, HistoryEntry, SuppressionRecord
 from tracker.models.api import ID_PATTERN, NEXT_CURSOR_DESCRIPTION, ApiModel, MessageKind
+
+# The send job's body lives in tracker.models.jobs (the sender needs nothing else from here).
+from tracker.models.jobs import MAX_JOB_RECIPIENTS as MAX_JOB_RECIPIENTS
+from tracker.models.jobs import SendJobBody as SendJobBody
 
 MAX_RECIPIENTS = 500
 MAX_SUBJECT_CHARS = 998
 MAX_BODY_BYTES = 256 * 1024
 MAX_NAME_CHARS = 200
-# Tenant ids (from the token) and our generated ids are already SES-tag-safe; a job holds at most
-# this many recipient ids (the configured chunk size is capped to it).
-MAX_JOB_RECIPIENTS = 100
-_TAG_SAFE = r"^[A-Za-z0-9_-]{1,128}$"
 
 
 def _ascii_lowercase(address: str) -> str:
@@ -66,6 +65,10 @@ def _has_control_characters(value: str) -> bool:
 
 
 class RecipientIn(ApiModel):
+    # Built on first use (POST /messages), not at import: its EmailStr loads email-validator, which
+    # no other route needs (defer_build; the same for SendMessageRequest).
+    model_config = ConfigDict(defer_build=True)
+
     customer_id: ExternalId
     email: EmailAddress
     name: str | None = Field(
@@ -88,6 +91,8 @@ def _utf8_size(value: str | None) -> int:
 
 class SendMessageRequest(ApiModel):
     """Body of ``POST /messages``. Field order is validation order (later checks see earlier fields)."""
+
+    model_config = ConfigDict(defer_build=True)  # see RecipientIn
 
     kind: MessageKind
     subject: str = Field(max_length=MAX_SUBJECT_CHARS)
@@ -266,26 +271,3 @@ class HistoryOut(ApiModel):
 
 class SuppressionDetail(SuppressionOut):
     history: list[HistoryOut] = Field(description="Every suppression and lift of this address, oldest first.")
-
-
-# --- the send job (one SQS message) ---------------------------------------------------------------
-
-
-class SendJobBody(BaseModel):
-    """A few recipient ids of one message; the content stays in DynamoDB, so a job is tiny."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    v: Literal[1] = 1
-    tenant_id: str = Field(pattern=_TAG_SAFE)
-    message_id: str = Field(pattern=_TAG_SAFE)
-    recipient_ids: list[Annotated[str, Field(pattern=_TAG_SAFE)]] = Field(
-        min_length=1, max_length=MAX_JOB_RECIPIENTS
-    )
-
-    @classmethod
-    def from_job(cls, job: SendJob) -> SendJobBody:
-        return cls(tenant_id=job.tenant_id, message_id=job.message_id, recipient_ids=list(job.recipient_ids))
-
-    def to_job(self) -> SendJob:
-        return SendJob(self.tenant_id, self.message_id, tuple(self.recipient_ids))

@@ -288,6 +288,12 @@ class Subscription(_SesModel):
 
 
 class _EventRecord(_SesModel):
+    """Event records are only validated through :data:`SesEvent`'s one validator (``_SES_EVENT``,
+    built below) and never dumped: ``defer_build`` spares building a validator and a serializer per
+    record class at import, which nothing would use."""
+
+    model_config = ConfigDict(defer_build=True)
+
     KIND: ClassVar[EventKind]
     mail: Mail
 

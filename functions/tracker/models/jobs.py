@@ -1,0 +1,107 @@
+"""The body of a send job on SQS (one message of the send queue).
+
+A job is four fields, so it is checked by hand rather than with pydantic: the sender reads one per
+record and needs nothing else that pydantic offers, and without it the sender function does not
+import pydantic at all (nor ``tracker.models.send``, which would also build every model of the send
+routes and load ``email-validator``). The JSON is the same as a pydantic model of these fields would
+write (``{"v":1,"tenant_id":...,"message_id":...,"recipient_ids":[...]}``, compact, in this order),
+and reading applies the same rules: an object with exactly these keys (``v`` optional, 1), tag-safe
+ids, 1 to ``MAX_JOB_RECIPIENTS`` recipients.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tracker.logic.sending import SendJob
+
+# Tenant ids (from the token) and our generated ids are already SES-tag-safe; a job holds at most
+# this many recipient ids (the configured chunk size is capped to it).
+MAX_JOB_RECIPIENTS = 100
+JOB_VERSION = 1
+_TAG_SAFE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_FIELDS = frozenset({"v", "tenant_id", "message_id", "recipient_ids"})
+
+
+class InvalidJobError(ValueError):
+    """A send job body that is not one we write (the record is retried, then goes to the DLQ)."""
+
+
+def _tag_safe(value: Any, where: str) -> str:
+    if not isinstance(value, str) or _TAG_SAFE.fullmatch(value) is None:
+        raise InvalidJobError(f"{where}: expected 1-128 of A-Z a-z 0-9 _ -, got {value!r:.80}")
+    return value
+
+
+@dataclass(frozen=True)
+class SendJobBody:
+    """A few recipient ids of one message; the content stays in DynamoDB, so a job is tiny."""
+
+    tenant_id: str
+    message_id: str
+    recipient_ids: tuple[str, ...]
+    v: int = JOB_VERSION
+
+    def __post_init__(self) -> None:
+        if self.v != JOB_VERSION:
+            raise InvalidJobError(f"v: expected {JOB_VERSION}, got {self.v!r:.80}")
+        object.__setattr__(self, "v", JOB_VERSION)  # 1.0 or true (as pydantic's lax mode reads them) is 1
+        _tag_safe(self.tenant_id, "tenant_id")
+        _tag_safe(self.message_id, "message_id")
+        if (
+            not isinstance(self.recipient_ids, tuple)
+            or not 1 <= len(self.recipient_ids) <= MAX_JOB_RECIPIENTS
+        ):
+            raise InvalidJobError(f"recipient_ids: expected 1-{MAX_JOB_RECIPIENTS} ids")
+        for index, recipient in enumerate(self.recipient_ids):
+            _tag_safe(recipient, f"recipient_ids.{index}")
+
+    @classmethod
+    def from_job(cls, job: SendJob) -> SendJobBody:
+        return cls(tenant_id=job.tenant_id, message_id=job.message_id, recipient_ids=tuple(job.recipient_ids))
+
+    @classmethod
+    def from_dict(cls, document: Any) -> SendJobBody:
+        if not isinstance(document, dict):
+            raise InvalidJobError(f"expected a JSON object, got {type(document).__name__}")
+        unknown = set(document) - _FIELDS
+        if unknown:
+            raise InvalidJobError(f"unexpected fields: {', '.join(sorted(map(str, unknown)))}")
+        missing = sorted(_FIELDS - {"v"} - set(document))
+        if missing:
+            raise InvalidJobError(f"missing fields: {', '.join(missing)}")
+        recipient_ids = document["recipient_ids"]
+        if not isinstance(recipient_ids, list):
+            raise InvalidJobError("recipient_ids: expected a list")
+        return cls(
+            tenant_id=document["tenant_id"],
+            message_id=document["message_id"],
+            recipient_ids=tuple(recipient_ids),
+            v=document.get("v", JOB_VERSION),
+        )
+
+    @classmethod
+    def from_json(cls, body: str | bytes) -> SendJobBody:
+        try:
+            document = json.loads(body)
+        except (ValueError, TypeError, RecursionError) as error:
+            raise InvalidJobError(f"not JSON: {error}") from None
+        return cls.from_dict(document)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "v": self.v,
+                "tenant_id": self.tenant_id,
+                "message_id": self.message_id,
+                "recipient_ids": list(self.recipient_ids),
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+
+    def to_job(self) -> SendJob:
+        return SendJob(self.tenant_id, self.message_id, tuple(self.recipient_ids))
