@@ -3,18 +3,18 @@
 ``SuppressionService.observe`` records the evidence of every address of a batch in one round of
 BatchWriteItem requests, reads all their records with one BatchGetItem, queries all their evidence
 concurrently and writes the suppressions concurrently. These tests count the requests (and the
-sequential rounds, with a latency injected outside the emulator lock as the bench does) for one
-and for eight addresses, and check that the outcome is exactly the one-address-at-a-time one.
+sequential rounds, by which request waited for which, so the count does not depend on how busy the
+machine is) for one and for eight addresses, and check that the outcome is exactly the
+one-address-at-a-time one.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -50,7 +50,6 @@ pytestmark = pytest.mark.usefixtures("table")
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 NOW = T0 + timedelta(days=120)
-LATENCY = 0.05  # seconds per injected DynamoDB round trip
 
 
 def clock() -> datetime:
@@ -110,27 +109,30 @@ def address(i: int) -> str:
 class Recorder:
     """DynamoDB requests by operation, and the sequential rounds they took.
 
-    Each request sleeps ``latency`` before it enters the emulator (whose lock serializes the
-    requests), so requests issued concurrently sleep side by side. A request's depth is one more
-    than the deepest request that had finished when it started: the number of rounds on the
-    longest chain of requests that waited for one another."""
+    Rounds are counted by dependency, not by the clock: each thread of work carries the depth of
+    the last request it waited for, a request is one deeper than that, and the calls of one
+    ``_parallel`` section all start from the depth the section was entered at; after the section
+    the caller is as deep as its deepest call. So two requests issued side by side are one round
+    however the scheduler interleaves them, and two issued one after the other are two."""
 
-    latency: float
     operations: Counter[str] = field(default_factory=Counter)
     rounds: int = 0
-    _finished_depth: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _chain: threading.local = field(default_factory=threading.local)
 
-    def start(self, operation: str) -> int:
+    @property
+    def depth(self) -> int:
+        return getattr(self._chain, "depth", 0)
+
+    @depth.setter
+    def depth(self, value: int) -> None:
+        self._chain.depth = value
+
+    def request(self, operation: str) -> None:
         with self._lock:
             self.operations[operation] += 1
-            depth = self._finished_depth + 1
-            self.rounds = max(self.rounds, depth)
-            return depth
-
-    def finish(self, depth: int) -> None:
-        with self._lock:
-            self._finished_depth = max(self._finished_depth, depth)
+            self.depth += 1
+            self.rounds = max(self.rounds, self.depth)
 
     @property
     def calls(self) -> int:
@@ -138,23 +140,35 @@ class Recorder:
 
 
 @contextmanager
-def recording(monkeypatch: pytest.MonkeyPatch, latency: float = 0.0) -> Iterator[Recorder]:
-    recorder = Recorder(latency)
-    original = BaseClient._make_api_call  # the conftest's serialized call
+def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    recorder = Recorder()
+    original_call = BaseClient._make_api_call  # the conftest's serialized call
+    original_parallel = DynamoSuppressionStore._parallel
 
     def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name != "dynamodb":
-            return original(self, operation, params)
-        depth = recorder.start(operation)
+        if self.meta.service_model.service_name == "dynamodb":
+            recorder.request(operation)
+        return original_call(self, operation, params)
+
+    def parallel(self: DynamoSuppressionStore, func: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        entered_at = recorder.depth
+        reached: list[int] = []
+
+        def one(item: Any) -> Any:
+            recorder.depth = entered_at
+            try:
+                return func(item)
+            finally:
+                reached.append(recorder.depth)
+
         try:
-            if latency:
-                time.sleep(latency)  # outside the emulator lock: concurrent requests overlap
-            return original(self, operation, params)
+            return original_parallel(self, one, items)
         finally:
-            recorder.finish(depth)
+            recorder.depth = max([entered_at, *reached])
 
     with monkeypatch.context() as patch:
         patch.setattr(BaseClient, "_make_api_call", call)
+        patch.setattr(DynamoSuppressionStore, "_parallel", parallel)
         yield recorder
 
 
@@ -208,7 +222,7 @@ def test_a_batch_costs_the_same_rounds_however_many_addresses_it_carries(
 ) -> None:
     store = DynamoSuppressionStore()
     entries = batch_of(addresses, "tenant-a")
-    with recording(monkeypatch, LATENCY) as recorder:
+    with recording(monkeypatch) as recorder:
         SuppressionService(store, clock=clock).observe(entries)
 
     suppressed = sum(1 for i in range(addresses) if i % 3 != 2)
@@ -235,7 +249,7 @@ def test_evidence_beyond_25_items_is_written_in_concurrent_chunks(monkeypatch: p
         for i in range(3)
         for k in range(20)
     ]
-    with recording(monkeypatch, LATENCY) as recorder:
+    with recording(monkeypatch) as recorder:
         SuppressionService(store, clock=clock).observe(entries)
 
     # 60 evidence items: three BatchWriteItem requests side by side, in one round.
@@ -288,7 +302,7 @@ def test_the_batch_outcome_equals_one_address_at_a_time(monkeypatch: pytest.Monk
     for tenant_id in ("tenant-batch", "tenant-sequential"):
         prepare(service, store, tenant_id)
 
-    with recording(monkeypatch, LATENCY) as recorder:
+    with recording(monkeypatch) as recorder:
         service.observe(mixed_batch("tenant-batch"))
     # person0, 1, 5, 7 are suppressed and person3's record is updated (GetItem + transaction, so
     # the suppress round takes two round trips); still no per-address sequence of requests.
