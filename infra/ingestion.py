@@ -6,14 +6,13 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.functions import FunctionFactory, FunctionSpec
+from infra.queues import Consumer, consume, work_queue
 from tracker import constants as c
 
 # Every SES event type; the core turns each into facts (SUBSCRIPTION is kept in the event log).
@@ -44,12 +43,7 @@ INGEST_BATCHING_WINDOW = Duration.seconds(5)
 # message's counter item during a large send; a backlog waits in the queue (alarmed on its age)
 # instead of being throttled by DynamoDB and retried.
 INGEST_MAX_CONCURRENCY = 10
-# AWS guidance for SQS event sources: visibility timeout >= 6 x function timeout (+ batching window),
-# so a message is not redelivered while a throttled or retried invocation still holds it.
-EVENTS_VISIBILITY_TIMEOUT = Duration.seconds(
-    6 * INGEST_TIMEOUT.to_seconds() + INGEST_BATCHING_WINDOW.to_seconds()
-)
-DLQ_RETENTION = Duration.days(14)  # the SQS maximum: two weeks to inspect and redrive
+INGEST_CONSUMER = Consumer(INGEST_TIMEOUT, INGEST_BATCH_SIZE, INGEST_BATCHING_WINDOW, INGEST_MAX_CONCURRENCY)
 
 
 class Ingestion(Construct):
@@ -113,26 +107,7 @@ class Ingestion(Construct):
             )
         )
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "EventsDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
-        # SSE-SQS (not KMS): SNS can deliver into it without a key policy, and the ingest function's
-        # ReceiveMessage calls cost no KMS requests; messages are still encrypted at rest.
-        self.queue = sqs.Queue(
-            self,
-            "EventsQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=EVENTS_VISIBILITY_TIMEOUT,
-            retention_period=Duration.days(14),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=c.MAX_RECEIVE_COUNT
-            ),
-        )
+        self.queue, self.dead_letter_queue = work_queue(self, "Events", INGEST_CONSUMER)
         # Raw delivery off: the handler gets the SNS envelope (MessageId, Timestamp) around the SES
         # event JSON. Messages SNS cannot deliver land in the same DLQ (one alarm covers both).
         self.topic.add_subscription(
@@ -152,12 +127,4 @@ class Ingestion(Construct):
             ),
         )
         table.grant_read_write_data(self.function)
-        self.function.add_event_source(
-            event_sources.SqsEventSource(
-                self.queue,
-                batch_size=INGEST_BATCH_SIZE,
-                max_batching_window=INGEST_BATCHING_WINDOW,
-                report_batch_item_failures=True,
-                max_concurrency=INGEST_MAX_CONCURRENCY,
-            )
-        )
+        consume(self.function, self.queue, INGEST_CONSUMER)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.functions import FunctionFactory, FunctionSpec
+from infra.queues import Consumer, consume, work_queue
 from tracker import constants as c
 
 SENDER_TIMEOUT = Duration.seconds(30)
@@ -20,9 +19,7 @@ SENDER_BATCHING_WINDOW = Duration.seconds(1)
 # SendEmail one recipient after another stay near it, and throttled sends are retried via the
 # partial-batch response instead of failing. Raise with the account's SES quota.
 SENDER_MAX_CONCURRENCY = 2
-SEND_VISIBILITY_TIMEOUT = Duration.seconds(
-    6 * SENDER_TIMEOUT.to_seconds() + SENDER_BATCHING_WINDOW.to_seconds()
-)
+SENDER_CONSUMER = Consumer(SENDER_TIMEOUT, SENDER_BATCH_SIZE, SENDER_BATCHING_WINDOW, SENDER_MAX_CONCURRENCY)
 
 
 def ses_identity_arn(stack: Stack, identity: str) -> str:
@@ -45,24 +42,7 @@ class Sending(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "SendDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
-            self,
-            "SendQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=SEND_VISIBILITY_TIMEOUT,
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=c.MAX_RECEIVE_COUNT
-            ),
-        )
+        self.queue, self.dead_letter_queue = work_queue(self, "Send", SENDER_CONSUMER)
 
         self.function = factory.create(
             self,
@@ -86,12 +66,4 @@ class Sending(Construct):
                 conditions={"StringEquals": {"ses:FromAddress": sender_address}},
             )
         )
-        self.function.add_event_source(
-            event_sources.SqsEventSource(
-                self.queue,
-                batch_size=SENDER_BATCH_SIZE,
-                max_batching_window=SENDER_BATCHING_WINDOW,
-                report_batch_item_failures=True,
-                max_concurrency=SENDER_MAX_CONCURRENCY,
-            )
-        )
+        consume(self.function, self.queue, SENDER_CONSUMER)

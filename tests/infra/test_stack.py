@@ -241,7 +241,8 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
             "maxReceiveCount": c.MAX_RECEIVE_COUNT,
         }
         dlq_props = queues[synth.logical_id(dlq)]["Properties"]
-        assert dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
+        # Expired messages are deleted, not dead-lettered: both keep them as long as SQS allows.
+        assert props["MessageRetentionPeriod"] == dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
         assert "RedrivePolicy" not in dlq_props
 
 
