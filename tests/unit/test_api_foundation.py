@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from tests.apigw import api_event, json_body
 from tests.lambda_context import FakeLambdaContext
+from tracker.api import send_routes
 from tracker.api.app import build_app
 from tracker.api.auth import caller_from_event
 from tracker.api.cursors import CursorCodec
@@ -76,3 +79,44 @@ def test_unknown_route_is_a_json_404() -> None:
     response = build_app().resolve(api_event("GET", "/nowhere"), FakeLambdaContext())
     assert response["statusCode"] == 404
     assert json_body(response) == {"error": {"code": "not_found", "message": "no such route"}}
+
+
+class _FakeSuppressions:
+    def list_page(
+        self, tenant_id: str, state: object, limit: int, position: object
+    ) -> tuple[list[object], None]:
+        return [], None
+
+
+class _FakeCursors:
+    def decode(self, cursor: str | None, tenant_id: str, scope: str) -> None:
+        return None
+
+    def encode(self, tenant_id: str, scope: str, position: object) -> None:
+        return None
+
+
+def test_the_send_stack_is_built_on_the_first_send_route_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[send_routes.Dependencies] = []
+
+    def default_dependencies() -> send_routes.Dependencies:
+        deps = send_routes.Dependencies(
+            messages=cast(Any, None),
+            suppressions=cast(Any, _FakeSuppressions()),
+            idempotency=cast(Any, None),
+            cursors=cast(Any, _FakeCursors()),
+        )
+        built.append(deps)
+        return deps
+
+    monkeypatch.setattr(send_routes, "default_dependencies", default_dependencies)
+    app = build_app()
+    assert app.resolve(api_event("GET", "/health", tenant_id=None), FakeLambdaContext())["statusCode"] == 200
+    assert app.resolve(api_event("GET", "/nowhere"), FakeLambdaContext())["statusCode"] == 404
+    assert built == []  # a cold start serving other routes never builds it
+
+    for _ in range(2):
+        page = app.resolve(api_event("GET", "/suppressions"), FakeLambdaContext())
+        assert page["statusCode"] == 200
+        assert json_body(page) == {"items": [], "next_cursor": None}
+    assert len(built) == 1  # built once, then reused

@@ -25,8 +25,16 @@ NEVER = (
 )
 NOT_IN = {
     "tracker.handlers.ingest": ("email_validator", "tracker.models.send", "tracker.models.api"),
-    # email-validator is loaded by the routes that validate addresses, when first used.
-    "tracker.handlers.api": ("email_validator",),
+    # email-validator is loaded by the routes that validate addresses, when first used; the send
+    # stack (stores, SQS client, idempotency utility) when a send or suppression route first runs.
+    "tracker.handlers.api": (
+        "email_validator",
+        "boto3",
+        "aws_lambda_powertools.utilities.idempotency",
+        "tracker.dal.outbound",
+        "tracker.dal.messages",
+        "tracker.dal.suppressions",
+    ),
     # A send job is checked without pydantic; the idempotency utility is the API's.
     "tracker.handlers.sender": (
         "pydantic",

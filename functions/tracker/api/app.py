@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,10 @@ def build_app(
         return {"status": "ok" if ready() else "starting"}
 
     app.include_router(read_routes.router(read or read_routes.default_dependencies()))
-    app.include_router(send_routes.router(send or send_routes.default_dependencies()))
+    # The send collaborators are built when a send or suppression route first needs them.
+    app.include_router(
+        send_routes.router(functools.cache(lambda: send or send_routes.default_dependencies()))
+    )
 
     # The OpenAPI document and the Swagger UI are built when asked for. Powertools' OpenAPI models
     # (pydantic models of the whole OpenAPI specification) are imported by those two routes only,

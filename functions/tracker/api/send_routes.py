@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
 
-import boto3
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
@@ -22,16 +21,9 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from tracker import settings
 from tracker.api.auth import Caller
 from tracker.api.read_routes import LazyCursorCodec
-from tracker.dal.idempotency import PowertoolsIdempotency
-from tracker.dal.ingest_store import DynamoIngestStore
-from tracker.dal.messages import DynamoMessageStore
 from tracker.dal.models import bind_table
-from tracker.dal.outbound import SqsJobQueue
-from tracker.dal.sending import DynamoSendStore
-from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.errors import InvalidRequestError, UnauthenticatedError
-from tracker.logic.sending import IdempotencyGuard, MessageService, OutcomeRecorder
-from tracker.logic.suppression import SuppressionRules, SuppressionService, SuppressionState
+from tracker.logic.suppression import SuppressionState
 from tracker.models.api import ErrorResponse
 from tracker.models.send import (
     MAX_JOB_RECIPIENTS,
@@ -46,6 +38,9 @@ from tracker.models.send import (
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from tracker.logic.sending import IdempotencyGuard, MessageService
+    from tracker.logic.suppression import SuppressionService
 
 
 DEFAULT_LIMIT = 50
@@ -87,7 +82,20 @@ def build_dependencies(
     cursor_secret: Callable[[], bytes],
     lambda_context: Callable[[], LambdaContext | None] = _current_lambda_context,
 ) -> Dependencies:
-    """The collaborators on the given clients (the models must already be bound to the table)."""
+    """The collaborators on the given clients (the models must already be bound to the table).
+
+    The send stack (its stores, the SQS client, Powertools idempotency) is imported here, when a
+    send or suppression route is first called, so a cold start that serves a read route (most of
+    them) neither imports nor builds it."""
+    from tracker.dal.idempotency import PowertoolsIdempotency
+    from tracker.dal.ingest_store import DynamoIngestStore
+    from tracker.dal.messages import DynamoMessageStore
+    from tracker.dal.outbound import SqsJobQueue
+    from tracker.dal.sending import DynamoSendStore
+    from tracker.dal.suppressions import DynamoSuppressionStore
+    from tracker.logic.sending import MessageService, OutcomeRecorder
+    from tracker.logic.suppression import SuppressionRules, SuppressionService
+
     suppressions = SuppressionService(
         DynamoSuppressionStore(config.event_log_retention), SuppressionRules.from_settings(send)
     )
@@ -108,7 +116,9 @@ def build_dependencies(
 
 
 def default_dependencies() -> Dependencies:
-    """Production collaborators, built once per cold start (no network until first used)."""
+    """Production collaborators, built once per container on first use (no network until then)."""
+    import boto3  # see build_dependencies
+
     config = settings.Settings.from_env()
     bind_table(config.table_name, region=config.region, host=config.dynamodb_endpoint)
     return build_dependencies(
@@ -138,7 +148,8 @@ def _address(raw: str) -> str:
         raise InvalidRequestError(f"email: {detail}", field="email") from error
 
 
-def router(dependencies: Dependencies) -> Router:
+def router(dependencies: Callable[[], Dependencies]) -> Router:
+    """The routes, which call ``dependencies()`` (cached by the caller) when they first need them."""
     router = Router()
     deps = dependencies
 
@@ -184,12 +195,12 @@ def router(dependencies: Dependencies) -> Router:
         who = caller()
 
         def create() -> dict[str, Any]:
-            created = deps.messages.create(who.tenant_id, who.subject, request.to_draft())
+            created = deps().messages.create(who.tenant_id, who.subject, request.to_draft())
             return SendMessageResponse.of(created).model_dump(mode="json")
 
         if idempotency_key is None:
             return _json(202, create())
-        body = deps.idempotency.run(who.tenant_id, idempotency_key, request.model_dump(mode="json"), create)
+        body = deps().idempotency.run(who.tenant_id, idempotency_key, request.model_dump(mode="json"), create)
         return _json(202, body)
 
     @router.get(
@@ -211,11 +222,11 @@ def router(dependencies: Dependencies) -> Router:
     ) -> SuppressionPage:
         tenant_id = caller().tenant_id
         scope = f"suppressions:{state.value}"
-        position = deps.cursors.decode(cursor, tenant_id, scope)
-        records, next_position = deps.suppressions.list_page(tenant_id, state, limit, position)
+        position = deps().cursors.decode(cursor, tenant_id, scope)
+        records, next_position = deps().suppressions.list_page(tenant_id, state, limit, position)
         return SuppressionPage(
             items=[SuppressionOut.of(r) for r in records],
-            next_cursor=deps.cursors.encode(tenant_id, scope, next_position),
+            next_cursor=deps().cursors.encode(tenant_id, scope, next_position),
         )
 
     @router.get(
@@ -230,7 +241,7 @@ def router(dependencies: Dependencies) -> Router:
         },
     )
     def get_suppression(email: AddressParam) -> SuppressionDetail:
-        record, history = deps.suppressions.get(caller().tenant_id, _address(email))
+        record, history = deps().suppressions.get(caller().tenant_id, _address(email))
         base = SuppressionOut.of(record)
         return SuppressionDetail(**dict(base), history=[HistoryOut.of(entry) for entry in history])
 
@@ -248,6 +259,6 @@ def router(dependencies: Dependencies) -> Router:
     def lift_suppression(email: AddressParam) -> SuppressionOut:
         who = caller()
         actor = who.subject or "unknown"
-        return SuppressionOut.of(deps.suppressions.lift(who.tenant_id, _address(email), actor))
+        return SuppressionOut.of(deps().suppressions.lift(who.tenant_id, _address(email), actor))
 
     return router

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from tracker.domain.status import Status
@@ -65,10 +65,6 @@ def _has_control_characters(value: str) -> bool:
 
 
 class RecipientIn(ApiModel):
-    # Built on first use (POST /messages), not at import: its EmailStr loads email-validator, which
-    # no other route needs (defer_build; the same for SendMessageRequest).
-    model_config = ConfigDict(defer_build=True)
-
     customer_id: ExternalId
     email: EmailAddress
     name: str | None = Field(
@@ -91,8 +87,6 @@ def _utf8_size(value: str | None) -> int:
 
 class SendMessageRequest(ApiModel):
     """Body of ``POST /messages``. Field order is validation order (later checks see earlier fields)."""
-
-    model_config = ConfigDict(defer_build=True)  # see RecipientIn
 
     kind: MessageKind
     subject: str = Field(max_length=MAX_SUBJECT_CHARS)
