@@ -274,7 +274,7 @@ def reads_why(ours: RunResult) -> str:
         "bounce and complaint counts, the times of the transient bounces still inside the window), updated\n"
         "with one conditional UpdateItem per address whose ReturnValues=ALL_NEW answer decides the rule: a\n"
         "write's answer costs no read, so the hook would read nothing and the evidence items stay as the\n"
-        f"audit trail. That leaves ~{recipients:.3f}.\n"
+        f"audit trail. That leaves ~{recipients:.3f}."
     )
 
 
