@@ -270,11 +270,12 @@ def reads_why(ours: RunResult) -> str:
         f"rules count bounces over 30 days), and the fold's Query for leftover deltas, {fold:.3f} (it runs only\n"
         "for a redelivered record or after a failed commit)"
         + (f" (other: {other:.3f})" if other > 0.0005 else "")
-        + ".\nDesign that meets it: keep a rolling summary on each address's suppression record (permanent\n"
-        "bounce and complaint counts, the times of the transient bounces still inside the window), updated\n"
-        "with one conditional UpdateItem per address whose ReturnValues=ALL_NEW answer decides the rule: a\n"
-        "write's answer costs no read, so the hook would read nothing and the evidence items stay as the\n"
-        f"audit trail. That leaves ~{recipients:.3f}."
+        + ".\nDesign that meets it: keep each address's evidence (event id -> kind, time) as a map on its\n"
+        "suppression record, which then exists from the first bounce and enters the suppression-list index\n"
+        "only once suppressed; one UpdateItem per address adds the batch's evidence, and its\n"
+        "ReturnValues=ALL_NEW answer (all the evidence, the lift point, the state and version) decides the\n"
+        "rule. A write's answer costs no read, so the hook would read nothing (the record alone moved to\n"
+        f"the Query's place still reads one item per address). That leaves ~{recipients:.3f}."
     )
 
 
