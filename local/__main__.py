@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,8 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # Powertools warns after every invocation that emitted no metric, even with metrics disabled as here.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
     port = int(os.environ.get("PORT", "8000"))
     started = time.monotonic()

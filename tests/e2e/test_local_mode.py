@@ -77,7 +77,10 @@ def local_mode() -> Iterator[LocalMode]:
         finally:
             if process.poll() is None:
                 process.kill()
-    assert process.returncode == 0, process.stdout.read() if process.stdout else ""
+    output = process.stdout.read() if process.stdout else ""
+    assert process.returncode == 0, output
+    # What `make run` prints is for a person: no library warnings in it.
+    assert "Warning:" not in output, output
 
 
 def _healthy(mode: LocalMode) -> bool:
