@@ -94,5 +94,6 @@ ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS = "SUPPRESS_TRANSIENT_WINDOW_DAYS"
 
 METRIC_EMAILS_SENT = "EmailsSent"
 METRIC_SEND_FAILURES = "SendFailures"
+METRIC_SENDS_DROPPED = "SendsDropped"  # suppressed between POST /messages and the send
 METRIC_SEND_THROTTLED = "SendThrottled"
 METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"

@@ -27,8 +27,12 @@ from tests.integration.test_send_support import (
     throttling_error,
 )
 from tracker import constants
+from tracker.dal.ingest_store import DynamoIngestStore
+from tracker.dal.sending import DynamoSendStore
+from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.status import Status
-from tracker.logic.sending import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON
+from tracker.logic.sending import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON, OutcomeRecorder
+from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionService
 from tracker.models.jobs import SendJobBody
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -159,6 +163,56 @@ def test_a_redelivered_job_sends_nothing_twice(world: SendWorld) -> None:
     assert len(world.ses.calls) == 3
     assert len(moto_sent_messages()) == 3
     assert_counts_exact(message_id, {Status.SENT: 3})
+
+
+def complain(address: str, tenant_id: str = "tenant-a") -> None:
+    """The address complains (one complaint suppresses it for the tenant by default)."""
+    store = DynamoSuppressionStore()
+    evidence = Evidence(f"complaint-{address}", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse")
+    store.add_evidence(tenant_id, address, [evidence])
+    assert SuppressionService(store).reevaluate(tenant_id, address) is not None
+
+
+def test_an_address_suppressed_while_its_job_waits_is_dropped_not_sent(world: SendWorld) -> None:
+    message_id = post(world, email_body(3))
+    assert set(statuses(message_id).values()) == {"queued"}
+    (job,) = world.queued_jobs()
+    complain("person0@example.com")
+    complain("person1@example.com", tenant_id="tenant-b")  # another tenant's list is not ours
+
+    assert world.drain() == []
+    assert per_address(world) == Counter({"person1@example.com": 1, "person2@example.com": 1})
+    assert statuses(message_id) == {
+        "person0@example.com": "dropped",
+        "person1@example.com": "sent",
+        "person2@example.com": "sent",
+    }
+    assert {r.email: r.send_outcome_reason for r in recipients_of("tenant-a", message_id)} == {
+        "person0@example.com": "suppressed: 1 complaint",
+        "person1@example.com": None,
+        "person2@example.com": None,
+    }
+    assert_counts_exact(message_id, {Status.DROPPED: 1, Status.SENT: 2})
+
+    world.requeue(job)  # a redelivery neither sends to the address nor counts it again
+    assert world.drain() == []
+    assert len(world.ses.calls) == 2
+    assert_counts_exact(message_id, {Status.DROPPED: 1, Status.SENT: 2})
+
+
+def test_a_recipient_claimed_by_a_concurrent_copy_of_the_job_is_not_dropped(world: SendWorld) -> None:
+    message_id = post(world, email_body(1))
+    (job,) = world.queued_jobs()
+    (rid,) = job["recipient_ids"]
+    store = DynamoSendStore(DynamoIngestStore(timedelta(days=400)))
+    stale = store.load_targets("tenant-a", message_id, [rid])[rid]
+    other_copy = store.load_targets("tenant-a", message_id, [rid])[rid]
+    store.claim(other_copy, "another-copy", datetime.now(UTC))  # and is sending it now
+
+    assert OutcomeRecorder(store, sleep=lambda _s: None).dropped(stale, "suppressed: 1 complaint") is False
+    current = store.reload(stale)
+    assert (current.claim, current.facts.send_outcome) == ("another-copy", Status.QUEUED)
+    assert_counts_exact(message_id, {Status.QUEUED: 1})
 
 
 def test_a_crash_after_ses_accepted_never_sends_a_second_copy(table: str) -> None:

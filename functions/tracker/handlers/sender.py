@@ -24,10 +24,12 @@ from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.models import bind_table
 from tracker.dal.outbound import SesMailer
 from tracker.dal.sending import DynamoSendStore
+from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.errors import TransientStoreError
 from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.ingest import MessageKey
 from tracker.logic.sending import JobResult, Sender, SenderPolicy
+from tracker.logic.suppression import SuppressionRules, SuppressionService
 from tracker.models.jobs import SendJobBody
 from tracker.settings import SendSettings, Settings
 
@@ -65,7 +67,10 @@ def build_sender(
     """A Sender on the given SES client (the models must already be bound to the table)."""
     store = DynamoSendStore(DynamoIngestStore(config.event_log_retention))
     mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
-    return Sender(store, mailer, policy, clock=clock, sleep=sleep or time.sleep)
+    suppressions = SuppressionService(
+        DynamoSuppressionStore(config.event_log_retention), SuppressionRules.from_settings(send)
+    )
+    return Sender(store, mailer, suppressions, policy, clock=clock, sleep=sleep or time.sleep)
 
 
 @lru_cache(maxsize=1)
@@ -127,6 +132,9 @@ def publish_metrics(summary: BatchSummary) -> None:
     )
     metrics.add_metric(
         name=constants.METRIC_SEND_FAILURES, unit=MetricUnit.Count, value=sum(r.failed for r in results)
+    )
+    metrics.add_metric(
+        name=constants.METRIC_SENDS_DROPPED, unit=MetricUnit.Count, value=sum(r.dropped for r in results)
     )
     metrics.add_metric(
         name=constants.METRIC_SEND_THROTTLED, unit=MetricUnit.Count, value=sum(r.throttled for r in results)

@@ -5,7 +5,8 @@ address is suppressed), then queues small send jobs (a few recipient ids each). 
 job at a time and, per recipient:
 
 1. skips it when it already has an SES message id or any outcome (a redelivered job sends nothing
-   twice);
+   twice), and marks it Dropped instead of sending when its address was suppressed after the
+   message was created (a complaint or bounce that arrived while the job waited in the queue);
 2. **claims** it with a version-conditioned write (so two concurrent copies of a job cannot both
    send it);
 3. calls SES (retrying throttling with exponential backoff and jitter within a time budget);
@@ -47,6 +48,11 @@ UNKNOWN_OUTCOME_REASON = (
 )
 THROTTLED_REASON = "SES kept throttling the send; not sent"
 OUT_OF_TIME_REASON = "the sender ran out of attempts; not sent"
+
+
+def dropped_reason(suppression_reason: str) -> str:
+    """A Dropped recipient's reason, from why its address is suppressed (e.g. "1 complaint")."""
+    return f"suppressed: {suppression_reason}"
 
 
 # --- ids ---------------------------------------------------------------------------
@@ -298,16 +304,29 @@ class OutcomeRecorder:
             target, lambda f: replace(f, send_outcome=Status.FAILED, send_outcome_reason=reason[:1000]), None
         )
 
+    def dropped(self, target: SendTarget, reason: str) -> bool:
+        """Mark a never-sent, unclaimed recipient Dropped. False, writing nothing, once it is no
+        longer one (a concurrent copy of the job claimed or sent it first)."""
+        return self._record(
+            target,
+            lambda f: replace(f, send_outcome=Status.DROPPED, send_outcome_reason=reason[:1000]),
+            None,
+            applies=lambda t: t.unsent and t.claim is None,
+        )
+
     def _record(
         self,
         target: SendTarget,
         outcome: Callable[[RecipientFacts], RecipientFacts],
         ses_message_id: str | None,
-    ) -> None:
+        applies: Callable[[SendTarget], bool] = lambda _t: True,
+    ) -> bool:
         for attempt in range(self._attempts):
+            if not applies(target):
+                return False
             try:
                 self._store.record(target, outcome(target.facts), ses_message_id)
-                return
+                return True
             except (ConflictError, TransientStoreError):
                 if attempt == self._attempts - 1:
                     raise
@@ -386,9 +405,7 @@ class MessageService:
                 email=r.email.lower(),
                 name=r.name,
                 status=Status.DROPPED if r.email.lower() in suppressed else Status.QUEUED,
-                reason=f"suppressed: {suppressed[r.email.lower()]}"
-                if r.email.lower() in suppressed
-                else None,
+                reason=dropped_reason(suppressed[r.email.lower()]) if r.email.lower() in suppressed else None,
             )
             for index, r in enumerate(draft.recipients)
         )
@@ -459,6 +476,7 @@ class _Step(StrEnum):
 class JobResult:
     sent: int = 0
     failed: int = 0
+    dropped: int = 0  # suppressed after the message was created: not sent
     skipped: int = 0
     throttled: int = 0
     retry_reason: str | None = None
@@ -480,6 +498,7 @@ class _JobState:
     claim: str = field(default_factory=lambda: uuid.uuid4().hex)
     content: MessageContent | None = None
     blocked: str | None = None
+    suppressed: Mapping[str, str] = field(default_factory=dict)  # address -> why, at the job's start
 
 
 class Sender:
@@ -487,12 +506,14 @@ class Sender:
         self,
         store: SendStore,
         mailer: Mailer,
+        suppressions: SuppressionCheck,
         policy: SenderPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._store = store
         self._mailer = mailer
+        self._suppressions = suppressions
         self._policy = policy or SenderPolicy()
         self._clock = clock
         self._sleep = sleep
@@ -523,6 +544,11 @@ class Sender:
         pending = [targets[rid] for rid in sorted(targets)]
         unsettled: list[SendTarget] = []
         try:
+            # One read for the job: a suppression that arrived after the message was created (and
+            # Dropped its recipients then) must not be sent to either.
+            sendable = [t.email for t in pending if t.unsent and t.claim is None]
+            if sendable:
+                state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable)
             for index, target in enumerate(pending):
                 step = self._one(state, target, result)
                 if step is _Step.STOP:
@@ -552,6 +578,13 @@ class Sender:
             return self._settle_claim(state, target, result)
         if not target.unsent:
             result.skipped += 1
+            return None
+        suppressed = state.suppressed.get(target.email.lower())
+        if suppressed is not None:
+            if self._outcomes.dropped(target, dropped_reason(suppressed)):
+                result.dropped += 1
+            else:
+                result.skipped += 1  # a concurrent copy of the job got to it first
             return None
         if state.blocked is not None:
             self._outcomes.failed(target, state.blocked)
