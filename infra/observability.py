@@ -263,6 +263,18 @@ class Observability(Construct):
                 width=8,
             ),
         )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Send outcomes",
+                left=[
+                    _app_metric(c.METRIC_EMAILS_SENT),
+                    _app_metric(c.METRIC_SEND_FAILURES),
+                    _app_metric(c.METRIC_SENDS_DROPPED),
+                ],
+                right=[_app_metric(c.METRIC_SEND_THROTTLED), _app_metric(c.METRIC_SEND_JOBS_RETRIED)],
+                width=8,
+            ),
+        )
 
 
 def _app_metric(name: str) -> cloudwatch.Metric:

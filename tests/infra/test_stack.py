@@ -614,6 +614,16 @@ def test_operational_alarms_exist_with_their_thresholds(synth: Synthesized) -> N
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
+def test_the_dashboard_charts_every_metric_the_functions_publish(synth: Synthesized) -> None:
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = "".join(part if isinstance(part, str) else "?" for part in parts)
+    charted = set(re.findall(rf'\["{c.METRICS_NAMESPACE}","(\w+)"', body))
+    published = {value for name, value in vars(c).items() if name.startswith("METRIC_")}
+    assert c.METRIC_SENDS_DROPPED in published
+    assert published <= charted, sorted(published - charted)
+
+
 def test_alarms_notify_the_email_topic_and_there_is_one_dashboard(synth: Synthesized) -> None:
     assert len(synth.resources("AWS::CloudWatch::Dashboard")) == 1
     topic_id = synth.logical_id(synth.stack.observability.alarm_topic)
