@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -205,15 +206,10 @@ class Observability(Construct):
                 left=[events_dlq_depth, send_dlq_depth],
                 width=8,
             ),
-            cloudwatch.GraphWidget(
-                title="Ingest outcomes",
-                left=[
-                    _app_metric(c.METRIC_EVENTS_APPLIED),
-                    _app_metric(c.METRIC_DUPLICATE_EVENTS),
-                    _app_metric(c.METRIC_RETRIED_EVENTS),
-                    quarantined,
-                ],
-                width=8,
+            _counts_widget(
+                "Ingest outcomes",
+                [c.METRIC_EVENTS_APPLIED, c.METRIC_DUPLICATE_EVENTS, c.METRIC_RETRIED_EVENTS],
+                also=[quarantined],
             ),
         )
         self.dashboard.add_widgets(
@@ -232,14 +228,8 @@ class Observability(Construct):
             )
         )
         self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="SES outcomes",
-                left=[
-                    _app_metric(c.METRIC_SES_DELIVERIES),
-                    _app_metric(c.METRIC_SES_BOUNCES),
-                    _app_metric(c.METRIC_SES_COMPLAINTS),
-                ],
-                width=8,
+            _counts_widget(
+                "SES outcomes", [c.METRIC_SES_DELIVERIES, c.METRIC_SES_BOUNCES, c.METRIC_SES_COMPLAINTS]
             ),
             cloudwatch.GraphWidget(
                 title="SES reputation (account)",
@@ -264,17 +254,27 @@ class Observability(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Send outcomes",
-                left=[
-                    _app_metric(c.METRIC_EMAILS_SENT),
-                    _app_metric(c.METRIC_SEND_FAILURES),
-                    _app_metric(c.METRIC_SENDS_DROPPED),
-                ],
-                right=[_app_metric(c.METRIC_SEND_THROTTLED), _app_metric(c.METRIC_SEND_JOBS_RETRIED)],
-                width=8,
-            ),
+            _counts_widget(
+                "Send outcomes",
+                [c.METRIC_EMAILS_SENT, c.METRIC_SEND_FAILURES, c.METRIC_SENDS_DROPPED],
+                right=[c.METRIC_SEND_THROTTLED, c.METRIC_SEND_JOBS_RETRIED],
+            )
         )
+
+
+def _counts_widget(
+    title: str,
+    left: Sequence[str],
+    right: Sequence[str] = (),
+    also: Sequence[cloudwatch.IMetric] = (),
+) -> cloudwatch.GraphWidget:
+    """A graph of our own count metrics (by name), plus any other metrics on the left axis."""
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=[*(_app_metric(name) for name in left), *also],
+        right=[_app_metric(name) for name in right],
+        width=8,
+    )
 
 
 def _app_metric(name: str) -> cloudwatch.Metric:
