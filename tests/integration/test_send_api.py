@@ -13,6 +13,7 @@ from tests.factories import message_counts, pending_deltas, recipient_facts, rec
 from tests.integration.test_send_support import (
     SENDER,
     SendWorld,
+    complain,
     email_body,
     make_world,
     messages_of,
@@ -23,9 +24,7 @@ from tests.integration.test_send_support import (
     sent_addresses,
 )
 from tracker import constants
-from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.status import Status, compute_rates
-from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionService
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -101,10 +100,7 @@ def test_three_recipients_make_one_message_three_ses_sends_and_untagged_events_f
 
 
 def test_a_suppressed_address_is_dropped_never_sent_and_counts_as_not_delivered(world: SendWorld) -> None:
-    service = SuppressionService(DynamoSuppressionStore())
-    evidence = Evidence("complaint-1", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse")
-    DynamoSuppressionStore().add_evidence("tenant-a", "person1@example.com", [evidence])
-    assert service.reevaluate("tenant-a", "person1@example.com") is not None
+    complain("person1@example.com")
 
     recipients = recipients_body(3)
     recipients[1]["email"] = "Person1@EXAMPLE.com"  # the same address, differently cased

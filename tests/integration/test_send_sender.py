@@ -17,6 +17,7 @@ from tests.apigw import json_body
 from tests.factories import message_counts, pending_deltas, recount
 from tests.integration.test_send_support import (
     SendWorld,
+    complain,
     email_body,
     make_world,
     moto_sent_messages,
@@ -29,10 +30,8 @@ from tests.integration.test_send_support import (
 from tracker import constants
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.sending import DynamoSendStore
-from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.status import Status
 from tracker.logic.sending import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON, OutcomeRecorder
-from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionService
 from tracker.models.jobs import SendJobBody
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -163,14 +162,6 @@ def test_a_redelivered_job_sends_nothing_twice(world: SendWorld) -> None:
     assert len(world.ses.calls) == 3
     assert len(moto_sent_messages()) == 3
     assert_counts_exact(message_id, {Status.SENT: 3})
-
-
-def complain(address: str, tenant_id: str = "tenant-a") -> None:
-    """The address complains (one complaint suppresses it for the tenant by default)."""
-    store = DynamoSuppressionStore()
-    evidence = Evidence(f"complaint-{address}", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse")
-    store.add_evidence(tenant_id, address, [evidence])
-    assert SuppressionService(store).reevaluate(tenant_id, address) is not None
 
 
 def test_an_address_suppressed_while_its_job_waits_is_dropped_not_sent(world: SendWorld) -> None:

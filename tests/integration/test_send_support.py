@@ -28,9 +28,11 @@ from tracker.api import send_routes
 from tracker.api.app import build_app
 from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem
+from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.handlers import ingest
 from tracker.handlers import sender as sender_handler
 from tracker.logic.sending import SenderPolicy
+from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionService
 from tracker.settings import SendSettings, Settings
 
 REGION = "us-east-1"
@@ -88,6 +90,16 @@ class SesSpy:
 
     def calls_to(self, address: str) -> int:
         return sum(1 for call in self.calls if self.address(call) == address)
+
+
+def complain(address: str, *, tenant_id: str = "tenant-a", event_id: str | None = None) -> None:
+    """The address complains (one complaint suppresses it for the tenant by default)."""
+    store = DynamoSuppressionStore()
+    evidence = Evidence(
+        event_id or f"complaint-{address}", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse"
+    )
+    store.add_evidence(tenant_id, address, [evidence])
+    assert SuppressionService(store).reevaluate(tenant_id, address) is not None
 
 
 def moto_sent_messages() -> list[Any]:

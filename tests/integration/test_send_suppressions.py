@@ -11,7 +11,7 @@ import pytest
 from tests import ses_builders as b
 from tests.apigw import json_body
 from tests.factories import seed_message, ses_id
-from tests.integration.test_send_support import SendWorld, email_body, make_world, run_ingest
+from tests.integration.test_send_support import SendWorld, complain, email_body, make_world, run_ingest
 from tracker.dal import keys
 from tracker.dal.models import SuppressionEvidenceItem
 from tracker.dal.suppressions import DynamoSuppressionStore
@@ -122,12 +122,7 @@ def test_list_paginates_lift_is_audited_and_sending_works_again(world: SendWorld
     service = SuppressionService(store)
     addresses = [f"person{i}@example.com" for i in range(5)]
     for i, address in enumerate(addresses):
-        store.add_evidence(
-            "tenant-a",
-            address,
-            [Evidence(f"c{i}", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse")],
-        )
-        assert service.reevaluate("tenant-a", address) is not None
+        complain(address, event_id=f"c{i}")
 
     seen: list[str] = []
     cursor: str | None = None

@@ -206,6 +206,11 @@ class SendTarget:
             and not self.facts.seen
         )
 
+    @property
+    def unclaimed_unsent(self) -> bool:
+        """Unsent and no sender is on it: this job may still decide its outcome without SES."""
+        return self.unsent and self.claim is None
+
 
 class SendStore(Protocol):
     def load_targets(
@@ -311,7 +316,7 @@ class OutcomeRecorder:
             target,
             lambda f: replace(f, send_outcome=Status.DROPPED, send_outcome_reason=reason[:1000]),
             None,
-            applies=lambda t: t.unsent and t.claim is None,
+            applies=lambda t: t.unclaimed_unsent,
         )
 
     def _record(
@@ -341,7 +346,7 @@ class OutcomeRecorder:
         targets = self._store.load_targets(tenant_id, message_id, recipient_ids)
         failed: set[str] = set()
         for rid, target in sorted(targets.items()):
-            if target.unsent and target.claim is None:
+            if target.unclaimed_unsent:
                 self.failed(target, reason)
                 failed.add(rid)
         if failed:
@@ -546,7 +551,7 @@ class Sender:
         try:
             # One read for the job: a suppression that arrived after the message was created (and
             # Dropped its recipients then) must not be sent to either.
-            sendable = [t.email for t in pending if t.unsent and t.claim is None]
+            sendable = [t.email for t in pending if t.unclaimed_unsent]
             if sendable:
                 state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable)
             for index, target in enumerate(pending):
