@@ -30,6 +30,8 @@ from tests.integration.test_send_support import (
 from tracker import constants
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.sending import DynamoSendStore
+from tracker.dal.suppressions import DynamoSuppressionStore
+from tracker.domain.errors import TransientStoreError
 from tracker.domain.status import Status
 from tracker.logic.sending import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON, OutcomeRecorder
 from tracker.models.jobs import SendJobBody
@@ -189,6 +191,29 @@ def test_an_address_suppressed_while_its_job_waits_is_dropped_not_sent(world: Se
     assert world.drain() == []
     assert len(world.ses.calls) == 2
     assert_counts_exact(message_id, {Status.DROPPED: 1, Status.SENT: 2})
+
+
+def test_an_unreadable_suppression_list_sends_nothing_and_the_job_is_retried(
+    world: SendWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message_id = post(world, email_body(2))
+    complain("person0@example.com")
+    read = DynamoSuppressionStore.get_many
+
+    def throttled_once(self: DynamoSuppressionStore, tenant_id: str, emails: Any) -> Any:
+        monkeypatch.setattr(DynamoSuppressionStore, "get_many", read)
+        raise TransientStoreError("suppression records: ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(DynamoSuppressionStore, "get_many", throttled_once)
+    failed = world.deliver_once()
+    assert failed is not None
+    assert len(failed) == 1, "the job goes back to SQS"
+    assert world.ses.calls == []
+    assert set(statuses(message_id).values()) == {"queued"}
+
+    assert world.drain() == []
+    assert per_address(world) == Counter({"person1@example.com": 1})
+    assert_counts_exact(message_id, {Status.DROPPED: 1, Status.SENT: 1})
 
 
 def test_a_recipient_claimed_by_a_concurrent_copy_of_the_job_is_not_dropped(world: SendWorld) -> None:
