@@ -1,5 +1,5 @@
 """``python -m bench`` (``make bench``): ingest cost, hot items, batch latency, the naive baseline,
-cold start, read cost and cost per million SES events, in one run, with the issue's goals.
+cold start, read cost and cost per million SES events, in one run, with the goals we hold them to.
 
 Exits 1 when the final counts of either ingest run differ from the ground truth (and says so
 loudly); a missed goal is reported, not an error.
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.append(cold_start_section(imports, args.import_runs, goals))
     out.append(read_section(reads, args.skip_reads, goals))
     out.append(cost_section(ours, naive, memory_mb))
-    out.append(heading("", "Goals (issue 7)"))
+    out.append(heading("", "Goals"))
     out.extend(goal.render() for goal in goals)
     failed = [run for run in (ours, naive) if not run.check.ok]
     out.append(f"\nfinished in {time.perf_counter() - started:,.0f} s")
@@ -565,8 +565,8 @@ def cold_start_section(imports: Sequence[coldstart.ImportTime], runs: int, goals
             + f" (boto3 {baseline * 1000:,.0f} ms)",
             why=(
                 "Why: on top of boto3 (which every handler imports through PynamoDB) they load Powertools,\n"
-                "the X-Ray SDK (tracing active) and, but for the sender, pydantic (the issues ask for pydantic\n"
-                "models of the API and of SES events); the API also loads Powertools' event handler with\n"
+                "the X-Ray SDK (tracing active) and, but for the sender, pydantic (the boundary models\n"
+                "of the API and of SES events); the API also loads Powertools' event handler with\n"
                 "request validation. Import time spent in packages `import boto3` does not load\n"
                 "(python -X importtime, one run):\n"
                 + "\n".join(culprits)

@@ -59,7 +59,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Mix:
-    """Fractions of all recipients (the issue's realistic mix)."""
+    """Fractions of all recipients: a realistic mix of outcomes and engagement."""
 
     delivery: float = 0.95
     permanent_bounce: float = 0.03

@@ -25,7 +25,7 @@ def synthetic_send(recipients: int, seed: int) -> SyntheticSend:
 @lru_cache(maxsize=2)
 def truth(recipients: int, seed: int) -> Truth:
     configure_environment()
-    from tracker.handlers.ingest import parse_record_body
+    from tracker.models.ses import parse_record_body
 
     _progress(f"ground truth of {recipients:,} recipients")
     return synthetic_send(recipients, seed).truth(parse_record_body)

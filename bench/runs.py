@@ -214,7 +214,7 @@ def ours_handler() -> Handler:
 
 def naive_handler() -> Handler:
     from bench.naive import NaiveIngestor
-    from tracker.handlers.ingest import parse_record_body
+    from tracker.models.ses import parse_record_body
 
     ingestor = NaiveIngestor(parse_record_body)
 

@@ -11,61 +11,21 @@ import json
 import logging
 import mimetypes
 import threading
-import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from local.pollers import LambdaContext
+from local.lambda_runtime import LambdaContext, api_gateway_event
 from local.tokens import LocalTokens
-from tracker.api.auth import TENANT_ID_PATTERN
+from tracker.domain.ids import TENANT_ID_PATTERN
 
 log = logging.getLogger("local.gateway")
 
 ApiHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-
-
-def api_gateway_event(
-    method: str,
-    raw_path: str,
-    headers: dict[str, str],
-    body: bytes,
-    claims: dict[str, Any] | None,
-    source_ip: str,
-) -> dict[str, Any]:
-    parts = urlsplit(raw_path)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    multi: dict[str, list[str]] = {}
-    for key, value in query:
-        multi.setdefault(key, []).append(value)
-    request_context: dict[str, Any] = {
-        "resourcePath": parts.path,
-        "httpMethod": method,
-        "path": f"/local{parts.path}",
-        "stage": "local",
-        "requestId": str(uuid.uuid4()),
-        "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
-    }
-    if claims is not None:
-        request_context["authorizer"] = {"claims": claims}
-    return {
-        "resource": parts.path,
-        "path": parts.path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {key: [value] for key, value in headers.items()},
-        "queryStringParameters": dict(query) or None,
-        "multiValueQueryStringParameters": multi or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": request_context,
-        "body": body.decode("utf-8") if body else None,
-        "isBase64Encoded": False,
-    }
 
 
 class Gateway:
@@ -153,7 +113,14 @@ class Gateway:
                 {"Content-Type": "application/json"},
                 _error("unauthenticated", "a valid bearer token is required"),
             )
-        event = api_gateway_event(method, raw_path, headers, body, claims, source_ip)
+        event = api_gateway_event(
+            method,
+            raw_path,
+            headers=headers,
+            body=body.decode("utf-8") if body else None,
+            claims=claims,
+            source_ip=source_ip,
+        )
         with self._invoke_lock:
             response = self._api_handler(event, LambdaContext(function_name="local-api"))
         out_headers = dict(response.get("headers") or {})

@@ -9,7 +9,6 @@ receive count as in AWS.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -20,44 +19,11 @@ from typing import Any
 import boto3
 
 from local.emulator import REGION
+from local.lambda_runtime import LambdaContext, sqs_lambda_record_of
 
 log = logging.getLogger("local.pollers")
 
 Handler = Callable[[dict[str, Any], Any], Any]
-
-
-@dataclass
-class LambdaContext:
-    """What Powertools reads from the Lambda context."""
-
-    function_name: str
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "local"
-    invoked_function_arn: str = ""
-    log_stream_name: str = "local"
-
-    def __post_init__(self) -> None:
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:000000000000:function:{self.function_name}"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
-
-
-def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    body = message["Body"]
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": body,
-        "attributes": {key: str(value) for key, value in message.get("Attributes", {}).items()},
-        "messageAttributes": message.get("MessageAttributes", {}),
-        "md5OfBody": message.get("MD5OfBody")
-        or hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
 
 
 @dataclass
@@ -115,7 +81,7 @@ class QueuePoller:
                 self._stop.wait(1.0)
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [lambda_record(m, self._queue_arn) for m in messages]}
+        event = {"Records": [sqs_lambda_record_of(m, self._queue_arn) for m in messages]}
         self.invocations += 1
         try:
             response = self.handler(event, LambdaContext(function_name=f"local-{self.name}"))

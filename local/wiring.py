@@ -34,6 +34,7 @@ class LocalSystem:
 
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
+    from tracker.bootstrap.sender import build_sender
     from tracker.handlers import api, ingest, sender
     from tracker.settings import SendSettings, Settings
 
@@ -47,7 +48,7 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
 
     ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=publish_simulated)
     # The sender's only local collaborator: SES is the simulator (the API and ingest handlers run as is).
-    local_sender = sender.build_sender(ses, SendSettings.from_env(), Settings.from_env())
+    local_sender = build_sender(ses, SendSettings.from_env(), Settings.from_env())
 
     def send_handler(event: dict[str, Any], context: Any) -> Any:
         return sender.process_batch(event, context, local_sender)

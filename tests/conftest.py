@@ -22,14 +22,14 @@ os.environ.update(
 )
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 from moto import mock_aws
 
+from tests.aws_calls import ApiCall, Hook, intercepted
 from tracker.dal.models import bind_table, table_schema
 
 TEST_TABLE = "tracker-test"
@@ -51,17 +51,27 @@ def table(aws: None) -> str:
 _EMULATOR_LOCK = threading.Lock()
 
 
+def one_at_a_time(lock: threading.Lock) -> Hook:
+    def serialized(_call: ApiCall, perform: Callable[[], Any]) -> Any:
+        with lock:
+            return perform()
+
+    return serialized
+
+
 @pytest.fixture(autouse=True)
-def one_request_at_a_time_in_the_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+def one_request_at_a_time_in_the_emulator() -> Iterator[None]:
     """moto is not thread-safe (a transaction deep-copies tables that a concurrent request mutates).
 
     Real DynamoDB serves concurrent requests; our code still issues them from several threads,
     and this lock only makes the in-process emulator handle them one at a time.
     """
-    original = BaseClient._make_api_call
+    with intercepted(one_at_a_time(_EMULATOR_LOCK), service=None):
+        yield
 
-    def serialized(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        with _EMULATOR_LOCK:
-            return original(self, operation, params)
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", serialized)
+@pytest.fixture
+def dynamodb_calls() -> Iterator[list[ApiCall]]:
+    """Every DynamoDB request made during the test, in order."""
+    with intercepted() as calls:
+        yield calls

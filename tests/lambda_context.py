@@ -1,17 +1,14 @@
-"""A LambdaContext stand-in with the attributes Powertools reads."""
+"""The Lambda context the tests hand to handlers: local mode's, with a test function's name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 
+from local.lambda_runtime import LambdaContext
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "tracker-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:tracker-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
+FakeLambdaContext = partial(
+    LambdaContext,
+    function_name="tracker-test",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:tracker-test",
+    remaining_ms=30_000,
+)

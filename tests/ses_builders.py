@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local.lambda_runtime import sqs_lambda_record
 from tracker.constants import (
     CONFIGURATION_SET_NAME,
     EVENTS_QUEUE_NAME,
@@ -580,22 +581,18 @@ def sqs_record(
     sent = sent_at if sent_at is not None else datetime.now(UTC)
     sent_ms = str(int(sent.timestamp() * 1000))
     sqs_message_id = message_id or str(uuid.uuid4())
-    return {
-        "messageId": sqs_message_id,
-        "receiptHandle": "AQEB" + hashlib.sha256(f"{sqs_message_id}:{receive_count}".encode()).hexdigest(),
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": str(receive_count),
+    return sqs_lambda_record(
+        sqs_message_id,
+        body,
+        queue_arn=queue_arn,
+        receipt_handle="AQEB" + hashlib.sha256(f"{sqs_message_id}:{receive_count}".encode()).hexdigest(),
+        attributes={
+            "ApproximateReceiveCount": receive_count,
             "SentTimestamp": sent_ms,
             "SenderId": "AIDAIT2UOQQY3AUEKVGXU",
             "ApproximateFirstReceiveTimestamp": sent_ms,
         },
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": queue_arn.split(":")[3],
-    }
+    )
 
 
 def sqs_event(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

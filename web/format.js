@@ -107,7 +107,7 @@ function sum(counts, ids) {
   return ids.reduce((total, id) => total + (Number(counts?.[id]) || 0), 0);
 }
 
-/** The raw numbers behind a message's rates (PRODUCT.md: the same definitions as the API). */
+/** The raw numbers behind a message's rates (docs/domain.md: the same definitions as the API). */
 export function rateParts(message) {
   const counts = message.counts ?? {};
   const delivered = sum(counts, DELIVERED_STATUSES);

@@ -52,7 +52,7 @@ MAX_RECEIVE_COUNT = 5
 
 # --- SES message tags that correlate an event with our recipient ----------
 # SES tag values allow only ASCII letters, digits, '_' and '-', so every id we
-# put in a tag is restricted to those characters (see domain.ids).
+# put in a tag is restricted to those characters (tracker.domain.ids).
 TAG_TENANT = "tracker_tenant"
 TAG_MESSAGE = "tracker_message"
 TAG_RECIPIENT = "tracker_recipient"
@@ -71,7 +71,7 @@ INGEST_HANDLER = "tracker.handlers.ingest.handler"
 SENDER_HANDLER = "tracker.handlers.sender.handler"
 API_HANDLER = "tracker.handlers.api.handler"
 
-# --- Added by the infrastructure (issue 5) ---------------------------------
+# --- Set by the infrastructure ----------------------------------------------
 # The API function gets the ARN of a generated Secrets Manager secret (the cursor-signing key), never
 # the key itself; the handler reads the secret value at cold start (e.g. Powertools parameters).
 ENV_CURSOR_SECRET_ARN = "CURSOR_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
@@ -84,7 +84,7 @@ TENANT_CLAIM = "custom:tenant_id"
 # Powertools Metrics adds this dimension (value: POWERTOOLS_SERVICE_NAME) to every metric it emits.
 METRICS_SERVICE_DIMENSION = "service"
 
-# --- Added by the send path (issue 3) ----------------------------------------
+# --- The send path --------------------------------------------------------------
 # Optional tuning of the send path and of the suppression rules (defaults in tracker.settings).
 ENV_SEND_CHUNK_SIZE = "SEND_CHUNK_SIZE"  # recipients per send job (one SQS message)
 ENV_SUPPRESS_PERMANENT_BOUNCES = "SUPPRESS_AFTER_PERMANENT_BOUNCES"

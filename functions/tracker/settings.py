@@ -1,8 +1,15 @@
-"""Runtime settings, read from the environment when a handler first needs them (never at import)."""
+"""Runtime settings, read from the environment the stack gives each function.
+
+In Lambda every variable a function needs must be set: ``require_environment`` runs at cold start
+(when the handler module is imported) and names each missing one, so a broken deployment fails at
+once and visibly instead of on every request. Outside Lambda (local mode, tests) the variables that
+are not set fall back to local mode's names.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +19,62 @@ from tracker import constants
 # function's environment with them too). The layer ships no pydantic plugin, so pydantic need not
 # scan every installed distribution's entry points for plugins when it builds its first model.
 FUNCTION_RUNTIME_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+
+# Lambda sets this in every function's environment; nothing else here does.
+LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+
+# What each function cannot run without (a tuple of names: any one of them will do).
+REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    "ingest": ((constants.ENV_TABLE_NAME,),),
+    "sender": (
+        (constants.ENV_TABLE_NAME,),
+        (constants.ENV_CONFIGURATION_SET,),
+        (constants.ENV_SENDER_ADDRESS,),
+    ),
+    "api": (
+        (constants.ENV_TABLE_NAME,),
+        (constants.ENV_SEND_QUEUE_URL,),
+        (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),
+    ),
+}
+
+
+class SettingError(RuntimeError):
+    """A variable the function needs is missing or invalid (a deployment error)."""
+
+
+def running_in_lambda() -> bool:
+    return bool(os.environ.get(LAMBDA_MARKER))
+
+
+def require_environment(function: str) -> None:
+    """In Lambda, fail now (cold start) if a variable ``function`` needs is missing or empty."""
+    if not running_in_lambda():
+        return
+    missing = [
+        " or ".join(names) for names in REQUIRED[function] if not any(os.environ.get(n) for n in names)
+    ]
+    if missing:
+        raise SettingError(
+            f"the {function} function cannot start: set {', '.join(missing)} in its environment"
+        )
+
+
+def _text(name: str, local_default: str | None) -> str | None:
+    value = os.environ.get(name) or None
+    if value is None and running_in_lambda() and local_default is not None:
+        raise SettingError(f"{name} is not set")
+    return value if value is not None else local_default
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise SettingError(f"{name} must be a whole number, not {raw!r}") from error
 
 
 @dataclass(frozen=True)
@@ -24,26 +87,14 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            table_name=os.environ.get(constants.ENV_TABLE_NAME, constants.TABLE_NAME),
+            table_name=_text(constants.ENV_TABLE_NAME, constants.TABLE_NAME) or constants.TABLE_NAME,
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             # Local mode points the handlers at the embedded emulator; unset in AWS.
             dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
             event_log_retention=timedelta(
-                days=int(
-                    os.environ.get(
-                        constants.ENV_EVENT_LOG_RETENTION_DAYS, constants.DEFAULT_EVENT_LOG_RETENTION_DAYS
-                    )
-                )
+                days=_int(constants.ENV_EVENT_LOG_RETENTION_DAYS, constants.DEFAULT_EVENT_LOG_RETENTION_DAYS)
             ),
         )
-
-
-# --- Added by the send path (issue 3) --------------------------------------------
-
-
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
 
 
 @dataclass(frozen=True)
@@ -64,18 +115,18 @@ class SendSettings:
 
     @classmethod
     def from_env(cls) -> SendSettings:
+        """Only what a function needs is required of it (``require_environment``): the ingest
+        function reads the suppression rules from here and has no send queue, for instance."""
         return cls(
             send_queue_url=os.environ.get(constants.ENV_SEND_QUEUE_URL) or None,
             configuration_set=os.environ.get(constants.ENV_CONFIGURATION_SET)
             or constants.CONFIGURATION_SET_NAME,
             sender_address=os.environ.get(constants.ENV_SENDER_ADDRESS) or None,
-            chunk_size=_int_env(constants.ENV_SEND_CHUNK_SIZE, 10),
-            permanent_bounces_to_suppress=_int_env(constants.ENV_SUPPRESS_PERMANENT_BOUNCES, 2),
-            complaints_to_suppress=_int_env(constants.ENV_SUPPRESS_COMPLAINTS, 1),
-            transient_bounces_to_suppress=_int_env(constants.ENV_SUPPRESS_TRANSIENT_BOUNCES, 5),
-            transient_bounce_window=timedelta(
-                days=_int_env(constants.ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS, 30)
-            ),
+            chunk_size=_int(constants.ENV_SEND_CHUNK_SIZE, 10),
+            permanent_bounces_to_suppress=_int(constants.ENV_SUPPRESS_PERMANENT_BOUNCES, 2),
+            complaints_to_suppress=_int(constants.ENV_SUPPRESS_COMPLAINTS, 1),
+            transient_bounces_to_suppress=_int(constants.ENV_SUPPRESS_TRANSIENT_BOUNCES, 5),
+            transient_bounce_window=timedelta(days=_int(constants.ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS, 30)),
         )
 
 

@@ -26,3 +26,16 @@ def test_handler_resolves_to_a_callable_in_the_functions_asset(handler: str) -> 
     assert module.__file__ is not None
     assert module.__file__.startswith(str(FUNCTIONS_DIR) + "/"), "the handler must come from the code asset"
     assert callable(getattr(module, attribute))
+
+
+def test_every_function_gets_the_variables_its_handler_requires_at_cold_start(synth: Synthesized) -> None:
+    from tracker.settings import REQUIRED
+
+    functions = synth.resources("AWS::Lambda::Function").values()
+    for function in functions:
+        properties = function["Properties"]
+        name = properties["Handler"].split(".")[-2]  # tracker.handlers.<name>.handler
+        variables = properties["Environment"]["Variables"]
+        missing = [names for names in REQUIRED[name] if not any(variables.get(n) for n in names)]
+        assert missing == [], f"the {name} function would not start: {missing}"
+    assert {f["Properties"]["Handler"].split(".")[-2] for f in functions} == set(REQUIRED)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from tests import ses_builders as b
+from tests.aws_calls import ApiCall, intercepted, is_write
 from tests.conftest import TEST_TABLE
 from tests.factories import message_counts, pending_deltas, recipient_facts, recount, seed_message
 from tests.lambda_context import FakeLambdaContext
@@ -25,11 +25,11 @@ from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
 from tracker.handlers import ingest
+from tracker.models.ses import parse_record_body
 
 TARGETS = [Target("tenant-a", "msg-1", i) for i in range(3)] + [
     Target("tenant-a", "msg-2", i) for i in range(2)
 ]
-WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
 @contextmanager
@@ -52,7 +52,7 @@ def expected_facts(history: list[dict[str, Any]]) -> dict[tuple[str, str], Recip
     """The model answer: the de-duplicated events of each recipient, applied in timestamp order."""
     events: dict[str, RecipientEvent] = {}
     for event in history:
-        for normalized in ingest.parse_record_body(b.sns_body(event)):
+        for normalized in parse_record_body(b.sns_body(event)):
             events[normalized.event_id] = normalized
     per_recipient: dict[tuple[str, str], list[RecipientEvent]] = {
         (t.message_id, t.email): [] for t in TARGETS
@@ -96,20 +96,18 @@ class SimulatedCrash(BaseException):
 
 
 @contextmanager
-def crash_from_write(number: int | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def crash_from_write(number: int | None) -> Iterator[list[str]]:
     """Count DynamoDB writes; from the `number`-th on, every write dies (the process is gone)."""
     writes: list[str] = []
-    original = BaseClient._make_api_call
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if operation in WRITE_OPERATIONS and self.meta.service_model.service_name == "dynamodb":
-            writes.append(operation)
+    def crash(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        if is_write(call):
+            writes.append(call.operation)
             if number is not None and len(writes) >= number:
-                raise SimulatedCrash(f"crashed before write {len(writes)} ({operation})")
-        return original(self, operation, params)
+                raise SimulatedCrash(f"crashed before write {len(writes)} ({call.operation})")
+        return perform()
 
-    with monkeypatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", call)
+    with intercepted(crash):
         yield writes
 
 
@@ -124,18 +122,16 @@ HISTORY = [
 ] + [b.open_event(TARGETS[0].ses_message_id, TARGETS[0].email, ip=f"198.51.100.{i}") for i in range(30)]
 
 
-def test_a_crash_between_any_two_writes_then_redelivery_leaves_counts_exact(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_crash_between_any_two_writes_then_redelivery_leaves_counts_exact() -> None:
     batch = [b.sqs_record(b.sns_body(event)) for event in HISTORY]
-    with fresh_table(), crash_from_write(None, monkeypatch) as clean_writes:
+    with fresh_table(), crash_from_write(None) as clean_writes:
         assert run(batch) == []
         assert_exact(HISTORY)
     assert len(clean_writes) >= 3, clean_writes  # commit, event log, fold at the very least
 
     for crash_at in range(1, len(clean_writes) + 1):
         with fresh_table():
-            with crash_from_write(crash_at, monkeypatch), pytest.raises(SimulatedCrash):
+            with crash_from_write(crash_at), pytest.raises(SimulatedCrash):
                 run(batch)
             for record in batch:
                 record["attributes"]["ApproximateReceiveCount"] = "2"
@@ -146,38 +142,34 @@ def test_a_crash_between_any_two_writes_then_redelivery_leaves_counts_exact(
 
 
 @contextmanager
-def lose_response_of_write(number: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def lose_response_of_write(number: int) -> Iterator[list[str]]:
     """The `number`-th DynamoDB write goes through, but its caller gets an error instead of the
     response (a timeout after DynamoDB committed): the code cannot know what was written."""
     writes: list[str] = []
-    original = BaseClient._make_api_call
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        response = original(self, operation, params)
-        if operation in WRITE_OPERATIONS and self.meta.service_model.service_name == "dynamodb":
-            writes.append(operation)
+    def lose_response(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        response = perform()
+        if is_write(call):
+            writes.append(call.operation)
             if len(writes) == number:
                 error = {"Error": {"Code": "InternalServerError", "Message": "response lost"}}
-                raise ClientError(error, operation)  # type: ignore[arg-type]
+                raise ClientError(error, call.operation)  # type: ignore[arg-type]
         return response
 
-    with monkeypatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", call)
+    with intercepted(lose_response):
         yield writes
 
 
-def test_a_write_that_went_through_but_raised_then_redelivery_leaves_counts_exact(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_write_that_went_through_but_raised_then_redelivery_leaves_counts_exact() -> None:
     """Covers the commit that wrote its delta but raised: its records may still succeed (the
     retried commit finds the events applied), so the batch must not rely on a redelivery."""
     batch = [b.sqs_record(b.sns_body(event)) for event in HISTORY]
-    with fresh_table(), crash_from_write(None, monkeypatch) as clean_writes:
+    with fresh_table(), crash_from_write(None) as clean_writes:
         assert run(batch) == []
 
     for lost_at in range(1, len(clean_writes) + 1):
         with fresh_table():
-            with lose_response_of_write(lost_at, monkeypatch):
+            with lose_response_of_write(lost_at):
                 failed = run(batch)
             # SQS delivers the failed records again (and only those), counting the receives.
             for _ in range(3):

@@ -15,9 +15,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from tests import ses_builders as b
+from tests.aws_calls import ApiCall, intercepted
 from tests.factories import CREATED_AT, message_counts, pending_deltas, recount, seed_message, ses_id
 from tests.lambda_context import FakeLambdaContext
 from tracker.dal import keys
@@ -93,23 +93,18 @@ class Recorder:
 
 
 @contextmanager
-def recording(
-    monkeypatch: pytest.MonkeyPatch, before: Callable[[Call], None] | None = None
-) -> Iterator[Recorder]:
-    """Every DynamoDB request the code makes, in order (a wrapper of the botocore client call)."""
+def recording(before: Callable[[Call], None] | None = None) -> Iterator[Recorder]:
+    """Every DynamoDB request the code makes, in order."""
     recorder = Recorder(before=before)
-    original = BaseClient._make_api_call
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            entry = Call(operation, params)
-            recorder.calls.append(entry)
-            if recorder.before is not None:
-                recorder.before(entry)
-        return original(self, operation, params)
+    def watch(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        entry = Call(call.operation, call.params)
+        recorder.calls.append(entry)
+        if recorder.before is not None:
+            recorder.before(entry)
+        return perform()
 
-    with monkeypatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", call)
+    with intercepted(watch):
         yield recorder
 
 
@@ -169,7 +164,7 @@ def two_messages(table: str) -> None:
 
 
 @pytest.mark.usefixtures("two_messages")
-def test_a_first_delivery_folds_its_own_deltas_without_a_query(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_first_delivery_folds_its_own_deltas_without_a_query() -> None:
     batch = [
         record(delivered("msg-1", 0)),
         record(opened("msg-1", 0)),
@@ -178,7 +173,7 @@ def test_a_first_delivery_folds_its_own_deltas_without_a_query(monkeypatch: pyte
         record(opened("msg-2", 1)),
         record(opened("msg-2", 1)),  # the same SES event twice
     ]
-    with recording(monkeypatch) as calls:
+    with recording() as calls:
         assert run(batch) == []
 
     assert calls.of("Query") == []
@@ -203,9 +198,9 @@ def test_a_first_delivery_folds_its_own_deltas_without_a_query(monkeypatch: pyte
 
 
 @pytest.mark.usefixtures("two_messages")
-def test_a_first_delivery_of_duplicates_only_writes_no_fold(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_first_delivery_of_duplicates_only_writes_no_fold() -> None:
     assert run([record(delivered("msg-1", 0))]) == []
-    with recording(monkeypatch) as calls:
+    with recording() as calls:
         assert run([record(delivered("msg-1", 0))]) == []  # another SNS copy of the same event
     assert calls.of("Query") == []
     assert calls.of("TransactWriteItems") == []
@@ -213,19 +208,17 @@ def test_a_first_delivery_of_duplicates_only_writes_no_fold(monkeypatch: pytest.
 
 
 @pytest.mark.usefixtures("two_messages")
-def test_a_redelivery_after_a_crash_before_the_fold_queries_and_folds_the_leftover(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_redelivery_after_a_crash_before_the_fold_queries_and_folds_the_leftover() -> None:
     batch = [record(delivered("msg-1", 0)), record(opened("msg-1", 1)), record(delivered("msg-2", 0))]
 
-    with recording(monkeypatch, before=crash_at_the_fold), pytest.raises(SimulatedCrash):
+    with recording(before=crash_at_the_fold), pytest.raises(SimulatedCrash):
         run(batch)
     assert len(pending_deltas("tenant-a", "msg-1")) == 1
     assert len(pending_deltas("tenant-a", "msg-2")) == 1
     assert message_counts("tenant-a", "msg-1") == {Status.QUEUED: 4}  # not folded yet
 
     # SQS delivers the batch again; every event is a duplicate now, nothing new is committed.
-    with recording(monkeypatch) as calls:
+    with recording() as calls:
         assert run(redelivered(batch)) == []
     assert not [call for call in calls.of("TransactWriteItems") if not call.deleted_deltas]
     queried = sorted(call.queried_pk for call in calls.delta_queries)
@@ -237,9 +230,9 @@ def test_a_redelivery_after_a_crash_before_the_fold_queries_and_folds_the_leftov
 
 
 @pytest.mark.usefixtures("two_messages")
-def test_only_the_messages_of_redelivered_records_are_queried(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_the_messages_of_redelivered_records_are_queried() -> None:
     again = redelivered([record(delivered("msg-1", 0))])
-    with recording(monkeypatch) as calls:
+    with recording() as calls:
         assert run([*again, record(delivered("msg-2", 0))]) == []
     queried = [call.queried_pk for call in calls.delta_queries]
     assert queried == [keys.message_pk("tenant-a", "msg-1")]
@@ -249,13 +242,11 @@ def test_only_the_messages_of_redelivered_records_are_queried(monkeypatch: pytes
 
 
 @pytest.mark.usefixtures("two_messages")
-def test_a_known_keys_fold_refused_because_another_fold_took_the_delta_falls_back_and_stays_exact(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_known_keys_fold_refused_because_another_fold_took_the_delta_falls_back_and_stays_exact() -> None:
     # An earlier batch crashed before its fold and has not been redelivered yet: its delta is
     # pending (readers count it), waiting for a fold that looks.
     earlier = [record(delivered("msg-1", 0))]
-    with recording(monkeypatch, before=crash_at_the_fold), pytest.raises(SimulatedCrash):
+    with recording(before=crash_at_the_fold), pytest.raises(SimulatedCrash):
         run(earlier)
     assert len(pending_deltas("tenant-a", "msg-1")) == 1
 
@@ -270,7 +261,7 @@ def test_a_known_keys_fold_refused_because_another_fold_took_the_delta_falls_bac
             delta = CountDeltaItem.get(pk, sk, consistent_read=True)
             DynamoIngestStore._fold_transaction(pk, [(sk, delta.counts())])
 
-    with recording(monkeypatch, before=another_fold_takes_the_delta) as calls:
+    with recording(before=another_fold_takes_the_delta) as calls:
         assert run([record(opened("msg-1", 1)), record(delivered("msg-1", 2))]) == []
 
     assert taken, "the batch never tried to fold by key"
@@ -286,7 +277,7 @@ def test_a_known_keys_fold_refused_because_another_fold_took_the_delta_falls_bac
     assert_exact("msg-1", {Status.DELIVERED: 2, Status.OPENED: 1, Status.QUEUED: 1})
 
     # The earlier batch's redelivery then finds nothing left to fold, and counts stay exact.
-    with recording(monkeypatch) as calls:
+    with recording() as calls:
         assert run(redelivered(earlier)) == []
     assert len(calls.delta_queries) == 1
     assert calls.folds == []

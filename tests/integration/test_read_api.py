@@ -17,22 +17,25 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from tests import ses_builders as b
 from tests.apigw import api_event, json_body
-from tests.conftest import TEST_TABLE
+from tests.aws_calls import intercepted
+from tests.conftest import TEST_TABLE, one_at_a_time
 from tests.factories import CREATED_AT, ses_id
 from tests.lambda_context import FakeLambdaContext
 from tracker.api.app import build_app
+from tracker.api.cursors import CursorCodec
 from tracker.api.read_routes import Dependencies
+from tracker.bootstrap.api import send_dependencies
 from tracker.dal import keys
 from tracker.dal.messages import NewMessage, NewRecipient, put_message
 from tracker.dal.models import CountDeltaItem, bind_table, table_schema
 from tracker.dal.queries import DynamoReadStore
 from tracker.domain.status import ALL_STATUSES, Status, compute_rates
 from tracker.handlers import ingest
+from tracker.logic.queries import ReadQueries
 
 SECRET = b"read-api-tests-cursor-secret-0123456789"
 A, B = "tenant-a", "tenant-b"
@@ -185,7 +188,8 @@ def seed_world() -> None:
 
 
 def make_app(filtered_evaluation_limit: int = 1000) -> APIGatewayRestResolver:
-    return build_app(read=Dependencies.build(DynamoReadStore(filtered_evaluation_limit), SECRET))
+    queries = ReadQueries(DynamoReadStore(filtered_evaluation_limit), CursorCodec(SECRET))
+    return build_app(Dependencies(queries), send_dependencies)
 
 
 @contextmanager
@@ -195,15 +199,7 @@ def seeded_world(seed: bool = True) -> Iterator[None]:
     moto is not thread-safe and the ingest handler writes from several threads: like the
     conftest's per-test fixture, serialize the emulator's requests (with a lock of our own, as the
     per-test one wraps this one)."""
-    lock = threading.Lock()
-    original = BaseClient._make_api_call
-
-    def serialized(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        with lock:
-            return original(self, operation, params)
-
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", serialized)
+    with mock_aws(), intercepted(one_at_a_time(threading.Lock()), service=None):
         bind_table(TEST_TABLE, region="us-east-1")
         boto3.client("dynamodb", region_name="us-east-1").create_table(**table_schema())
         seed_world()
@@ -252,21 +248,6 @@ def pages(app: APIGatewayRestResolver, path: str, tenant: str = A, **params: Any
 
 def all_items(app: APIGatewayRestResolver, path: str, tenant: str = A, **params: Any) -> list[dict[str, Any]]:
     return [item for page in pages(app, path, tenant, **params) for item in page["items"]]
-
-
-@contextmanager
-def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    calls: list[tuple[str, dict[str, Any]]] = []
-    original = BaseClient._make_api_call
-
-    def record(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            calls.append((operation, params))
-        return original(self, operation, params)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", record)
-        yield calls
 
 
 def expected_counts(counts: dict[Status, int]) -> dict[str, int]:
@@ -351,14 +332,14 @@ def test_messages_list_of_a_tenant_without_messages_is_empty(app: APIGatewayRest
 
 
 def test_a_page_of_messages_is_one_query_on_the_list_index_and_reads_no_recipients(
-    app: APIGatewayRestResolver, monkeypatch: pytest.MonkeyPatch
+    app: APIGatewayRestResolver,
 ) -> None:
     for url, index in (("/messages?limit=2", "gsi1"), ("/messages?limit=2&kind=invoice", "gsi2")):
-        with dynamodb_calls(monkeypatch) as calls:
+        with intercepted() as calls:
             page = ok(app, url)
-        assert [operation for operation, _ in calls] == ["Query"]
-        assert calls[0][1]["IndexName"] == index
-        assert calls[0][1]["Limit"] == 2
+        assert [call.operation for call in calls] == ["Query"]
+        assert calls[0].params["IndexName"] == index
+        assert calls[0].params["Limit"] == 2
         assert len(page["items"]) == 2
 
 
@@ -375,15 +356,13 @@ def test_a_page_of_messages_is_one_query_on_the_list_index_and_reads_no_recipien
         "/customers/cust-ana/messages?limit=1&kind=invoice",
     ],
 )
-def test_every_page_of_every_list_is_one_query(
-    app: APIGatewayRestResolver, monkeypatch: pytest.MonkeyPatch, url: str
-) -> None:
-    with dynamodb_calls(monkeypatch) as calls:
+def test_every_page_of_every_list_is_one_query(app: APIGatewayRestResolver, url: str) -> None:
+    with intercepted() as calls:
         first = ok(app, url)
     assert first["next_cursor"] is not None, url
-    with dynamodb_calls(monkeypatch) as calls_after:
+    with intercepted() as calls_after:
         ok(app, f"{url}&{urlencode({'cursor': first['next_cursor']})}")
-    assert [operation for operation, _ in calls + calls_after] == ["Query", "Query"], url
+    assert [call.operation for call in calls + calls_after] == ["Query", "Query"], url
 
 
 # --- GET /messages/{message_id} ----------------------------------------------------------------
@@ -399,7 +378,7 @@ def test_message_detail_has_counts_rates_and_document_ids(app: APIGatewayRestRes
 
 
 def test_message_detail_adds_pending_deltas_that_the_list_does_not_have_yet(
-    app: APIGatewayRestResolver, monkeypatch: pytest.MonkeyPatch
+    app: APIGatewayRestResolver,
 ) -> None:
     tenant = "tenant-pending"  # its own tenant: the other tests share the world
     put(tenant, "pending", 0, [Person("cust-1"), Person("cust-2")])
@@ -412,10 +391,10 @@ def test_message_detail_adds_pending_deltas_that_the_list_does_not_have_yet(
     )
     delta.set_counts({Status.QUEUED: -1, Status.DELIVERED: 1})
     delta.save()
-    with dynamodb_calls(monkeypatch) as calls:
+    with intercepted() as calls:
         detail = ok(app, "/messages/pending", tenant)
-    assert [operation for operation, _ in calls] == ["Query"]
-    assert calls[0][1]["ConsistentRead"] is True
+    assert [call.operation for call in calls] == ["Query"]
+    assert calls[0].params["ConsistentRead"] is True
     assert_rates(detail, {Status.QUEUED: 1, Status.DELIVERED: 1})
     (listed,) = ok(app, "/messages", tenant)["items"]
     assert_rates(listed, {Status.QUEUED: 2})
@@ -502,12 +481,10 @@ def test_recipients_status_filter_pages_correctly_even_when_pages_are_short(
             assert len(all_pages) == max(1, -(-len(expected) // limit)), status
 
 
-def test_recipients_status_filter_is_one_query_per_page(
-    app: APIGatewayRestResolver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with dynamodb_calls(monkeypatch) as calls:
+def test_recipients_status_filter_is_one_query_per_page(app: APIGatewayRestResolver) -> None:
+    with intercepted() as calls:
         page = ok(app, "/messages/news/recipients?status=dropped&limit=1")
-    assert [operation for operation, _ in calls] == ["Query"]
+    assert [call.operation for call in calls] == ["Query"]
     assert [r["recipient_id"] for r in page["items"]] == ["r4"]
     assert page["next_cursor"] is not None
 

@@ -15,7 +15,6 @@ from tests.integration.test_send_support import (
     SendWorld,
     complain,
     email_body,
-    make_world,
     messages_of,
     moto_sent_messages,
     recipients_body,
@@ -27,11 +26,6 @@ from tracker import constants
 from tracker.domain.status import Status, compute_rates
 
 pytestmark = pytest.mark.usefixtures("table")
-
-
-@pytest.fixture
-def world(table: str) -> SendWorld:
-    return make_world()
 
 
 def accepted(response: dict[str, Any]) -> dict[str, Any]:

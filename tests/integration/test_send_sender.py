@@ -29,12 +29,13 @@ from tests.integration.test_send_support import (
 )
 from tracker import constants
 from tracker.dal.ingest_store import DynamoIngestStore
+from tracker.dal.jobs import SendJobBody
 from tracker.dal.sending import DynamoSendStore
 from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.errors import TransientStoreError
 from tracker.domain.status import Status
-from tracker.logic.sending import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON, OutcomeRecorder
-from tracker.models.jobs import SendJobBody
+from tracker.logic.outcomes import THROTTLED_REASON, UNKNOWN_OUTCOME_REASON, OutcomeRecorder
+from tracker.logic.retry import Backoff
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -45,11 +46,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def world(table: str) -> SendWorld:
-    return make_world()
 
 
 def post(world: SendWorld, body: dict[str, Any]) -> str:
@@ -225,7 +221,10 @@ def test_a_recipient_claimed_by_a_concurrent_copy_of_the_job_is_not_dropped(worl
     other_copy = store.load_targets("tenant-a", message_id, [rid])[rid]
     store.claim(other_copy, "another-copy", datetime.now(UTC))  # and is sending it now
 
-    assert OutcomeRecorder(store, sleep=lambda _s: None).dropped(stale, "suppressed: 1 complaint") is False
+    assert (
+        OutcomeRecorder(store, Backoff(sleep=lambda _s: None)).dropped(stale, "suppressed: 1 complaint")
+        is False
+    )
     current = store.reload(stale)
     assert (current.claim, current.facts.send_outcome) == ("another-copy", Status.QUEUED)
     assert_counts_exact(message_id, {Status.QUEUED: 1})

@@ -20,19 +20,22 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from local.lambda_runtime import sqs_lambda_record_of
 from tests import ses_builders as b
 from tests.apigw import api_event
 from tests.lambda_context import FakeLambdaContext
 from tracker import constants
-from tracker.api import send_routes
 from tracker.api.app import build_app
+from tracker.bootstrap.api import build_send_dependencies, read_dependencies
+from tracker.bootstrap.sender import build_sender
 from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem
 from tracker.dal.suppressions import DynamoSuppressionStore
+from tracker.domain.suppression import Evidence, EvidenceKind
 from tracker.handlers import ingest
 from tracker.handlers import sender as sender_handler
 from tracker.logic.sending import SenderPolicy
-from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionService
+from tracker.logic.suppression import SuppressionService
 from tracker.settings import SendSettings, Settings
 
 REGION = "us-east-1"
@@ -169,7 +172,7 @@ class SendWorld:
         return self.request("POST", "/messages", body=body, tenant_id=tenant_id, headers=headers)
 
     def sender(self) -> Any:
-        return sender_handler.build_sender(
+        return build_sender(
             self.ses, self.send, self.config, policy=self.policy, sleep=lambda _s: None, clock=self.clock
         )
 
@@ -204,22 +207,8 @@ class SendWorld:
         return retry
 
     def invoke(self, messages: list[dict[str, Any]], sender: Any = None) -> dict[str, Any]:
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-                    "messageAttributes": {},
-                    "md5OfBody": m.get("MD5OfBody", ""),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{DEFAULT_ACCOUNT_ID}:{constants.SEND_QUEUE_NAME}",
-                    "awsRegion": REGION,
-                }
-                for m in messages
-            ]
-        }
+        queue_arn = f"arn:aws:sqs:{REGION}:{DEFAULT_ACCOUNT_ID}:{constants.SEND_QUEUE_NAME}"
+        event = {"Records": [sqs_lambda_record_of(m, queue_arn) for m in messages]}
         response: dict[str, Any] = sender_handler.process_batch(
             event, FakeLambdaContext(), sender or self.sender()
         )
@@ -256,7 +245,7 @@ def make_world(
         chunk_size=chunk_size,
         **send,
     )
-    deps = send_routes.build_dependencies(
+    deps = build_send_dependencies(
         config,
         settings,
         sqs_client=sqs,
@@ -264,7 +253,7 @@ def make_world(
         cursor_secret=lambda: SECRET,
     )
     world = SendWorld(
-        app=build_app(send=deps),
+        app=build_app(read_dependencies(), lambda: deps),
         sqs=sqs,
         queue_url=queue_url,
         ses=SesSpy(sesv2),

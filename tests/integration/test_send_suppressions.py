@@ -11,20 +11,16 @@ import pytest
 from tests import ses_builders as b
 from tests.apigw import json_body
 from tests.factories import seed_message, ses_id
-from tests.integration.test_send_support import SendWorld, complain, email_body, make_world, run_ingest
+from tests.integration.test_send_support import SendWorld, complain, email_body, run_ingest
 from tracker.dal import keys
 from tracker.dal.models import SuppressionEvidenceItem
 from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionService
+from tracker.domain.suppression import Evidence, EvidenceKind
+from tracker.logic.suppression import SuppressionService
 
 pytestmark = pytest.mark.usefixtures("table")
 
 ADDRESS = "person0@example.com"
-
-
-@pytest.fixture
-def world(table: str) -> SendWorld:
-    return make_world()
 
 
 def tagged(message_id: str) -> dict[str, Any]:

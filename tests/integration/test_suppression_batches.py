@@ -21,30 +21,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.aws_calls import ApiCall, intercepted
 from tracker.dal import keys
 from tracker.dal.models import SuppressionEvidenceItem
 from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.errors import TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import RecipientFacts
-from tracker.logic.ingest import LogEntry, RecipientKey, StoredRecipient
-from tracker.logic.suppression import (
-    EVALUATE_ATTEMPTS,
+from tracker.domain.records import LogEntry, RecipientKey, StoredRecipient
+from tracker.domain.suppression import (
     Address,
     Decision,
     Evidence,
     EvidenceKind,
     SuppressionRecord,
     SuppressionRules,
-    SuppressionService,
     SuppressionWrite,
     evaluate,
     evidence_from_event,
 )
+from tracker.logic.suppression import EVALUATE_ATTEMPTS, SuppressionService
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -142,13 +141,11 @@ class Recorder:
 @contextmanager
 def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     recorder = Recorder()
-    original_call = BaseClient._make_api_call  # the conftest's serialized call
     original_parallel = DynamoSuppressionStore._parallel
 
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            recorder.request(operation)
-        return original_call(self, operation, params)
+    def count(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        recorder.request(call.operation)
+        return perform()
 
     def parallel(self: DynamoSuppressionStore, func: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         entered_at = recorder.depth
@@ -166,8 +163,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
         finally:
             recorder.depth = max([entered_at, *reached])
 
-    with monkeypatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", call)
+    with intercepted(count), monkeypatch.context() as patch:
         patch.setattr(DynamoSuppressionStore, "_parallel", parallel)
         yield recorder
 

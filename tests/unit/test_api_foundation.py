@@ -9,9 +9,9 @@ import pytest
 from tests.apigw import api_event, json_body
 from tests.lambda_context import FakeLambdaContext
 from tracker.api import send_routes
-from tracker.api.app import build_app
 from tracker.api.auth import caller_from_event
 from tracker.api.cursors import CursorCodec
+from tracker.bootstrap import api as bootstrap
 from tracker.domain.errors import InvalidCursorError, UnauthenticatedError
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -20,19 +20,19 @@ SECRET = b"0123456789abcdef0123456789abcdef"
 def test_cursor_round_trips_for_the_same_tenant_and_list() -> None:
     codec = CursorCodec(SECRET)
     position = {"pk": {"S": "T#a#M#1"}, "sk": {"S": "R#7"}}
-    cursor = codec.encode("tenant-a", "recipients:1", position)
+    cursor = codec.encode("tenant-a", ("recipients", "1"), position)
     assert cursor is not None
     assert "T#a" not in cursor or cursor.count(".") == 1
-    assert codec.decode(cursor, "tenant-a", "recipients:1") == position
+    assert codec.decode(cursor, "tenant-a", ("recipients", "1")) == position
 
 
 @pytest.mark.parametrize(
     ("tenant", "scope"),
-    [("tenant-b", "recipients:1"), ("tenant-a", "recipients:2"), ("tenant-a", "messages")],
+    [("tenant-b", ("recipients", "1")), ("tenant-a", ("recipients", "2")), ("tenant-a", ("messages",))],
 )
-def test_cursor_from_another_tenant_or_list_is_rejected(tenant: str, scope: str) -> None:
+def test_cursor_from_another_tenant_or_list_is_rejected(tenant: str, scope: tuple[str, ...]) -> None:
     codec = CursorCodec(SECRET)
-    cursor = codec.encode("tenant-a", "recipients:1", {"pk": {"S": "x"}})
+    cursor = codec.encode("tenant-a", ("recipients", "1"), {"pk": {"S": "x"}})
     with pytest.raises(InvalidCursorError):
         codec.decode(cursor, tenant, scope)
 
@@ -40,20 +40,20 @@ def test_cursor_from_another_tenant_or_list_is_rejected(tenant: str, scope: str)
 @pytest.mark.parametrize("forged", ["abc", "abc.def", "....", "eyJ0IjoidGVuYW50LWEifQ.AAAA", "%%%.%%%"])
 def test_forged_cursor_is_rejected(forged: str) -> None:
     with pytest.raises(InvalidCursorError):
-        CursorCodec(SECRET).decode(forged, "tenant-a", "messages")
+        CursorCodec(SECRET).decode(forged, "tenant-a", ("messages",))
 
 
 def test_a_cursor_signed_with_another_key_is_rejected() -> None:
     cursor = CursorCodec(b"another-secret-of-enough-length").encode(
-        "tenant-a", "messages", {"pk": {"S": "x"}}
+        "tenant-a", ("messages",), {"pk": {"S": "x"}}
     )
     with pytest.raises(InvalidCursorError):
-        CursorCodec(SECRET).decode(cursor, "tenant-a", "messages")
+        CursorCodec(SECRET).decode(cursor, "tenant-a", ("messages",))
 
 
 def test_no_position_means_no_cursor() -> None:
-    assert CursorCodec(SECRET).encode("tenant-a", "messages", None) is None
-    assert CursorCodec(SECRET).decode(None, "tenant-a", "messages") is None
+    assert CursorCodec(SECRET).encode("tenant-a", ("messages",), None) is None
+    assert CursorCodec(SECRET).decode(None, "tenant-a", ("messages",)) is None
 
 
 def test_caller_comes_from_authorizer_claims_only() -> None:
@@ -66,7 +66,7 @@ def test_caller_comes_from_authorizer_claims_only() -> None:
 
 
 def test_health_needs_no_token_and_everything_else_does() -> None:
-    app = build_app()
+    app = bootstrap.api_app()
     health = app.resolve(api_event("GET", "/health", tenant_id=None), FakeLambdaContext())
     assert health["statusCode"] == 200
     assert json_body(health) == {"status": "ok"}
@@ -76,7 +76,7 @@ def test_health_needs_no_token_and_everything_else_does() -> None:
 
 
 def test_unknown_route_is_a_json_404() -> None:
-    response = build_app().resolve(api_event("GET", "/nowhere"), FakeLambdaContext())
+    response = bootstrap.api_app().resolve(api_event("GET", "/nowhere"), FakeLambdaContext())
     assert response["statusCode"] == 404
     assert json_body(response) == {"error": {"code": "not_found", "message": "no such route"}}
 
@@ -89,17 +89,17 @@ class _FakeSuppressions:
 
 
 class _FakeCursors:
-    def decode(self, cursor: str | None, tenant_id: str, scope: str) -> None:
+    def decode(self, cursor: str | None, tenant_id: str, scope: object) -> None:
         return None
 
-    def encode(self, tenant_id: str, scope: str, position: object) -> None:
+    def encode(self, tenant_id: str, scope: object, position: object) -> None:
         return None
 
 
 def test_the_send_stack_is_built_on_the_first_send_route_only(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[send_routes.Dependencies] = []
 
-    def default_dependencies() -> send_routes.Dependencies:
+    def send_dependencies() -> send_routes.Dependencies:
         deps = send_routes.Dependencies(
             messages=cast(Any, None),
             suppressions=cast(Any, _FakeSuppressions()),
@@ -109,8 +109,8 @@ def test_the_send_stack_is_built_on_the_first_send_route_only(monkeypatch: pytes
         built.append(deps)
         return deps
 
-    monkeypatch.setattr(send_routes, "default_dependencies", default_dependencies)
-    app = build_app()
+    monkeypatch.setattr(bootstrap, "send_dependencies", send_dependencies)
+    app = bootstrap.api_app()
     assert app.resolve(api_event("GET", "/health", tenant_id=None), FakeLambdaContext())["statusCode"] == 200
     assert app.resolve(api_event("GET", "/nowhere"), FakeLambdaContext())["statusCode"] == 404
     assert built == []  # a cold start serving other routes never builds it

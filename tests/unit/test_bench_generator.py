@@ -10,7 +10,7 @@ import pytest
 from bench.generator import TENANT, Kind, SyntheticSend
 from tracker import constants
 from tracker.domain.status import Status
-from tracker.handlers.ingest import parse_record_body
+from tracker.models.ses import parse_record_body
 
 
 @pytest.fixture(scope="module")

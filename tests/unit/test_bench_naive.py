@@ -9,7 +9,7 @@ from bench import capacity, counting
 from bench.emulator import ACCOUNT_ID, ENVIRONMENT, REGION, TABLE, emulated_table
 from bench.generator import SyntheticSend
 from bench.runs import naive_handler, ours_handler, run_ingest
-from tracker.handlers.ingest import parse_record_body
+from tracker.models.ses import parse_record_body
 
 
 @pytest.fixture(autouse=True)

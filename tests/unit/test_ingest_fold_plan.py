@@ -17,25 +17,24 @@ from tracker import constants
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import RecipientFacts
-from tracker.domain.status import Status
-from tracker.logic.ingest import (
-    IncomingRecord,
-    Ingestor,
-    IngestSettings,
-    IngestStore,
+from tracker.domain.records import (
     LogEntry,
     MessageKey,
-    Outcome,
     RecipientChange,
     RecipientKey,
     StoredRecipient,
     WrittenDelta,
-    count_deltas,
 )
+from tracker.domain.status import Status
+from tracker.logic.ingest import IncomingRecord, Ingestor, IngestSettings, Outcome, count_deltas
+from tracker.logic.ports import IngestStore
+from tracker.logic.retry import Backoff
 
 AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 M1 = MessageKey("tenant-a", "msg-1")
 M2 = MessageKey("tenant-a", "msg-2")
+
+NO_WAIT = Backoff(sleep=lambda _seconds: None)
 
 
 @dataclass
@@ -148,9 +147,7 @@ def store() -> FakeStore:
 
 def ingest(store: FakeStore, *records: tuple[RecipientEvent, int]) -> tuple[Ingestor, list[str]]:
     events = {f"record-{i}": e for i, (e, _) in enumerate(records)}
-    ingestor = Ingestor(
-        store, parse=lambda body: [events[body]], sleep=lambda _: None, settings=IngestSettings()
-    )
+    ingestor = Ingestor(store, parse=lambda body: [events[body]], backoff=NO_WAIT, settings=IngestSettings())
     report = ingestor.apply_batch(
         [
             IncomingRecord(f"record-{i}", f"record-{i}", receive_count)
@@ -245,7 +242,7 @@ def test_a_failed_fold_sends_the_records_of_its_messages_back(store: FakeStore) 
     # The redelivery (receive count 2) looks for the pending deltas and folds them.
     store.fold_error = False
     store.fold_calls.clear()
-    ingestor = Ingestor(store, parse=lambda body: [event(M1, "r0", EventKind.DELIVERY)], sleep=lambda _: None)
+    ingestor = Ingestor(store, parse=lambda body: [event(M1, "r0", EventKind.DELIVERY)], backoff=NO_WAIT)
     report = ingestor.apply_batch([IncomingRecord("record-0", "record-0", 2)])
     assert report.outcomes == {"record-0": Outcome.APPLIED}
     assert store.fold_calls == [({}, {M1})]

@@ -9,26 +9,28 @@ from typing import Any
 
 import pytest
 
-from tracker.api.cursors import CursorCodec
-from tracker.api.read_routes import LazyCursorCodec, default_dependencies
+from tracker.api.cursors import CursorCodec, LazyCursorCodec
+from tracker.bootstrap.api import read_dependencies
 from tracker.domain.errors import InvalidCursorError, InvalidRequestError, NotFoundError
 from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail, RecipientFacts
 from tracker.domain.status import Status
-from tracker.logic.queries import (
+from tracker.domain.views import (
     SES_SUPPRESSION_REASON,
     EventRecord,
     LogRecord,
     MessageRecord,
     MessageWithPending,
     Page,
-    ReadQueries,
     RecipientRecord,
-    bounce_model,
     dropped_reason,
-    invoice_log_messages,
+    group_invoice_log,
     sum_counts,
 )
+from tracker.logic.queries import ReadQueries
+from tracker.models.api import Bounce, InvoiceLogMessage, Message
+
+bounce_model = Bounce.of
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 SECRET = b"unit-test-cursor-secret-0123456789"
@@ -121,6 +123,11 @@ def queries(store: FakeStore) -> ReadQueries:
     return ReadQueries(store, CursorCodec(SECRET))
 
 
+def invoice_log_messages(records: Sequence[LogRecord]) -> list[InvoiceLogMessage]:
+    """What the Logs route answers for one page of records."""
+    return [InvoiceLogMessage.of(group) for group in group_invoice_log(records)]
+
+
 # --- counts and reasons -----------------------------------------------------------------------------
 
 
@@ -134,7 +141,7 @@ def test_detail_counts_are_the_header_plus_every_pending_delta() -> None:
     total = sum_counts(header, deltas)
     assert {s: n for s, n in total.items() if n} == {Status.QUEUED: 2, Status.OPENED: 1, Status.BOUNCED: 1}
     store = FakeStore(found=MessageWithPending(message(counts=header), deltas))
-    detail = queries(store).get_message("t", "m1")
+    detail = Message.of(queries(store).get_message("t", "m1"))
     assert detail.recipients == 4
     assert (detail.counts.queued, detail.counts.opened, detail.counts.bounced) == (2, 1, 1)
     assert detail.delivery_rate == pytest.approx(1 / 4)
@@ -261,7 +268,7 @@ def test_empty_first_pages_are_404_but_empty_later_pages_and_filtered_pages_are_
     assert queries(store).list_recipients("t", "m1", status=Status.BOUNCED, limit=5, cursor=None).items == []
     assert queries(store).customer_messages("t", "c1", kind="receipt", limit=5, cursor=None).items == []
     # A later page may be empty (the previous one ended exactly at the last item).
-    cursor = CursorCodec(SECRET).encode("t", "invoice-logs|INV-1", {"pk": {"S": "x"}})
+    cursor = CursorCodec(SECRET).encode("t", ("invoice-logs", "INV-1"), {"pk": {"S": "x"}})
     store.page = Page([], None, 0)
     assert queries(store).invoice_logs("t", "INV-1", limit=5, cursor=cursor).items == []
 
@@ -330,20 +337,20 @@ def test_the_cursor_secret_is_loaded_once_on_first_use_not_when_the_app_is_built
 
     codec = LazyCursorCodec(load)
     assert loads == []
-    cursor = codec.encode("t", "messages", {"pk": {"S": "x"}})
-    assert codec.decode(cursor, "t", "messages") == {"pk": {"S": "x"}}
+    cursor = codec.encode("t", ("messages",), {"pk": {"S": "x"}})
+    assert codec.decode(cursor, "t", ("messages",)) == {"pk": {"S": "x"}}
     assert loads == [1]
-    assert CursorCodec(SECRET).decode(cursor, "t", "messages") == {"pk": {"S": "x"}}
+    assert CursorCodec(SECRET).decode(cursor, "t", ("messages",)) == {"pk": {"S": "x"}}
 
 
-def test_default_dependencies_need_no_secret_until_a_cursor_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_dependencies_need_no_secret_until_a_cursor_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CURSOR_SECRET", raising=False)
     monkeypatch.delenv("CURSOR_SECRET_ARN", raising=False)
-    dependencies = default_dependencies()  # binds the table; no AWS call
+    dependencies = read_dependencies()  # binds the table; no AWS call
     with pytest.raises(RuntimeError, match="CURSOR_SECRET"):
         dependencies.queries.list_messages("t", kind=None, since=None, until=None, limit=1, cursor="x.y")
     monkeypatch.setenv("CURSOR_SECRET", SECRET.decode())
     with pytest.raises(InvalidCursorError):
-        default_dependencies().queries.list_messages(
+        read_dependencies().queries.list_messages(
             "t", kind=None, since=None, until=None, limit=1, cursor="x.y"
         )

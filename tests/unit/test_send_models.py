@@ -11,20 +11,17 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from tracker.dal.jobs import InvalidJobError, SendJobBody
 from tracker.dal.outbound import SesMailer, classify_client_error
-from tracker.logic.sending import (
-    MessageContent,
-    OutgoingMail,
+from tracker.domain.errors import (
     RecipientRejectedError,
     SendingBlockedError,
-    SendJob,
     SendThrottledError,
     SendUnavailableError,
-    first_duplicate,
-    new_message_id,
-    recipient_id,
 )
-from tracker.models.jobs import MAX_JOB_RECIPIENTS, InvalidJobError, SendJobBody
+from tracker.domain.ids import new_message_id, recipient_id
+from tracker.domain.messages import MAX_JOB_RECIPIENTS, MessageContent, OutgoingMail, SendJob
+from tracker.logic.creation import first_duplicate
 from tracker.models.send import SendMessageRequest
 
 TAG_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")

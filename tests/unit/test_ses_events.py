@@ -18,7 +18,7 @@ from tests import ses_builders as b
 from tracker.constants import TAG_MESSAGE, TAG_RECIPIENT, TAG_TENANT
 from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.models.ses_events import (
+from tracker.models.ses import (
     BounceEvent,
     BounceNotification,
     ClickEvent,

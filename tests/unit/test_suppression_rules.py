@@ -20,18 +20,18 @@ from hypothesis import strategies as st
 from tracker.domain.errors import ConflictError, NotFoundError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import RecipientFacts
-from tracker.logic.ingest import LogEntry, RecipientKey, StoredRecipient
-from tracker.logic.suppression import (
+from tracker.domain.records import LogEntry, RecipientKey, StoredRecipient
+from tracker.domain.suppression import (
     Decision,
     Evidence,
     EvidenceKind,
     HistoryEntry,
     SuppressionRecord,
     SuppressionRules,
-    SuppressionService,
     SuppressionState,
     evaluate,
 )
+from tracker.logic.suppression import SuppressionService
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EMAIL = "ann@example.com"

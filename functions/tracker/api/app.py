@@ -29,10 +29,12 @@ def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware)
 
 
 def build_app(
-    read: read_routes.Dependencies | None = None,
-    send: send_routes.Dependencies | None = None,
+    read: read_routes.Dependencies,
+    send: Callable[[], send_routes.Dependencies],
     ready: Callable[[], bool] = lambda: True,
 ) -> APIGatewayRestResolver:
+    """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
+    (once) when a send or suppression route is first used."""
     app = APIGatewayRestResolver(enable_validation=True)
     register_error_handlers(app)
     app.use(middlewares=[require_caller])
@@ -41,11 +43,8 @@ def build_app(
     def health() -> dict[str, str]:
         return {"status": "ok" if ready() else "starting"}
 
-    app.include_router(read_routes.router(read or read_routes.default_dependencies()))
-    # The send collaborators are built when a send or suppression route first needs them.
-    app.include_router(
-        send_routes.router(functools.cache(lambda: send or send_routes.default_dependencies()))
-    )
+    app.include_router(read_routes.router(read))
+    app.include_router(send_routes.router(functools.cache(send)))
 
     # The OpenAPI document and the Swagger UI are built when asked for. Powertools' OpenAPI models
     # (pydantic models of the whole OpenAPI specification) are imported by those two routes only,

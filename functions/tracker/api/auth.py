@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from tracker import constants
 from tracker.domain.errors import UnauthenticatedError
-
-# Tenant ids end up in DynamoDB keys and SES tags: keep them to SES's tag alphabet, no '#'.
-TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+from tracker.domain.ids import TENANT_ID_PATTERN
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,23 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from tracker import settings
 from tracker.api.auth import Caller
-from tracker.api.read_routes import LazyCursorCodec
-from tracker.dal.models import bind_table
-from tracker.domain.errors import InvalidRequestError, UnauthenticatedError
-from tracker.logic.suppression import SuppressionState
-from tracker.models.api import ErrorResponse
+from tracker.api.cursors import LazyCursorCodec
+from tracker.api.params import (
+    DEFAULT_LIMIT,
+    UNAUTHENTICATED,
+    AddressParam,
+    Cursor,
+    Limit,
+    current_caller,
+    error_doc,
+)
+from tracker.domain.errors import InvalidRequestError
+from tracker.domain.suppression import SuppressionState
 from tracker.models.send import (
-    MAX_JOB_RECIPIENTS,
     EmailAddress,
     HistoryOut,
     SendMessageRequest,
@@ -39,22 +43,13 @@ from tracker.models.send import (
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from tracker.logic.sending import IdempotencyGuard, MessageService
+    from tracker.logic.creation import MessageService
+    from tracker.logic.ports import IdempotencyGuard
     from tracker.logic.suppression import SuppressionService
 
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-MAX_CURSOR_LENGTH = 2048
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, e.g. a UUID
 
-Limit = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).")
-]
-Cursor = Annotated[
-    str | None, Query(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page.")
-]
-AddressParam = Annotated[str, Path(min_length=3, max_length=320, description="The address (URL-encoded).")]
 # Built when a suppression route first validates an address (email-validator is loaded then): the
 # other routes never need it.
 _EMAIL = TypeAdapter(EmailAddress, config=ConfigDict(defer_build=True))
@@ -68,72 +63,10 @@ class Dependencies:
     cursors: LazyCursorCodec
 
 
-def _current_lambda_context() -> LambdaContext | None:
+def current_lambda_context() -> LambdaContext | None:
     """The invocation's context, which the resolver keeps on its routers while it resolves."""
     context = getattr(BaseRouter, "lambda_context", None)
     return context if hasattr(context, "get_remaining_time_in_millis") else None
-
-
-def build_dependencies(
-    config: settings.Settings,
-    send: settings.SendSettings,
-    sqs_client: Any,
-    dynamodb_client: Any,
-    cursor_secret: Callable[[], bytes],
-    lambda_context: Callable[[], LambdaContext | None] = _current_lambda_context,
-) -> Dependencies:
-    """The collaborators on the given clients (the models must already be bound to the table).
-
-    The send stack (its stores, the SQS client, Powertools idempotency) is imported here, when a
-    send or suppression route is first called, so a cold start that serves a read route (most of
-    them) neither imports nor builds it."""
-    from tracker.dal.idempotency import PowertoolsIdempotency
-    from tracker.dal.ingest_store import DynamoIngestStore
-    from tracker.dal.messages import DynamoMessageStore
-    from tracker.dal.outbound import SqsJobQueue
-    from tracker.dal.sending import DynamoSendStore
-    from tracker.dal.suppressions import DynamoSuppressionStore
-    from tracker.logic.sending import MessageService, OutcomeRecorder
-    from tracker.logic.suppression import SuppressionRules, SuppressionService
-
-    suppressions = SuppressionService(
-        DynamoSuppressionStore(config.event_log_retention), SuppressionRules.from_settings(send)
-    )
-    send_store = DynamoSendStore(DynamoIngestStore(config.event_log_retention))
-    messages = MessageService(
-        store=DynamoMessageStore(),
-        queue=SqsJobQueue(sqs_client, send.send_queue_url),
-        suppressions=suppressions,
-        outcomes=OutcomeRecorder(send_store),
-        chunk_size=max(1, min(send.chunk_size, MAX_JOB_RECIPIENTS)),
-    )
-    return Dependencies(
-        messages=messages,
-        suppressions=suppressions,
-        idempotency=PowertoolsIdempotency(config.table_name, dynamodb_client, lambda_context),
-        cursors=LazyCursorCodec(cursor_secret),
-    )
-
-
-def default_dependencies() -> Dependencies:
-    """Production collaborators, built once per container on first use (no network until then)."""
-    import boto3  # see build_dependencies
-
-    config = settings.Settings.from_env()
-    bind_table(config.table_name, region=config.region, host=config.dynamodb_endpoint)
-    return build_dependencies(
-        config,
-        settings.SendSettings.from_env(),
-        sqs_client=boto3.client("sqs", region_name=config.region),
-        dynamodb_client=boto3.client(
-            "dynamodb", region_name=config.region, endpoint_url=config.dynamodb_endpoint
-        ),
-        cursor_secret=settings.cursor_secret,
-    )
-
-
-def _error(description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
@@ -151,13 +84,14 @@ def _address(raw: str) -> str:
 def router(dependencies: Callable[[], Dependencies]) -> Router:
     """The routes, which call ``dependencies()`` (cached by the caller) when they first need them."""
     router = Router()
-    deps = dependencies
+    _send_routes(router, dependencies)
+    _suppression_routes(router, dependencies)
+    return router
 
+
+def _send_routes(router: Router, deps: Callable[[], Dependencies]) -> None:
     def caller() -> Caller:
-        value = router.context.get("caller")
-        if not isinstance(value, Caller):  # the app's middleware sets it for every route but /health
-            raise UnauthenticatedError("a verified token with a tenant_id claim is required")
-        return value
+        return current_caller(router)
 
     @router.post(
         "/messages",
@@ -174,11 +108,11 @@ def router(dependencies: Callable[[], Dependencies]) -> Router:
                 "description": "Accepted for sending",
                 "content": {"application/json": {"model": SendMessageResponse}},
             },
-            400: _error("Invalid body or header (the error names the field)"),
-            401: _error("No verified token with a tenant"),
-            409: _error("A request with this Idempotency-Key is still in progress"),
-            422: _error("This Idempotency-Key was used with a different body"),
-            503: _error("The data store is unavailable; retry with the same Idempotency-Key"),
+            400: error_doc("Invalid body or header (the error names the field)"),
+            401: error_doc(UNAUTHENTICATED),
+            409: error_doc("A request with this Idempotency-Key is still in progress"),
+            422: error_doc("This Idempotency-Key was used with a different body"),
+            503: error_doc("The data store is unavailable; retry with the same Idempotency-Key"),
         },
     )
     def create_message(
@@ -203,14 +137,21 @@ def router(dependencies: Callable[[], Dependencies]) -> Router:
         body = deps().idempotency.run(who.tenant_id, idempotency_key, request.model_dump(mode="json"), create)
         return _json(202, body)
 
+
+def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> None:
+    """The suppression list: list, one address with its history, and lift (audited)."""
+
+    def caller() -> Caller:
+        return current_caller(router)
+
     @router.get(
         "/suppressions",
         summary="Suppressed addresses (active by default), newest first",
         tags=["suppressions"],
         responses={
             200: {"description": "One page of suppressions"},
-            400: _error("Invalid parameter or cursor"),
-            401: _error("No verified token with a tenant"),
+            400: error_doc("Invalid parameter or cursor"),
+            401: error_doc(UNAUTHENTICATED),
         },
     )
     def list_suppressions(
@@ -221,7 +162,7 @@ def router(dependencies: Callable[[], Dependencies]) -> Router:
         limit: Limit = DEFAULT_LIMIT,
     ) -> SuppressionPage:
         tenant_id = caller().tenant_id
-        scope = f"suppressions:{state.value}"
+        scope = ("suppressions", state.value)
         position = deps().cursors.decode(cursor, tenant_id, scope)
         records, next_position = deps().suppressions.list_page(tenant_id, state, limit, position)
         return SuppressionPage(
@@ -235,9 +176,9 @@ def router(dependencies: Callable[[], Dependencies]) -> Router:
         tags=["suppressions"],
         responses={
             200: {"description": "The suppression record"},
-            400: _error("Not an email address"),
-            401: _error("No verified token with a tenant"),
-            404: _error("This address was never suppressed"),
+            400: error_doc("Not an email address"),
+            401: error_doc(UNAUTHENTICATED),
+            404: error_doc("This address was never suppressed"),
         },
     )
     def get_suppression(email: AddressParam) -> SuppressionDetail:
@@ -251,14 +192,12 @@ def router(dependencies: Callable[[], Dependencies]) -> Router:
         tags=["suppressions"],
         responses={
             200: {"description": "The lifted record (kept as history)"},
-            400: _error("Not an email address"),
-            401: _error("No verified token with a tenant"),
-            404: _error("This address is not suppressed"),
+            400: error_doc("Not an email address"),
+            401: error_doc(UNAUTHENTICATED),
+            404: error_doc("This address is not suppressed"),
         },
     )
     def lift_suppression(email: AddressParam) -> SuppressionOut:
         who = caller()
         actor = who.subject or "unknown"
         return SuppressionOut.of(deps().suppressions.lift(who.tenant_id, _address(email), actor))
-
-    return router

@@ -32,7 +32,7 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 
 class PowertoolsIdempotency:
-    """logic.sending.IdempotencyGuard: one record per (tenant, Idempotency-Key).
+    """logic.ports.IdempotencyGuard: one record per (tenant, Idempotency-Key).
 
     The record lives in the tenant's own partition (``pk = T#{tenant}#IDEMPOTENCY``, Powertools'
     static partition key) and its sort key hashes the tenant together with the client's key, so

@@ -1,15 +1,10 @@
-"""DynamoDB implementation of the ingest path's store (logic.ingest.IngestStore)."""
+"""DynamoDB implementation of the ingest path's store (logic.ports.IngestStore)."""
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -24,34 +19,25 @@ from tracker.dal.models import (
     shared_connection,
 )
 from tracker.dal.recipients import facts_from_item, write_facts
+from tracker.dal.support import failed_conditions, parallel, store_errors
 from tracker.domain.errors import ConflictError, TransientStoreError
-from tracker.domain.status import Status
-from tracker.logic.ingest import (
+from tracker.domain.records import (
     LogEntry,
     MessageKey,
     RecipientChange,
     RecipientKey,
     StoredRecipient,
     WrittenDelta,
-    count_deltas,
 )
-
-_T = TypeVar("_T")
+from tracker.domain.status import Status
+from tracker.logic.ingest import count_deltas
+from tracker.logic.retry import Backoff
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 # One transaction folds at most this many deltas (plus the message item itself).
 FOLD_LIMIT = 99
 FOLD_ATTEMPTS = 5
-
-
-@contextmanager
-def store_errors(action: str) -> Iterator[None]:
-    """Turn SDK failures into the domain's transient error (PynamoDB already retried throttling)."""
-    try:
-        yield
-    except PynamoDBException as error:
-        raise TransientStoreError(f"{action}: {error}") from error
 
 
 def to_stored(item: RecipientItem) -> StoredRecipient:
@@ -72,20 +58,13 @@ class DynamoIngestStore:
         quarantine_retention: timedelta = timedelta(days=400),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         workers: int = 8,
+        fold_backoff: Backoff | None = None,
     ) -> None:
         self._event_log_retention = event_log_retention
         self._quarantine_retention = quarantine_retention
         self._clock = clock
         self._workers = workers
-
-    def _parallel(self, func: Callable[[_T], object], items: Sequence[_T]) -> None:
-        if len(items) <= 1:
-            for item in items:
-                func(item)
-            return
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(items))) as pool:
-            for _ in pool.map(func, items):
-                pass
+        self._fold_backoff = fold_backoff or Backoff(base_seconds=0.05, cap_seconds=0.5)
 
     # --- reads -------------------------------------------------------------
 
@@ -108,7 +87,7 @@ class DynamoIngestStore:
                 items = RecipientItem.lookup_index.query(keys.ses_lookup_pk(ses_message_id))
                 found[ses_message_id] = [to_stored(i) for i in items if isinstance(i, RecipientItem)]
 
-        self._parallel(lookup, sorted(ses_message_ids))
+        parallel(lookup, sorted(ses_message_ids), self._workers)
         return found
 
     # --- the atomic state + count commit -------------------------------------
@@ -145,12 +124,7 @@ class DynamoIngestStore:
                 for delta in deltas:
                     transaction.save(delta, condition=CountDeltaItem.sk.does_not_exist())
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            stale = [
-                change.before.key
-                for change, reason in zip(changes, reasons, strict=False)
-                if reason is not None and reason.code == "ConditionalCheckFailed"
-            ]
+            stale = [changes[i].before.key for i in failed_conditions(error) if i < len(changes)]
             if stale:
                 raise ConflictError(stale) from error
             raise TransientStoreError(f"commit: {error}") from error
@@ -169,7 +143,7 @@ class DynamoIngestStore:
                 for item in group:
                     batch.save(item)
 
-        self._parallel(write, groups)
+        parallel(write, groups, self._workers)
 
     def _log_item(self, entry: LogEntry) -> EventLogItem:
         key = entry.recipient.key
@@ -200,7 +174,7 @@ class DynamoIngestStore:
     def fold_deltas(
         self, written: Mapping[MessageKey, Sequence[WrittenDelta]], query: Collection[MessageKey]
     ) -> None:
-        """logic.ingest.IngestStore.fold_deltas: known deltas by key, ``query`` messages by a Query."""
+        """logic.ports.IngestStore.fold_deltas: known deltas by key, ``query`` messages by a Query."""
         tasks: list[tuple[MessageKey, Sequence[WrittenDelta] | None]] = [
             (message, None) for message in sorted(set(query))
         ]
@@ -209,11 +183,11 @@ class DynamoIngestStore:
             for message, deltas in sorted(written.items(), key=lambda entry: entry[0])
             if message not in query and deltas
         ]
-        self._parallel(lambda task: self._fold_task(*task), tasks)
+        parallel(lambda task: self._fold_task(*task), tasks, self._workers)
 
     def fold_counts(self, messages: Collection[MessageKey]) -> None:
         """Fold every pending delta of these messages (the send path, and any leftovers)."""
-        self._parallel(self._fold_message, sorted(messages))
+        parallel(self._fold_message, sorted(messages), self._workers)
 
     def _fold_task(self, message: MessageKey, deltas: Sequence[WrittenDelta] | None) -> None:
         if deltas is None:
@@ -254,7 +228,7 @@ class DynamoIngestStore:
                 self._fold_transaction(pk, [(delta.sk, delta.counts()) for delta in deltas])
             except PynamoDBException:
                 # Another fold took some of these deltas, or the item is busy: look again.
-                time.sleep(min(0.05 * 2**attempt, 0.5) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+                self._fold_backoff.wait(attempt)
                 continue
             if len(deltas) < FOLD_LIMIT:
                 return

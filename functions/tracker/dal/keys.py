@@ -1,6 +1,6 @@
 """Key construction for the single table. Every item key starts with its tenant.
 
-Ids placed in keys are restricted (see domain.ids) to characters that cannot
+Ids placed in keys are restricted (tracker.domain.ids) to characters that cannot
 contain the '#' separator, so one tenant's key can never be crafted to fall
 inside another tenant's key range.
 """
@@ -85,7 +85,7 @@ def quarantine_pk(received_at: datetime) -> str:
     return f"QUARANTINE#{received_at.astimezone(UTC).strftime('%Y-%m-%d')}"
 
 
-# --- Added by the send path (issue 3) ---------------------------------------------
+# --- The send path -----------------------------------------------------------------
 
 # Not under '#' (the header query would read it) nor 'R#'/'E#' (recipients, events).
 CONTENT_SK = "CONTENT"

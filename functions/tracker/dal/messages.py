@@ -19,12 +19,13 @@ from datetime import datetime
 from pynamodb.exceptions import PutError
 
 from tracker.dal import keys
-from tracker.dal.ingest_store import store_errors
 from tracker.dal.models import MessageContentItem, MessageItem, RecipientItem
 from tracker.dal.recipients import write_facts
+from tracker.dal.support import is_condition_failure, store_errors
 from tracker.domain.facts import RecipientFacts
+from tracker.domain.ids import normalize_email
+from tracker.domain.messages import MessageContent, PlannedMessage
 from tracker.domain.status import Status
-from tracker.logic.sending import MessageContent, PlannedMessage
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientIte
         message_id=message.message_id,
         recipient_id=recipient.recipient_id,
         customer_id=recipient.customer_id,
-        email=recipient.email.lower(),
+        email=normalize_email(recipient.email),
         name=recipient.name,
         kind=message.kind,
         subject=message.subject,
@@ -134,10 +135,6 @@ def content_item(message: NewMessage, content: MessageContent) -> MessageContent
     )
 
 
-def _is_condition_failure(error: PutError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 def put_message(
     message: NewMessage, recipients: Sequence[NewRecipient], content: MessageContent | None = None
 ) -> None:
@@ -151,7 +148,7 @@ def put_message(
         try:
             message_item(message, recipients).save(condition=MessageItem.pk.does_not_exist())
         except PutError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise  # store_errors makes it transient
             # Written by an earlier run of this same call: keep it (its counts may have moved since).
 
@@ -168,7 +165,7 @@ def load_content(tenant_id: str, message_id: str) -> MessageContent | None:
 
 
 class DynamoMessageStore:
-    """logic.sending.MessageStore on the single table."""
+    """logic.ports.MessageStore on the single table."""
 
     def create(self, message: PlannedMessage) -> None:
         put_message(

@@ -1,6 +1,6 @@
 """The send path's two AWS services besides DynamoDB: the SQS send queue and SES v2.
 
-Adapters only: they translate between the logic's protocols (``logic.sending.JobQueue`` and
+Adapters only: they translate between the logic's protocols (``logic.ports.JobQueue`` and
 ``Mailer``) and the boto3 clients they are given, and classify SES's errors. Nothing here builds a
 client or reads the environment.
 """
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
 
+from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -21,17 +22,16 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tracker.logic.sending import (
-    Mailer,
-    OutgoingMail,
+from tracker.dal.jobs import SendJobBody
+from tracker.domain.errors import (
     RecipientRejectedError,
     SendingBlockedError,
-    SendJob,
     SendOutcomeUnknownError,
     SendThrottledError,
     SendUnavailableError,
 )
-from tracker.models.jobs import SendJobBody
+from tracker.domain.messages import OutgoingMail, SendJob
+from tracker.logic.ports import Mailer
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.client import SESV2Client
@@ -41,11 +41,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SQS_BATCH_LIMIT = 10
+
+# No automatic retries of SendEmail: it has no idempotency token, so a retry after a lost answer
+# could send a second copy. The sender retries throttling itself, with backoff, and only errors
+# where SES certainly did not accept the message.
+SES_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=8
+)
 ENQUEUE_ATTEMPTS = 3
 
 
 class SqsJobQueue:
-    """logic.sending.JobQueue on the send queue (SendMessageBatch, 10 jobs a request)."""
+    """logic.ports.JobQueue on the send queue (SendMessageBatch, 10 jobs a request)."""
 
     def __init__(self, client: SQSClient, queue_url: str | None) -> None:
         self._client = client
@@ -120,7 +127,7 @@ def classify_client_error(error: ClientError) -> Exception:
 
 
 class SesMailer(Mailer):
-    """logic.sending.Mailer on SES v2 SendEmail: one message per recipient, with the configuration
+    """logic.ports.Mailer on SES v2 SendEmail: one message per recipient, with the configuration
     set (event publishing) and the tags that let the ingest path find the recipient.
 
     Give it a client whose botocore retries are off (``total_max_attempts=1``): SendEmail has no

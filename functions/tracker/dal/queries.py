@@ -1,4 +1,4 @@
-"""DynamoDB reads of the HTTP API (logic.queries.ReadStore). Reads only.
+"""DynamoDB reads of the HTTP API (logic.ports.ReadStore). Reads only.
 
 Every list method sends exactly one Query per page (``Limit`` + ``ExclusiveStartKey``) and reads
 ``LastEvaluatedKey`` back as the next page's start; no Scan, no per-item follow-up reads. Access
@@ -18,7 +18,6 @@ from pynamodb.pagination import ResultIterator
 
 from tracker import constants
 from tracker.dal import keys
-from tracker.dal.ingest_store import store_errors
 from tracker.dal.models import (
     CountDeltaItem,
     EventLogItem,
@@ -27,9 +26,10 @@ from tracker.dal.models import (
     TrackerItem,
 )
 from tracker.dal.recipients import facts_from_item
+from tracker.dal.support import store_errors
 from tracker.domain.events import EventKind
 from tracker.domain.status import Status
-from tracker.logic.queries import (
+from tracker.domain.views import (
     EventRecord,
     LogRecord,
     MessageRecord,

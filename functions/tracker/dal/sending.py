@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from pynamodb.exceptions import PynamoDBException, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from tracker.dal import keys
-from tracker.dal.ingest_store import DynamoIngestStore, store_errors, to_stored
+from tracker.dal.ingest_store import DynamoIngestStore, to_stored
 from tracker.dal.messages import load_content
 from tracker.dal.models import RecipientItem
+from tracker.dal.support import is_condition_failure, store_errors
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.facts import RecipientFacts
-from tracker.logic.ingest import MessageKey, RecipientChange
-from tracker.logic.sending import MessageContent, SendTarget
+from tracker.domain.messages import MessageContent, SendTarget
+from tracker.domain.records import MessageKey, RecipientChange
 
 BATCH_GET_LIMIT = 100
 
@@ -42,12 +43,8 @@ def _item(target: SendTarget) -> RecipientItem:
     return item
 
 
-def _is_condition_failure(error: PynamoDBException) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 class DynamoSendStore:
-    """logic.sending.SendStore on the single table."""
+    """logic.ports.SendStore on the single table."""
 
     def __init__(self, commits: DynamoIngestStore) -> None:
         self._commits = commits
@@ -92,7 +89,7 @@ class DynamoSendStore:
                 & RecipientItem.send_claim.does_not_exist(),
             )
         except UpdateError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise ConflictError([target.key]) from error
             raise TransientStoreError(f"claim recipient: {error}") from error
         return _target(item)
@@ -102,7 +99,7 @@ class DynamoSendStore:
         try:
             item.update(actions=[RecipientItem.send_claim.remove(), RecipientItem.send_claimed_at.remove()])
         except UpdateError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise ConflictError([target.key]) from error
             raise TransientStoreError(f"release recipient: {error}") from error
 

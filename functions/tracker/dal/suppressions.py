@@ -1,4 +1,4 @@
-"""Suppression records on the single table (logic.suppression.SuppressionStore).
+"""Suppression records on the single table (logic.ports.SuppressionStore).
 
 Per tenant and address, in the address's own partition ``T#{t}#SUP#{email}``:
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,15 +20,15 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from tracker.dal import keys
-from tracker.dal.ingest_store import store_errors
 from tracker.dal.models import (
     SuppressionEvidenceItem,
     SuppressionHistoryItem,
     SuppressionItem,
     shared_connection,
 )
+from tracker.dal.support import failed_conditions, parallel, store_errors
 from tracker.domain.errors import ConflictError, TransientStoreError
-from tracker.logic.suppression import (
+from tracker.domain.suppression import (
     SYSTEM_ACTOR,
     Address,
     Decision,
@@ -111,12 +110,7 @@ class DynamoSuppressionStore:
         self._workers = workers
 
     def _parallel(self, func: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
-        """``func`` over ``items``, concurrently from a small thread pool (results in order); the
-        first failure is raised once every call has finished."""
-        if len(items) <= 1:
-            return [func(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(items))) as pool:
-            return list(pool.map(func, items))
+        return parallel(func, items, self._workers)
 
     # --- evidence --------------------------------------------------------------
 
@@ -302,8 +296,7 @@ class DynamoSuppressionStore:
                 if history is not None:
                     transaction.save(history, condition=SuppressionHistoryItem.sk.does_not_exist())
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+            if failed_conditions(error):
                 raise ConflictError([item.email]) from error
             raise TransientStoreError(f"{action}: {error}") from error
         except PynamoDBException as error:

@@ -60,3 +60,32 @@ class RequestMismatchError(TrackerError):
 
 class RateLimitedError(TrackerError):
     """The caller or a downstream service is throttling; retry later."""
+
+
+class SendError(Exception):
+    """Why SES did not take one message (raised by the Mailer port, handled by the sender)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SendThrottledError(SendError):
+    """SES throttled the call (sending rate or quota); it did not accept the message."""
+
+
+class SendUnavailableError(SendError):
+    """SES answered with a server error or could not be reached; it did not accept the message."""
+
+
+class RecipientRejectedError(SendError):
+    """SES refused this message for this recipient (bad address, rejected content): permanent."""
+
+
+class SendingBlockedError(SendError):
+    """The account or configuration cannot send at all (paused, suspended, unverified domain,
+    missing configuration set): permanent for every recipient of the job."""
+
+
+class SendOutcomeUnknownError(SendError):
+    """The request may have reached SES but no answer came back: it may or may not have been sent."""

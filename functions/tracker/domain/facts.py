@@ -77,7 +77,7 @@ class RecipientFacts:
 
     @property
     def status(self) -> Status:
-        """Precedence from PRODUCT.md; send outcomes stand only when SES said nothing else."""
+        """Precedence of docs/domain.md; send outcomes stand only when SES said nothing else."""
         if self.complaint is not None:
             return Status.COMPLAINT
         if self.bounce is not None:

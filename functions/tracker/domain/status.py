@@ -23,7 +23,7 @@ class Status(StrEnum):
 
 ALL_STATUSES: tuple[Status, ...] = tuple(Status)
 
-# Statuses that mean "the recipient's server accepted the message" (PRODUCT.md, Rates).
+# Statuses that mean "the recipient's server accepted the message" (docs/domain.md, "Rates").
 DELIVERED_STATUSES = frozenset({Status.DELIVERED, Status.OPENED, Status.CLICKED, Status.COMPLAINT})
 OPENED_STATUSES = frozenset({Status.OPENED, Status.CLICKED})
 # No outcome yet: the rates of a message with pending recipients are provisional.

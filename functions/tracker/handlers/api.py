@@ -10,8 +10,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tracker.api.app import build_app
+from tracker.bootstrap import api as bootstrap
 from tracker.handlers.support import TRACED_MODULES
+from tracker.settings import require_environment
+
+require_environment("api")
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
@@ -20,7 +23,7 @@ metrics = Metrics()
 
 @lru_cache(maxsize=1)
 def default_app() -> APIGatewayRestResolver:
-    return build_app()
+    return bootstrap.api_app()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -9,19 +9,17 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
-from tracker.dal.ingest_store import DynamoIngestStore
-from tracker.dal.models import bind_table
-from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.domain.events import EventKind, RecipientEvent
+from tracker.bootstrap import ingest as bootstrap
+from tracker.domain.events import EventKind
 from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.ingest import BatchReport, IncomingRecord, Ingestor, Outcome
-from tracker.logic.suppression import SuppressionRules, SuppressionService
-from tracker.models.ses_events import parse_notification_body, to_recipient_events
-from tracker.settings import SendSettings, Settings
+from tracker.settings import require_environment
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+require_environment("ingest")
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
@@ -34,22 +32,9 @@ _KIND_METRICS = {
 }
 
 
-def parse_record_body(body: str) -> list[RecipientEvent]:
-    return to_recipient_events(parse_notification_body(body))
-
-
 @lru_cache(maxsize=1)
 def default_ingestor() -> Ingestor:
-    settings = Settings.from_env()
-    bind_table(settings.table_name, settings.region, settings.dynamodb_endpoint)
-    # Bounces and complaints also feed the per-tenant suppression list (the send path's Dropped).
-    suppressions = SuppressionService(
-        DynamoSuppressionStore(settings.event_log_retention),
-        SuppressionRules.from_settings(SendSettings.from_env()),
-    )
-    return Ingestor(
-        DynamoIngestStore(settings.event_log_retention), parse=parse_record_body, observer=suppressions
-    )
+    return bootstrap.default_ingestor()
 
 
 def process_batch(

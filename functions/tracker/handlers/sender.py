@@ -7,47 +7,32 @@ the partial batch response, so SQS delivers it again later; recipients sent mean
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.config import Config
 
 from tracker import constants
-from tracker.dal.ingest_store import DynamoIngestStore
-from tracker.dal.models import bind_table
-from tracker.dal.outbound import SesMailer
-from tracker.dal.sending import DynamoSendStore
-from tracker.dal.suppressions import DynamoSuppressionStore
+from tracker.bootstrap import sender as bootstrap
+from tracker.dal.jobs import SendJobBody
 from tracker.domain.errors import TransientStoreError
+from tracker.domain.records import MessageKey
 from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
-from tracker.logic.ingest import MessageKey
-from tracker.logic.sending import JobResult, Sender, SenderPolicy
-from tracker.logic.suppression import SuppressionRules, SuppressionService
-from tracker.models.jobs import SendJobBody
-from tracker.settings import SendSettings, Settings
+from tracker.logic.sending import JobResult, Sender
+from tracker.settings import require_environment
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.typing import LambdaContext
-    from mypy_boto3_sesv2.client import SESV2Client
+
+require_environment("sender")
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
-
-# No automatic retries of SendEmail: it has no idempotency token, so a retry after a lost answer
-# could send a second copy. The sender retries throttling itself, with backoff, and only errors
-# where SES certainly did not accept the message.
-SES_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=8
-)
 
 
 @dataclass
@@ -56,29 +41,9 @@ class BatchSummary:
     messages: set[MessageKey] = field(default_factory=set)
 
 
-def build_sender(
-    ses_client: SESV2Client | Any,
-    send: SendSettings,
-    config: Settings,
-    policy: SenderPolicy | None = None,
-    sleep: Callable[[float], None] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> Sender:
-    """A Sender on the given SES client (the models must already be bound to the table)."""
-    store = DynamoSendStore(DynamoIngestStore(config.event_log_retention))
-    mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
-    suppressions = SuppressionService(
-        DynamoSuppressionStore(config.event_log_retention), SuppressionRules.from_settings(send)
-    )
-    return Sender(store, mailer, suppressions, policy, clock=clock, sleep=sleep or time.sleep)
-
-
 @lru_cache(maxsize=1)
 def default_sender() -> Sender:
-    config = Settings.from_env()
-    bind_table(config.table_name, config.region, config.dynamodb_endpoint)
-    ses = boto3.client("sesv2", region_name=config.region, config=SES_CLIENT_CONFIG)
-    return build_sender(ses, SendSettings.from_env(), config)
+    return bootstrap.default_sender()
 
 
 def process_batch(
@@ -97,8 +62,11 @@ def process_batch(
         result = sender.process_job(job, receive_count=receive_count, remaining_ms=remaining, fold=False)
         summary.results.append(result)
         if not result.done:
-            logger.debug(
-                "job not finished", extra={"message_id": record["messageId"], "reason": result.retry_reason}
+            # Expected under throttling or a concurrent copy of the job, but worth seeing: a job
+            # that keeps coming back ends in the DLQ.
+            logger.warning(
+                "send job not finished; SQS delivers it again",
+                extra={"message_id": record["messageId"], "reason": result.retry_reason},
             )
         return result.done
 
@@ -108,8 +76,16 @@ def process_batch(
         for record in sqs_records(event):
             try:
                 done = run_job(record)
-            except Exception as exc:
-                logger.debug("job failed", extra={"message_id": record["messageId"], "error": repr(exc)})
+            except TransientStoreError as error:
+                logger.warning(
+                    "send job interrupted by the data store; SQS delivers it again",
+                    extra={"message_id": record["messageId"], "error": str(error)},
+                )
+                done = False
+            except Exception:
+                logger.exception(
+                    "send job failed; SQS delivers it again", extra={"message_id": record["messageId"]}
+                )
                 done = False
             if not done:
                 failed.append(record["messageId"])

@@ -13,128 +13,30 @@ docs/counters.md). This module knows no AWS SDK: the store is injected.
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
 
 from tracker import constants
 from tracker.domain.errors import ConflictError, InvalidEventError, TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.facts import RecipientFacts
+from tracker.domain.records import (
+    LogEntry,
+    MessageKey,
+    RecipientChange,
+    RecipientKey,
+    StoredRecipient,
+    WrittenDelta,
+)
 from tracker.domain.status import Status
+from tracker.logic.ports import EventObserver, IngestStore
+from tracker.logic.retry import Backoff
 
 # DynamoDB's TransactWriteItems limit: recipients plus one delta item per message.
 TRANSACTION_ITEM_LIMIT = 100
-
-
-@dataclass(frozen=True, order=True)
-class RecipientKey:
-    tenant_id: str
-    message_id: str
-    recipient_id: str
-
-    @property
-    def message(self) -> MessageKey:
-        return MessageKey(self.tenant_id, self.message_id)
-
-
-@dataclass(frozen=True, order=True)
-class MessageKey:
-    tenant_id: str
-    message_id: str
-
-
-@dataclass(frozen=True)
-class StoredRecipient:
-    """A recipient as loaded, with the opaque ``version`` its write is conditioned on."""
-
-    key: RecipientKey
-    email: str
-    facts: RecipientFacts
-    version: int | None
-    ses_message_id: str | None = None
-    store_ref: Any = None  # whatever the store needs to write the item back
-
-
-@dataclass(frozen=True)
-class RecipientChange:
-    before: StoredRecipient
-    after: RecipientFacts
-
-    @property
-    def status_delta(self) -> Counter[Status]:
-        delta: Counter[Status] = Counter()
-        if self.before.facts.status != self.after.status:
-            delta[self.before.facts.status] -= 1
-            delta[self.after.status] += 1
-        return delta
-
-
-@dataclass(frozen=True)
-class WrittenDelta:
-    """A count-delta item a commit wrote: its message, the store's id for it, and its counts."""
-
-    message: MessageKey
-    delta_id: str
-    counts: Mapping[Status, int]
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    recipient: StoredRecipient
-    event: RecipientEvent
-
-
-class IngestStore(Protocol):
-    def load_recipients(self, keys: Collection[RecipientKey]) -> dict[RecipientKey, StoredRecipient]: ...
-
-    def find_by_ses_message_ids(
-        self, ses_message_ids: Collection[str]
-    ) -> dict[str, list[StoredRecipient]]: ...
-
-    def commit(self, changes: Sequence[RecipientChange]) -> Sequence[WrittenDelta]:
-        """Atomically write the recipients and the count deltas their status changes imply;
-        returns the delta items written (one per message whose counts change).
-
-        Raises ConflictError (args: the conflicting keys) when a recipient changed since it was
-        loaded, TransientStoreError when a retry may succeed. After either, the caller cannot
-        be sure that nothing was written (a response can be lost after the write).
-        """
-        ...
-
-    def append_log(self, entries: Sequence[LogEntry]) -> None: ...
-
-    def fold_deltas(
-        self, written: Mapping[MessageKey, Sequence[WrittenDelta]], query: Collection[MessageKey]
-    ) -> None:
-        """Fold count deltas into their message items, at most one message-item write per
-        message (per 99 deltas).
-
-        A message in ``query``: every pending delta of it, found with a consistent read (also
-        those in ``written``). Any other message: exactly its ``written`` deltas, without
-        reading; when that is refused because one of them is gone (another fold took it) or its
-        outcome is unknown, the store folds what is pending for that message instead. Raises
-        TransientStoreError when a message could not be folded (its deltas stay pending).
-        """
-        ...
-
-    def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None: ...
-
-
-class EventObserver(Protocol):
-    """Told about the events of every committed recipient, duplicates included (so it must be
-    idempotent): a crash after the commit is repaired by the redelivery, whose events are then
-    duplicates. Raises TransientStoreError to have the records retried."""
-
-    def interested(self, event: RecipientEvent) -> bool: ...
-
-    def observe(self, entries: Sequence[LogEntry]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -217,13 +119,13 @@ class Ingestor:
         store: IngestStore,
         parse: Parser,
         settings: IngestSettings | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        backoff: Backoff | None = None,
         observer: EventObserver | None = None,
     ) -> None:
         self._store = store
         self._parse = parse
         self._settings = settings or IngestSettings()
-        self._sleep = sleep
+        self._backoff = backoff or Backoff()
         self._observer = observer
         self._lock = threading.Lock()
 
@@ -360,7 +262,7 @@ class Ingestor:
                 stale = set(conflict.args[0]) if conflict.args else set(chunk)
                 if attempt == self._settings.conflict_retries:
                     return False
-                self._backoff(attempt)
+                self._backoff.wait(attempt)
                 try:
                     recipients.update(self._store.load_recipients(stale or set(chunk)))
                 except TransientStoreError:
@@ -370,7 +272,7 @@ class Ingestor:
                 commits.unsure(changes)
                 if attempt == self._settings.conflict_retries:
                     return False
-                self._backoff(attempt)
+                self._backoff.wait(attempt)
                 continue
             commits.wrote(written)
             with self._lock:
@@ -489,9 +391,6 @@ class Ingestor:
                 "unknown_recipient",
                 f"no recipient for SES message {event.ses_message_id} and {event.email}",
             )
-
-    def _backoff(self, attempt: int) -> None:
-        self._sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
 
 
 def _key_from_tags(tags: Mapping[str, str]) -> RecipientKey | None:

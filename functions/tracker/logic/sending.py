@@ -1,8 +1,6 @@
-"""The send path: create a message (POST /messages), then send it one SES message per recipient.
+"""Sending a message: one SES message per recipient, exactly once.
 
-Creating writes the message, its content and every recipient first (Queued, or Dropped when the
-address is suppressed), then queues small send jobs (a few recipient ids each). The sender runs one
-job at a time and, per recipient:
+The sender runs one job (a few recipient ids of one message) at a time and, per recipient:
 
 1. skips it when it already has an SES message id or any outcome (a redelivered job sends nothing
    twice), and marks it Dropped instead of sending when its address was suppressed after the
@@ -20,438 +18,41 @@ see and resend); it records Sent when SES has already reported events for the re
 Failed with an "outcome unknown" reason. Because every SES message carries our tags, any event SES
 publishes for it later still finds the recipient and lifts the status above Failed.
 
-No AWS SDK here: stores, queue and SES are injected behind the protocols below.
+No AWS SDK here: stores, queue and SES are injected behind the ports.
 """
 
 from __future__ import annotations
 
 import contextlib
-import random
-import secrets
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
 
 from tracker import constants
-from tracker.domain.errors import ConflictError, InvalidRequestError, TransientStoreError
-from tracker.domain.facts import RecipientFacts
-from tracker.domain.status import Status
-from tracker.logic.ingest import MessageKey, RecipientKey, StoredRecipient
-
-NOT_QUEUED_REASON = "could not be queued for sending; send the message again"
-UNKNOWN_OUTCOME_REASON = (
-    "send outcome unknown: the sender stopped after handing it to SES; not resent to avoid a duplicate"
+from tracker.domain.errors import (
+    ConflictError,
+    RecipientRejectedError,
+    SendingBlockedError,
+    SendOutcomeUnknownError,
+    SendThrottledError,
+    SendUnavailableError,
+    TransientStoreError,
 )
-THROTTLED_REASON = "SES kept throttling the send; not sent"
-OUT_OF_TIME_REASON = "the sender ran out of attempts; not sent"
-
-
-def dropped_reason(suppression_reason: str) -> str:
-    """A Dropped recipient's reason, from why its address is suppressed (e.g. "1 complaint")."""
-    return f"suppressed: {suppression_reason}"
-
-
-# --- ids ---------------------------------------------------------------------------
-
-
-def new_message_id(at: datetime) -> str:
-    """``m`` + 13-digit epoch milliseconds + 16 random hex digits: sorts by creation time, and uses
-    only characters that SES message tags and our keys allow."""
-    return f"m{int(at.timestamp() * 1000):013d}{secrets.token_hex(8)}"
-
-
-def recipient_id(index: int) -> str:
-    """Unique within a message (the request order), SES-tag-safe."""
-    return f"r{index:04d}"
-
-
-# --- what is created -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MessageContent:
-    subject: str
-    text: str | None = None
-    html: str | None = None
-
-
-@dataclass(frozen=True)
-class RecipientDraft:
-    customer_id: str
-    email: str  # validated and normalized (lowercase) by the request model
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class MessageDraft:
-    kind: str
-    content: MessageContent
-    recipients: tuple[RecipientDraft, ...]
-    invoice_id: str | None = None
-    payment_id: str | None = None
-
-
-@dataclass(frozen=True)
-class PlannedRecipient:
-    recipient_id: str
-    customer_id: str
-    email: str
-    name: str | None
-    status: Status
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class PlannedMessage:
-    tenant_id: str
-    message_id: str
-    kind: str
-    content: MessageContent
-    created_at: datetime
-    recipients: tuple[PlannedRecipient, ...]
-    created_by: str | None = None
-    invoice_id: str | None = None
-    payment_id: str | None = None
-
-
-@dataclass(frozen=True)
-class SendJob:
-    tenant_id: str
-    message_id: str
-    recipient_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CreatedRecipient:
-    recipient_id: str
-    email: str
-    customer_id: str
-    status: Status
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CreatedMessage:
-    message_id: str
-    recipients: tuple[CreatedRecipient, ...]
-
-
-# --- collaborators ----------------------------------------------------------------------
-
-
-class MessageStore(Protocol):
-    def create(self, message: PlannedMessage) -> None:
-        """Content and recipients first, the message with its initial counts last; re-running it
-        for the same message rewrites the same items."""
-        ...
-
-
-class JobQueue(Protocol):
-    def enqueue(self, jobs: Sequence[SendJob]) -> list[SendJob]:
-        """Queue the jobs; returns those that could not be queued."""
-        ...
-
-
-class SuppressionCheck(Protocol):
-    def active_reasons(self, tenant_id: str, emails: Collection[str]) -> dict[str, str]: ...
-
-
-class IdempotencyGuard(Protocol):
-    def run(
-        self,
-        tenant_id: str,
-        key: str,
-        request: Mapping[str, Any],
-        compute: Callable[[], dict[str, Any]],
-    ) -> dict[str, Any]:
-        """The stored result of the first request with this key (for this tenant), computing it once.
-
-        Raises RequestMismatchError when the key was used with a different ``request`` and
-        ConflictError while the first request is still running."""
-        ...
-
-
-@dataclass(frozen=True)
-class SendTarget:
-    """A recipient as the sender sees it: facts and version (for the conditional writes) plus its
-    display name and the claim of a sender that is (or was) sending it."""
-
-    recipient: StoredRecipient
-    name: str | None = None
-    claim: str | None = None
-    claimed_at: datetime | None = None
-
-    @property
-    def key(self) -> RecipientKey:
-        return self.recipient.key
-
-    @property
-    def email(self) -> str:
-        return self.recipient.email
-
-    @property
-    def facts(self) -> RecipientFacts:
-        return self.recipient.facts
-
-    @property
-    def unsent(self) -> bool:
-        """Never handed to SES and without any outcome: the only recipients a job may send."""
-        return (
-            self.recipient.ses_message_id is None
-            and self.facts.send_outcome is Status.QUEUED
-            and not self.facts.seen
-        )
-
-    @property
-    def unclaimed_unsent(self) -> bool:
-        """Unsent and no sender is on it: this job may still decide its outcome without SES."""
-        return self.unsent and self.claim is None
-
-
-class SendStore(Protocol):
-    def load_targets(
-        self, tenant_id: str, message_id: str, recipient_ids: Collection[str]
-    ) -> dict[str, SendTarget]: ...
-
-    def reload(self, target: SendTarget) -> SendTarget: ...
-
-    def load_content(self, tenant_id: str, message_id: str) -> MessageContent | None: ...
-
-    def claim(self, target: SendTarget, claim: str, at: datetime) -> SendTarget:
-        """Conditional on the target's version; raises ConflictError when it changed."""
-        ...
-
-    def release(self, target: SendTarget) -> None:
-        """Clear the claim (the send certainly did not happen); ConflictError when it changed."""
-        ...
-
-    def record(self, target: SendTarget, facts: RecipientFacts, ses_message_id: str | None) -> None:
-        """Atomically write the recipient's new facts (clearing the claim, storing the SES message id
-        when given) and the count delta its status change implies. ConflictError when it changed."""
-        ...
-
-    def fold(self, message: MessageKey) -> None: ...
-
-
-# --- SES, behind a small protocol -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OutgoingMail:
-    to: str
-    name: str | None
-    content: MessageContent
-    tags: Mapping[str, str]
-
-
-class Mailer(Protocol):
-    def send(self, mail: OutgoingMail) -> str:
-        """Hand one message to SES; returns SES's message id or raises a SendError."""
-        ...
-
-
-class SendError(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class SendThrottledError(SendError):
-    """SES throttled the call (sending rate or quota); it did not accept the message."""
-
-
-class SendUnavailableError(SendError):
-    """SES answered with a server error or could not be reached; it did not accept the message."""
-
-
-class RecipientRejectedError(SendError):
-    """SES refused this message for this recipient (bad address, rejected content): permanent."""
-
-
-class SendingBlockedError(SendError):
-    """The account or configuration cannot send at all (paused, suspended, unverified domain,
-    missing configuration set): permanent for every recipient of the job."""
-
-
-class SendOutcomeUnknownError(SendError):
-    """The request may have reached SES but no answer came back: it may or may not have been sent."""
-
-
-# --- recording outcomes exactly once -------------------------------------------------------
-
-
-class OutcomeRecorder:
-    """Records send outcomes through the same recipient + count-delta transaction as the ingest path.
-
-    Setting ``send_outcome`` on the *current* facts is safe against concurrent SES events: any SES
-    event ranks above Sent/Failed in the status precedence, so whichever writer commits last, the
-    status is the same. A version conflict re-reads the recipient and re-applies the outcome.
-    """
-
-    def __init__(
-        self, store: SendStore, sleep: Callable[[float], None] = time.sleep, attempts: int = 5
-    ) -> None:
-        self._store = store
-        self._sleep = sleep
-        self._attempts = attempts
-
-    def sent(self, target: SendTarget, ses_message_id: str | None) -> None:
-        self._record(
-            target, lambda f: replace(f, send_outcome=Status.SENT, send_outcome_reason=None), ses_message_id
-        )
-
-    def failed(self, target: SendTarget, reason: str) -> None:
-        self._record(
-            target, lambda f: replace(f, send_outcome=Status.FAILED, send_outcome_reason=reason[:1000]), None
-        )
-
-    def dropped(self, target: SendTarget, reason: str) -> bool:
-        """Mark a never-sent, unclaimed recipient Dropped. False, writing nothing, once it is no
-        longer one (a concurrent copy of the job claimed or sent it first)."""
-        return self._record(
-            target,
-            lambda f: replace(f, send_outcome=Status.DROPPED, send_outcome_reason=reason[:1000]),
-            None,
-            applies=lambda t: t.unclaimed_unsent,
-        )
-
-    def _record(
-        self,
-        target: SendTarget,
-        outcome: Callable[[RecipientFacts], RecipientFacts],
-        ses_message_id: str | None,
-        applies: Callable[[SendTarget], bool] = lambda _t: True,
-    ) -> bool:
-        for attempt in range(self._attempts):
-            if not applies(target):
-                return False
-            try:
-                self._store.record(target, outcome(target.facts), ses_message_id)
-                return True
-            except (ConflictError, TransientStoreError):
-                if attempt == self._attempts - 1:
-                    raise
-            self._sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
-            target = self._store.reload(target)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def fail_unsent(
-        self, tenant_id: str, message_id: str, recipient_ids: Collection[str], reason: str
-    ) -> set[str]:
-        """Mark the never-sent, unclaimed ones of these recipients Failed; returns their ids."""
-        targets = self._store.load_targets(tenant_id, message_id, recipient_ids)
-        failed: set[str] = set()
-        for rid, target in sorted(targets.items()):
-            if target.unclaimed_unsent:
-                self.failed(target, reason)
-                failed.add(rid)
-        if failed:
-            self._store.fold(MessageKey(tenant_id, message_id))
-        return failed
-
-
-# --- POST /messages ---------------------------------------------------------------------------
-
-
-def _chunks(items: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-def first_duplicate(emails: Sequence[str]) -> tuple[int, int] | None:
-    """(index, index of the earlier occurrence) of the first repeated address, case-insensitively."""
-    seen: dict[str, int] = {}
-    for index, email in enumerate(emails):
-        key = email.lower()
-        if key in seen:
-            return index, seen[key]
-        seen[key] = index
-    return None
-
-
-class MessageService:
-    def __init__(
-        self,
-        store: MessageStore,
-        queue: JobQueue,
-        suppressions: SuppressionCheck,
-        outcomes: OutcomeRecorder,
-        chunk_size: int = 10,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        if chunk_size < 1:
-            raise ValueError("chunk_size must be at least 1")
-        self._store = store
-        self._queue = queue
-        self._suppressions = suppressions
-        self._outcomes = outcomes
-        self._chunk_size = chunk_size
-        self._clock = clock
-
-    def create(self, tenant_id: str, created_by: str | None, draft: MessageDraft) -> CreatedMessage:
-        duplicate = first_duplicate([r.email for r in draft.recipients])
-        if duplicate is not None:
-            index, earlier = duplicate
-            raise InvalidRequestError(
-                f"recipients[{index}].email: the address is already recipients[{earlier}].email; "
-                "list each address once",
-                field=f"recipients[{index}].email",
-            )
-        now = self._clock()
-        message_id = new_message_id(now)
-        suppressed = self._suppressions.active_reasons(tenant_id, [r.email for r in draft.recipients])
-        recipients = tuple(
-            PlannedRecipient(
-                recipient_id=recipient_id(index),
-                customer_id=r.customer_id,
-                email=r.email.lower(),
-                name=r.name,
-                status=Status.DROPPED if r.email.lower() in suppressed else Status.QUEUED,
-                reason=dropped_reason(suppressed[r.email.lower()]) if r.email.lower() in suppressed else None,
-            )
-            for index, r in enumerate(draft.recipients)
-        )
-        self._store.create(
-            PlannedMessage(
-                tenant_id=tenant_id,
-                message_id=message_id,
-                kind=draft.kind,
-                content=draft.content,
-                created_at=now,
-                recipients=recipients,
-                created_by=created_by,
-                invoice_id=draft.invoice_id,
-                payment_id=draft.payment_id,
-            )
-        )
-        queued = [r.recipient_id for r in recipients if r.status is Status.QUEUED]
-        jobs = [SendJob(tenant_id, message_id, chunk) for chunk in _chunks(queued, self._chunk_size)]
-        not_queued = self._queue.enqueue(jobs) if jobs else []
-        failed: set[str] = set()
-        if not_queued:
-            # Never answer 5xx once some jobs are queued: a client retry would send those twice.
-            # The recipients that will not be sent say so instead.
-            ids = [rid for job in not_queued for rid in job.recipient_ids]
-            failed = self._outcomes.fail_unsent(tenant_id, message_id, ids, NOT_QUEUED_REASON)
-        return CreatedMessage(
-            message_id=message_id,
-            recipients=tuple(
-                CreatedRecipient(
-                    recipient_id=r.recipient_id,
-                    email=r.email,
-                    customer_id=r.customer_id,
-                    status=Status.FAILED if r.recipient_id in failed else r.status,
-                    reason=NOT_QUEUED_REASON if r.recipient_id in failed else r.reason,
-                )
-                for r in recipients
-            ),
-        )
-
-
-# --- the sender ---------------------------------------------------------------------------------
+from tracker.domain.ids import normalize_email
+from tracker.domain.messages import MessageContent, OutgoingMail, SendJob, SendTarget
+from tracker.domain.records import MessageKey
+from tracker.logic.outcomes import (
+    OUT_OF_TIME_REASON,
+    THROTTLED_REASON,
+    UNKNOWN_OUTCOME_REASON,
+    OutcomeRecorder,
+    dropped_reason,
+)
+from tracker.logic.ports import Mailer, SendStore, SuppressionCheck
+from tracker.logic.retry import Backoff, jittered_delay
 
 
 @dataclass(frozen=True)
@@ -522,7 +123,7 @@ class Sender:
         self._policy = policy or SenderPolicy()
         self._clock = clock
         self._sleep = sleep
-        self._outcomes = OutcomeRecorder(store, sleep)
+        self._outcomes = OutcomeRecorder(store, Backoff(sleep=sleep))
 
     def process_job(
         self,
@@ -584,7 +185,7 @@ class Sender:
         if not target.unsent:
             result.skipped += 1
             return None
-        suppressed = state.suppressed.get(target.email.lower())
+        suppressed = state.suppressed.get(normalize_email(target.email))
         if suppressed is not None:
             if self._outcomes.dropped(target, dropped_reason(suppressed)):
                 result.dropped += 1
@@ -693,8 +294,7 @@ class Sender:
             self._store.release(target)
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with "equal jitter": half fixed, half random."""
-        ceiling = min(
-            self._policy.backoff_cap_seconds, self._policy.backoff_base_seconds * 2.0 ** (attempt - 1)
+        """Seconds before the next SES call after the ``attempt``-th throttled one (1-based)."""
+        return jittered_delay(
+            attempt - 1, self._policy.backoff_base_seconds, self._policy.backoff_cap_seconds
         )
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto

@@ -2,244 +2,42 @@
 
 Evidence is one record per SES event id, so a redelivered or republished bounce rewrites the same
 record and never counts twice. Whether an address is suppressed is a pure function of its set of
-evidence (``evaluate``): the order in which events arrive, and how often, does not matter. Once
-suppressed, an address stays suppressed until someone lifts it; lifting keeps the record (and an
-audit entry) and restarts the counting, so only evidence from after the lift counts again.
+evidence (``tracker.domain.suppression.evaluate``): the order in which events arrive, and how often,
+does not matter. Once suppressed, an address stays suppressed until someone lifts it; lifting keeps
+the record (and an audit entry) and restarts the counting, so only evidence from after the lift
+counts again.
 
 This module knows no AWS SDK: the store is injected. It is also the ingest path's observer of
-applied bounce and complaint events (see ``logic.ingest.EventObserver``).
+applied bounce and complaint events (``tracker.logic.ports.EventObserver``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from datetime import UTC, datetime
+from typing import Any
 
 from tracker.domain.errors import ConflictError, NotFoundError, TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.logic.ingest import LogEntry
+from tracker.domain.ids import normalize_email
+from tracker.domain.records import LogEntry
+from tracker.domain.suppression import (
+    Address,
+    Decision,
+    Evidence,
+    HistoryEntry,
+    SuppressionRecord,
+    SuppressionRules,
+    SuppressionState,
+    SuppressionWrite,
+    evaluate,
+    evidence_from_event,
+    same_decision,
+)
+from tracker.logic.ports import SuppressionBatches, SuppressionStore
 
-if TYPE_CHECKING:
-    from tracker.settings import SendSettings
-
-SYSTEM_ACTOR = "system"
 EVALUATE_ATTEMPTS = 4
-
-
-class EvidenceKind(StrEnum):
-    PERMANENT_BOUNCE = "permanent_bounce"
-    TRANSIENT_BOUNCE = "transient_bounce"
-    COMPLAINT = "complaint"
-
-
-class SuppressionState(StrEnum):
-    ACTIVE = "active"
-    LIFTED = "lifted"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One bounce or complaint of an address (the SES event id is its identity)."""
-
-    event_id: str
-    kind: EvidenceKind
-    at: datetime
-    message_id: str | None = None
-    recipient_id: str | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class SuppressionRules:
-    """A threshold of 0 (or less) switches that rule off."""
-
-    permanent_bounces: int = 2
-    complaints: int = 1
-    transient_bounces: int = 5
-    transient_window: timedelta = timedelta(days=30)
-
-    @classmethod
-    def from_settings(cls, send: SendSettings) -> SuppressionRules:
-        return cls(
-            permanent_bounces=send.permanent_bounces_to_suppress,
-            complaints=send.complaints_to_suppress,
-            transient_bounces=send.transient_bounces_to_suppress,
-            transient_window=send.transient_bounce_window,
-        )
-
-
-@dataclass(frozen=True)
-class Decision:
-    reason: str
-    evidence: tuple[Evidence, ...]
-
-
-@dataclass(frozen=True)
-class SuppressionRecord:
-    tenant_id: str
-    email: str
-    state: SuppressionState
-    reason: str
-    suppressed_at: datetime
-    evidence: tuple[Evidence, ...] = ()
-    counts_from: datetime | None = None
-    lifted_at: datetime | None = None
-    lifted_by: str | None = None
-    version: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.state is SuppressionState.ACTIVE
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    action: str  # "suppressed" | "lifted"
-    at: datetime
-    actor: str
-    reason: str | None
-    evidence: tuple[Evidence, ...] = ()
-
-
-class Address(NamedTuple):
-    """One suppressible address: a tenant and a normalized email."""
-
-    tenant_id: str
-    email: str
-
-
-@dataclass(frozen=True)
-class SuppressionWrite:
-    """A suppress write the rules call for: ``decision`` over the record read as ``previous``."""
-
-    address: Address
-    decision: Decision
-    previous: SuppressionRecord | None
-
-
-@runtime_checkable
-class SuppressionBatches(Protocol):
-    """The batch operations of the ingest observer: each is a constant number of round trips,
-    however many addresses (and tenants) it is given."""
-
-    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
-        """``add_evidence`` for every address at once. Idempotent: evidence is keyed by its event id."""
-        ...
-
-    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
-        """The records of these addresses that exist, strongly consistent (like ``get``)."""
-        ...
-
-    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
-        """``load_evidence`` of every address (strongly consistent), each from its own instant."""
-        ...
-
-    def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
-        """``suppress`` each write; returns the addresses whose record changed since ``previous``
-        was read (the ConflictErrors). Any other failure raises TransientStoreError."""
-        ...
-
-
-class SuppressionStore(SuppressionBatches, Protocol):
-    def add_evidence(self, tenant_id: str, email: str, evidence: Sequence[Evidence]) -> None:
-        """Idempotent: evidence is keyed by its event id."""
-        ...
-
-    def load_evidence(self, tenant_id: str, email: str, since: datetime | None) -> list[Evidence]:
-        """Strongly consistent, so a writer always sees its own evidence and every earlier one."""
-        ...
-
-    def get(self, tenant_id: str, email: str) -> SuppressionRecord | None: ...
-
-    def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]: ...
-
-    def suppress(
-        self, tenant_id: str, email: str, decision: Decision, at: datetime, previous: SuppressionRecord | None
-    ) -> None:
-        """Raises ConflictError when the record changed since ``previous`` was read."""
-        ...
-
-    def lift(self, record: SuppressionRecord, actor: str, at: datetime) -> SuppressionRecord:
-        """Raises ConflictError when the record changed since it was read."""
-        ...
-
-    def list_page(
-        self, tenant_id: str, state: SuppressionState, limit: int, position: Mapping[str, Any] | None
-    ) -> tuple[list[SuppressionRecord], dict[str, Any] | None]: ...
-
-    def history(self, tenant_id: str, email: str) -> list[HistoryEntry]: ...
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def evidence_from_event(event: RecipientEvent, message_id: str | None, recipient_id: str | None) -> Evidence:
-    if event.kind is EventKind.COMPLAINT:
-        kind = EvidenceKind.COMPLAINT
-        detail = event.details.get("feedback_type")
-    else:
-        # Undetermined bounces count as transient: only a definite "Permanent" is permanent.
-        permanent = event.details.get("bounce_type") == "Permanent"
-        kind = EvidenceKind.PERMANENT_BOUNCE if permanent else EvidenceKind.TRANSIENT_BOUNCE
-        detail = event.details.get("diagnostic_code") or " / ".join(
-            str(v) for v in (event.details.get("bounce_type"), event.details.get("bounce_subtype")) if v
-        )
-    return Evidence(
-        event_id=event.event_id,
-        kind=kind,
-        at=event.at,
-        message_id=message_id,
-        recipient_id=recipient_id,
-        detail=str(detail)[:500] if detail else None,
-    )
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def evaluate(
-    evidence: Iterable[Evidence], rules: SuppressionRules, counts_from: datetime | None = None
-) -> Decision | None:
-    """Whether this evidence suppresses the address, and which events made the rule fire.
-
-    Depends only on the *set* of distinct events (by event id) at or after ``counts_from``: the
-    transient rule looks for any ``transient_window`` span of event times holding enough bounces,
-    so neither arrival order nor processing time changes the answer, and more evidence can only
-    turn "not suppressed" into "suppressed" (monotone).
-    """
-    distinct: dict[str, Evidence] = {}
-    for item in evidence:
-        if counts_from is None or item.at >= counts_from:
-            distinct.setdefault(item.event_id, item)
-    by_kind: dict[EvidenceKind, list[Evidence]] = defaultdict(list)
-    for item in sorted(distinct.values(), key=lambda e: (e.at, e.event_id)):
-        by_kind[item.kind].append(item)
-
-    complaints = by_kind[EvidenceKind.COMPLAINT]
-    if 0 < rules.complaints <= len(complaints):
-        picked = tuple(complaints[: rules.complaints])
-        return Decision(_plural(rules.complaints, "complaint"), picked)
-    permanent = by_kind[EvidenceKind.PERMANENT_BOUNCE]
-    if 0 < rules.permanent_bounces <= len(permanent):
-        picked = tuple(permanent[: rules.permanent_bounces])
-        return Decision(_plural(rules.permanent_bounces, "permanent bounce"), picked)
-    transient = by_kind[EvidenceKind.TRANSIENT_BOUNCE]
-    n = rules.transient_bounces
-    if n > 0:
-        for start in range(len(transient) - n + 1):
-            window = transient[start : start + n]
-            if window[-1].at - window[0].at <= rules.transient_window:
-                days = rules.transient_window.days
-                return Decision(
-                    f"{_plural(n, 'transient bounce')} within {_plural(days, 'day')}", tuple(window)
-                )
-    return None
 
 
 class _OneAddressAtATime:
@@ -272,12 +70,6 @@ class _OneAddressAtATime:
             except ConflictError:
                 conflicted.add(address)
         return conflicted
-
-
-def _same(record: SuppressionRecord, decision: Decision) -> bool:
-    return record.reason == decision.reason and [e.event_id for e in record.evidence] == [
-        e.event_id for e in decision.evidence
-    ]
 
 
 class SuppressionService:
@@ -370,7 +162,7 @@ class SuppressionService:
         whose evidence expired stays active."""
         counts_from = record.counts_from if record is not None else None
         decision = evaluate(evidence, self._rules, counts_from)
-        if decision is None or (record is not None and record.active and _same(record, decision)):
+        if decision is None or (record is not None and record.active and same_decision(record, decision)):
             return None
         return decision
 

@@ -1,4 +1,4 @@
-"""Response models of the HTTP API (PRODUCT.md, "API conventions").
+"""Response models of the HTTP API (conventions: docs/domain.md, "API conventions").
 
 snake_case fields, times as ISO-8601 UTC strings (``2026-11-01T09:00:00Z``), lowercase status
 values, rates as fractions from 0 to 1 or ``null`` when their denominator is 0, and every list as
@@ -7,18 +7,38 @@ values, rates as fractions from 0 to 1 or ``null`` when their denominator is 0, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.domain.events import EventKind
-from tracker.domain.status import Status
+from tracker.domain.facts import RecipientFacts
+from tracker.domain.ids import EXTERNAL_ID_PATTERN
+from tracker.domain.status import ALL_STATUSES, Status, compute_rates
+from tracker.domain.views import (
+    EventRecord,
+    InvoiceLogGroup,
+    InvoiceLogRecipientGroup,
+    Listing,
+    MessageRecord,
+    RecipientRecord,
+)
 
 MessageKind = Literal["email", "invoice", "receipt"]
 
 # Ids that appear in paths are placed in DynamoDB keys: no '#', no '/', bounded length.
-ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+ID_PATTERN = EXTERNAL_ID_PATTERN
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _kind(value: str) -> MessageKind:
+    return cast(MessageKind, value)
+
 
 NEXT_CURSOR_DESCRIPTION = (
     "Opaque cursor for the next page (pass it back as `cursor`), `null` on the last page. "
@@ -58,6 +78,10 @@ class StatusCounts(ApiModel):
     rejected: int = Field(ge=0)
     failed: int = Field(ge=0)
 
+    @classmethod
+    def of(cls, counts: Mapping[Status, int]) -> StatusCounts:
+        return cls(**{status.value: counts.get(status, 0) for status in ALL_STATUSES})
+
 
 class Message(ApiModel):
     """A message with its per-status counts and the rates derived from them."""
@@ -79,10 +103,34 @@ class Message(ApiModel):
     bounce_rate: float | None = Field(ge=0, le=1, description="Bounced / recipients not dropped.")
     complaint_rate: float | None = Field(ge=0, le=1, description="Complaint / delivered.")
 
+    @classmethod
+    def of(cls, record: MessageRecord) -> Message:
+        rates = compute_rates(record.counts)
+        return cls(
+            message_id=record.message_id,
+            kind=_kind(record.kind),
+            subject=record.subject,
+            sent_at=record.created_at,
+            invoice_id=record.invoice_id,
+            payment_id=record.payment_id,
+            recipients=rates.recipients,
+            counts=StatusCounts.of(record.counts),
+            pending=rates.pending,
+            delivery_rate=rates.delivery_rate,
+            open_rate=rates.open_rate,
+            click_rate=rates.click_rate,
+            bounce_rate=rates.bounce_rate,
+            complaint_rate=rates.complaint_rate,
+        )
+
 
 class MessagePage(ApiModel):
     items: list[Message]
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+
+    @classmethod
+    def of(cls, listing: Listing[MessageRecord]) -> MessagePage:
+        return cls(items=[Message.of(r) for r in listing.items], next_cursor=listing.next_cursor)
 
 
 class Bounce(ApiModel):
@@ -93,10 +141,28 @@ class Bounce(ApiModel):
     )
     at: datetime
 
+    @classmethod
+    def of(cls, facts: RecipientFacts) -> Bounce | None:
+        if facts.bounce is None:
+            return None
+        values = facts.bounce.values
+        return cls(
+            type=_text(values.get("bounce_type")),
+            subtype=_text(values.get("bounce_subtype")),
+            reason=facts.bounce_reason,
+            at=facts.bounce.at,
+        )
+
 
 class Complaint(ApiModel):
     feedback_type: str | None = Field(description="e.g. abuse, not-spam (when the provider says).")
     at: datetime
+
+    @classmethod
+    def of(cls, facts: RecipientFacts) -> Complaint | None:
+        if facts.complaint is None:
+            return None
+        return cls(feedback_type=_text(facts.complaint.values.get("feedback_type")), at=facts.complaint.at)
 
 
 class Recipient(ApiModel):
@@ -118,10 +184,35 @@ class Recipient(ApiModel):
     dropped_reason: str | None = Field(description="Why it was not sent (status `dropped` only).")
     ses_message_id: str | None
 
+    @classmethod
+    def of(cls, record: RecipientRecord) -> Recipient:
+        facts = record.facts
+        return cls(
+            recipient_id=record.recipient_id,
+            customer_id=record.customer_id,
+            email=record.email,
+            name=record.name,
+            status=record.status,
+            open_count=facts.open_count,
+            click_count=facts.click_count,
+            sent_at=facts.sent_at,
+            delivered_at=facts.delivered_at,
+            first_opened_at=facts.first_opened_at,
+            last_opened_at=facts.last_opened_at,
+            bounce=Bounce.of(facts),
+            complaint=Complaint.of(facts),
+            dropped_reason=record.dropped_reason,
+            ses_message_id=record.ses_message_id,
+        )
+
 
 class RecipientPage(ApiModel):
     items: list[Recipient]
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+
+    @classmethod
+    def of(cls, listing: Listing[RecipientRecord]) -> RecipientPage:
+        return cls(items=[Recipient.of(r) for r in listing.items], next_cursor=listing.next_cursor)
 
 
 class TimelineEvent(ApiModel):
@@ -134,10 +225,18 @@ class TimelineEvent(ApiModel):
         description="Type-specific details, e.g. bounce_type, bounce_subtype, diagnostic_code, link."
     )
 
+    @classmethod
+    def of(cls, record: EventRecord) -> TimelineEvent:
+        return cls(event_id=record.event_id, kind=record.kind, at=record.at, details=dict(record.details))
+
 
 class TimelinePage(ApiModel):
     items: list[TimelineEvent] = Field(description="Oldest first.")
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+
+    @classmethod
+    def of(cls, listing: Listing[EventRecord]) -> TimelinePage:
+        return cls(items=[TimelineEvent.of(r) for r in listing.items], next_cursor=listing.next_cursor)
 
 
 class InvoiceLogRecipient(ApiModel):
@@ -156,6 +255,36 @@ class InvoiceLogRecipient(ApiModel):
     dropped_reason: str | None
     events: list[TimelineEvent]
 
+    @classmethod
+    def of(cls, group: InvoiceLogRecipientGroup) -> InvoiceLogRecipient:
+        record = group.record
+        events = [TimelineEvent.of(e) for e in group.events_in_order]
+        if record is None:
+            return cls(
+                recipient_id=group.recipient_id,
+                email=group.email,
+                customer_id=None,
+                name=None,
+                status=None,
+                open_count=None,
+                click_count=None,
+                bounce_reason=None,
+                dropped_reason=None,
+                events=events,
+            )
+        return cls(
+            recipient_id=group.recipient_id,
+            email=record.email,
+            customer_id=record.customer_id,
+            name=record.name,
+            status=record.status,
+            open_count=record.facts.open_count,
+            click_count=record.facts.click_count,
+            bounce_reason=record.facts.bounce_reason,
+            dropped_reason=record.dropped_reason,
+            events=events,
+        )
+
 
 class InvoiceLogMessage(ApiModel):
     """A message that carried the invoice.
@@ -171,11 +300,54 @@ class InvoiceLogMessage(ApiModel):
     payment_id: str | None
     recipients: list[InvoiceLogRecipient]
 
+    @classmethod
+    def of(cls, group: InvoiceLogGroup) -> InvoiceLogMessage:
+        recipients = [InvoiceLogRecipient.of(r) for r in group.recipients_in_order]
+        if group.header is not None:
+            h = group.header
+            return cls(
+                message_id=group.message_id,
+                kind=_kind(h.kind),
+                subject=h.subject,
+                sent_at=h.created_at,
+                invoice_id=h.invoice_id,
+                payment_id=h.payment_id,
+                recipients=recipients,
+            )
+        if group.any_recipient is not None:
+            r = group.any_recipient
+            return cls(
+                message_id=group.message_id,
+                kind=_kind(r.kind),
+                subject=r.subject,
+                sent_at=r.message_created_at,
+                invoice_id=r.invoice_id,
+                payment_id=r.payment_id,
+                recipients=recipients,
+            )
+        return cls(
+            message_id=group.message_id,
+            kind=None,
+            subject=None,
+            sent_at=None,
+            invoice_id=None,
+            payment_id=None,
+            recipients=recipients,
+        )
+
 
 class InvoiceLogPage(ApiModel):
     invoice_id: str
     items: list[InvoiceLogMessage] = Field(description="Oldest message first.")
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+
+    @classmethod
+    def of(cls, invoice_id: str, listing: Listing[InvoiceLogGroup]) -> InvoiceLogPage:
+        return cls(
+            invoice_id=invoice_id,
+            items=[InvoiceLogMessage.of(g) for g in listing.items],
+            next_cursor=listing.next_cursor,
+        )
 
 
 class CustomerMessage(ApiModel):
@@ -195,7 +367,29 @@ class CustomerMessage(ApiModel):
     bounce_reason: str | None
     dropped_reason: str | None
 
+    @classmethod
+    def of(cls, record: RecipientRecord) -> CustomerMessage:
+        return cls(
+            message_id=record.message_id,
+            kind=_kind(record.kind),
+            subject=record.subject,
+            sent_at=record.message_created_at,
+            invoice_id=record.invoice_id,
+            payment_id=record.payment_id,
+            recipient_id=record.recipient_id,
+            email=record.email,
+            status=record.status,
+            open_count=record.facts.open_count,
+            click_count=record.facts.click_count,
+            bounce_reason=record.facts.bounce_reason,
+            dropped_reason=record.dropped_reason,
+        )
+
 
 class CustomerMessagePage(ApiModel):
     items: list[CustomerMessage] = Field(description="Newest first.")
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+
+    @classmethod
+    def of(cls, listing: Listing[RecipientRecord]) -> CustomerMessagePage:
+        return cls(items=[CustomerMessage.of(r) for r in listing.items], next_cursor=listing.next_cursor)

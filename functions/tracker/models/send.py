@@ -1,4 +1,4 @@
-"""Request and response models of the send routes (a send job's SQS body is in ``tracker.models.jobs``).
+"""Request and response models of the send routes (a send job's SQS body is in ``tracker.dal.jobs``).
 
 Limits, and why:
 
@@ -28,19 +28,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from tracker.domain.ids import normalize_email
+from tracker.domain.messages import CreatedMessage, MessageContent, MessageDraft, RecipientDraft
 from tracker.domain.status import Status
-from tracker.logic.sending import (
-    CreatedMessage,
-    MessageContent,
-    MessageDraft,
-    RecipientDraft,
-)
-from tracker.logic.suppression import Evidence, HistoryEntry, SuppressionRecord
+from tracker.domain.suppression import Evidence, HistoryEntry, SuppressionRecord
 from tracker.models.api import ID_PATTERN, NEXT_CURSOR_DESCRIPTION, ApiModel, MessageKind
-
-# The send job's body lives in tracker.models.jobs (the sender needs nothing else from here).
-from tracker.models.jobs import MAX_JOB_RECIPIENTS as MAX_JOB_RECIPIENTS
-from tracker.models.jobs import SendJobBody as SendJobBody
 
 MAX_RECIPIENTS = 500
 MAX_SUBJECT_CHARS = 998
@@ -53,7 +45,7 @@ def _ascii_lowercase(address: str) -> str:
         raise PydanticCustomError(
             "email_not_ascii", "only ASCII addresses can be sent through SES (use the punycode domain)"
         )
-    return address.lower()
+    return normalize_email(address)
 
 
 EmailAddress = Annotated[EmailStr, AfterValidator(_ascii_lowercase)]

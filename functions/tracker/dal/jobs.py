@@ -2,7 +2,7 @@
 
 A job is four fields, so it is checked by hand rather than with pydantic: the sender reads one per
 record and needs nothing else that pydantic offers, and without it the sender function does not
-import pydantic at all (nor ``tracker.models.send``, which would also build every model of the send
+import pydantic at all (nor the send routes' models, which would also build every model of the send
 routes and load ``email-validator``). The JSON is the same as a pydantic model of these fields would
 write (``{"v":1,"tenant_id":...,"message_id":...,"recipient_ids":[...]}``, compact, in this order),
 and reading applies the same rules: an object with exactly these keys (``v`` optional, 1), tag-safe
@@ -12,17 +12,15 @@ ids, 1 to ``MAX_JOB_RECIPIENTS`` recipients.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.logic.sending import SendJob
+from tracker.domain.ids import TAG_SAFE
+from tracker.domain.messages import MAX_JOB_RECIPIENTS, SendJob
 
 # Tenant ids (from the token) and our generated ids are already SES-tag-safe; a job holds at most
-# this many recipient ids (the configured chunk size is capped to it).
-MAX_JOB_RECIPIENTS = 100
+# MAX_JOB_RECIPIENTS recipient ids (the configured chunk size is capped to it).
 JOB_VERSION = 1
-_TAG_SAFE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _FIELDS = frozenset({"v", "tenant_id", "message_id", "recipient_ids"})
 
 
@@ -31,7 +29,7 @@ class InvalidJobError(ValueError):
 
 
 def _tag_safe(value: Any, where: str) -> str:
-    if not isinstance(value, str) or _TAG_SAFE.fullmatch(value) is None:
+    if not isinstance(value, str) or TAG_SAFE.fullmatch(value) is None:
         raise InvalidJobError(f"{where}: expected 1-128 of A-Z a-z 0-9 _ -, got {value!r:.80}")
     return value
 

@@ -1,0 +1,83 @@
+"""The API function's collaborators: the read routes' at cold start, the send stack on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from tracker import settings
+from tracker.api import read_routes, send_routes
+from tracker.api.app import build_app
+from tracker.api.cursors import LazyCursorCodec
+from tracker.bootstrap.common import bind_table
+from tracker.dal.queries import DynamoReadStore
+from tracker.logic.queries import ReadQueries
+from tracker.settings import SendSettings, Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+def read_dependencies() -> read_routes.Dependencies:
+    """No network until a request needs the table or a cursor (the secret is loaded then)."""
+    bind_table(Settings.from_env())
+    return read_routes.Dependencies(ReadQueries(DynamoReadStore(), LazyCursorCodec(settings.cursor_secret)))
+
+
+def build_send_dependencies(
+    config: Settings,
+    send: SendSettings,
+    sqs_client: Any,
+    dynamodb_client: Any,
+    cursor_secret: Callable[[], bytes],
+    lambda_context: Callable[[], LambdaContext | None] = send_routes.current_lambda_context,
+) -> send_routes.Dependencies:
+    """The send and suppression routes' collaborators on the given clients (the models must
+    already be bound to the table). Their modules are imported here, on first use."""
+    from tracker.bootstrap.suppression import suppression_service
+    from tracker.dal.idempotency import PowertoolsIdempotency
+    from tracker.dal.ingest_store import DynamoIngestStore
+    from tracker.dal.messages import DynamoMessageStore
+    from tracker.dal.outbound import SqsJobQueue
+    from tracker.dal.sending import DynamoSendStore
+    from tracker.domain.messages import MAX_JOB_RECIPIENTS
+    from tracker.logic.creation import MessageService
+    from tracker.logic.outcomes import OutcomeRecorder
+
+    suppressions = suppression_service(config, send)
+    messages = MessageService(
+        store=DynamoMessageStore(),
+        queue=SqsJobQueue(sqs_client, send.send_queue_url),
+        suppressions=suppressions,
+        outcomes=OutcomeRecorder(DynamoSendStore(DynamoIngestStore(config.event_log_retention))),
+        chunk_size=max(1, min(send.chunk_size, MAX_JOB_RECIPIENTS)),
+    )
+    return send_routes.Dependencies(
+        messages=messages,
+        suppressions=suppressions,
+        idempotency=PowertoolsIdempotency(config.table_name, dynamodb_client, lambda_context),
+        cursors=LazyCursorCodec(cursor_secret),
+    )
+
+
+def send_dependencies() -> send_routes.Dependencies:
+    """Production collaborators of the send routes, built on the first send or suppression request."""
+    import boto3
+
+    config = Settings.from_env()
+    bind_table(config)
+    return build_send_dependencies(
+        config,
+        SendSettings.from_env(),
+        sqs_client=boto3.client("sqs", region_name=config.region),
+        dynamodb_client=boto3.client(
+            "dynamodb", region_name=config.region, endpoint_url=config.dynamodb_endpoint
+        ),
+        cursor_secret=settings.cursor_secret,
+    )
+
+
+def api_app() -> APIGatewayRestResolver:
+    return build_app(read_dependencies(), send_dependencies)

@@ -1,0 +1,41 @@
+"""The sender function's collaborators."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from tracker.bootstrap.common import bind_table
+from tracker.bootstrap.suppression import suppression_service
+from tracker.dal.ingest_store import DynamoIngestStore
+from tracker.dal.outbound import SES_CLIENT_CONFIG, SesMailer
+from tracker.dal.sending import DynamoSendStore
+from tracker.logic.sending import Sender, SenderPolicy
+from tracker.settings import SendSettings, Settings
+
+
+def build_sender(
+    ses_client: Any,
+    send: SendSettings,
+    config: Settings,
+    policy: SenderPolicy | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Sender:
+    """A Sender on the given SES client (the models must already be bound to the table)."""
+    store = DynamoSendStore(DynamoIngestStore(config.event_log_retention))
+    mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
+    return Sender(
+        store, mailer, suppression_service(config, send), policy, clock=clock, sleep=sleep or time.sleep
+    )
+
+
+def default_sender() -> Sender:
+    config = Settings.from_env()
+    bind_table(config)
+    ses = boto3.client("sesv2", region_name=config.region, config=SES_CLIENT_CONFIG)
+    return build_sender(ses, SendSettings.from_env(), config)

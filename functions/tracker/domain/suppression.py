@@ -1,0 +1,168 @@
+"""Suppression as data: the evidence (bounces and complaints) of an address, the rules, the decision
+and the record they produce. ``evaluate`` is a pure function of a set of evidence, so the order in
+which SES events arrive, and how often, never changes whether an address is suppressed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import NamedTuple
+
+from tracker.domain.events import EventKind, RecipientEvent
+
+SYSTEM_ACTOR = "system"
+
+
+class EvidenceKind(StrEnum):
+    PERMANENT_BOUNCE = "permanent_bounce"
+    TRANSIENT_BOUNCE = "transient_bounce"
+    COMPLAINT = "complaint"
+
+
+class SuppressionState(StrEnum):
+    ACTIVE = "active"
+    LIFTED = "lifted"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One bounce or complaint of an address (the SES event id is its identity)."""
+
+    event_id: str
+    kind: EvidenceKind
+    at: datetime
+    message_id: str | None = None
+    recipient_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class SuppressionRules:
+    """A threshold of 0 (or less) switches that rule off."""
+
+    permanent_bounces: int = 2
+    complaints: int = 1
+    transient_bounces: int = 5
+    transient_window: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: str
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class SuppressionRecord:
+    tenant_id: str
+    email: str
+    state: SuppressionState
+    reason: str
+    suppressed_at: datetime
+    evidence: tuple[Evidence, ...] = ()
+    counts_from: datetime | None = None
+    lifted_at: datetime | None = None
+    lifted_by: str | None = None
+    version: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state is SuppressionState.ACTIVE
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    action: str  # "suppressed" | "lifted"
+    at: datetime
+    actor: str
+    reason: str | None
+    evidence: tuple[Evidence, ...] = ()
+
+
+class Address(NamedTuple):
+    """One suppressible address: a tenant and a normalized email."""
+
+    tenant_id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class SuppressionWrite:
+    """A suppress write the rules call for: ``decision`` over the record read as ``previous``."""
+
+    address: Address
+    decision: Decision
+    previous: SuppressionRecord | None
+
+
+def evidence_from_event(event: RecipientEvent, message_id: str | None, recipient_id: str | None) -> Evidence:
+    if event.kind is EventKind.COMPLAINT:
+        kind = EvidenceKind.COMPLAINT
+        detail = event.details.get("feedback_type")
+    else:
+        # Undetermined bounces count as transient: only a definite "Permanent" is permanent.
+        permanent = event.details.get("bounce_type") == "Permanent"
+        kind = EvidenceKind.PERMANENT_BOUNCE if permanent else EvidenceKind.TRANSIENT_BOUNCE
+        detail = event.details.get("diagnostic_code") or " / ".join(
+            str(v) for v in (event.details.get("bounce_type"), event.details.get("bounce_subtype")) if v
+        )
+    return Evidence(
+        event_id=event.event_id,
+        kind=kind,
+        at=event.at,
+        message_id=message_id,
+        recipient_id=recipient_id,
+        detail=str(detail)[:500] if detail else None,
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def evaluate(
+    evidence: Iterable[Evidence], rules: SuppressionRules, counts_from: datetime | None = None
+) -> Decision | None:
+    """Whether this evidence suppresses the address, and which events made the rule fire.
+
+    Depends only on the *set* of distinct events (by event id) at or after ``counts_from``: the
+    transient rule looks for any ``transient_window`` span of event times holding enough bounces,
+    so neither arrival order nor processing time changes the answer, and more evidence can only
+    turn "not suppressed" into "suppressed" (monotone).
+    """
+    distinct: dict[str, Evidence] = {}
+    for item in evidence:
+        if counts_from is None or item.at >= counts_from:
+            distinct.setdefault(item.event_id, item)
+    by_kind: dict[EvidenceKind, list[Evidence]] = defaultdict(list)
+    for item in sorted(distinct.values(), key=lambda e: (e.at, e.event_id)):
+        by_kind[item.kind].append(item)
+
+    complaints = by_kind[EvidenceKind.COMPLAINT]
+    if 0 < rules.complaints <= len(complaints):
+        picked = tuple(complaints[: rules.complaints])
+        return Decision(_plural(rules.complaints, "complaint"), picked)
+    permanent = by_kind[EvidenceKind.PERMANENT_BOUNCE]
+    if 0 < rules.permanent_bounces <= len(permanent):
+        picked = tuple(permanent[: rules.permanent_bounces])
+        return Decision(_plural(rules.permanent_bounces, "permanent bounce"), picked)
+    transient = by_kind[EvidenceKind.TRANSIENT_BOUNCE]
+    n = rules.transient_bounces
+    if n > 0:
+        for start in range(len(transient) - n + 1):
+            window = transient[start : start + n]
+            if window[-1].at - window[0].at <= rules.transient_window:
+                days = rules.transient_window.days
+                return Decision(
+                    f"{_plural(n, 'transient bounce')} within {_plural(days, 'day')}", tuple(window)
+                )
+    return None
+
+
+def same_decision(record: SuppressionRecord, decision: Decision) -> bool:
+    return record.reason == decision.reason and [e.event_id for e in record.evidence] == [
+        e.event_id for e in decision.evidence
+    ]

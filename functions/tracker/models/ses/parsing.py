@@ -1,0 +1,173 @@
+"""From an SQS record body to the events it holds for each recipient.
+
+:func:`parse_notification_body` (SQS record body → :data:`SesEvent`) validates the SNS envelope and
+the SES record; :func:`to_recipient_events` (:data:`SesEvent` → one :class:`RecipientEvent` per
+recipient address) normalizes it. Only the fields the tracker depends on are required:
+``mail.timestamp``, ``mail.messageId``, ``mail.destination``, the type-specific timestamp and
+recipient lists, bounce type/subtype and the clicked link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from email.utils import parseaddr
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tracker.domain.errors import InvalidEventError
+from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.ids import normalize_email
+from tracker.models.ses.objects import Mail, SnsNotification
+from tracker.models.ses.records import SES_EVENT, TYPE_FIELD, TYPE_NAMES, SesEvent, record_tag
+from tracker.models.ses.timestamps import format_ses_timestamp
+
+_MAX_DETAIL = 300
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+
+
+def _first_error(error: ValidationError, skip: str | None = None) -> str:
+    first = error.errors(include_url=False, include_input=False)[0]
+    loc = list(first["loc"])
+    if loc and skip is not None and loc[0] == skip:
+        loc = loc[1:]  # the union tag pydantic puts first
+    path = ".".join(str(part) for part in loc) or "<root>"
+    return _clip(f"{path}: {first['msg']}")
+
+
+def _load_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidEventError("malformed_json", _clip(f"{what} is not JSON: {exc}")) from None
+
+
+def _is_sns_envelope(document: Mapping[str, Any]) -> bool:
+    return "Type" in document and "eventType" not in document and "notificationType" not in document
+
+
+def _validate_record(document: Mapping[str, Any]) -> SesEvent:
+    for fmt, field in TYPE_FIELD.items():
+        if field in document:
+            value = document[field]
+            if not isinstance(value, str) or value not in TYPE_NAMES[fmt]:
+                raise InvalidEventError("unknown_event_type", _clip(f"{field}={value!r}"))
+            break
+    else:
+        raise InvalidEventError(
+            "not_a_notification",
+            "JSON object is neither an SNS Notification nor an SES event record "
+            "(no Type, eventType or notificationType)",
+        )
+    try:
+        return SES_EVENT.validate_python(document)
+    except ValidationError as exc:
+        raise InvalidEventError("invalid_event", _first_error(exc, skip=record_tag(document))) from None
+
+
+def parse_notification_body(body: str) -> SesEvent:
+    """Parse one SQS record body into an SES event model.
+
+    The body is normally the SNS Notification JSON whose ``Message`` is the SES record as a string;
+    a body that is directly an SES record (no SNS envelope) is accepted as well.
+
+    Raises :class:`InvalidEventError` with reason ``malformed_json``, ``not_a_notification``,
+    ``unknown_event_type`` or ``invalid_event``; never a JSON or pydantic error.
+    """
+    document = _load_json(body, "SQS body")
+    if not isinstance(document, dict):
+        raise InvalidEventError(
+            "not_a_notification", f"SQS body is a JSON {type(document).__name__}, not an object"
+        )
+    if _is_sns_envelope(document):
+        if document["Type"] != "Notification":
+            raise InvalidEventError("not_a_notification", _clip(f"SNS message of Type={document['Type']!r}"))
+        try:
+            envelope = SnsNotification.model_validate(document)
+        except ValidationError as exc:
+            raise InvalidEventError("invalid_event", "SNS " + _first_error(exc)) from None
+        document = _load_json(envelope.message, "SNS Message")
+        if not isinstance(document, dict):
+            raise InvalidEventError(
+                "not_a_notification", f"SNS Message is a JSON {type(document).__name__}, not an object"
+            )
+    return _validate_record(document)
+
+
+# --- normalization -------------------------------------------------------------
+
+
+def normalize_address(address: str) -> str:
+    """``"Jane Doe" <Jane@Example.com>`` → ``jane@example.com``: SES lists destinations as they were
+    given, display names included; the address itself goes through the one normaliser."""
+    _, parsed = parseaddr(address)
+    return normalize_email(parsed or address)
+
+
+def _section(model: BaseModel) -> dict[str, Any]:
+    """The type-specific object as published, in a deterministic JSON-safe form."""
+    dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return dumped
+
+
+def _event_id(kind: EventKind, mail: Mail, email: str, section: Mapping[str, Any], with_sent_at: bool) -> str:
+    payload: dict[str, Any] = {
+        "kind": kind.value,
+        "ses_message_id": mail.message_id,
+        "recipient": email,
+        "event": section,
+    }
+    if with_sent_at:
+        payload["mail_timestamp"] = format_ses_timestamp(mail.timestamp)
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _tags(mail: Mail) -> dict[str, str]:
+    return {name: values[0] for name, values in (mail.tags or {}).items() if values}
+
+
+def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
+    """One :class:`RecipientEvent` per affected recipient address (duplicates within a record dropped).
+
+    Recipients: bounce → ``bouncedRecipients``; complaint → ``complainedRecipients``; delivery →
+    ``delivery.recipients``; delivery delay → ``delayedRecipients``; every other type → ``mail.destination``.
+    ``at`` is the type-specific timestamp (``mail.timestamp`` for Send, Reject, Rendering Failure).
+    """
+    kind = event.KIND
+    mail = event.mail
+    occurrence = event.occurrence()
+    at, recipients = occurrence.at, occurrence.recipients
+    section = _section(occurrence.section)
+    tags = _tags(mail)
+    with_sent_at = event.STAMPED_BY_MAIL
+    results: list[RecipientEvent] = []
+    seen: set[str] = set()
+    for address, details in recipients:
+        email = normalize_address(address)
+        if not email or email in seen:
+            continue
+        seen.add(email)
+        results.append(
+            RecipientEvent(
+                event_id=_event_id(kind, mail, email, section, with_sent_at),
+                kind=kind,
+                at=at,
+                ses_message_id=mail.message_id,
+                email=email,
+                mail_sent_at=mail.timestamp,
+                tags=dict(tags),
+                details=details,
+            )
+        )
+    return results
+
+
+def parse_record_body(body: str) -> list[RecipientEvent]:
+    """One SQS record body → its events, one per recipient (the ingest path's parser)."""
+    return to_recipient_events(parse_notification_body(body))

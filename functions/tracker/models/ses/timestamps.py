@@ -1,0 +1,51 @@
+"""SES timestamps: ISO 8601 in, aware UTC datetimes inside, SES's own spelling out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer
+
+# The guide's own mail-object example (notification contents) writes "2018-10-08T14:05:45 +0000".
+_SPACED_OFFSET = re.compile(r"^(?P<stamp>.*\d)\s+(?P<offset>[+-]\d{2}:?\d{2})$")
+
+
+def parse_ses_timestamp(value: object) -> datetime:
+    """Parse an SES ISO 8601 timestamp (``2017-08-05T00:41:02.669Z``) into an aware UTC datetime.
+
+    A timestamp without an offset is taken as UTC: the guide documents every SES timestamp as UTC.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            match = _SPACED_OFFSET.match(text)
+            if match is None:
+                raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+            try:
+                parsed = datetime.fromisoformat(match["stamp"] + match["offset"])
+            except ValueError:
+                raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+    else:
+        raise ValueError("expected an ISO 8601 timestamp string")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_ses_timestamp(value: datetime) -> str:
+    """Format like SES does: UTC, millisecond precision, ``Z`` suffix (``2017-08-05T00:41:02.669Z``)."""
+    utc = parse_ses_timestamp(value)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+UtcDatetime = Annotated[
+    datetime,
+    BeforeValidator(parse_ses_timestamp),
+    PlainSerializer(format_ses_timestamp, return_type=str, when_used="json"),
+]
