@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck unit integration infra-test e2e layer synth bench demo clean
+.PHONY: venv run test lint typecheck importlint unit integration infra-test e2e layer synth bench demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# The layer contracts in pyproject.toml ([tool.importlinter]): handlers -> bootstrap -> api -> dal -> logic -> domain.
+importlint: $(STAMP)
+	PYTHONPATH=functions $(BIN)/lint-imports --no-cache
+
+test: $(STAMP) lint typecheck importlint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 unit: $(STAMP)
