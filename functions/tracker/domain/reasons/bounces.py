@@ -6,8 +6,9 @@ The most specific knowledge wins. ``bounce_reason`` asks, in this order, and the
 1. SES's verdict subtypes (``Suppressed``, ``OnAccountSuppressionList``): SES did not even try, so
    any status code on the bounce is SES's own and says nothing about the customer's mailbox.
 2. ``PROVIDER_PHRASES`` found in the diagnostic: wording that names the cause more precisely than
-   the code beside it (Microsoft 365 answers 5.1.10 for an unknown recipient where RFC 7505 means
-   "null MX"; Gmail answers 4.7.23 for a missing PTR record where RFC 7372 means SPF).
+   the code beside it (Microsoft 365 answers 5.1.10 and 5.4.1 for an unknown recipient where
+   RFC 7505 means "null MX" and RFC 3463 "no answer from host"; Gmail answers 4.7.23 for a
+   missing PTR record where RFC 7372 means SPF).
 3. ``ENHANCED_CODES``: a full X.Y.Z code, from the diagnostic first (the server's own words), then
    from the DSN ``status`` field.
 4. ``SPECIFIC_SUBTYPES``: SES's specific subtypes (NoEmail, MailboxFull, ...).
@@ -217,6 +218,8 @@ PROVIDER_PHRASES = compile_patterns(
 _ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\w|\.\d)")
 # The SMTP reply code that opens an answer ("550 ...", "421-..."), for its class only.
 _REPLY = re.compile(r"^([245])\d\d(?!\d)")
+# A multi-line reply repeats its codes on every line ("550-5.7.26 ... 550-5.7.26 ... 550 5.7.26 ...").
+_OPENING = re.compile(r"^([245]\d\d)[- ]([245]\.\d{1,3}\.\d{1,3})(?=\s|$)")
 _STATUS_LIMIT = 64
 
 
@@ -226,6 +229,17 @@ def _enhanced_code(text: str) -> str | None:
         return None
     code_class, subject, detail = found.groups()
     return f"{code_class}.{int(subject)}.{int(detail)}"
+
+
+def _joined(answer: str) -> str:
+    """A multi-line reply as one sentence: the codes repeated at each line start are dropped, so
+    wording broken across lines still matches and the quote reads as the server's text."""
+    opening = _OPENING.match(answer)
+    if opening is None:
+        return answer
+    reply, code = (re.escape(part) for part in opening.groups())
+    repeated = re.compile(rf"\s{reply}[- ]{code}(?=\s|$)")
+    return " ".join(repeated.sub(" ", answer).split())
 
 
 def _by_subject(codes: list[str]) -> Entry | None:
@@ -247,7 +261,7 @@ def bounce_reason(
 
     Only the first ``model.SCAN_LIMIT`` characters of ``diagnostic`` are ever read.
     """
-    answer = without_diagnostic_type(scan_prefix(diagnostic))
+    answer = _joined(without_diagnostic_type(scan_prefix(diagnostic)))
     status_text = scan_prefix(status, _STATUS_LIMIT)
     codes = [code for code in (_enhanced_code(answer), _enhanced_code(status_text)) if code is not None]
     subtype = key(bounce_subtype)
