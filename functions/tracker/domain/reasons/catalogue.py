@@ -21,14 +21,14 @@ SERVER_ANSWERED = "The server answered"
 
 SUPPRESSED_BY_SES = _add(
     "suppressed_by_ses",
-    "SES did not send it: the address is on SES's global suppression list because it recently "
-    "bounced for other senders.",
+    "Not sent: the address is on Amazon SES's global suppression list because it recently bounced "
+    "for other senders.",
     "Ask the customer for another email address; SES takes addresses off its global list by itself "
     "after a while.",
 )
 ON_SES_ACCOUNT_SUPPRESSION_LIST = _add(
     "on_ses_account_suppression_list",
-    "SES did not send it: the address is on your SES account's suppression list after an earlier "
+    "Not sent: the address is on the suppression list of your Amazon SES account after an earlier "
     "bounce or complaint.",
     "Once the customer confirms the address works, ask your administrator to remove it from the SES "
     "account-level suppression list, then resend.",
@@ -108,12 +108,12 @@ AUTO_REPLY = _add(
 
 RECIPIENT_SERVER_BUSY = _add(
     "recipient_server_busy",
-    "The customer's mail server was too busy to accept the message, and SES stopped trying.",
+    "The customer's mail server was too busy to accept the message, and the retries ran out.",
     "Resend later; the problem is on the customer's side and usually passes.",
 )
 RECIPIENT_SERVER_UNREACHABLE = _add(
     "recipient_server_unreachable",
-    "SES could not connect to the customer's mail server.",
+    "The customer's mail server could not be reached.",
     "Resend later; if it keeps failing, ask the customer whether their email is working.",
 )
 RECIPIENT_SYSTEM_PROBLEM = _add(
@@ -135,7 +135,7 @@ MAIL_LOOP = _add(
 )
 GAVE_UP_RETRYING = _add(
     "gave_up_retrying",
-    "SES kept trying to deliver the message for hours and then gave up.",
+    "Delivery was retried for hours without success and then given up.",
     "Check the address with the customer and resend; if it fails again, reach them another way.",
 )
 
@@ -212,14 +212,14 @@ SENDER_REVERSE_DNS_FAILED = _add(
 )
 DEFERRED_BY_RECIPIENT = _add(
     "deferred_by_recipient",
-    "The customer's email provider asked SES to try again later, and SES stopped trying.",
+    "The customer's email provider asked to try again later, and the retries ran out.",
     "Resend later; if this keeps happening, ask your administrator to check the sending reputation.",
     SERVER_ANSWERED,
 )
 GREYLISTED = _add(
     "greylisted",
     "The customer's mail server holds back mail from new senders for a while (greylisting), and "
-    "SES stopped trying before it was accepted.",
+    "the retries ran out before it was accepted.",
     "Resend; a later attempt is usually accepted.",
 )
 RATE_LIMITED = _add(
@@ -238,7 +238,7 @@ PERMANENT_FAILURE = _add(
 )
 TEMPORARY_FAILURE = _add(
     "temporary_failure",
-    "The customer's email provider could not accept the message for now, and SES stopped trying.",
+    "The customer's email provider could not accept the message for now, and the retries ran out.",
     "Resend later; if it fails again, check the address with the customer.",
     SERVER_ANSWERED,
 )
@@ -331,14 +331,14 @@ SUPPRESSED_OTHER = _add(
 
 REJECTED_VIRUS = _add(
     "rejected_virus",
-    "SES refused to send the message because it found a virus in it.",
+    "Not sent: a virus was found in the message.",
     "Check the attachments for malware, replace the infected file, and send the message again.",
 )
 REJECTED_BY_SES = _add(
     "rejected_by_ses",
-    "SES refused to send the message.",
+    "Not sent: the sending service (Amazon SES) refused the message.",
     "Check the content and attachments of the message, then send it again.",
-    "SES said",
+    "It said",
 )
 
 # --- failures (the send did not happen) ---------------------------------------------------------
@@ -347,7 +347,7 @@ ERROR_WAS = "The error was"
 
 TEMPLATE_RENDERING_FAILED = _add(
     "template_rendering_failed",
-    "The email template could not be filled in, so SES did not send the message.",
+    "The email template could not be filled in, so the message was not sent.",
     "Fix the template or the data sent with it (the error names what is missing), then resend.",
 )
 SES_ACCOUNT_SUSPENDED = _add(
@@ -367,7 +367,7 @@ MAIL_FROM_DOMAIN_NOT_VERIFIED = _add(
 )
 SENDER_NOT_VERIFIED = _add(
     "sender_not_verified",
-    "SES refused the message because an address in it is not verified in SES (in the SES sandbox, "
+    "The sending service refused the message because an address in it is not verified in SES (in the SES sandbox, "
     "recipients must be verified too).",
     "Ask your administrator to verify the sending domain in SES, or to request production access, "
     "then resend.",
@@ -384,13 +384,13 @@ SES_CONFIGURATION_MISSING = _add(
 )
 THROTTLED = _add(
     "throttled",
-    "SES limited sending (the account's sending rate or daily quota was reached), so the message "
+    "Sending was limited (the account's sending rate or daily quota was reached), so the message "
     "was not sent.",
     "Resend later; if it keeps happening, ask your administrator to raise the SES sending quota.",
 )
 OUTCOME_UNKNOWN = _add(
     "outcome_unknown",
-    "The message was handed to SES but no answer came back, so it may or may not have been sent; "
+    "The message was handed over for sending but no answer came back, so it may or may not have been sent; "
     "it was not sent again to avoid a duplicate.",
     "Ask the customer whether it arrived; if it did not, resend.",
 )
@@ -411,18 +411,18 @@ SEND_ATTEMPTS_EXHAUSTED = _add(
 )
 SES_UNAVAILABLE = _add(
     "ses_unavailable",
-    "SES could not be reached or had an internal error, so the message was not sent.",
+    "The sending service could not be reached or had an internal error, so the message was not sent.",
     "Resend later.",
 )
 REJECTED_BY_SES_ON_SEND = _add(
     "rejected_by_ses_on_send",
-    "SES would not accept the message for sending.",
+    "The sending service would not accept the message.",
     "Check the message and its addresses against the error, then resend.",
     ERROR_WAS,
 )
 INVALID_SEND_REQUEST = _add(
     "invalid_send_request",
-    "SES refused the send as invalid, often because the email address is malformed.",
+    "The sending service refused the send as invalid, often because the email address is malformed.",
     "Check the customer's email address and the message, then resend.",
     ERROR_WAS,
 )
