@@ -13,7 +13,6 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -128,6 +127,8 @@ class AppleRanges:
 @cache
 def default_apple_ranges() -> AppleRanges:
     """The shipped snapshot, read on first use (not at import: the import is on the cold start)."""
+    from importlib import resources
+
     text = resources.files(__package__).joinpath(SNAPSHOT_FILE).read_text(encoding="utf-8")
     return AppleRanges.from_csv(text)
 

@@ -5,7 +5,8 @@ that fetch when the person opens (Gmail, Yahoo) and the mail clients, *before* a
 detection: CrawlerDetect lists ``GoogleImageProxy``, ``YahooMailProxy`` and ``Microsoft Outlook``
 as crawlers, and a tracker that trusted it there would drop every Gmail and Outlook open. Then the
 named scanners (by user agent, then by their published networks), headless browsers and HTTP
-tools, CrawlerDetect's 1,400-odd patterns for the rest of the machines, and browsers.
+tools, browsers whose agent has exactly today's browser grammar, CrawlerDetect's 1,400-odd
+patterns for the rest of the machines, and anything else that looks like a browser.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ PEOPLE_RULES: tuple[UserAgentRule, ...] = (
     UserAgentRule(
         "mail_client",
         r"Microsoft Outlook|ms-office|MSOffice \d|Microsoft Office/|Microsoft Office Outlook|MacOutlook/"
-        r"|Outlook-iOS|Outlook-Android|Thunderbird/|YahooMobileMail|Airmail |^Mail/\d",
-        "uap-core regexes.yaml (ua-parser): Outlook, Thunderbird, Outlook-iOS-Android, YahooMobileMail, Airmail",
+        r"|Outlook-iOS|Outlook-Android|Thunderbird/|YahooMobileMail|Airmail |^Mail/\d| Gmail/\d",
+        "uap-core regexes.yaml (ua-parser): Outlook, Thunderbird, Outlook-iOS-Android, YahooMobileMail, "
+        "Airmail; the Gmail iOS app appends 'Gmail/<version>' to WebKit's agent",
     ),
     UserAgentRule(
         "mail_client",
@@ -86,6 +88,29 @@ MACHINE_RULES: tuple[UserAgentRule, ...] = (
     ),
 )
 
+# The exact grammar of today's browsers' user agents, nothing appended. A match is a browser without
+# consulting CrawlerDetect, whose one large regex then compiles only when an unusual agent appears.
+# A bot word inside the parentheses still sends it to CrawlerDetect.
+CLEAN_BROWSER_RULES: tuple[UserAgentRule, ...] = (
+    UserAgentRule(
+        "browser",
+        r"^Mozilla/5\.0 \([^()]+\) AppleWebKit/537\.36 \(KHTML, like Gecko\) Chrome/[\d.]+ (?:Mobile )?"
+        r"Safari/537\.36(?: (?:Edg|EdgA|OPR)/[\d.]+)?$",
+        "Chromium, 'User-Agent Reduction' (the reduced Chrome/Edge/Opera user agent, desktop and Android)",
+    ),
+    UserAgentRule(
+        "browser",
+        r"^Mozilla/5\.0 \([^()]+; rv:[\d.]+\) Gecko/[\d.]+ Firefox/[\d.]+$",
+        "MDN, 'Firefox user agent string reference'",
+    ),
+    UserAgentRule(
+        "browser",
+        r"^Mozilla/5\.0 \((?:Macintosh|iPhone|iPad)[^()]+\) AppleWebKit/605\.1\.15 \(KHTML, like Gecko\) "
+        r"(?:Version/[\d.]+ |(?:CriOS|FxiOS|EdgiOS)/[\d.]+ )?(?:Mobile/\w+ )?Safari/[\d.]+$",
+        "MDN, 'User-Agent' header: Safari, and the WebKit-based Chrome/Firefox/Edge on iOS",
+    ),
+)
+BOT_WORDS = r"bot|crawl|spider|scan|preview|headless|http|@"
 BROWSER_PATTERN = r"^Mozilla/5\.0 \(.+\).*(?:Chrome|Firefox|Safari|Edg|EdgA|EdgiOS|CriOS|FxiOS|OPR)/\d"
 
 
@@ -98,8 +123,14 @@ def _compiled() -> tuple[tuple[tuple[re.Pattern[str], str], ...], tuple[tuple[re
 
 
 @cache
-def _browser() -> re.Pattern[str]:
-    return re.compile(BROWSER_PATTERN)
+def _browser() -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str], re.Pattern[str]]:
+    clean = tuple(re.compile(rule.pattern) for rule in CLEAN_BROWSER_RULES)
+    return clean, re.compile(BOT_WORDS, re.IGNORECASE), re.compile(BROWSER_PATTERN)
+
+
+def _clean_browser(user_agent: str) -> bool:
+    clean, bot_words, _ = _browser()
+    return any(p.match(user_agent) for p in clean) and not bot_words.search(user_agent)
 
 
 class _CrawlerCheck(Protocol):
@@ -132,21 +163,23 @@ def classify_code(
     if agent == APPLE_MPP_USER_AGENT:
         ranges = apple_ranges if apple_ranges is not None else default_apple_ranges()
         return "apple_mpp" if address is not None and address in ranges else "mpp_ua"
+    network = scanner_networks().label_of(address)
     if not agent:
-        return "no_ua"
+        return network or "no_ua"
     people, machines = _compiled()
     code = _first_match(people[:2], agent)  # the proxies, whatever address they fetch from
     if code is not None:
         return code
-    network = scanner_networks().label_of(address)
     if network is not None:
         return network
     code = _first_match(people[2:], agent) or _first_match(machines, agent)
     if code is not None:
         return code
+    if _clean_browser(agent):
+        return "browser"
     if _crawler_detect().is_crawler(agent):
         return "bot"
-    return "browser" if _browser().search(agent) else "unknown"
+    return "browser" if _browser()[2].search(agent) else "unknown"
 
 
 def classify_fetch(
