@@ -9,6 +9,7 @@ verdict and reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import StrEnum
 from typing import Literal
 
@@ -95,8 +96,12 @@ CLASSES: dict[str, _ClassInfo] = {
 }
 
 UNKNOWN_CODE = "unknown"
+# Image proxies that fetch when the person opens the message, however soon after delivery that is;
+# they are recognised by agent even from an address on a scanner list.
+FETCH_ON_OPEN_PROXIES = frozenset({"gmail_proxy", "yahoo_proxy"})
 
 
+@lru_cache(maxsize=256)
 def fetch_class(kind: FetchKind, code: str) -> FetchClass:
     """The class a stored ``code`` stands for; a code this version does not know counts as unknown."""
     info = CLASSES.get(code)

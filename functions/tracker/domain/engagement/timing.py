@@ -13,11 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tracker.domain.engagement.classes import Engagement, FetchKind, Verdict, fetch_class
+from tracker.domain.engagement.classes import (
+    FETCH_ON_OPEN_PROXIES,
+    Engagement,
+    FetchKind,
+    Verdict,
+    fetch_class,
+)
 from tracker.domain.engagement.rules import DEFAULT_RULES, EngagementRules
-
-# Opens through these proxies happen when the person opens the message, however soon that is.
-FETCH_ON_OPEN_PROXIES = frozenset({"gmail_proxy", "yahoo_proxy"})
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,11 @@ def _bursts(clicks: Sequence[Fetch], rules: EngagementRules) -> dict[Fetch, _Bur
     """
     found: dict[Fetch, _Burst] = {}
     for i, first in enumerate(clicks):
-        window = [c for c in clicks[i:] if (c.at - first.at).total_seconds() <= rules.burst_window_seconds]
+        window = []
+        for candidate in clicks[i:]:
+            if (candidate.at - first.at).total_seconds() > rules.burst_window_seconds:
+                break
+            window.append(candidate)
         links = {c.link for c in window}
         if len(links) < rules.burst_min_links:
             continue

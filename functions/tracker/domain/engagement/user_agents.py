@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
-from tracker.domain.engagement.classes import FetchClass, FetchKind, fetch_class
+from tracker.domain.engagement.classes import FETCH_ON_OPEN_PROXIES, FetchClass, FetchKind, fetch_class
 from tracker.domain.engagement.networks import (
     AppleRanges,
     default_apple_ranges,
@@ -166,13 +166,17 @@ def classify_code(
     network = scanner_networks().label_of(address)
     if not agent:
         return network or "no_ua"
-    people, machines = _compiled()
-    code = _first_match(people[:2], agent)  # the proxies, whatever address they fetch from
-    if code is not None:
+    code = _agent_code(agent)
+    if code in FETCH_ON_OPEN_PROXIES or network is None:
         return code
-    if network is not None:
-        return network
-    code = _first_match(people[2:], agent) or _first_match(machines, agent)
+    return network
+
+
+@lru_cache(maxsize=4096)
+def _agent_code(agent: str) -> str:
+    """The class an agent alone gives; cached, since a few agents make up most of the traffic."""
+    people, machines = _compiled()
+    code = _first_match(people, agent) or _first_match(machines, agent)
     if code is not None:
         return code
     if _clean_browser(agent):
