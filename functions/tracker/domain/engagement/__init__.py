@@ -9,17 +9,19 @@ defines every rule, its source and the setting that tunes it.
 
 from tracker.domain.engagement.classes import Engagement, FetchClass, FetchKind, Verdict, fetch_class
 from tracker.domain.engagement.networks import AddressTable, AppleRanges, default_apple_ranges
-from tracker.domain.engagement.rules import EngagementRules
+from tracker.domain.engagement.rules import DEFAULT_RULES, EngagementRules
 from tracker.domain.engagement.timing import (
     EngagementCounts,
     Fetch,
     FetchVerdict,
+    canonical,
     count_verdicts,
     final_verdicts,
 )
 from tracker.domain.engagement.user_agents import classify_fetch
 
 __all__ = [
+    "DEFAULT_RULES",
     "AddressTable",
     "AppleRanges",
     "Engagement",
@@ -30,6 +32,7 @@ __all__ = [
     "FetchKind",
     "FetchVerdict",
     "Verdict",
+    "canonical",
     "classify_fetch",
     "count_verdicts",
     "default_apple_ranges",

@@ -9,8 +9,8 @@ verdict and reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 FetchKind = Literal["open", "click"]

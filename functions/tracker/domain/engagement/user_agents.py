@@ -1,12 +1,13 @@
 """The intrinsic class of one Open or Click, from the user agent and address SES reports.
 
-Order matters and is the point of the table: Apple's bare user agent first, then the image proxies
-that fetch when the person opens (Gmail, Yahoo) and the mail clients, *before* any crawler
-detection: CrawlerDetect lists ``GoogleImageProxy``, ``YahooMailProxy`` and ``Microsoft Outlook``
-as crawlers, and a tracker that trusted it there would drop every Gmail and Outlook open. Then the
-named scanners (by user agent, then by their published networks), headless browsers and HTTP
-tools, browsers whose agent has exactly today's browser grammar, CrawlerDetect's 1,400-odd
-patterns for the rest of the machines, and anything else that looks like a browser.
+Order matters and is the point of the tables: Apple's bare user agent first, then the image
+proxies that fetch when the person opens (Gmail, Yahoo) and the mail clients, *before* any crawler
+detection: CrawlerDetect lists ``GoogleImageProxy``, ``YahooMailProxy`` and Outlook's
+``Microsoft Office`` as crawlers, and a tracker that trusted it there would drop every Gmail and
+Outlook open. A scanning gateway's published network outranks every agent but the proxies'. Then
+named scanners, headless browsers and HTTP tools by agent, browsers whose agent has exactly
+today's browser grammar, CrawlerDetect's 1,400-odd patterns for the rest of the machines, and
+anything else that looks like a browser.
 """
 
 from __future__ import annotations
