@@ -4,6 +4,7 @@ timing rules at and around each threshold, their settings, and order/duplicate i
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +28,7 @@ from tracker.domain.engagement import (
     final_verdicts,
 )
 from tracker.domain.engagement.classes import CLASSES
-from tracker.domain.engagement.networks import parse_egress_csv
+from tracker.domain.engagement.networks import parse_egress_csv, prefix_span
 from tracker.domain.engagement.timing import canonical
 
 DELIVERED = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -152,9 +153,19 @@ def test_a_refreshed_list_replaces_the_snapshot_when_passed_in() -> None:
 
 def test_the_csv_parser_reads_apples_format_and_refuses_a_bad_line_with_its_number() -> None:
     text = "172.224.224.0/27,GB,GB-EN,London,\n\n2a02:26f7:b3c0:4000::/64,GB,GB-EN,London,\n"
-    assert [str(n) for n in parse_egress_csv(text)] == ["172.224.224.0/27", "2a02:26f7:b3c0:4000::/64"]
+    assert parse_egress_csv(text) == [
+        (4, int(ipaddress.ip_address("172.224.224.0")), int(ipaddress.ip_address("172.224.224.31"))),
+        (
+            6,
+            int(ipaddress.ip_address("2a02:26f7:b3c0:4000::")),
+            int(ipaddress.ip_address("2a02:26f7:b3c0:4000:ffff:ffff:ffff:ffff")),
+        ),
+    ]
     with pytest.raises(ValueError, match="line 2"):
         parse_egress_csv("172.224.224.0/27,GB,GB-EN,London,\n<html>,,,,\n")
+    for bad in ("172.224.224.0/33", "172.224.224/24", "2a02::/129", "10.0.0.0/x"):
+        with pytest.raises(ValueError, match="line 1"):
+            parse_egress_csv(f"{bad},US,,,\n")
 
 
 def test_ipv4_mapped_ipv6_addresses_are_looked_up_as_ipv4() -> None:
@@ -167,8 +178,6 @@ def test_ipv4_mapped_ipv6_addresses_are_looked_up_as_ipv4() -> None:
 )
 @settings(max_examples=60, deadline=None)
 def test_bisect_lookup_agrees_with_a_linear_scan(nets: list[tuple[int, int]], probes: list[int]) -> None:
-    import ipaddress
-
     networks = [ipaddress.ip_network((address, prefix), strict=False) for address, prefix in nets]
     table = AddressTable((net, "x") for net in networks)
     for probe in probes:
@@ -419,3 +428,12 @@ def test_keeping_only_the_head_of_the_canonical_order_gives_the_same_timed_verdi
     for item in whole[k:]:
         intrinsic = fetch_class(item.fetch.kind, item.fetch.code)
         assert (item.verdict, item.reason) == (intrinsic.verdict, intrinsic.reason)
+
+
+@given(st.booleans(), st.integers(0, 2**128 - 1), st.integers(0, 128))
+@settings(max_examples=200, deadline=None)
+def test_the_fast_prefix_parser_agrees_with_ipaddress(v6: bool, value: int, length: int) -> None:
+    bits = 128 if v6 else 32
+    network = ipaddress.ip_network((value % 2**bits, length % (bits + 1)), strict=False)
+    first, last = int(network.network_address), int(network.broadcast_address)
+    assert prefix_span(str(network)) == (network.version, first, last)
