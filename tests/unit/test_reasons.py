@@ -31,7 +31,7 @@ from tracker.domain.reasons import (
     reject_reason,
 )
 from tracker.domain.reasons.model import Catalogue
-from tracker.models.ses_events import parse_notification_body, to_recipient_events
+from tracker.models.ses import parse_notification_body, to_recipient_events
 
 DOCS = Path(__file__).parents[2] / "docs" / "reasons.md"
 T0 = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)

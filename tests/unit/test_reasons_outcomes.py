@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from tracker.dal.outbound import classify_client_error
 from tracker.domain import facts
+from tracker.domain.errors import SendError
 from tracker.domain.reasons import (
     CATALOGUE,
     SES_ACCOUNT_SUPPRESSION_RULE,
@@ -21,8 +22,8 @@ from tracker.domain.reasons import (
     failure_reason,
     reject_reason,
 )
-from tracker.logic import sending
-from tracker.logic.suppression import Evidence, EvidenceKind, SuppressionRules, evaluate
+from tracker.domain.suppression import Evidence, EvidenceKind, SuppressionRules, evaluate
+from tracker.logic import outcomes as sending
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ses"
 T0 = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
@@ -116,7 +117,7 @@ def ses_error(code: str, message: str, status: int = 400) -> str:
         "SendEmail",
     )
     classified = classify_client_error(error)
-    assert isinstance(classified, sending.SendError)
+    assert isinstance(classified, SendError)
     return classified.reason
 
 

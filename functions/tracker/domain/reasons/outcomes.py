@@ -66,7 +66,7 @@ DROP_RULES = compile_patterns(
 )
 # The rule text says no more than these rows' summaries.
 _SELF_EXPLAINED = (c.ON_SES_ACCOUNT_SUPPRESSION_LIST, c.UNSUBSCRIBED)
-# ``logic.sending.dropped_reason`` prefixes the rule so.
+# ``logic.outcomes.dropped_reason`` prefixes the rule so.
 _SUPPRESSED_PREFIX = re.compile(r"^suppressed:\s*", re.IGNORECASE)
 
 
@@ -107,7 +107,7 @@ def reject_reason(reason: str | None) -> Reason:
 
 # --- send failures ------------------------------------------------------------------------------
 
-# The send path's own failure texts (logic.sending, dal.outbound: "Code: message" of SES API v2
+# The send path's own failure texts (logic.outcomes, dal.outbound: "Code: message" of SES API v2
 # errors) and the errorMessage of SES Rendering Failure events. First match wins: the SES error
 # codes come first, because their messages may contain words of the later rows.
 FAILURE_PATTERNS = compile_patterns(
