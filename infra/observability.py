@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -163,6 +163,7 @@ class Observability(Construct):
 
         self.alarm_topic: sns.Topic | None = None
         if alarm_email:
+            stack = Stack.of(self)
             key = kms.Key(
                 self,
                 "AlarmTopicKey",
@@ -171,18 +172,40 @@ class Observability(Construct):
                 removal_policy=RemovalPolicy.DESTROY,
                 pending_window=Duration.days(7),
             )
-            # CloudWatch publishes alarm notifications to the encrypted topic with its service principal.
+            # CloudWatch alarms publish with the cloudwatch.amazonaws.com service principal. The topic's
+            # policy (enforce_ssl creates one) replaces SNS's default policy, so it must allow them itself;
+            # both grants are limited to alarms of this account and region (confused-deputy protection).
+            alarms_of_this_account = {
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {
+                    "aws:SourceArn": stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                },
+            }
             key.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid="AllowCloudWatchAlarmsToPublish",
                     principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                     actions=["kms:GenerateDataKey*", "kms:Decrypt"],
                     resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+                    conditions=alarms_of_this_account,
                 )
             )
             self.alarm_topic = sns.Topic(
                 self, "AlarmTopic", display_name="Delivery tracker alarms", master_key=key, enforce_ssl=True
+            )
+            self.alarm_topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowCloudWatchAlarmsToPublish",
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["sns:Publish"],
+                    resources=[self.alarm_topic.topic_arn],
+                    conditions=alarms_of_this_account,
+                )
             )
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
             action = cw_actions.SnsAction(self.alarm_topic)

@@ -10,7 +10,16 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
-from tests.infra.conftest import ALARM_EMAIL, FRONTEND_ORIGIN, SENDER_ADDRESS, SES_IDENTITY, Synthesized
+from tests.infra.conftest import FRONTEND_ORIGIN, SENDER_ADDRESS, SES_IDENTITY, Synthesized
+from tests.infra.helpers import (
+    actions_of,
+    as_list,
+    denies_insecure_transport,
+    function_by_handler,
+    ref_id,
+    role_statements,
+    ses_arn,
+)
 from tracker import constants as c
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -28,74 +37,6 @@ ALL_SES_EVENT_TYPES = {
     "subscription",
 }
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def ref_id(value: Any) -> str:
-    """The logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
-    if "Ref" in value:
-        return str(value["Ref"])
-    return str(value["Fn::GetAtt"][0])
-
-
-def function_by_handler(synth: Synthesized, handler: str) -> tuple[str, dict[str, Any]]:
-    matches = [
-        (k, v)
-        for k, v in synth.resources("AWS::Lambda::Function").items()
-        if v["Properties"]["Handler"] == handler
-    ]
-    assert len(matches) == 1, f"expected one function with handler {handler}"
-    return matches[0]
-
-
-def role_statements(synth: Synthesized, function: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every IAM statement that applies to the function's execution role."""
-    role_id = ref_id(function["Properties"]["Role"])
-    role = synth.json["Resources"][role_id]["Properties"]
-    statements: list[dict[str, Any]] = []
-    for policy in role.get("Policies", []):
-        statements += policy["PolicyDocument"]["Statement"]
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def actions_of(statements: list[dict[str, Any]]) -> set[str]:
-    return {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
-
-
-def ses_arn(resource: str) -> dict[str, Any]:
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":ses:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                resource,
-            ],
-        ]
-    }
-
-
-def denies_insecure_transport(statements: list[dict[str, Any]], action: str) -> bool:
-    return any(
-        s["Effect"] == "Deny"
-        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-        and action in as_list(s["Action"])
-        and s["Principal"] in ("*", {"AWS": "*"})
-        for s in statements
-    )
 
 
 # --- Lambda functions ------------------------------------------------------------------------------
@@ -558,82 +499,3 @@ def _is_apigateway_cloudwatch_role(role: dict[str, Any]) -> bool:
     return bool(
         principal == {"Service": "apigateway.amazonaws.com"}
     ) and "AmazonAPIGatewayPushToCloudWatchLogs" in (json.dumps(role["Properties"]["ManagedPolicyArns"]))
-
-
-# --- observability -----------------------------------------------------------------------------------
-
-
-def alarms_by_metric(synth: Synthesized, metric_name: str) -> list[dict[str, Any]]:
-    return [
-        a["Properties"]
-        for a in synth.resources("AWS::CloudWatch::Alarm").values()
-        if a["Properties"].get("MetricName") == metric_name
-    ]
-
-
-def test_dlq_depth_alarms_on_both_dead_letter_queues(synth: Synthesized) -> None:
-    alarms = alarms_by_metric(synth, "ApproximateNumberOfMessagesVisible")
-    dlqs = {
-        synth.logical_id(synth.stack.ingestion.dead_letter_queue),
-        synth.logical_id(synth.stack.sending.dead_letter_queue),
-    }
-    watched = set()
-    for alarm in alarms:
-        assert alarm["Namespace"] == "AWS/SQS"
-        assert alarm["Threshold"] == 0
-        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-        (dimension,) = alarm["Dimensions"]
-        assert dimension["Name"] == "QueueName"
-        watched.add(dimension["Value"]["Fn::GetAtt"][0])
-    assert watched == dlqs
-
-
-def test_operational_alarms_exist_with_their_thresholds(synth: Synthesized) -> None:
-    ingest_id, _ = function_by_handler(synth, c.INGEST_HANDLER)
-    (errors,) = [
-        a
-        for a in alarms_by_metric(synth, "Errors")
-        if a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": ingest_id}}]
-    ]
-    assert errors["Threshold"] == 0
-    assert errors["ComparisonOperator"] == "GreaterThanThreshold"
-    (age,) = alarms_by_metric(synth, "ApproximateAgeOfOldestMessage")
-    assert age["Namespace"] == "AWS/SQS"
-    assert age["Threshold"] > 0
-    (quarantined,) = alarms_by_metric(synth, c.METRIC_QUARANTINED_EVENTS)
-    assert quarantined["Namespace"] == c.METRICS_NAMESPACE
-    assert quarantined["Dimensions"] == [{"Name": c.METRICS_SERVICE_DIMENSION, "Value": c.SERVICE_NAME}]
-    assert quarantined["Threshold"] == 0
-    assert quarantined["ComparisonOperator"] == "GreaterThanThreshold"
-    (bounce,) = alarms_by_metric(synth, "Reputation.BounceRate")
-    (complaint,) = alarms_by_metric(synth, "Reputation.ComplaintRate")
-    for alarm, threshold, pause_threshold in ((bounce, 0.05, 0.10), (complaint, 0.001, 0.005)):
-        assert alarm["Namespace"] == "AWS/SES"
-        assert alarm["Threshold"] == threshold
-        assert alarm["Threshold"] < pause_threshold
-        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-
-
-def test_the_dashboard_charts_every_metric_the_functions_publish(synth: Synthesized) -> None:
-    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
-    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
-    body = "".join(part if isinstance(part, str) else "?" for part in parts)
-    charted = set(re.findall(rf'\["{c.METRICS_NAMESPACE}","(\w+)"', body))
-    published = {value for name, value in vars(c).items() if name.startswith("METRIC_")}
-    assert c.METRIC_SENDS_DROPPED in published
-    assert published <= charted, sorted(published - charted)
-
-
-def test_alarms_notify_the_email_topic_and_there_is_one_dashboard(synth: Synthesized) -> None:
-    assert len(synth.resources("AWS::CloudWatch::Dashboard")) == 1
-    topic_id = synth.logical_id(synth.stack.observability.alarm_topic)
-    (subscription,) = [
-        s["Properties"]
-        for s in synth.resources("AWS::SNS::Subscription").values()
-        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
-    ]
-    assert subscription == {"Endpoint": ALARM_EMAIL, "Protocol": "email", "TopicArn": {"Ref": topic_id}}
-    assert "KmsMasterKeyId" in synth.json["Resources"][topic_id]["Properties"]
-    for alarm in synth.resources("AWS::CloudWatch::Alarm").values():
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
