@@ -54,6 +54,7 @@ class Ingestion(Construct):
         *,
         factory: FunctionFactory,
         table: dynamodb.ITableV2,
+        configuration_set_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -80,13 +81,13 @@ class Ingestion(Construct):
         self.configuration_set = ses.ConfigurationSet(
             self,
             "ConfigurationSet",
-            # A fixed name: the sender passes it on every SendEmail and operators type it in the
-            # SES console; the topic policy's aws:SourceArn is built from it.
-            configuration_set_name=c.CONFIGURATION_SET_NAME,
+            # A fixed name (prefixed by the stage): the sender passes it on every SendEmail and
+            # operators type it in the SES console; the topic policy's aws:SourceArn is built from it.
+            configuration_set_name=configuration_set_name,
             reputation_metrics=True,
         )
         self.configuration_set_arn = stack.format_arn(
-            service="ses", resource="configuration-set", resource_name=c.CONFIGURATION_SET_NAME
+            service="ses", resource="configuration-set", resource_name=configuration_set_name
         )
         # The event destination also adds the topic policy statement allowing ses.amazonaws.com to
         # publish only with aws:SourceAccount = this account and aws:SourceArn = this configuration set.

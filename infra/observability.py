@@ -48,6 +48,7 @@ class Observability(Construct):
         *,
         resources: ObservedResources,
         alarm_email: str | None,
+        dashboard_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
         r = resources
@@ -213,7 +214,9 @@ class Observability(Construct):
                 each.add_alarm_action(action)
                 each.add_ok_action(action)
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(6))
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=dashboard_name, default_interval=Duration.hours(6)
+        )
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
 from infra.api import Api
@@ -23,8 +23,10 @@ class DeliveryTrackerStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
         Tags.of(self).add("service", c.SERVICE_NAME)
+        if settings.stage:
+            Tags.of(self).add("stage", settings.stage)
 
-        self.storage = Storage(self, "Storage")
+        self.storage = Storage(self, "Storage", throughput=settings.table)
         table = self.storage.table
         self.factory = FunctionFactory(
             self,
@@ -32,11 +34,17 @@ class DeliveryTrackerStack(Stack):
             common_environment={
                 c.ENV_TABLE_NAME: table.table_name,
                 c.ENV_EVENT_LOG_RETENTION_DAYS: str(settings.event_log_retention_days),
-                c.ENV_CONFIGURATION_SET: c.CONFIGURATION_SET_NAME,
+                c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
             },
         )
-        self.ingestion = Ingestion(self, "Ingestion", factory=self.factory, table=table)
+        self.ingestion = Ingestion(
+            self,
+            "Ingestion",
+            factory=self.factory,
+            table=table,
+            configuration_set_name=settings.configuration_set_name,
+        )
         self.sending = Sending(
             self,
             "Sending",
@@ -60,6 +68,7 @@ class DeliveryTrackerStack(Stack):
             send_queue=self.sending.queue,
             frontend_origin=frontend_origin,
             existing_user_pool_id=settings.existing_user_pool_id,
+            dashboard_url=self.web.url if self.web is not None else None,
         )
         self.observability = Observability(
             self,
@@ -75,6 +84,8 @@ class DeliveryTrackerStack(Stack):
                 rest_api=self.api.rest_api,
             ),
             alarm_email=settings.alarm_email,
+            # Dashboards are global to the account: the (stage-prefixed) stack name and the region.
+            dashboard_name=f"{settings.stack_name}-{Aws.REGION}",
         )
 
         if self.web is not None:
@@ -82,7 +93,9 @@ class DeliveryTrackerStack(Stack):
                 api_url=self.api.rest_api.url,
                 user_pool=self.api.user_pool,
                 user_pool_client=self.api.user_pool_client,
-                auth_domain_prefix=settings.web_auth_domain_prefix,
+                # Unique in the region: the default carries the stage and the account id.
+                auth_domain_prefix=settings.web_auth_domain_prefix
+                or Fn.join("-", [settings.prefixed(c.SERVICE_NAME), Aws.ACCOUNT_ID]),
             )
             CfnOutput(self, "WebUrl", value=f"{self.web.origin}/")
             CfnOutput(self, "WebSignInDomain", value=self.web.auth_domain.base_url())
@@ -92,7 +105,7 @@ class DeliveryTrackerStack(Stack):
         if self.api.user_pool_client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=table.table_name)
-        CfnOutput(self, "ConfigurationSetName", value=c.CONFIGURATION_SET_NAME)
+        CfnOutput(self, "ConfigurationSetName", value=settings.configuration_set_name)
         CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

@@ -28,11 +28,12 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct, IConstruct
 
+from infra.api import OAUTH_SCOPES
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIR = ROOT / "web"
 CONFIG_OBJECT = "config.js"  # web/config.js is local mode's; the deployed one is generated below
 INDEX_DOCUMENT = "index.html"
-OAUTH_SCOPES = ["openid", "email", "profile"]
 LOG_RETENTION_DAYS = 365
 DEPLOYMENT_MEMORY_MB = 256
 
@@ -204,13 +205,18 @@ class WebHosting(Construct):
         """The dashboard's browser origin, e.g. https://d111111abcdef8.cloudfront.net."""
         return f"https://{self.distribution.distribution_domain_name}"
 
+    @property
+    def url(self) -> str:
+        """The dashboard's address: the app client's only OAuth callback and sign-out URL."""
+        return f"{self.origin}/"
+
     def publish(
         self,
         *,
         api_url: str,
         user_pool: cognito.IUserPool,
         user_pool_client: cognito.UserPoolClient | None,
-        auth_domain_prefix: str | None,
+        auth_domain_prefix: str,
     ) -> None:
         """Step 2: the Cognito hosted sign-in for the dashboard, and the deployment of web/ with its config."""
         if user_pool_client is None:
@@ -218,22 +224,11 @@ class WebHosting(Construct):
                 "web=true needs the stack's own user pool: with existingUserPoolId, host web/ yourself "
                 "and give its config.js your pool's app client and domain (docs/deploy.md)"
             )
-        # The Cognito hosted UI (OAuth 2.0 authorization code flow with PKCE) signs users in. The
-        # domain prefix must be unique in the region; the account id makes the default one so.
-        prefix = auth_domain_prefix or Fn.join("-", ["delivery-tracker", Aws.ACCOUNT_ID])
+        # The Cognito hosted UI signs users in (OAuth 2.0 authorization code flow with PKCE; the app
+        # client's OAuth settings are in infra/api.py). The domain prefix must be unique in the region.
         self.auth_domain = user_pool.add_domain(
-            "WebSignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+            "WebSignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=auth_domain_prefix)
         )
-        # The browser app client (infra/api.py) gets the dashboard as its only OAuth redirect target.
-        client = user_pool_client.node.default_child
-        assert isinstance(client, cognito.CfnUserPoolClient)
-        redirect = f"{self.origin}/"
-        client.add_property_override("AllowedOAuthFlowsUserPoolClient", True)
-        client.add_property_override("AllowedOAuthFlows", ["code"])
-        client.add_property_override("AllowedOAuthScopes", OAUTH_SCOPES)
-        client.add_property_override("SupportedIdentityProviders", ["COGNITO"])
-        client.add_property_override("CallbackURLs", [redirect])
-        client.add_property_override("LogoutURLs", [redirect])
 
         config = {
             "mode": "cognito",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ ALL_SES_EVENT_TYPES = {
     "subscription",
 }
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+REQUIRED = {"senderAddress": SENDER_ADDRESS, "sesIdentity": SES_IDENTITY}
 
 
 # --- Lambda functions ------------------------------------------------------------------------------
@@ -313,6 +315,8 @@ def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Sy
                 {"AttributeName": index.sort_key, "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
+            "WarmThroughput": WARM_THROUGHPUT,
+            "WriteOnDemandThroughputSettings": WRITE_CAP,
         }
         for index in c.GLOBAL_INDEXES
     ]
@@ -325,6 +329,51 @@ def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Sy
     (replica,) = props["Replicas"]
     assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert replica["DeletionProtectionEnabled"] is True
+
+
+# The defaults of tableWarmWriteUnits/tableWarmReadUnits and tableMaxWriteUnits/tableMaxReadUnits.
+WARM_THROUGHPUT = {"ReadUnitsPerSecond": 12_000, "WriteUnitsPerSecond": 10_000}
+WRITE_CAP = {"MaxWriteRequestUnits": 20_000}
+READ_CAP = {"MaxReadRequestUnits": 20_000}
+
+
+def test_table_and_indexes_are_warm_and_capped_on_demand(synth: Synthesized) -> None:
+    (table,) = synth.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["WarmThroughput"] == WARM_THROUGHPUT
+    assert props["WriteOnDemandThroughputSettings"] == WRITE_CAP
+    (replica,) = props["Replicas"]
+    # A global table sets read capacity per replica, for the table and for each index.
+    assert replica["ReadOnDemandThroughputSettings"] == READ_CAP
+    assert replica["GlobalSecondaryIndexes"] == [
+        {"IndexName": index.name, "ReadOnDemandThroughputSettings": READ_CAP} for index in c.GLOBAL_INDEXES
+    ]
+    for index in props["GlobalSecondaryIndexes"]:
+        assert index["WarmThroughput"] == WARM_THROUGHPUT, index["IndexName"]
+        assert index["WriteOnDemandThroughputSettings"] == WRITE_CAP, index["IndexName"]
+
+
+def test_table_throughput_follows_the_context(tmp_path: Path) -> None:
+    from tests.infra.conftest import synthesize
+
+    tuned = synthesize(
+        tmp_path,
+        {
+            **REQUIRED,
+            "tableWarmWriteUnits": "16000",
+            "tableWarmReadUnits": "14000",
+            "tableMaxWriteUnits": "30000",
+            "tableMaxReadUnits": "25000",
+        },
+    )
+    (table,) = tuned.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["WarmThroughput"] == {"ReadUnitsPerSecond": 14_000, "WriteUnitsPerSecond": 16_000}
+    assert props["WriteOnDemandThroughputSettings"] == {"MaxWriteRequestUnits": 30_000}
+    assert props["Replicas"][0]["ReadOnDemandThroughputSettings"] == {"MaxReadRequestUnits": 25_000}
+    assert {json.dumps(i["WarmThroughput"]) for i in props["GlobalSecondaryIndexes"]} == {
+        json.dumps({"ReadUnitsPerSecond": 14_000, "WriteUnitsPerSecond": 16_000})
+    }
 
 
 # --- API ---------------------------------------------------------------------------------------------
@@ -346,6 +395,8 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
             assert props["Integration"]["Type"] == "MOCK", logical_id
         elif props["HttpMethod"] == "GET" and resource.get("Ref") in health_ids:
             assert props["AuthorizationType"] == "NONE", logical_id
+            # API Gateway answers it: an unauthenticated request never reaches a function.
+            assert props["Integration"]["Type"] == "MOCK", logical_id
             seen_health += 1
         else:
             assert props["AuthorizationType"] == "COGNITO_USER_POOLS", logical_id
@@ -353,6 +404,37 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
             seen_authorized += 1
     assert seen_health == 1
     assert seen_authorized >= 1
+
+
+def test_health_is_a_static_answer_of_api_gateway(synth: Synthesized) -> None:
+    from infra.api import HEALTH_BODY
+
+    (health,) = [
+        m["Properties"]
+        for m in synth.resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "GET" and m["Properties"]["Integration"]["Type"] == "MOCK"
+    ]
+    integration = health["Integration"]
+    assert integration["RequestTemplates"] == {"application/json": json.dumps({"statusCode": 200})}
+    (response,) = integration["IntegrationResponses"]
+    assert response["StatusCode"] == "200"
+    assert json.loads(response["ResponseTemplates"]["application/json"]) == HEALTH_BODY == {"status": "ok"}
+    assert response["ResponseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": f"'{FRONTEND_ORIGIN}'"
+    }
+    assert health["MethodResponses"][0]["StatusCode"] == "200"
+    # No function may be invoked by API Gateway but through the authorized proxy route.
+    for permission in synth.resources("AWS::Lambda::Permission").values():
+        assert "/health" not in json.dumps(permission["Properties"].get("SourceArn")), permission
+
+
+def test_without_the_hosted_dashboard_the_app_client_has_no_oauth(synth: Synthesized) -> None:
+    (client,) = synth.resources("AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert props["AllowedOAuthFlowsUserPoolClient"] is False
+    for key in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs", "LogoutURLs"):
+        assert key not in props, key
+    assert props["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
 def test_authorizer_uses_the_stacks_user_pool_with_an_immutable_tenant_attribute(synth: Synthesized) -> None:
