@@ -74,6 +74,7 @@ class DeliveryTrackerStack(Stack):
             self,
             "Observability",
             resources=ObservedResources(
+                table=table,
                 events_queue=self.ingestion.queue,
                 events_dlq=self.ingestion.dead_letter_queue,
                 send_queue=self.sending.queue,
@@ -86,6 +87,7 @@ class DeliveryTrackerStack(Stack):
             alarm_email=settings.alarm_email,
             # Dashboards are global to the account: the (stage-prefixed) stack name and the region.
             dashboard_name=f"{settings.stack_name}-{Aws.REGION}",
+            throughput=settings.table,
         )
 
         if self.web is not None:

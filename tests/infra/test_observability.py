@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
-from tests.infra.conftest import ALARM_EMAIL, Synthesized
-from tests.infra.helpers import as_list, function_by_handler
+from tests.infra.conftest import ALARM_EMAIL, ROOT, Synthesized
+from tests.infra.helpers import as_list, function_by_handler, ref_id
 from tracker import constants as c
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -40,21 +41,123 @@ def alarms_by_metric(synth: Synthesized, metric_name: str) -> list[dict[str, Any
     ]
 
 
-def test_dlq_depth_alarms_on_both_dead_letter_queues(synth: Synthesized) -> None:
-    alarms = alarms_by_metric(synth, "ApproximateNumberOfMessagesVisible")
-    dlqs = {
-        synth.logical_id(synth.stack.ingestion.dead_letter_queue),
-        synth.logical_id(synth.stack.sending.dead_letter_queue),
-    }
-    watched = set()
-    for alarm in alarms:
-        assert alarm["Namespace"] == "AWS/SQS"
-        assert alarm["Threshold"] == 0
-        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-        (dimension,) = alarm["Dimensions"]
-        assert dimension["Name"] == "QueueName"
-        watched.add(dimension["Value"]["Fn::GetAtt"][0])
-    assert watched == dlqs
+def alarm_by_id(synth: Synthesized, alarm_id: str) -> dict[str, Any]:
+    alarm = synth.stack.observability.node.find_child(alarm_id)
+    properties: dict[str, Any] = synth.json["Resources"][synth.logical_id(alarm)]["Properties"]
+    return properties
+
+
+def watched_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(namespace, metric name, dimensions) of an alarm on one metric or on a math expression."""
+
+    def dimensions(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {d["Name"]: d["Value"] for d in items}
+
+    if "MetricName" in alarm:
+        return [(alarm["Namespace"], alarm["MetricName"], dimensions(alarm.get("Dimensions", [])))]
+    return [
+        (
+            m["MetricStat"]["Metric"]["Namespace"],
+            m["MetricStat"]["Metric"]["MetricName"],
+            dimensions(m["MetricStat"]["Metric"].get("Dimensions", [])),
+        )
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    ]
+
+
+def queue_ref(synth: Synthesized, queue: Any) -> dict[str, Any]:
+    return {"QueueName": {"Fn::GetAtt": [synth.logical_id(queue), "QueueName"]}}
+
+
+def test_dlq_alarms_on_both_dead_letter_queues_depth_and_age(synth: Synthesized) -> None:
+    from infra.alarms import DLQ_OLDEST_MESSAGE_AGE_SECONDS
+    from infra.queues import DLQ_RETENTION, QUEUE_RETENTION
+
+    for name, dlq in (
+        ("Events", synth.stack.ingestion.dead_letter_queue),
+        ("Send", synth.stack.sending.dead_letter_queue),
+    ):
+        depth = alarm_by_id(synth, f"{name}DlqNotEmpty")
+        assert watched_metrics(depth) == [
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_ref(synth, dlq))
+        ]
+        assert (depth["Threshold"], depth["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        age = alarm_by_id(synth, f"{name}DlqOldestMessageAge")
+        assert watched_metrics(age) == [("AWS/SQS", "ApproximateAgeOfOldestMessage", queue_ref(synth, dlq))]
+        assert age["Threshold"] == DLQ_OLDEST_MESSAGE_AGE_SECONDS
+    # The age counts from the move into the DLQ, but the message expires by its first enqueue time:
+    # after the longest stay in the work queue, the alarm still leaves days to redrive.
+    least_time_in_dlq = DLQ_RETENTION.to_seconds() - QUEUE_RETENTION.to_seconds()
+    assert least_time_in_dlq - DLQ_OLDEST_MESSAGE_AGE_SECONDS >= 3 * 24 * 3600
+
+
+def test_send_queue_age_and_depth_alarms(synth: Synthesized) -> None:
+    queue = queue_ref(synth, synth.stack.sending.queue)
+    age = alarm_by_id(synth, "OldestSendJobAge")
+    assert watched_metrics(age) == [("AWS/SQS", "ApproximateAgeOfOldestMessage", queue)]
+    assert (age["Threshold"], age["EvaluationPeriods"]) == (3600, 3)
+    depth = alarm_by_id(synth, "SendQueueDepth")
+    assert watched_metrics(depth) == [("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)]
+    assert depth["Threshold"] == 5000
+
+
+def test_every_function_has_a_throttles_alarm(synth: Synthesized) -> None:
+    for name, handler in (("Ingest", c.INGEST_HANDLER), ("Sender", c.SENDER_HANDLER), ("Api", c.API_HANDLER)):
+        function_id, _ = function_by_handler(synth, handler)
+        alarm = alarm_by_id(synth, f"{name}Throttles")
+        assert watched_metrics(alarm) == [("AWS/Lambda", "Throttles", {"FunctionName": {"Ref": function_id}})]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_table_and_every_index_have_a_throttling_alarm_on_reads_and_writes(synth: Synthesized) -> None:
+    table = {"Ref": synth.logical_id(synth.stack.storage.table)}
+    targets = [("TableThrottles", {"TableName": table})] + [
+        (
+            f"Index{index.name.capitalize()}Throttles",
+            {"TableName": table, "GlobalSecondaryIndexName": index.name},
+        )
+        for index in c.GLOBAL_INDEXES
+    ]
+    for alarm_id, dimensions in targets:
+        alarm = alarm_by_id(synth, alarm_id)
+        assert sorted(watched_metrics(alarm), key=str) == [
+            ("AWS/DynamoDB", "ReadThrottleEvents", dimensions),
+            ("AWS/DynamoDB", "WriteThrottleEvents", dimensions),
+        ], alarm_id
+        (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        assert expression["ReturnData"] is True
+        assert "+" in expression["Expression"]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_send_failures_and_partial_batch_retries_are_alarmed(synth: Synthesized) -> None:
+    service = {c.METRICS_SERVICE_DIMENSION: c.SERVICE_NAME}
+    for alarm_id, metric, periods in (
+        ("SendFailures", c.METRIC_SEND_FAILURES, 1),
+        ("IngestRetries", c.METRIC_RETRIED_EVENTS, 3),
+        ("SendRetries", c.METRIC_SEND_JOBS_RETRIED, 3),
+    ):
+        alarm = alarm_by_id(synth, alarm_id)
+        assert watched_metrics(alarm) == [(c.METRICS_NAMESPACE, metric, service)], alarm_id
+        assert alarm["Statistic"] == "Sum"
+        assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (
+            0,
+            periods,
+            periods,
+        )
+
+
+def test_every_alarm_has_a_runbook_entry_and_points_to_it(synth: Synthesized) -> None:
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    alarms_section = runbook.split("\n## Alarms\n", 1)[1].split("\n## ", 1)[0]
+    entries = set(re.findall(r"\*\*`(\w+)`\*\*", alarms_section))
+    alarm_ids = {alarm.node.id for alarm in synth.stack.observability.alarms}
+    assert len(alarm_ids) == len(synth.resources("AWS::CloudWatch::Alarm"))
+    assert alarm_ids == entries
+    for alarm in synth.stack.observability.alarms:
+        props = synth.json["Resources"][synth.logical_id(alarm)]["Properties"]
+        assert props["AlarmDescription"].endswith(f"Runbook: docs/operations.md, {alarm.node.id}.")
 
 
 def test_operational_alarms_exist_with_their_thresholds(synth: Synthesized) -> None:
@@ -66,9 +169,11 @@ def test_operational_alarms_exist_with_their_thresholds(synth: Synthesized) -> N
     ]
     assert errors["Threshold"] == 0
     assert errors["ComparisonOperator"] == "GreaterThanThreshold"
-    (age,) = alarms_by_metric(synth, "ApproximateAgeOfOldestMessage")
-    assert age["Namespace"] == "AWS/SQS"
-    assert age["Threshold"] > 0
+    age = alarm_by_id(synth, "OldestEventAge")
+    assert watched_metrics(age) == [
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue_ref(synth, synth.stack.ingestion.queue))
+    ]
+    assert age["Threshold"] == 600
     (quarantined,) = alarms_by_metric(synth, c.METRIC_QUARANTINED_EVENTS)
     assert quarantined["Namespace"] == c.METRICS_NAMESPACE
     assert quarantined["Dimensions"] == [{"Name": c.METRICS_SERVICE_DIMENSION, "Value": c.SERVICE_NAME}]
@@ -91,6 +196,53 @@ def test_the_dashboard_charts_every_metric_the_functions_publish(synth: Synthesi
     published = {value for name, value in vars(c).items() if name.startswith("METRIC_")}
     assert c.METRIC_SENDS_DROPPED in published
     assert published <= charted, sorted(published - charted)
+
+
+def dashboard_metrics(synth: Synthesized) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """The dashboard's metric arrays ([namespace, name, dimension, value, ...]) and its annotations,
+    with each reference to a resource written as <logical id>."""
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = json.loads(
+        "".join(
+            part
+            if isinstance(part, str)
+            else f"<{ref_id(part)}>"
+            if "Ref" in part or "Fn::GetAtt" in part
+            else "?"
+            for part in parts
+        )
+    )
+    metrics, annotations = [], []
+    for widget in body["widgets"]:
+        properties = widget["properties"]
+        metrics += [m for m in properties.get("metrics", []) if not isinstance(m[0], dict)]
+        annotations += properties.get("annotations", {}).get("horizontal", [])
+    return metrics, annotations
+
+
+def test_the_dashboard_charts_the_send_queue_table_throttling_and_function_throttles(
+    synth: Synthesized,
+) -> None:
+    metrics, annotations = dashboard_metrics(synth)
+    charted = set()
+    for m in metrics:
+        values = [v for v in m[2:] if not isinstance(v, dict)]
+        charted.add((m[0], m[1], frozenset(zip(values[::2], values[1::2], strict=True))))
+    send_queue = {("QueueName", f"<{synth.logical_id(synth.stack.sending.queue)}>")}
+    for metric in ("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible"):
+        assert ("AWS/SQS", metric, frozenset(send_queue)) in charted, metric
+    table = {("TableName", f"<{synth.logical_id(synth.stack.storage.table)}>")}
+    for metric in ("ReadThrottleEvents", "WriteThrottleEvents", "WriteMaxOnDemandThroughputThrottleEvents"):
+        assert ("AWS/DynamoDB", metric, frozenset(table)) in charted, metric
+    for index in c.GLOBAL_INDEXES:
+        for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
+            dimensions = frozenset(table | {("GlobalSecondaryIndexName", index.name)})
+            assert ("AWS/DynamoDB", metric, dimensions) in charted, (index.name, metric)
+    assert len([m for m in charted if m[:2] == ("AWS/Lambda", "Throttles")]) == 3
+    # The table's consumption is drawn against its warm throughput and on-demand maximum.
+    assert {"label": "max writes", "value": 20_000, "yAxis": "left"} in annotations
+    assert {"label": "warm writes", "value": 10_000, "yAxis": "left"} in annotations
 
 
 def test_alarms_notify_the_email_topic_and_there_is_one_dashboard(synth: Synthesized) -> None:

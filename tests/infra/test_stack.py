@@ -184,8 +184,10 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
             "maxReceiveCount": c.MAX_RECEIVE_COUNT,
         }
         dlq_props = queues[synth.logical_id(dlq)]["Properties"]
-        # Expired messages are deleted, not dead-lettered: both keep them as long as SQS allows.
-        assert props["MessageRetentionPeriod"] == dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
+        # A dead-lettered message keeps its first enqueue time and expires by it: the DLQ keeps
+        # messages as long as SQS allows, a week longer than the work queue.
+        assert dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert props["MessageRetentionPeriod"] == 7 * 24 * 3600
         assert "RedrivePolicy" not in dlq_props
 
 
