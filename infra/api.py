@@ -15,7 +15,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.functions import FunctionFactory, FunctionSpec
+from infra import table_access
+from infra.functions import FunctionFactory, FunctionSpec, grant_table_access
 from tracker import constants as c
 
 API_TIMEOUT = Duration.seconds(10)  # well inside API Gateway's 29 s integration limit
@@ -145,9 +146,9 @@ class Api(Construct):
                 },
             ),
         )
-        # Read/write: POST /messages writes message and recipient items, and Powertools idempotency
-        # keeps its records in the same table (pk/sk).
-        table.grant_read_write_data(self.function)
+        # POST /messages writes message and recipient items, and Powertools idempotency keeps its
+        # records in the same table (pk/sk): infra/table_access.py lists the actions.
+        grant_table_access(self.function, table, table_access.API)
         send_queue.grant_send_messages(self.function)
         self.cursor_secret.grant_read(self.function)
 

@@ -20,6 +20,7 @@ _USER_POOL_ID = re.compile(r"^[a-z]{2}-[a-z]+-\d_[0-9A-Za-z]+$")
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # A stage prefixes names with their own rules (stack: letters, digits, '-'; configuration set:
 # also '_'; Cognito domain prefix: lowercase, digits, '-'): the intersection, short enough for all.
+_CLOUDFRONT_CERTIFICATE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+$")
 _STAGE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 STAGE_MAX_LENGTH = 20
 _RESERVED_WORDS = ("aws", "amazon", "cognito")  # refused in Cognito domain prefixes
@@ -74,6 +75,9 @@ class Settings:
     # The dashboard's hosting (infra/web.py): off unless `-c web=true`.
     web_enabled: bool = False
     web_auth_domain_prefix: str | None = None  # Cognito hosted UI prefix; default from the stage
+    # The dashboard's own domain and its ACM certificate (us-east-1): TLSv1.2_2021 for viewers.
+    web_domain_name: str | None = None
+    web_certificate_arn: str | None = None
     # Prefixes every name that must be unique in an account and region, so stages deploy side by side.
     stage: str | None = None
     table: TableThroughput = field(default_factory=TableThroughput)
@@ -95,6 +99,17 @@ class Settings:
             raise SettingsError(
                 f"webAuthDomainPrefix {self.web_auth_domain_prefix!r}: 1-63 lowercase letters, digits or "
                 "'-' (not at either end), without 'aws', 'amazon' or 'cognito'"
+            )
+        if (self.web_domain_name is None) != (self.web_certificate_arn is None):
+            raise SettingsError("webDomainName and webCertificateArn go together: give both or neither")
+        if self.web_domain_name is not None and not _DOMAIN.match(self.web_domain_name):
+            raise SettingsError(f"webDomainName {self.web_domain_name!r} is not a domain name")
+        if self.web_certificate_arn is not None and not _CLOUDFRONT_CERTIFICATE.match(
+            self.web_certificate_arn
+        ):
+            raise SettingsError(
+                f"webCertificateArn {self.web_certificate_arn!r}: an ACM certificate ARN in us-east-1 "
+                "(CloudFront uses certificates from that region only)"
             )
         if self.stage is not None and (
             len(self.stage) > STAGE_MAX_LENGTH
@@ -186,6 +201,8 @@ def settings_from_context(node: Node) -> Settings:
         event_log_retention_days=_integer(node, "eventLogRetentionDays", c.DEFAULT_EVENT_LOG_RETENTION_DAYS),
         web_enabled=_flag(node, "web"),
         web_auth_domain_prefix=_text(node, "webAuthDomainPrefix"),
+        web_domain_name=_text(node, "webDomainName"),
+        web_certificate_arn=_text(node, "webCertificateArn"),
         stage=_text(node, "stage"),
         table=TableThroughput(
             warm_write_units=_integer(node, "tableWarmWriteUnits", throughput.warm_write_units),

@@ -56,7 +56,16 @@ class DeliveryTrackerStack(Stack):
         )
         # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless
         # frontendOrigin names another one (e.g. a custom domain in front of the distribution).
-        self.web = WebHosting(self, "Web") if settings.web_enabled else None
+        self.web = (
+            WebHosting(
+                self,
+                "Web",
+                domain_name=settings.web_domain_name,
+                certificate_arn=settings.web_certificate_arn,
+            )
+            if settings.web_enabled
+            else None
+        )
         frontend_origin = settings.frontend_origin
         if self.web is not None and frontend_origin == DEFAULT_FRONTEND_ORIGIN:
             frontend_origin = self.web.origin

@@ -121,6 +121,14 @@ def test_a_stage_prefixes_the_stack_and_configuration_set_names() -> None:
         ({"tableWarmReadUnits": "50000"}, "tableWarmReadUnits must be between 12000 and 40000"),
         ({"tableMaxWriteUnits": "0"}, "tableMaxWriteUnits"),
         ({"tableMaxWriteUnits": "8000"}, "warm throughput must not exceed"),
+        ({"webDomainName": "tracker.acme.example"}, "webDomainName and webCertificateArn go together"),
+        (
+            {
+                "webDomainName": "tracker.acme.example",
+                "webCertificateArn": "arn:aws:acm:eu-west-1:111111111111:certificate/0a1b",
+            },
+            "in us-east-1",
+        ),
     ],
 )
 def test_invalid_context_fails_synth_with_a_clear_message(context: dict[str, Any], message: str) -> None:

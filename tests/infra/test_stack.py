@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
+from infra import table_access
 from tests.infra.conftest import FRONTEND_ORIGIN, SENDER_ADDRESS, SES_IDENTITY, Synthesized
 from tests.infra.helpers import (
     actions_of,
@@ -233,6 +234,8 @@ def test_events_topic_is_kms_encrypted_and_only_ses_of_this_configuration_set_ma
         s for s in key["KeyPolicy"]["Statement"] if s.get("Principal") == {"Service": "ses.amazonaws.com"}
     ]
     assert actions_of(ses_key_statements) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    for statement in ses_key_statements:  # SES on behalf of this account only
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
     (policy,) = [
         p
@@ -535,9 +538,36 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     sender_actions = actions_of(role_statements(synth, sender))
     api_actions = actions_of(role_statements(synth, api))
     for actions in (ingest_actions, sender_actions, api_actions):
-        assert {"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"} <= actions
         assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= actions
         assert not any(a.startswith("kms:") for a in actions)
+    # DynamoDB: the measured lists (infra/table_access.py), on the table and on named indexes only.
+    table = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table), "Arn"]}
+    for function, access in (
+        (ingest, table_access.INGEST),
+        (sender, table_access.SENDER),
+        (api, table_access.API),
+    ):
+        statements = [
+            s
+            for s in role_statements(synth, function)
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+        ]
+        on_table = [s for s in statements if s["Resource"] == table]
+        assert len(on_table) == 1
+        assert sorted(as_list(on_table[0]["Action"])) == sorted(access.actions)
+        on_indexes = [s for s in statements if s["Resource"] != table]
+        expected_indexes = [{"Fn::Join": ["", [table, f"/index/{name}"]]} for name in access.queried_indexes]
+        assert [r for s in on_indexes for r in as_list(s["Resource"])] == expected_indexes
+        assert all(as_list(s["Action"]) == ["dynamodb:Query"] for s in on_indexes)
+        dynamodb_actions = actions_of(statements)
+        assert not dynamodb_actions & {
+            "dynamodb:Scan",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:DescribeStream",
+            "dynamodb:ListStreams",
+            "dynamodb:DescribeTable",
+        }
     assert "sqs:ReceiveMessage" in ingest_actions
     assert "sqs:ReceiveMessage" in sender_actions
     assert "sqs:SendMessage" in api_actions

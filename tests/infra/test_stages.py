@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 ACCOUNT = "111111111111"
 PRODUCTION_DOMAIN_PREFIX = "acme-tracker-login"
+PRODUCTION_WEB_DOMAIN = "tracker.acme.example"
+PRODUCTION_CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 REGION = "eu-west-1"
 # Physical names that must be unique per account and region (CloudWatch dashboards and CloudFront
 # policies per account). Names that may repeat (a REST API's, an inline policy's) are not listed.
@@ -53,7 +55,12 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="module")
 def production(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     # Production also names its Cognito domain itself: an explicit prefix is used as given.
-    context = {**stage_context("prod"), "webAuthDomainPrefix": PRODUCTION_DOMAIN_PREFIX}
+    context = {
+        **stage_context("prod"),
+        "webAuthDomainPrefix": PRODUCTION_DOMAIN_PREFIX,
+        "webDomainName": PRODUCTION_WEB_DOMAIN,
+        "webCertificateArn": PRODUCTION_CERTIFICATE,
+    }
     return synthesize(tmp_path_factory.mktemp("cdk-out-prod"), context)
 
 
@@ -134,3 +141,36 @@ def test_each_stage_uses_its_own_configuration_set_everywhere(staging: Synthesiz
 def test_an_explicit_domain_prefix_is_used_as_given(production: Synthesized) -> None:
     (domain,) = production.resources("AWS::Cognito::UserPoolDomain").values()
     assert domain["Properties"]["Domain"] == PRODUCTION_DOMAIN_PREFIX
+
+
+def test_a_custom_domain_requires_tls_1_2_2021_and_is_the_only_sign_in_callback(
+    production: Synthesized, staging: Synthesized
+) -> None:
+    (distribution,) = production.resources("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == [PRODUCTION_WEB_DOMAIN]
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": PRODUCTION_CERTIFICATE,
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "SslSupportMethod": "sni-only",
+    }
+    (client,) = production.resources("AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["CallbackURLs"] == [f"https://{PRODUCTION_WEB_DOMAIN}/"]
+    assert production.json["Outputs"]["WebUrl"]["Value"] == f"https://{PRODUCTION_WEB_DOMAIN}/"
+    suppressed = {
+        rule["id"]
+        for resource in production.resources("AWS::CloudFront::Distribution").values()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    }
+    assert "AwsSolutions-CFR4" not in suppressed
+    # With the default certificate CloudFront fixes TLSv1 whatever the template says: CFR4 stays
+    # suppressed with that reason, and the template still asks for TLSv1.2_2021.
+    (default,) = staging.resources("AWS::CloudFront::Distribution").values()
+    assert "Aliases" not in default["Properties"]["DistributionConfig"]
+    reasons = [
+        rule["reason"]
+        for rule in default.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+        if rule["id"] == "AwsSolutions-CFR4"
+    ]
+    assert len(reasons) == 1
+    assert "webDomainName" in reasons[0]
