@@ -75,8 +75,8 @@ class FunctionFactory(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
-            # The build stamp already fingerprints the layer (requirements, Python version, platform),
-            # so CDK need not hash ~40 MB of files on every synth.
+            # The build stamp already fingerprints the layer (the hashed lock, Python version,
+            # platform), so CDK need not hash ~40 MB of files on every synth.
             code=lambda_.Code.from_asset(
                 str(build.path),
                 exclude=[".build-stamp.json", ".build.lock"],
@@ -85,7 +85,7 @@ class FunctionFactory(Construct):
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="Pinned runtime dependencies (requirements.txt), manylinux aarch64 wheels",
+            description="Pinned runtime dependencies (layers/requirements.lock), manylinux aarch64 wheels",
         )
         self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
         self._common_environment = dict(common_environment)
