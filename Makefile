@@ -14,10 +14,13 @@ NODE_STAMP := node_modules/.installed
 CONTEXT ?=
 CDK := PATH="$(NODE_BIN):$$PATH" $(NODE_BIN)/cdk
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-checkov.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# checkov pins a boto3 that cannot share the environment: its own virtualenv inside .venv.
+	test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $(STAMP)
 
 venv: $(STAMP)

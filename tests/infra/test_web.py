@@ -373,3 +373,10 @@ def test_web_with_an_existing_user_pool_is_refused_with_a_message() -> None:
             user_pool_client=None,
             auth_domain_prefix="delivery-tracker-test",
         )
+
+
+def test_checkov_finds_only_reviewed_checks(web: Synthesized, tmp_path: Path) -> None:
+    from tests.infra.test_checkov import SKIPPED, assert_only_skipped_checks_fail, run_checkov
+
+    failures = run_checkov({"DeliveryTrackerWeb": web.json}, tmp_path)
+    assert_only_skipped_checks_fail(failures, set(SKIPPED))
