@@ -336,3 +336,21 @@ def test_every_alarm_action_is_a_topic_cloudwatch_may_publish_to(synth: Synthesi
             assert action.get("Ref") in topics, f"{logical_id}: {action} is not a topic of this stack"
             problems.update(cloudwatch_can_publish(synth, action["Ref"]))
     assert sorted(problems) == []
+
+
+def test_the_dashboard_charts_every_metric_an_alarm_watches(synth: Synthesized) -> None:
+    def value(v: Any) -> str:
+        return f"<{ref_id(v)}>" if isinstance(v, dict) else str(v)
+
+    metrics, _ = dashboard_metrics(synth)
+    charted = set()
+    for m in metrics:
+        values = [v for v in m[2:] if not isinstance(v, dict)]
+        charted.add((m[0], m[1], frozenset(zip(values[::2], values[1::2], strict=True))))
+    watched = {
+        (namespace, name, frozenset((k, value(v)) for k, v in dimensions.items()))
+        for alarm in synth.resources("AWS::CloudWatch::Alarm").values()
+        for namespace, name, dimensions in watched_metrics(alarm["Properties"])
+    }
+    assert len(watched) >= 20
+    assert sorted(map(str, watched - charted)) == []
