@@ -98,7 +98,7 @@ METRIC_SENDS_DROPPED = "SendsDropped"  # suppressed between POST /messages and t
 METRIC_SEND_THROTTLED = "SendThrottled"
 METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"
 
-# --- Added by the operations work (issue 20) ---------------------------------
+# --- Deployment --------------------------------------------------------------
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be
 # unique per account and region), so stages deploy side by side. Local mode uses no stage.
 STACK_NAME = "DeliveryTracker"
