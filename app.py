@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """CDK app entry point (`cdk synth`, `cdk deploy`; see docs/deploy.md).
 
-Context values (all optional for synth): senderAddress, sesIdentity, frontendOrigin,
-existingUserPoolId, alarmEmail, eventLogRetentionDays.
+Context values (docs/deploy.md, "Context values"): senderAddress and sesIdentity are required;
+stage, frontendOrigin, existingUserPoolId, alarmEmail, eventLogRetentionDays, web,
+webAuthDomainPrefix and the table throughput values are optional.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 import aws_cdk as cdk  # noqa: E402
 
 from infra.nag import apply_nag, suppress_accepted_findings  # noqa: E402
-from infra.settings import settings_from_context  # noqa: E402
+from infra.settings import SettingsError, settings_from_context  # noqa: E402
 from infra.stack import DeliveryTrackerStack  # noqa: E402
-
-STACK_NAME = "DeliveryTracker"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -36,10 +35,11 @@ def cdk_json_context() -> dict[str, Any]:
 def build_app(app: cdk.App | None = None) -> tuple[cdk.App, DeliveryTrackerStack]:
     if app is None:
         app = cdk.App(context=cdk_json_context(), outdir=os.environ.get("CDK_OUTDIR", str(ROOT / "cdk.out")))
+    settings = settings_from_context(app.node)
     stack = DeliveryTrackerStack(
         app,
-        STACK_NAME,
-        settings=settings_from_context(app.node),
+        settings.stack_name,
+        settings=settings,
         description="Email and invoice delivery tracker: SES events -> DynamoDB -> HTTP API",
         # Environment-agnostic: no lookups, so synth needs no AWS account. `cdk deploy` deploys to
         # the account and region of the CLI credentials (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION).
@@ -50,6 +50,10 @@ def build_app(app: cdk.App | None = None) -> tuple[cdk.App, DeliveryTrackerStack
 
 
 if __name__ == "__main__":
-    built, stack = build_app()
+    try:
+        built, stack = build_app()
+    except SettingsError as error:
+        # A clear one-line message instead of a traceback: the operator fixes a -c value.
+        sys.exit(f"error: {error}")
     assembly = built.synth()
     print(f"synthesized {stack.stack_name} into {assembly.directory}", file=sys.stderr)

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aws_cdk import AssetHashType, Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.table_access import TableAccess
 from layers.build_layer import ensure_layer
 from tracker import constants as c
 from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
@@ -73,8 +75,8 @@ class FunctionFactory(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
-            # The build stamp already fingerprints the layer (requirements, Python version, platform),
-            # so CDK need not hash ~40 MB of files on every synth.
+            # The build stamp already fingerprints the layer (the hashed lock, Python version,
+            # platform), so CDK need not hash ~40 MB of files on every synth.
             code=lambda_.Code.from_asset(
                 str(build.path),
                 exclude=[".build-stamp.json", ".build.lock"],
@@ -83,7 +85,7 @@ class FunctionFactory(Construct):
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="Pinned runtime dependencies (requirements.txt), manylinux aarch64 wheels",
+            description="Pinned runtime dependencies (layers/requirements.lock), manylinux aarch64 wheels",
         )
         self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
         self._common_environment = dict(common_environment)
@@ -128,4 +130,19 @@ class FunctionFactory(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
+        )
+
+
+def grant_table_access(function: lambda_.Function, table: dynamodb.ITableV2, access: TableAccess) -> None:
+    """The function's DynamoDB actions on the table's items, and Query on the named indexes only."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(sid="TableItems", actions=list(access.actions), resources=[table.table_arn])
+    )
+    if access.queried_indexes:
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="QueryIndexes",
+                actions=["dynamodb:Query"],
+                resources=[f"{table.table_arn}/index/{name}" for name in access.queried_indexes],
+            )
         )

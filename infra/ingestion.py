@@ -11,7 +11,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.functions import FunctionFactory, FunctionSpec
+from infra import table_access
+from infra.functions import FunctionFactory, FunctionSpec, grant_table_access
 from infra.queues import Consumer, consume, work_queue
 from tracker import constants as c
 
@@ -54,6 +55,7 @@ class Ingestion(Construct):
         *,
         factory: FunctionFactory,
         table: dynamodb.ITableV2,
+        configuration_set_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -80,13 +82,13 @@ class Ingestion(Construct):
         self.configuration_set = ses.ConfigurationSet(
             self,
             "ConfigurationSet",
-            # A fixed name: the sender passes it on every SendEmail and operators type it in the
-            # SES console; the topic policy's aws:SourceArn is built from it.
-            configuration_set_name=c.CONFIGURATION_SET_NAME,
+            # A fixed name (prefixed by the stage): the sender passes it on every SendEmail and
+            # operators type it in the SES console; the topic policy's aws:SourceArn is built from it.
+            configuration_set_name=configuration_set_name,
             reputation_metrics=True,
         )
         self.configuration_set_arn = stack.format_arn(
-            service="ses", resource="configuration-set", resource_name=c.CONFIGURATION_SET_NAME
+            service="ses", resource="configuration-set", resource_name=configuration_set_name
         )
         # The event destination also adds the topic policy statement allowing ses.amazonaws.com to
         # publish only with aws:SourceAccount = this account and aws:SourceArn = this configuration set.
@@ -96,14 +98,15 @@ class Ingestion(Construct):
             events=ALL_SES_EVENTS,
         )
         # SES must encrypt what it publishes. The key is dedicated to this topic, and the topic policy
-        # above is what limits publishing to our configuration set (confused-deputy protection); this
-        # statement follows the AWS documented key policy for service publishers.
+        # above is what limits publishing to our configuration set; the key, too, serves SES only on
+        # behalf of this account (confused-deputy protection).
         self.topic_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowSesToPublishToTheEncryptedTopic",
                 principals=[iam.ServicePrincipal("ses.amazonaws.com")],
                 actions=["kms:GenerateDataKey*", "kms:Decrypt"],
                 resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
 
@@ -126,5 +129,5 @@ class Ingestion(Construct):
                 timeout=INGEST_TIMEOUT,
             ),
         )
-        table.grant_read_write_data(self.function)
+        grant_table_access(self.function, table, table_access.INGEST)
         consume(self.function, self.queue, INGEST_CONSUMER)

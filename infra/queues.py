@@ -13,10 +13,13 @@ from constructs import Construct
 
 from tracker import constants as c
 
-# The SQS maximum, for the work queues as for their DLQs: a message that expires is deleted, not
-# dead-lettered, so a long outage of a consumer must not outlast it (the age-of-oldest-message
-# alarms fire long before). Two weeks to inspect and redrive what failed.
-RETENTION = Duration.days(14)
+# A standard queue's message keeps its original enqueue time when SQS moves it to the DLQ, and
+# expires by it: the DLQ keeps messages for the SQS maximum, the work queue for half of it, so a
+# dead-lettered message has at least 7 days in the DLQ to be inspected and redriven (alarmed on at
+# 3 days, infra/alarms.py). A message that expires in the work queue is deleted, not dead-lettered:
+# a consumer outage alarms within minutes (age of the oldest message), long before 7 days.
+QUEUE_RETENTION = Duration.days(7)
+DLQ_RETENTION = Duration.days(14)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ def work_queue(scope: Construct, name: str, consumer: Consumer) -> tuple[sqs.Que
         f"{name}DeadLetterQueue",
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
-        retention_period=RETENTION,
+        retention_period=DLQ_RETENTION,
     )
     queue = sqs.Queue(
         scope,
@@ -52,7 +55,7 @@ def work_queue(scope: Construct, name: str, consumer: Consumer) -> tuple[sqs.Que
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         visibility_timeout=consumer.visibility_timeout,
-        retention_period=RETENTION,
+        retention_period=QUEUE_RETENTION,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letter_queue, max_receive_count=c.MAX_RECEIVE_COUNT),
     )
     return queue, dead_letter_queue

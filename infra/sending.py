@@ -7,7 +7,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.functions import FunctionFactory, FunctionSpec
+from infra import table_access
+from infra.functions import FunctionFactory, FunctionSpec, grant_table_access
 from infra.queues import Consumer, consume, work_queue
 from tracker import constants as c
 
@@ -54,7 +55,7 @@ class Sending(Construct):
                 timeout=SENDER_TIMEOUT,
             ),
         )
-        table.grant_read_write_data(self.function)
+        grant_table_access(self.function, table, table_access.SENDER)
         self.identity_arn = ses_identity_arn(stack, ses_identity)
         # SES authorizes SendEmail against the sending identity and the configuration set, so those
         # two ARNs are the only resources; the From address is pinned as well.

@@ -3,68 +3,155 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from constructs import Node
 
 from tracker import constants as c
 
-DEFAULT_SENDER_ADDRESS = "no-reply@example.com"
 DEFAULT_FRONTEND_ORIGIN = "http://127.0.0.1:8000"  # the dashboard in local mode (`make run`)
+REQUIRED_CONTEXT = ("senderAddress", "sesIdentity")
+REQUIRED_EXAMPLE = "-c senderAddress=billing@acme.example -c sesIdentity=acme.example"
 
 _EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _ORIGIN = re.compile(r"^(https://[^/\s]+|http://(localhost|127\.0\.0\.1)(:\d+)?)$")
 _USER_POOL_ID = re.compile(r"^[a-z]{2}-[a-z]+-\d_[0-9A-Za-z]+$")
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# A stage prefixes names with their own rules (stack: letters, digits, '-'; configuration set:
+# also '_'; Cognito domain prefix: lowercase, digits, '-'): the intersection, short enough for all.
+_CLOUDFRONT_CERTIFICATE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+$")
+_STAGE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+STAGE_MAX_LENGTH = 20
+_RESERVED_WORDS = ("aws", "amazon", "cognito")  # refused in Cognito domain prefixes
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
+
+# DynamoDB's own warm throughput of a new on-demand table or index; lower values would change nothing.
+NEW_TABLE_READ_UNITS = 12_000
+NEW_TABLE_WRITE_UNITS = 4_000
+# DynamoDB's default per-table (and per-index) throughput quota in an account.
+TABLE_QUOTA_UNITS = 40_000
+
+
+class SettingsError(ValueError):
+    """A missing or invalid context value; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class TableThroughput:
+    """Warm throughput (what the table and each index serve at once, paid once when raised) and the
+    on-demand caps (requests above them are throttled: a bound on the bill). Units per second; the
+    same values apply to the table and to each global secondary index."""
+
+    # Ingest at full concurrency writes ~15,000 WRU/s across the table and its indexes (README,
+    # "Benchmarks"): ~9,000 on the table, the rest split over two indexes. A new table serves 4,000.
+    warm_write_units: int = 10_000
+    warm_read_units: int = NEW_TABLE_READ_UNITS
+    max_write_units: int = 20_000
+    max_read_units: int = 20_000
+
+    def __post_init__(self) -> None:
+        for name, value, low in (
+            ("tableWarmWriteUnits", self.warm_write_units, NEW_TABLE_WRITE_UNITS),
+            ("tableWarmReadUnits", self.warm_read_units, NEW_TABLE_READ_UNITS),
+            ("tableMaxWriteUnits", self.max_write_units, 1),
+            ("tableMaxReadUnits", self.max_read_units, 1),
+        ):
+            if not low <= value <= TABLE_QUOTA_UNITS:
+                raise SettingsError(f"{name} must be between {low} and {TABLE_QUOTA_UNITS}, not {value}")
+        if self.warm_write_units > self.max_write_units or self.warm_read_units > self.max_read_units:
+            raise SettingsError("warm throughput must not exceed the on-demand maximum (tableMax*Units)")
 
 
 @dataclass(frozen=True)
 class Settings:
     sender_address: str
     ses_identity: str  # a verified SES domain or email address identity
-    frontend_origin: str
-    existing_user_pool_id: str | None
-    alarm_email: str | None
-    event_log_retention_days: int
+    frontend_origin: str = DEFAULT_FRONTEND_ORIGIN
+    existing_user_pool_id: str | None = None
+    alarm_email: str | None = None
+    event_log_retention_days: int = c.DEFAULT_EVENT_LOG_RETENTION_DAYS
     # The dashboard's hosting (infra/web.py): off unless `-c web=true`.
     web_enabled: bool = False
-    web_auth_domain_prefix: str | None = None  # Cognito hosted UI prefix; default delivery-tracker-<account>
+    web_auth_domain_prefix: str | None = None  # Cognito hosted UI prefix; default from the stage
+    # The dashboard's own domain and its ACM certificate (us-east-1): TLSv1.2_2021 for viewers.
+    web_domain_name: str | None = None
+    web_certificate_arn: str | None = None
+    # Prefixes every name that must be unique in an account and region, so stages deploy side by side.
+    stage: str | None = None
+    table: TableThroughput = field(default_factory=TableThroughput)
 
     def __post_init__(self) -> None:
-        if not _EMAIL.match(self.sender_address):
-            raise ValueError(f"senderAddress {self.sender_address!r} is not an email address")
-        if _EMAIL.match(self.ses_identity):
-            if self.ses_identity.lower() != self.sender_address.lower():
-                raise ValueError("sesIdentity is an address identity, so it must equal senderAddress")
-        elif _DOMAIN.match(self.ses_identity):
-            if not self.sender_address.lower().endswith("@" + self.ses_identity.lower()):
-                raise ValueError(
-                    f"senderAddress must be an address of the sesIdentity domain {self.ses_identity}"
-                )
-        else:
-            raise ValueError(f"sesIdentity {self.ses_identity!r} is neither a domain nor an email address")
+        self._check_sender()
         if not _ORIGIN.match(self.frontend_origin):
-            raise ValueError(
+            raise SettingsError(
                 "frontendOrigin must be https://host[:port] (or http://localhost / http://127.0.0.1), "
                 f"without a path: {self.frontend_origin!r}"
             )
         if self.existing_user_pool_id is not None and not _USER_POOL_ID.match(self.existing_user_pool_id):
-            raise ValueError(f"existingUserPoolId {self.existing_user_pool_id!r} is not a user pool id")
+            raise SettingsError(f"existingUserPoolId {self.existing_user_pool_id!r} is not a user pool id")
         if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
-            raise ValueError(f"alarmEmail {self.alarm_email!r} is not an email address")
+            raise SettingsError(f"alarmEmail {self.alarm_email!r} is not an email address")
         if not 1 <= self.event_log_retention_days <= 3650:
-            raise ValueError("eventLogRetentionDays must be between 1 and 3650")
-        if self.web_auth_domain_prefix is not None and (
-            not _DOMAIN_PREFIX.match(self.web_auth_domain_prefix)
-            or any(word in self.web_auth_domain_prefix for word in ("aws", "amazon", "cognito"))
-        ):
-            raise ValueError(
+            raise SettingsError("eventLogRetentionDays must be between 1 and 3650")
+        if self.web_auth_domain_prefix is not None and not _valid_domain_prefix(self.web_auth_domain_prefix):
+            raise SettingsError(
                 f"webAuthDomainPrefix {self.web_auth_domain_prefix!r}: 1-63 lowercase letters, digits or "
                 "'-' (not at either end), without 'aws', 'amazon' or 'cognito'"
             )
+        if (self.web_domain_name is None) != (self.web_certificate_arn is None):
+            raise SettingsError("webDomainName and webCertificateArn go together: give both or neither")
+        if self.web_domain_name is not None and not _DOMAIN.match(self.web_domain_name):
+            raise SettingsError(f"webDomainName {self.web_domain_name!r} is not a domain name")
+        if self.web_certificate_arn is not None and not _CLOUDFRONT_CERTIFICATE.match(
+            self.web_certificate_arn
+        ):
+            raise SettingsError(
+                f"webCertificateArn {self.web_certificate_arn!r}: an ACM certificate ARN in us-east-1 "
+                "(CloudFront uses certificates from that region only)"
+            )
+        if self.stage is not None and (
+            len(self.stage) > STAGE_MAX_LENGTH
+            or not _STAGE.match(self.stage)
+            or any(word in self.stage for word in _RESERVED_WORDS)
+        ):
+            raise SettingsError(
+                f"stage {self.stage!r}: 1-{STAGE_MAX_LENGTH} lowercase letters, digits and single '-', "
+                "starting with a letter, without 'aws', 'amazon' or 'cognito'"
+            )
+
+    def _check_sender(self) -> None:
+        if not _EMAIL.match(self.sender_address):
+            raise SettingsError(f"senderAddress {self.sender_address!r} is not an email address")
+        if _EMAIL.match(self.ses_identity):
+            if self.ses_identity.lower() != self.sender_address.lower():
+                raise SettingsError("sesIdentity is an address identity, so it must equal senderAddress")
+        elif _DOMAIN.match(self.ses_identity):
+            if not self.sender_address.lower().endswith("@" + self.ses_identity.lower()):
+                raise SettingsError(
+                    f"senderAddress must be an address of the sesIdentity domain {self.ses_identity}"
+                )
+        else:
+            raise SettingsError(f"sesIdentity {self.ses_identity!r} is neither a domain nor an email address")
+
+    # --- names that must be unique per account and region -----------------------------------------
+
+    def prefixed(self, name: str) -> str:
+        return f"{self.stage}-{name}" if self.stage else name
+
+    @property
+    def stack_name(self) -> str:
+        return self.prefixed(c.STACK_NAME)
+
+    @property
+    def configuration_set_name(self) -> str:
+        """The deployed configuration set; local mode keeps c.CONFIGURATION_SET_NAME unprefixed."""
+        return self.prefixed(c.CONFIGURATION_SET_NAME)
+
+
+def _valid_domain_prefix(prefix: str) -> bool:
+    return bool(_DOMAIN_PREFIX.match(prefix)) and not any(word in prefix for word in _RESERVED_WORDS)
 
 
 def _text(node: Node, key: str) -> str | None:
@@ -81,21 +168,46 @@ def _flag(node: Node, key: str) -> bool:
         return False
     if text.lower() in _TRUE:
         return True
-    raise ValueError(f"{key} must be true or false, not {text!r}")
+    raise SettingsError(f"{key} must be true or false, not {text!r}")
+
+
+def _integer(node: Node, key: str, default: int) -> int:
+    text = _text(node, key)
+    if text is None:
+        return default
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, not {text!r}") from None
 
 
 def settings_from_context(node: Node) -> Settings:
-    """Every value has a default, so `cdk synth` works offline with no context at all."""
-    sender = _text(node, "senderAddress") or DEFAULT_SENDER_ADDRESS
-    identity = _text(node, "sesIdentity") or sender.rpartition("@")[2]
-    retention = _text(node, "eventLogRetentionDays")
+    """The deploy settings. senderAddress and sesIdentity are required: an example default would
+    deploy a stack whose every send fails at SES."""
+    missing = [key for key in REQUIRED_CONTEXT if _text(node, key) is None]
+    if missing:
+        raise SettingsError(
+            f"missing context value(s) {', '.join(missing)}: the verified SES identity and the From "
+            f"address of every message. Pass them, e.g. {REQUIRED_EXAMPLE} (docs/deploy.md, "
+            '"Context values")'
+        )
+    throughput = TableThroughput()
     return Settings(
-        sender_address=sender,
-        ses_identity=identity,
+        sender_address=_text(node, "senderAddress") or "",
+        ses_identity=_text(node, "sesIdentity") or "",
         frontend_origin=(_text(node, "frontendOrigin") or DEFAULT_FRONTEND_ORIGIN).rstrip("/"),
         existing_user_pool_id=_text(node, "existingUserPoolId"),
         alarm_email=_text(node, "alarmEmail"),
-        event_log_retention_days=int(retention) if retention else c.DEFAULT_EVENT_LOG_RETENTION_DAYS,
+        event_log_retention_days=_integer(node, "eventLogRetentionDays", c.DEFAULT_EVENT_LOG_RETENTION_DAYS),
         web_enabled=_flag(node, "web"),
         web_auth_domain_prefix=_text(node, "webAuthDomainPrefix"),
+        web_domain_name=_text(node, "webDomainName"),
+        web_certificate_arn=_text(node, "webCertificateArn"),
+        stage=_text(node, "stage"),
+        table=TableThroughput(
+            warm_write_units=_integer(node, "tableWarmWriteUnits", throughput.warm_write_units),
+            warm_read_units=_integer(node, "tableWarmReadUnits", throughput.warm_read_units),
+            max_write_units=_integer(node, "tableMaxWriteUnits", throughput.max_write_units),
+            max_read_units=_integer(node, "tableMaxReadUnits", throughput.max_read_units),
+        ),
     )

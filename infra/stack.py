@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
 from infra.api import Api
@@ -23,8 +23,10 @@ class DeliveryTrackerStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
         Tags.of(self).add("service", c.SERVICE_NAME)
+        if settings.stage:
+            Tags.of(self).add("stage", settings.stage)
 
-        self.storage = Storage(self, "Storage")
+        self.storage = Storage(self, "Storage", throughput=settings.table)
         table = self.storage.table
         self.factory = FunctionFactory(
             self,
@@ -32,11 +34,17 @@ class DeliveryTrackerStack(Stack):
             common_environment={
                 c.ENV_TABLE_NAME: table.table_name,
                 c.ENV_EVENT_LOG_RETENTION_DAYS: str(settings.event_log_retention_days),
-                c.ENV_CONFIGURATION_SET: c.CONFIGURATION_SET_NAME,
+                c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
             },
         )
-        self.ingestion = Ingestion(self, "Ingestion", factory=self.factory, table=table)
+        self.ingestion = Ingestion(
+            self,
+            "Ingestion",
+            factory=self.factory,
+            table=table,
+            configuration_set_name=settings.configuration_set_name,
+        )
         self.sending = Sending(
             self,
             "Sending",
@@ -48,7 +56,16 @@ class DeliveryTrackerStack(Stack):
         )
         # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless
         # frontendOrigin names another one (e.g. a custom domain in front of the distribution).
-        self.web = WebHosting(self, "Web") if settings.web_enabled else None
+        self.web = (
+            WebHosting(
+                self,
+                "Web",
+                domain_name=settings.web_domain_name,
+                certificate_arn=settings.web_certificate_arn,
+            )
+            if settings.web_enabled
+            else None
+        )
         frontend_origin = settings.frontend_origin
         if self.web is not None and frontend_origin == DEFAULT_FRONTEND_ORIGIN:
             frontend_origin = self.web.origin
@@ -60,11 +77,13 @@ class DeliveryTrackerStack(Stack):
             send_queue=self.sending.queue,
             frontend_origin=frontend_origin,
             existing_user_pool_id=settings.existing_user_pool_id,
+            dashboard_url=self.web.url if self.web is not None else None,
         )
         self.observability = Observability(
             self,
             "Observability",
             resources=ObservedResources(
+                table=table,
                 events_queue=self.ingestion.queue,
                 events_dlq=self.ingestion.dead_letter_queue,
                 send_queue=self.sending.queue,
@@ -75,6 +94,9 @@ class DeliveryTrackerStack(Stack):
                 rest_api=self.api.rest_api,
             ),
             alarm_email=settings.alarm_email,
+            # Dashboards are global to the account: the (stage-prefixed) stack name and the region.
+            dashboard_name=f"{settings.stack_name}-{Aws.REGION}",
+            throughput=settings.table,
         )
 
         if self.web is not None:
@@ -82,7 +104,9 @@ class DeliveryTrackerStack(Stack):
                 api_url=self.api.rest_api.url,
                 user_pool=self.api.user_pool,
                 user_pool_client=self.api.user_pool_client,
-                auth_domain_prefix=settings.web_auth_domain_prefix,
+                # Unique in the region: the default carries the stage and the account id.
+                auth_domain_prefix=settings.web_auth_domain_prefix
+                or Fn.join("-", [settings.prefixed(c.SERVICE_NAME), Aws.ACCOUNT_ID]),
             )
             CfnOutput(self, "WebUrl", value=f"{self.web.origin}/")
             CfnOutput(self, "WebSignInDomain", value=self.web.auth_domain.base_url())
@@ -92,7 +116,7 @@ class DeliveryTrackerStack(Stack):
         if self.api.user_pool_client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=table.table_name)
-        CfnOutput(self, "ConfigurationSetName", value=c.CONFIGURATION_SET_NAME)
+        CfnOutput(self, "ConfigurationSetName", value=settings.configuration_set_name)
         CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

@@ -6,6 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from infra.settings import TableThroughput
 from tracker import constants as c
 
 
@@ -13,9 +14,17 @@ class Storage(Construct):
     """The table. Deployed resources get CloudFormation-generated names, passed to the functions in
     environment variables; the fixed names in tracker.constants are local mode's."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, throughput: TableThroughput) -> None:
         super().__init__(scope, construct_id)
         string = dynamodb.AttributeType.STRING
+        # A launch-day send writes several times what a new on-demand table serves at once (4,000
+        # WRU/s); throttled records retry and can end in a DLQ. Warm throughput prepares the table and
+        # each index for it up front; the on-demand maximum caps the bill of a runaway writer (requests
+        # above it are throttled, and alarmed on in infra/observability.py).
+        warm = dynamodb.WarmThroughput(
+            read_units_per_second=throughput.warm_read_units,
+            write_units_per_second=throughput.warm_write_units,
+        )
         self.table = dynamodb.TableV2(
             self,
             "Table",
@@ -24,13 +33,20 @@ class Storage(Construct):
             # retained table, and would forbid two stages in one account and region.
             partition_key=dynamodb.Attribute(name=c.TABLE_PARTITION_KEY, type=string),
             sort_key=dynamodb.Attribute(name=c.TABLE_SORT_KEY, type=string),
-            billing=dynamodb.Billing.on_demand(),
+            billing=dynamodb.Billing.on_demand(
+                max_read_request_units=throughput.max_read_units,
+                max_write_request_units=throughput.max_write_units,
+            ),
+            warm_throughput=warm,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=index.name,
                     partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
                     sort_key=dynamodb.Attribute(name=index.sort_key, type=string),
                     projection_type=dynamodb.ProjectionType.ALL,
+                    max_read_request_units=throughput.max_read_units,
+                    max_write_request_units=throughput.max_write_units,
+                    warm_throughput=warm,
                 )
                 for index in c.GLOBAL_INDEXES
             ],

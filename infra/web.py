@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
@@ -28,11 +29,12 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct, IConstruct
 
+from infra.api import OAUTH_SCOPES
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIR = ROOT / "web"
 CONFIG_OBJECT = "config.js"  # web/config.js is local mode's; the deployed one is generated below
 INDEX_DOCUMENT = "index.html"
-OAUTH_SCOPES = ["openid", "email", "profile"]
 LOG_RETENTION_DAYS = 365
 DEPLOYMENT_MEMORY_MB = 256
 
@@ -66,6 +68,17 @@ def config_module(config: Mapping[str, Any]) -> str:
     return f"// Generated at deploy time by infra/web.py.\nexport default {json.dumps(config, indent=2)};\n"
 
 
+def _custom_domain(scope: Construct, domain_name: str | None, certificate_arn: str | None) -> dict[str, Any]:
+    """The distribution's own domain and its ACM certificate (in us-east-1, as CloudFront requires)."""
+    if domain_name is None or certificate_arn is None:
+        return {}
+    return {
+        "domain_names": [domain_name],
+        "certificate": acm.Certificate.from_certificate_arn(scope, "Certificate", certificate_arn),
+        "ssl_support_method": cloudfront.SSLMethod.SNI,
+    }
+
+
 def _suppress(construct: IConstruct, rule: str, reason: str, applies_to: list[str] | None = None) -> None:
     NagSuppressions.add_resource_suppressions(
         construct,
@@ -77,8 +90,16 @@ def _suppress(construct: IConstruct, rule: str, reason: str, applies_to: list[st
 class WebHosting(Construct):
     """Bucket, log bucket and distribution (step 1; see the module docstring)."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain_name: str | None = None,
+        certificate_arn: str | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self.domain_name = domain_name
 
         # Access logs of the site bucket (S3 server access logs) and of the distribution (CloudFront
         # standard logs). CloudFront standard logging writes with an ACL grant, so this bucket keeps
@@ -179,6 +200,10 @@ class WebHosting(Construct):
             enable_logging=True,
             log_bucket=self.log_bucket,
             log_file_prefix="cloudfront/",
+            # Honoured with a custom domain's certificate only: with the default cloudfront.net
+            # certificate CloudFront fixes the policy at TLSv1 (hence the CFR4 suppression below).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            **_custom_domain(self, domain_name, certificate_arn),
         )
         _suppress(
             self.distribution,
@@ -192,17 +217,24 @@ class WebHosting(Construct):
             "No WAF web ACL by default: the distribution serves only public static files (the app's code), "
             "never data; attach a web ACL (a monthly fee per ACL and rule) when the dashboard needs it.",
         )
-        _suppress(
-            self.distribution,
-            "AwsSolutions-CFR4",
-            "The distribution uses the default cloudfront.net certificate, whose security policy CloudFront "
-            "fixes (TLSv1); give it a custom domain with an ACM certificate to require TLSv1.2_2021.",
-        )
+        if domain_name is None:
+            _suppress(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "The distribution uses the default cloudfront.net certificate, whose security policy "
+                "CloudFront fixes at TLSv1 whatever the template says; webDomainName with webCertificateArn "
+                "gives it a custom domain whose policy is TLSv1.2_2021.",
+            )
 
     @property
     def origin(self) -> str:
-        """The dashboard's browser origin, e.g. https://d111111abcdef8.cloudfront.net."""
-        return f"https://{self.distribution.distribution_domain_name}"
+        """The dashboard's browser origin: https://<webDomainName>, or e.g. https://d111111abcdef8.cloudfront.net."""
+        return f"https://{self.domain_name or self.distribution.distribution_domain_name}"
+
+    @property
+    def url(self) -> str:
+        """The dashboard's address: the app client's only OAuth callback and sign-out URL."""
+        return f"{self.origin}/"
 
     def publish(
         self,
@@ -210,7 +242,7 @@ class WebHosting(Construct):
         api_url: str,
         user_pool: cognito.IUserPool,
         user_pool_client: cognito.UserPoolClient | None,
-        auth_domain_prefix: str | None,
+        auth_domain_prefix: str,
     ) -> None:
         """Step 2: the Cognito hosted sign-in for the dashboard, and the deployment of web/ with its config."""
         if user_pool_client is None:
@@ -218,22 +250,11 @@ class WebHosting(Construct):
                 "web=true needs the stack's own user pool: with existingUserPoolId, host web/ yourself "
                 "and give its config.js your pool's app client and domain (docs/deploy.md)"
             )
-        # The Cognito hosted UI (OAuth 2.0 authorization code flow with PKCE) signs users in. The
-        # domain prefix must be unique in the region; the account id makes the default one so.
-        prefix = auth_domain_prefix or Fn.join("-", ["delivery-tracker", Aws.ACCOUNT_ID])
+        # The Cognito hosted UI signs users in (OAuth 2.0 authorization code flow with PKCE; the app
+        # client's OAuth settings are in infra/api.py). The domain prefix must be unique in the region.
         self.auth_domain = user_pool.add_domain(
-            "WebSignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+            "WebSignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=auth_domain_prefix)
         )
-        # The browser app client (infra/api.py) gets the dashboard as its only OAuth redirect target.
-        client = user_pool_client.node.default_child
-        assert isinstance(client, cognito.CfnUserPoolClient)
-        redirect = f"{self.origin}/"
-        client.add_property_override("AllowedOAuthFlowsUserPoolClient", True)
-        client.add_property_override("AllowedOAuthFlows", ["code"])
-        client.add_property_override("AllowedOAuthScopes", OAUTH_SCOPES)
-        client.add_property_override("SupportedIdentityProviders", ["COGNITO"])
-        client.add_property_override("CallbackURLs", [redirect])
-        client.add_property_override("LogoutURLs", [redirect])
 
         config = {
             "mode": "cognito",

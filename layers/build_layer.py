@@ -1,12 +1,13 @@
 """Build the Lambda dependency layer without Docker.
 
-pip downloads the pinned runtime requirements (``requirements.txt``) as wheels built for the Lambda
-platform (Linux, arm64/aarch64, CPython of the function runtime) and unpacks them into
-``layers/build/python``; ``layers/build`` is the folder the CDK stack hands to ``Code.from_asset``
-(Lambda adds ``/opt/python`` to ``sys.path``).
+pip installs the hashed lock of the runtime requirements (``layers/requirements.lock``, compiled from
+``requirements.txt`` by ``make lock``) as wheels built for the Lambda platform (Linux, arm64/aarch64,
+CPython of the function runtime), checking every file's hash and installing nothing the lock does
+not list, into ``layers/build/python``; ``layers/build`` is the folder the CDK stack hands to
+``Code.from_asset`` (Lambda adds ``/opt/python`` to ``sys.path``).
 
-Idempotent: a stamp records the hash of ``requirements.txt``, the target Python version, the
-platform and this script's format version; when it matches, nothing is rebuilt.
+Idempotent: a stamp records the hash of the lock, the target Python version, the platform and this
+script's format version; when it matches, nothing is rebuilt. The same fingerprint is the asset hash.
 
 Run with ``make layer`` or ``python layers/build_layer.py``; ``cdk synth`` (``infra``) calls
 :func:`ensure_layer` and builds it when missing.
@@ -20,6 +21,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
+LOCK = ROOT / "layers" / "requirements.lock"
 BUILD_DIR = ROOT / "layers" / "build"
 SITE_DIR_NAME = "python"
 STAMP_NAME = ".build-stamp.json"
@@ -39,7 +42,7 @@ PYTHON_VERSION = "3.14"
 # up to what it is told, and every Python 3.12+ runtime runs on Amazon Linux 2023 (glibc 2.34).
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 # Bump when the layout or the pip options change, so existing builds are redone.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Never useful inside the layer: console scripts carry the build machine's interpreter path.
 _PRUNE_DIRS = ("bin",)
@@ -53,9 +56,42 @@ class LayerBuild:
     rebuilt: bool
 
 
+class StaleLockError(RuntimeError):
+    """requirements.txt pins a version the lock does not have: run `make lock`."""
+
+
+def _pins(text: str) -> dict[str, str]:
+    """name -> version of every `name==version` line (extras dropped, names normalized)."""
+    pins = {}
+    for line in text.splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;\\]+)", line.strip())
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(3)
+    return pins
+
+
+def locked_pins() -> dict[str, str]:
+    return _pins(LOCK.read_text())
+
+
+def check_lock() -> None:
+    """Every pin of requirements.txt is in the lock at the same version."""
+    locked = locked_pins()
+    stale = {
+        name: version
+        for name, version in _pins(REQUIREMENTS.read_text()).items()
+        if locked.get(name) != version
+    }
+    if stale:
+        pins = ", ".join(f"{name}=={version}" for name, version in sorted(stale.items()))
+        raise StaleLockError(
+            f"layers/requirements.lock does not match requirements.txt ({pins}): run `make lock`"
+        )
+
+
 def _fingerprint(python_version: str) -> str:
     digest = hashlib.sha256()
-    digest.update(REQUIREMENTS.read_bytes())
+    digest.update(LOCK.read_bytes())
     digest.update(f"|{python_version}|{','.join(PLATFORMS)}|{FORMAT_VERSION}".encode())
     return digest.hexdigest()
 
@@ -88,10 +124,13 @@ def _pip_command(site_dir: Path, python_version: str) -> list[str]:
         python_version,
         "--no-compile",  # .pyc for the build machine's Python would be dead weight on 3.14
         "--no-user",
+        # Every file's hash must match the lock, and only what the lock lists is installed.
+        "--require-hashes",
+        "--no-deps",
         "--target",
         str(site_dir),
         "-r",
-        str(REQUIREMENTS),
+        str(LOCK),
     ]
     return command
 
@@ -127,6 +166,7 @@ def ensure_layer(
     python_version: str = PYTHON_VERSION, build_dir: Path = BUILD_DIR, *, force: bool = False
 ) -> LayerBuild:
     """Build the layer unless an up-to-date build exists; return its folder and unzipped size."""
+    check_lock()
     fingerprint = _fingerprint(python_version)
     site_dir = build_dir / SITE_DIR_NAME
     stamp = build_dir / STAMP_NAME

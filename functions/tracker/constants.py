@@ -97,3 +97,8 @@ METRIC_SEND_FAILURES = "SendFailures"
 METRIC_SENDS_DROPPED = "SendsDropped"  # suppressed between POST /messages and the send
 METRIC_SEND_THROTTLED = "SendThrottled"
 METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"
+
+# --- Deployment --------------------------------------------------------------
+# The deployed stack's name; a `stage` context value prefixes it (and every other name that must be
+# unique per account and region), so stages deploy side by side. Local mode uses no stage.
+STACK_NAME = "DeliveryTracker"

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from layers.build_layer import PYTHON_VERSION, REQUIREMENTS, SITE_DIR_NAME, LayerBuild, ensure_layer
+from layers.build_layer import (
+    LOCK,
+    PYTHON_VERSION,
+    REQUIREMENTS,
+    SITE_DIR_NAME,
+    LayerBuild,
+    StaleLockError,
+    _pins,
+    ensure_layer,
+    locked_pins,
+)
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -76,20 +86,40 @@ def test_every_wheel_is_for_lambda_arm64_and_the_runtime_python(site: Path) -> N
     assert any(d.startswith("pydantic_core-") for d in binary)
 
 
-def test_the_pinned_requirements_are_installed(site: Path) -> None:
+def test_exactly_the_locked_packages_are_installed(site: Path) -> None:
     def norm(name: str) -> str:
-        return re.sub(r"[-_.]+", "_", name).lower()
+        return re.sub(r"[-_.]+", "-", name).lower()
 
     installed = {}
     for dist in site.glob("*.dist-info"):
         name, version = dist.name.removesuffix(".dist-info").rsplit("-", 1)
         installed[norm(name)] = version
-    for line in REQUIREMENTS.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name, version = re.split(r"==", line)
-        assert installed.get(norm(re.sub(r"\[.*\]", "", name))) == version, line
+    assert installed == locked_pins()
+
+
+def test_the_lock_pins_every_requirement_with_hashes_and_the_transitive_packages() -> None:
+    requirements = _pins(REQUIREMENTS.read_text())
+    locked = locked_pins()
+    assert {name: locked.get(name) for name in requirements} == requirements
+    # Packages no requirement names but the layer needs (botocore's, dateutil's, pydantic's).
+    assert {"urllib3", "six", "typing-inspection"} <= locked.keys()
+    entries = re.split(r"\n(?=[a-z0-9])", LOCK.read_text().split("\n", 2)[2])
+    assert len(entries) == len(locked)
+    for entry in entries:
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", entry), entry.splitlines()[0]
+
+
+def test_a_requirement_missing_from_the_lock_stops_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layers import build_layer
+
+    edited = tmp_path / "requirements.txt"
+    edited.write_text(REQUIREMENTS.read_text().replace("pynamodb==", "pynamodb==0.0.1\n# was ") + "")
+    monkeypatch.setattr(build_layer, "REQUIREMENTS", edited)
+    with pytest.raises(StaleLockError, match=r"pynamodb==0\.0\.1\): run `make lock`"):
+        ensure_layer(build_dir=tmp_path / "build")
+    assert not (tmp_path / "build" / SITE_DIR_NAME).exists()
 
 
 def test_required_packages_and_their_aarch64_extension_modules(site: Path) -> None:
@@ -123,3 +153,16 @@ def test_layer_imports_on_the_target_platform(site: Path) -> None:
     subprocess.run(
         [interpreter, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {code}"], check=True
     )
+
+
+def test_the_layer_fingerprint_and_asset_hash_follow_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layers import build_layer
+
+    before = build_layer._fingerprint(PYTHON_VERSION)
+    assert build_layer._fingerprint(PYTHON_VERSION) == before
+    edited = tmp_path / "requirements.lock"
+    edited.write_text(LOCK.read_text().replace("--hash=sha256:", "--hash=sha256:0", 1))
+    monkeypatch.setattr(build_layer, "LOCK", edited)
+    assert build_layer._fingerprint(PYTHON_VERSION) != before

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
-from tests.infra.conftest import ALARM_EMAIL, FRONTEND_ORIGIN, SENDER_ADDRESS, SES_IDENTITY, Synthesized
+from infra import table_access
+from tests.infra.conftest import FRONTEND_ORIGIN, SENDER_ADDRESS, SES_IDENTITY, Synthesized
+from tests.infra.helpers import (
+    actions_of,
+    as_list,
+    denies_insecure_transport,
+    function_by_handler,
+    ref_id,
+    role_statements,
+    ses_arn,
+)
 from tracker import constants as c
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -28,74 +39,7 @@ ALL_SES_EVENT_TYPES = {
     "subscription",
 }
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def ref_id(value: Any) -> str:
-    """The logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
-    if "Ref" in value:
-        return str(value["Ref"])
-    return str(value["Fn::GetAtt"][0])
-
-
-def function_by_handler(synth: Synthesized, handler: str) -> tuple[str, dict[str, Any]]:
-    matches = [
-        (k, v)
-        for k, v in synth.resources("AWS::Lambda::Function").items()
-        if v["Properties"]["Handler"] == handler
-    ]
-    assert len(matches) == 1, f"expected one function with handler {handler}"
-    return matches[0]
-
-
-def role_statements(synth: Synthesized, function: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every IAM statement that applies to the function's execution role."""
-    role_id = ref_id(function["Properties"]["Role"])
-    role = synth.json["Resources"][role_id]["Properties"]
-    statements: list[dict[str, Any]] = []
-    for policy in role.get("Policies", []):
-        statements += policy["PolicyDocument"]["Statement"]
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def actions_of(statements: list[dict[str, Any]]) -> set[str]:
-    return {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
-
-
-def ses_arn(resource: str) -> dict[str, Any]:
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":ses:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                resource,
-            ],
-        ]
-    }
-
-
-def denies_insecure_transport(statements: list[dict[str, Any]], action: str) -> bool:
-    return any(
-        s["Effect"] == "Deny"
-        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-        and action in as_list(s["Action"])
-        and s["Principal"] in ("*", {"AWS": "*"})
-        for s in statements
-    )
+REQUIRED = {"senderAddress": SENDER_ADDRESS, "sesIdentity": SES_IDENTITY}
 
 
 # --- Lambda functions ------------------------------------------------------------------------------
@@ -241,8 +185,10 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
             "maxReceiveCount": c.MAX_RECEIVE_COUNT,
         }
         dlq_props = queues[synth.logical_id(dlq)]["Properties"]
-        # Expired messages are deleted, not dead-lettered: both keep them as long as SQS allows.
-        assert props["MessageRetentionPeriod"] == dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
+        # A dead-lettered message keeps its first enqueue time and expires by it: the DLQ keeps
+        # messages as long as SQS allows, a week longer than the work queue.
+        assert dlq_props["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert props["MessageRetentionPeriod"] == 7 * 24 * 3600
         assert "RedrivePolicy" not in dlq_props
 
 
@@ -288,6 +234,8 @@ def test_events_topic_is_kms_encrypted_and_only_ses_of_this_configuration_set_ma
         s for s in key["KeyPolicy"]["Statement"] if s.get("Principal") == {"Service": "ses.amazonaws.com"}
     ]
     assert actions_of(ses_key_statements) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    for statement in ses_key_statements:  # SES on behalf of this account only
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
     (policy,) = [
         p
@@ -372,6 +320,8 @@ def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Sy
                 {"AttributeName": index.sort_key, "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
+            "WarmThroughput": WARM_THROUGHPUT,
+            "WriteOnDemandThroughputSettings": WRITE_CAP,
         }
         for index in c.GLOBAL_INDEXES
     ]
@@ -384,6 +334,51 @@ def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Sy
     (replica,) = props["Replicas"]
     assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert replica["DeletionProtectionEnabled"] is True
+
+
+# The defaults of tableWarmWriteUnits/tableWarmReadUnits and tableMaxWriteUnits/tableMaxReadUnits.
+WARM_THROUGHPUT = {"ReadUnitsPerSecond": 12_000, "WriteUnitsPerSecond": 10_000}
+WRITE_CAP = {"MaxWriteRequestUnits": 20_000}
+READ_CAP = {"MaxReadRequestUnits": 20_000}
+
+
+def test_table_and_indexes_are_warm_and_capped_on_demand(synth: Synthesized) -> None:
+    (table,) = synth.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["WarmThroughput"] == WARM_THROUGHPUT
+    assert props["WriteOnDemandThroughputSettings"] == WRITE_CAP
+    (replica,) = props["Replicas"]
+    # A global table sets read capacity per replica, for the table and for each index.
+    assert replica["ReadOnDemandThroughputSettings"] == READ_CAP
+    assert replica["GlobalSecondaryIndexes"] == [
+        {"IndexName": index.name, "ReadOnDemandThroughputSettings": READ_CAP} for index in c.GLOBAL_INDEXES
+    ]
+    for index in props["GlobalSecondaryIndexes"]:
+        assert index["WarmThroughput"] == WARM_THROUGHPUT, index["IndexName"]
+        assert index["WriteOnDemandThroughputSettings"] == WRITE_CAP, index["IndexName"]
+
+
+def test_table_throughput_follows_the_context(tmp_path: Path) -> None:
+    from tests.infra.conftest import synthesize
+
+    tuned = synthesize(
+        tmp_path,
+        {
+            **REQUIRED,
+            "tableWarmWriteUnits": "16000",
+            "tableWarmReadUnits": "14000",
+            "tableMaxWriteUnits": "30000",
+            "tableMaxReadUnits": "25000",
+        },
+    )
+    (table,) = tuned.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["WarmThroughput"] == {"ReadUnitsPerSecond": 14_000, "WriteUnitsPerSecond": 16_000}
+    assert props["WriteOnDemandThroughputSettings"] == {"MaxWriteRequestUnits": 30_000}
+    assert props["Replicas"][0]["ReadOnDemandThroughputSettings"] == {"MaxReadRequestUnits": 25_000}
+    assert {json.dumps(i["WarmThroughput"]) for i in props["GlobalSecondaryIndexes"]} == {
+        json.dumps({"ReadUnitsPerSecond": 14_000, "WriteUnitsPerSecond": 16_000})
+    }
 
 
 # --- API ---------------------------------------------------------------------------------------------
@@ -405,6 +400,8 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
             assert props["Integration"]["Type"] == "MOCK", logical_id
         elif props["HttpMethod"] == "GET" and resource.get("Ref") in health_ids:
             assert props["AuthorizationType"] == "NONE", logical_id
+            # API Gateway answers it: an unauthenticated request never reaches a function.
+            assert props["Integration"]["Type"] == "MOCK", logical_id
             seen_health += 1
         else:
             assert props["AuthorizationType"] == "COGNITO_USER_POOLS", logical_id
@@ -412,6 +409,37 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
             seen_authorized += 1
     assert seen_health == 1
     assert seen_authorized >= 1
+
+
+def test_health_is_a_static_answer_of_api_gateway(synth: Synthesized) -> None:
+    from infra.api import HEALTH_BODY
+
+    (health,) = [
+        m["Properties"]
+        for m in synth.resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "GET" and m["Properties"]["Integration"]["Type"] == "MOCK"
+    ]
+    integration = health["Integration"]
+    assert integration["RequestTemplates"] == {"application/json": json.dumps({"statusCode": 200})}
+    (response,) = integration["IntegrationResponses"]
+    assert response["StatusCode"] == "200"
+    assert json.loads(response["ResponseTemplates"]["application/json"]) == HEALTH_BODY == {"status": "ok"}
+    assert response["ResponseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": f"'{FRONTEND_ORIGIN}'"
+    }
+    assert health["MethodResponses"][0]["StatusCode"] == "200"
+    # No function may be invoked by API Gateway but through the authorized proxy route.
+    for permission in synth.resources("AWS::Lambda::Permission").values():
+        assert "/health" not in json.dumps(permission["Properties"].get("SourceArn")), permission
+
+
+def test_without_the_hosted_dashboard_the_app_client_has_no_oauth(synth: Synthesized) -> None:
+    (client,) = synth.resources("AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert props["AllowedOAuthFlowsUserPoolClient"] is False
+    for key in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs", "LogoutURLs"):
+        assert key not in props, key
+    assert props["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
 def test_authorizer_uses_the_stacks_user_pool_with_an_immutable_tenant_attribute(synth: Synthesized) -> None:
@@ -510,9 +538,36 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     sender_actions = actions_of(role_statements(synth, sender))
     api_actions = actions_of(role_statements(synth, api))
     for actions in (ingest_actions, sender_actions, api_actions):
-        assert {"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"} <= actions
         assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= actions
         assert not any(a.startswith("kms:") for a in actions)
+    # DynamoDB: the measured lists (infra/table_access.py), on the table and on named indexes only.
+    table = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table), "Arn"]}
+    for function, access in (
+        (ingest, table_access.INGEST),
+        (sender, table_access.SENDER),
+        (api, table_access.API),
+    ):
+        statements = [
+            s
+            for s in role_statements(synth, function)
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+        ]
+        on_table = [s for s in statements if s["Resource"] == table]
+        assert len(on_table) == 1
+        assert sorted(as_list(on_table[0]["Action"])) == sorted(access.actions)
+        on_indexes = [s for s in statements if s["Resource"] != table]
+        expected_indexes = [{"Fn::Join": ["", [table, f"/index/{name}"]]} for name in access.queried_indexes]
+        assert [r for s in on_indexes for r in as_list(s["Resource"])] == expected_indexes
+        assert all(as_list(s["Action"]) == ["dynamodb:Query"] for s in on_indexes)
+        dynamodb_actions = actions_of(statements)
+        assert not dynamodb_actions & {
+            "dynamodb:Scan",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:DescribeStream",
+            "dynamodb:ListStreams",
+            "dynamodb:DescribeTable",
+        }
     assert "sqs:ReceiveMessage" in ingest_actions
     assert "sqs:ReceiveMessage" in sender_actions
     assert "sqs:SendMessage" in api_actions
@@ -558,82 +613,3 @@ def _is_apigateway_cloudwatch_role(role: dict[str, Any]) -> bool:
     return bool(
         principal == {"Service": "apigateway.amazonaws.com"}
     ) and "AmazonAPIGatewayPushToCloudWatchLogs" in (json.dumps(role["Properties"]["ManagedPolicyArns"]))
-
-
-# --- observability -----------------------------------------------------------------------------------
-
-
-def alarms_by_metric(synth: Synthesized, metric_name: str) -> list[dict[str, Any]]:
-    return [
-        a["Properties"]
-        for a in synth.resources("AWS::CloudWatch::Alarm").values()
-        if a["Properties"].get("MetricName") == metric_name
-    ]
-
-
-def test_dlq_depth_alarms_on_both_dead_letter_queues(synth: Synthesized) -> None:
-    alarms = alarms_by_metric(synth, "ApproximateNumberOfMessagesVisible")
-    dlqs = {
-        synth.logical_id(synth.stack.ingestion.dead_letter_queue),
-        synth.logical_id(synth.stack.sending.dead_letter_queue),
-    }
-    watched = set()
-    for alarm in alarms:
-        assert alarm["Namespace"] == "AWS/SQS"
-        assert alarm["Threshold"] == 0
-        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-        (dimension,) = alarm["Dimensions"]
-        assert dimension["Name"] == "QueueName"
-        watched.add(dimension["Value"]["Fn::GetAtt"][0])
-    assert watched == dlqs
-
-
-def test_operational_alarms_exist_with_their_thresholds(synth: Synthesized) -> None:
-    ingest_id, _ = function_by_handler(synth, c.INGEST_HANDLER)
-    (errors,) = [
-        a
-        for a in alarms_by_metric(synth, "Errors")
-        if a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": ingest_id}}]
-    ]
-    assert errors["Threshold"] == 0
-    assert errors["ComparisonOperator"] == "GreaterThanThreshold"
-    (age,) = alarms_by_metric(synth, "ApproximateAgeOfOldestMessage")
-    assert age["Namespace"] == "AWS/SQS"
-    assert age["Threshold"] > 0
-    (quarantined,) = alarms_by_metric(synth, c.METRIC_QUARANTINED_EVENTS)
-    assert quarantined["Namespace"] == c.METRICS_NAMESPACE
-    assert quarantined["Dimensions"] == [{"Name": c.METRICS_SERVICE_DIMENSION, "Value": c.SERVICE_NAME}]
-    assert quarantined["Threshold"] == 0
-    assert quarantined["ComparisonOperator"] == "GreaterThanThreshold"
-    (bounce,) = alarms_by_metric(synth, "Reputation.BounceRate")
-    (complaint,) = alarms_by_metric(synth, "Reputation.ComplaintRate")
-    for alarm, threshold, pause_threshold in ((bounce, 0.05, 0.10), (complaint, 0.001, 0.005)):
-        assert alarm["Namespace"] == "AWS/SES"
-        assert alarm["Threshold"] == threshold
-        assert alarm["Threshold"] < pause_threshold
-        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-
-
-def test_the_dashboard_charts_every_metric_the_functions_publish(synth: Synthesized) -> None:
-    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
-    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
-    body = "".join(part if isinstance(part, str) else "?" for part in parts)
-    charted = set(re.findall(rf'\["{c.METRICS_NAMESPACE}","(\w+)"', body))
-    published = {value for name, value in vars(c).items() if name.startswith("METRIC_")}
-    assert c.METRIC_SENDS_DROPPED in published
-    assert published <= charted, sorted(published - charted)
-
-
-def test_alarms_notify_the_email_topic_and_there_is_one_dashboard(synth: Synthesized) -> None:
-    assert len(synth.resources("AWS::CloudWatch::Dashboard")) == 1
-    topic_id = synth.logical_id(synth.stack.observability.alarm_topic)
-    (subscription,) = [
-        s["Properties"]
-        for s in synth.resources("AWS::SNS::Subscription").values()
-        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
-    ]
-    assert subscription == {"Endpoint": ALARM_EMAIL, "Protocol": "email", "TopicArn": {"Ref": topic_id}}
-    assert "KmsMasterKeyId" in synth.json["Resources"][topic_id]["Properties"]
-    for alarm in synth.resources("AWS::CloudWatch::Alarm").values():
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"

@@ -21,7 +21,8 @@ from tracker import constants as c
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 # No frontendOrigin: with the web hosting on, the API's CORS origin becomes the distribution's.
-WEB_CONTEXT = {"senderAddress": SENDER_ADDRESS, "sesIdentity": SES_IDENTITY, "web": "true"}
+REQUIRED = {"senderAddress": SENDER_ADDRESS, "sesIdentity": SES_IDENTITY}
+WEB_CONTEXT = {**REQUIRED, "web": "true"}
 
 # The findings the web construct accepts (infra/web.py gives each its reason).
 EXPECTED_WEB_SUPPRESSIONS = {
@@ -226,10 +227,15 @@ def test_the_app_client_signs_in_to_the_dashboard_only(web: Synthesized) -> None
     }
     assert props["CallbackURLs"] == [dashboard]
     assert props["LogoutURLs"] == [dashboard]
-    assert props["AllowedOAuthFlows"] == ["code"]  # authorization code (+ PKCE in the app), no implicit flow
+    assert props["AllowedOAuthFlows"] == ["code"]  # no implicit flow, no client credentials
     assert props["AllowedOAuthFlowsUserPoolClient"] is True
+    assert props["AllowedOAuthScopes"] == ["openid", "email", "profile"]
     assert props["SupportedIdentityProviders"] == ["COGNITO"]
-    assert "GenerateSecret" not in props or props["GenerateSecret"] is False
+    assert props["GenerateSecret"] is False  # a public client: PKCE is what binds the code to it
+    # The dashboard sends an S256 PKCE challenge with every authorization request.
+    auth_js = (ROOT / "web" / "auth.js").read_text()
+    assert "code_challenge_method" in auth_js
+    assert '"S256"' in auth_js or "'S256'" in auth_js
     _, domain = one(web, "AWS::Cognito::UserPoolDomain")
     assert domain["Properties"]["UserPoolId"] == {"Ref": web.logical_id(web.stack.api.user_pool)}
     assert {"WebUrl", "WebSignInDomain"} <= set(web.json["Outputs"])
@@ -331,7 +337,7 @@ class FakeNode:
 def test_the_web_flag(value: Any, enabled: bool) -> None:
     from infra.settings import settings_from_context
 
-    context = {} if value is None else {"web": value}
+    context = {**REQUIRED} if value is None else {**REQUIRED, "web": value}
     assert settings_from_context(FakeNode(context)).web_enabled is enabled  # type: ignore[arg-type]
 
 
@@ -348,7 +354,7 @@ def test_invalid_web_settings_fail_with_a_message(context: dict[str, Any], messa
     from infra.settings import settings_from_context
 
     with pytest.raises(ValueError, match=message):
-        settings_from_context(FakeNode(context))  # type: ignore[arg-type]
+        settings_from_context(FakeNode({**REQUIRED, **context}))  # type: ignore[arg-type]
 
 
 def test_web_with_an_existing_user_pool_is_refused_with_a_message() -> None:
@@ -362,5 +368,15 @@ def test_web_with_an_existing_user_pool_is_refused_with_a_message() -> None:
     pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "eu-west-1_AbC123")
     with pytest.raises(ValueError, match="existingUserPoolId"):
         hosting.publish(
-            api_url="https://api.example/v1/", user_pool=pool, user_pool_client=None, auth_domain_prefix=None
+            api_url="https://api.example/v1/",
+            user_pool=pool,
+            user_pool_client=None,
+            auth_domain_prefix="delivery-tracker-test",
         )
+
+
+def test_checkov_finds_only_reviewed_checks(web: Synthesized, tmp_path: Path) -> None:
+    from tests.infra.test_checkov import SKIPPED, assert_only_skipped_checks_fail, run_checkov
+
+    failures = run_checkov({"DeliveryTrackerWeb": web.json}, tmp_path)
+    assert_only_skipped_checks_fail(failures, set(SKIPPED))

@@ -1,0 +1,273 @@
+"""The metrics the stack watches and its alarms, as data: each alarm is one `AlarmSpec` with its
+threshold and its meaning. docs/operations.md has one runbook entry per alarm id (a test checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+
+from tracker import constants as c
+
+ONE_MINUTE = Duration.minutes(1)
+FIVE_MINUTES = Duration.minutes(5)
+
+# SES puts an account under review at a 5% bounce rate and 0.1% complaint rate (and may pause sending
+# at 10% and 0.5%); alarm when the account reaches the review thresholds, well before a pause.
+SES_BOUNCE_RATE_THRESHOLD = 0.05
+SES_COMPLAINT_RATE_THRESHOLD = 0.001
+# Normal latency from SES event to table is seconds; ten minutes of backlog means ingest is stuck
+# (failing, throttled or out of concurrency).
+OLDEST_EVENT_AGE_SECONDS = 600
+# The sender works through a send at the SES quota (about 14 recipients/s by default): an hour of
+# backlog is a send of ~50,000 recipients, or a sender that stopped. 5,000 jobs of SEND_CHUNK_SIZE
+# (10) recipients are the same hour at that rate.
+OLDEST_SEND_JOB_AGE_SECONDS = 3600
+SEND_QUEUE_DEPTH_JOBS = 5000
+# A DLQ message must be redriven before it expires (infra/queues.py: DLQ retention 14 days, at least
+# 7 of them in the DLQ): escalate after 3 days in the DLQ, with 4 or more days left.
+DLQ_OLDEST_MESSAGE_AGE_SECONDS = 3 * 24 * 3600
+# Retried records (partial batch failures) are not Lambda errors. A transient one passes on the next
+# delivery; retries in 3 consecutive 5-minute periods mean something keeps failing.
+SUSTAINED_PERIODS = 3
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    alarm_id: str  # the construct id, and the runbook entry's title in docs/operations.md
+    metric: cloudwatch.IMetric
+    threshold: float
+    description: str
+    at_least: bool = False  # >= threshold (default: > threshold)
+    periods: int = 1  # consecutive breaching periods
+
+
+@dataclass(frozen=True)
+class ObservedResources:
+    table: dynamodb.TableV2
+    events_queue: sqs.IQueue
+    events_dlq: sqs.IQueue
+    send_queue: sqs.IQueue
+    send_dlq: sqs.IQueue
+    ingest_function: lambda_.IFunction
+    sender_function: lambda_.IFunction
+    api_function: lambda_.IFunction
+    rest_api: apigw.RestApi
+
+    @property
+    def functions(self) -> tuple[tuple[str, lambda_.IFunction], ...]:
+        return (
+            ("Ingest", self.ingest_function),
+            ("Sender", self.sender_function),
+            ("Api", self.api_function),
+        )
+
+    @property
+    def dead_letter_queues(self) -> tuple[tuple[str, sqs.IQueue], ...]:
+        return (("Events", self.events_dlq), ("Send", self.send_dlq))
+
+
+def app_metric(name: str, period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
+    """One of the count metrics the functions publish (Powertools EMF)."""
+    return cloudwatch.Metric(
+        namespace=c.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={c.METRICS_SERVICE_DIMENSION: c.SERVICE_NAME},
+        period=period,
+        statistic="Sum",
+    )
+
+
+def ses_metric(name: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace="AWS/SES", metric_name=name, period=Duration.hours(1), statistic="Maximum"
+    )
+
+
+def table_metric(
+    table: dynamodb.TableV2, name: str, index: str | None = None, period: Duration = FIVE_MINUTES
+) -> cloudwatch.Metric:
+    """A DynamoDB metric of the table, or of one global secondary index (its own dimension)."""
+    dimensions = {"TableName": table.table_name}
+    if index is not None:
+        dimensions["GlobalSecondaryIndexName"] = index
+    return cloudwatch.Metric(
+        namespace="AWS/DynamoDB",
+        metric_name=name,
+        dimensions_map=dimensions,
+        period=period,
+        statistic="Sum",
+        label=f"{index or 'table'} {name}",
+    )
+
+
+def throttle_events(table: dynamodb.TableV2, index: str | None = None) -> cloudwatch.MathExpression:
+    """Read + write throttle events (every cause: key range, the on-demand maximum, account limits)."""
+    # Ids unique per table/index: one graph may draw several of these expressions.
+    suffix = index or "table"
+    return cloudwatch.MathExpression(
+        expression=f"FILL(reads_{suffix}, 0) + FILL(writes_{suffix}, 0)",
+        using_metrics={
+            f"reads_{suffix}": table_metric(table, "ReadThrottleEvents", index),
+            f"writes_{suffix}": table_metric(table, "WriteThrottleEvents", index),
+        },
+        label=f"{index or 'table'} throttle events",
+        period=FIVE_MINUTES,
+    )
+
+
+def queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
+    return queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum")
+
+
+def oldest_message_age(queue: sqs.IQueue) -> cloudwatch.Metric:
+    return queue.metric_approximate_age_of_oldest_message(period=ONE_MINUTE, statistic="Maximum")
+
+
+def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
+    return [
+        *_queue_alarms(r),
+        *_function_alarms(r),
+        *_table_alarms(r.table),
+        AlarmSpec(
+            "QuarantinedEvents",
+            app_metric(c.METRIC_QUARANTINED_EVENTS),
+            0,
+            "Malformed or unknown SES events were quarantined; they are kept for inspection.",
+        ),
+        AlarmSpec(
+            "IngestRetries",
+            app_metric(c.METRIC_RETRIED_EVENTS),
+            0,
+            "SES events were retried by partial batch failure for 15 minutes: something keeps failing.",
+            periods=SUSTAINED_PERIODS,
+        ),
+        AlarmSpec(
+            "SendFailures",
+            app_metric(c.METRIC_SEND_FAILURES),
+            0,
+            "Recipients were marked Failed: SES refused them, or their outcome is unknown.",
+        ),
+        AlarmSpec(
+            "SendRetries",
+            app_metric(c.METRIC_SEND_JOBS_RETRIED),
+            0,
+            "Send jobs were retried by partial batch failure for 15 minutes (SES throttling or errors).",
+            periods=SUSTAINED_PERIODS,
+        ),
+        AlarmSpec(
+            "SesBounceRate",
+            ses_metric("Reputation.BounceRate"),
+            SES_BOUNCE_RATE_THRESHOLD,
+            "SES bounce rate reached 5% (SES review threshold; sending may be paused at 10%).",
+            at_least=True,
+        ),
+        AlarmSpec(
+            "SesComplaintRate",
+            ses_metric("Reputation.ComplaintRate"),
+            SES_COMPLAINT_RATE_THRESHOLD,
+            "SES complaint rate reached 0.1% (SES review threshold; sending may be paused at 0.5%).",
+            at_least=True,
+        ),
+        AlarmSpec(
+            "Api5xx",
+            r.rest_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The API answered 5xx.",
+        ),
+    ]
+
+
+def _queue_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    specs = [
+        AlarmSpec(
+            "OldestEventAge",
+            oldest_message_age(r.events_queue),
+            OLDEST_EVENT_AGE_SECONDS,
+            "SES events wait more than 10 minutes in the queue: ingest is stuck or too slow.",
+            periods=3,
+        ),
+        AlarmSpec(
+            "OldestSendJobAge",
+            oldest_message_age(r.send_queue),
+            OLDEST_SEND_JOB_AGE_SECONDS,
+            "A send job has waited more than an hour: the sender is stuck, or a send exceeds the SES quota.",
+            periods=3,
+        ),
+        AlarmSpec(
+            "SendQueueDepth",
+            queue_depth(r.send_queue),
+            SEND_QUEUE_DEPTH_JOBS,
+            "More than 5,000 send jobs are queued: about an hour of sending at the default SES quota.",
+            periods=3,
+        ),
+    ]
+    for name, dlq in r.dead_letter_queues:
+        what = "SES events" if name == "Events" else "Send jobs"
+        specs.append(
+            AlarmSpec(
+                f"{name}DlqNotEmpty",
+                queue_depth(dlq),
+                0,
+                f"{what} are in the dead-letter queue: inspect them and redrive after fixing the cause.",
+            )
+        )
+        specs.append(
+            AlarmSpec(
+                f"{name}DlqOldestMessageAge",
+                oldest_message_age(dlq),
+                DLQ_OLDEST_MESSAGE_AGE_SECONDS,
+                f"{what} have waited 3 days in the dead-letter queue: redrive them before they expire.",
+            )
+        )
+    return specs
+
+
+def _function_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    specs = [
+        AlarmSpec(
+            "IngestErrors",
+            r.ingest_function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The ingest function failed whole invocations.",
+        ),
+        AlarmSpec(
+            "SenderErrors",
+            r.sender_function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The sender function failed whole invocations.",
+        ),
+    ]
+    for name, function in r.functions:
+        specs.append(
+            AlarmSpec(
+                f"{name}Throttles",
+                function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+                0,
+                f"Lambda throttled the {name.lower()} function: the account's concurrency is exhausted.",
+            )
+        )
+    return specs
+
+
+def _table_alarms(table: dynamodb.TableV2) -> list[AlarmSpec]:
+    targets: Sequence[tuple[str, str | None]] = [
+        ("Table", None),
+        *((f"Index{index.name.capitalize()}", index.name) for index in c.GLOBAL_INDEXES),
+    ]
+    return [
+        AlarmSpec(
+            f"{name}Throttles",
+            throttle_events(table, index),
+            0,
+            f"DynamoDB throttled requests to the {'table' if index is None else f'index {index}'} "
+            "(a hot partition, the on-demand maximum, or an account limit).",
+        )
+        for name, index in targets
+    ]

@@ -1,0 +1,175 @@
+"""The one CloudWatch dashboard: alarm states, queues, functions, the table, SES and our own counts.
+Every metric the functions publish is charted (a test checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from infra.alarms import (
+    FIVE_MINUTES,
+    ONE_MINUTE,
+    SES_BOUNCE_RATE_THRESHOLD,
+    SES_COMPLAINT_RATE_THRESHOLD,
+    ObservedResources,
+    app_metric,
+    oldest_message_age,
+    queue_depth,
+    ses_metric,
+    table_metric,
+    throttle_events,
+)
+from infra.settings import TableThroughput
+from tracker import constants as c
+
+WIDTH = 8  # three widgets per row
+
+
+def build_dashboard(
+    scope: Construct,
+    *,
+    name: str,
+    resources: ObservedResources,
+    alarms: Sequence[cloudwatch.IAlarm],
+    throughput: TableThroughput,
+) -> cloudwatch.Dashboard:
+    r = resources
+    dashboard = cloudwatch.Dashboard(
+        scope, "Dashboard", dashboard_name=name, default_interval=Duration.hours(6)
+    )
+    dashboard.add_widgets(
+        cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24, height=5)
+    )
+    dashboard.add_widgets(
+        _graph(
+            "Events queue",
+            [
+                r.events_queue.metric_number_of_messages_received(period=ONE_MINUTE),
+                queue_depth(r.events_queue),
+            ],
+            right=[oldest_message_age(r.events_queue)],
+        ),
+        _graph(
+            "Send queue (jobs of up to 10 recipients)",
+            [
+                r.send_queue.metric_number_of_messages_received(period=ONE_MINUTE),
+                r.send_queue.metric_number_of_messages_deleted(period=ONE_MINUTE),
+                queue_depth(r.send_queue),
+            ],
+            right=[oldest_message_age(r.send_queue)],
+        ),
+        _graph(
+            "Dead-letter queues",
+            [queue_depth(dlq) for _, dlq in r.dead_letter_queues],
+            right=[oldest_message_age(dlq) for _, dlq in r.dead_letter_queues],
+        ),
+    )
+    dashboard.add_widgets(
+        *(
+            _graph(
+                f"{name} function",
+                [
+                    fn.metric_invocations(period=FIVE_MINUTES),
+                    fn.metric_errors(period=FIVE_MINUTES),
+                    fn.metric_throttles(period=FIVE_MINUTES),
+                ],
+                right=[fn.metric_duration(period=FIVE_MINUTES, statistic="p99")],
+            )
+            for name, fn in r.functions
+        )
+    )
+    dashboard.add_widgets(*_table_widgets(r, throughput))
+    dashboard.add_widgets(
+        _counts_widget(
+            "Ingest outcomes",
+            [c.METRIC_EVENTS_APPLIED, c.METRIC_DUPLICATE_EVENTS, c.METRIC_RETRIED_EVENTS],
+            right=[c.METRIC_QUARANTINED_EVENTS],
+        ),
+        _counts_widget(
+            "SES outcomes", [c.METRIC_SES_DELIVERIES, c.METRIC_SES_BOUNCES, c.METRIC_SES_COMPLAINTS]
+        ),
+        cloudwatch.GraphWidget(
+            title="SES reputation (account)",
+            left=[ses_metric("Reputation.BounceRate"), ses_metric("Reputation.ComplaintRate")],
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=SES_BOUNCE_RATE_THRESHOLD, label="bounce review"),
+                cloudwatch.HorizontalAnnotation(value=SES_COMPLAINT_RATE_THRESHOLD, label="complaint review"),
+            ],
+            width=WIDTH,
+        ),
+    )
+    dashboard.add_widgets(
+        _counts_widget(
+            "Send outcomes",
+            [c.METRIC_EMAILS_SENT, c.METRIC_SEND_FAILURES, c.METRIC_SENDS_DROPPED],
+            right=[c.METRIC_SEND_THROTTLED, c.METRIC_SEND_JOBS_RETRIED],
+        ),
+        _graph(
+            "API",
+            [
+                r.rest_api.metric_count(period=FIVE_MINUTES),
+                r.rest_api.metric_client_error(period=FIVE_MINUTES),
+                r.rest_api.metric_server_error(period=FIVE_MINUTES),
+            ],
+            right=[r.rest_api.metric_latency(period=FIVE_MINUTES, statistic="p99")],
+        ),
+    )
+    return dashboard
+
+
+def _table_widgets(r: ObservedResources, throughput: TableThroughput) -> list[cloudwatch.IWidget]:
+    """Throttling by table and index and by cause, and the table's consumption against its warm
+    throughput and on-demand maximum (per second: the per-minute sum / 60)."""
+    indexes = [index.name for index in c.GLOBAL_INDEXES]
+    per_second = {
+        "writes": ("ConsumedWriteCapacityUnits", throughput.warm_write_units, throughput.max_write_units),
+        "reads": ("ConsumedReadCapacityUnits", throughput.warm_read_units, throughput.max_read_units),
+    }
+    consumption = [
+        cloudwatch.MathExpression(
+            expression=f"{kind} / 60",
+            using_metrics={kind: table_metric(r.table, metric, period=ONE_MINUTE)},
+            label=f"table {kind} (units/s)",
+            period=ONE_MINUTE,
+        )
+        for kind, (metric, _, _) in per_second.items()
+    ]
+    annotations = [
+        cloudwatch.HorizontalAnnotation(value=value, label=f"{label} {kind}")
+        for kind, (_, warm, maximum) in per_second.items()
+        for label, value in (("warm", warm), ("max", maximum))
+    ]
+    return [
+        _graph(
+            "Table throttling (table and indexes)",
+            [throttle_events(r.table), *(throttle_events(r.table, index) for index in indexes)],
+        ),
+        _graph(
+            "Table throttling by cause",
+            [
+                table_metric(r.table, f"{op}{cause}ThrottleEvents")
+                for cause in ("KeyRangeThroughput", "MaxOnDemandThroughput", "AccountLimit")
+                for op in ("Write", "Read")
+            ],
+        ),
+        cloudwatch.GraphWidget(
+            title="Table consumption vs warm throughput and maximum",
+            left=consumption,
+            left_annotations=annotations,
+            width=WIDTH,
+        ),
+    ]
+
+
+def _graph(
+    title: str, left: Sequence[cloudwatch.IMetric], right: Sequence[cloudwatch.IMetric] = ()
+) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(left), right=list(right), width=WIDTH)
+
+
+def _counts_widget(title: str, left: Sequence[str], right: Sequence[str] = ()) -> cloudwatch.GraphWidget:
+    """A graph of our own count metrics, by name."""
+    return _graph(title, [app_metric(name) for name in left], [app_metric(name) for name in right])

@@ -1,0 +1,165 @@
+"""Each function's DynamoDB grants (infra/table_access.py) cover every request its code makes, and
+grant nothing it does not make: the handlers' paths run against moto with every DynamoDB request
+recorded as the IAM action(s) it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from botocore.client import BaseClient
+
+from infra import table_access
+from tests import ses_builders as b
+from tests.apigw import json_body
+from tests.integration.test_send_support import (
+    SendWorld,
+    complain,
+    email_body,
+    make_world,
+    recipients_of,
+    run_ingest,
+)
+
+pytestmark = pytest.mark.usefixtures("table")
+
+# TransactWriteItems is authorized item by item (IAM has no action of that name).
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+# Granted although no path below makes the request, each for a reason.
+# The fold checks that the message exists (instead of updating it) when the deltas it folds sum to
+# zero, which the paths here do not produce.
+FOLD_OF_ZERO = "dynamodb:ConditionCheckItem"
+GRANTED_UNEXERCISED = {
+    # Powertools idempotency deletes its in-progress record when the handler raises, so a retry
+    # with the same Idempotency-Key can run again; the paths here do not fail mid-request.
+    "api": {"dynamodb:DeleteItem"},
+    "sender": {FOLD_OF_ZERO},
+    "ingest": {FOLD_OF_ZERO},
+}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.actions: dict[str, set[str]] = {}
+        self.queried_indexes: dict[str, set[str]] = {}
+        self.current: str | None = None
+
+    def record(self, operation: str, params: dict[str, Any]) -> None:
+        if self.current is None:
+            return  # test setup and assertions, not a function's code
+        actions = self.actions.setdefault(self.current, set())
+        if operation == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                actions.update(TRANSACT_ITEM_ACTIONS[kind] for kind in item)
+        elif operation == "TransactGetItems":
+            actions.add("dynamodb:GetItem")
+        elif "IndexName" in params:
+            assert operation == "Query", operation  # IAM would need it on the index
+            self.queried_indexes.setdefault(self.current, set()).add(params["IndexName"])
+        else:
+            actions.add(f"dynamodb:{operation}")
+
+    @contextmanager
+    def function(self, name: str) -> Iterator[None]:
+        self.current = name
+        try:
+            yield
+        finally:
+            self.current = None
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    recorder = Recorder()
+    inner = BaseClient._make_api_call  # already serialized by tests/conftest.py
+
+    def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            recorder.record(operation, params)
+        return inner(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return recorder
+
+
+def exercise_the_api(world: SendWorld) -> tuple[str, str]:
+    """Every route: a send with an Idempotency-Key (and its replay), an invoice, every read, the
+    suppression routes. Returns the two message ids."""
+    sent = world.post(email_body(4), key="key-1")
+    assert sent["statusCode"] == 202, sent["body"]
+    assert world.post(email_body(4), key="key-1")["statusCode"] == 202  # the replay
+    invoice = world.post(email_body(4, kind="invoice", invoice_id="inv-7"))
+    assert invoice["statusCode"] == 202, invoice["body"]
+    message_id = json_body(sent)["message_id"]
+    recipient_id = json_body(world.request("GET", f"/messages/{message_id}/recipients"))["items"][0][
+        "recipient_id"
+    ]
+    for url in (
+        "/messages",
+        "/messages?kind=invoice",
+        f"/messages/{message_id}",
+        f"/messages/{message_id}/recipients?status=queued",
+        f"/messages/{message_id}/recipients/{recipient_id}/events",
+        "/invoices/inv-7/logs",
+        "/customers/cust-0/messages",
+        "/suppressions",
+        "/suppressions?state=lifted",
+        f"/suppressions/{quote('person2@example.com')}",
+    ):
+        response = world.request("GET", url)
+        assert response["statusCode"] in (200, 404), (url, response["body"])
+    return message_id, json_body(invoice)["message_id"]
+
+
+def events_for(message_id: str) -> list[dict[str, Any]]:
+    """Delivery, open, click, a permanent bounce and a complaint for the message's recipients."""
+    recipients = sorted(
+        (r for r in recipients_of("tenant-a", message_id) if r.ses_message_id), key=lambda r: r.email
+    )
+    events = []
+    for recipient, builders in zip(
+        recipients,
+        ([b.delivery_event, b.open_event, b.click_event], [b.bounce_event], [b.complaint_event]),
+        strict=False,
+    ):
+        assert recipient.ses_message_id, recipient.email
+        tags = b.tags_for("tenant-a", message_id, recipient.recipient_id)
+        events += [build(recipient.ses_message_id, recipient.email, tags=tags) for build in builders]
+    return events
+
+
+def test_each_function_is_granted_exactly_the_dynamodb_actions_its_code_makes(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CURSOR_SECRET", "table-access-test-cursor-secret-0123456789")
+    world = make_world()
+    complain("person2@example.com")  # setup: a suppressed address, so the send path drops it
+    with recorder.function("api"):
+        message_id, invoice_id = exercise_the_api(world)
+    with recorder.function("sender"):
+        assert world.drain() == []
+    with recorder.function("ingest"):
+        assert run_ingest(events_for(message_id) + events_for(invoice_id)) == []
+        # An event of no recipient of ours: retried, then quarantined on its last delivery.
+        stray = [b.delivery_event("unknown-ses-id", "nobody@example.com")]
+        assert len(run_ingest(stray)) == 1
+        assert run_ingest(stray, receive_count=4) == []
+        assert run_ingest(events_for(message_id)[:1], receive_count=2) == []  # a redelivered duplicate
+    with recorder.function("api"):
+        lifted = world.request("DELETE", f"/suppressions/{quote('person2@example.com')}")
+        assert lifted["statusCode"] == 200, lifted["body"]
+
+    granted = {"api": table_access.API, "sender": table_access.SENDER, "ingest": table_access.INGEST}
+    for function, access in granted.items():
+        made = recorder.actions.get(function, set())
+        assert made - set(access.actions) == set(), f"{function} makes requests it is not granted"
+        assert set(access.actions) - made == GRANTED_UNEXERCISED[function], f"{function} is granted too much"
+        assert recorder.queried_indexes.get(function, set()) == set(access.queried_indexes), function
