@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck importlint unit integration infra-test e2e layer lock tools synth diff deploy destroy bench demo clean
+.PHONY: screenshots venv run test lint typecheck importlint unit integration infra-test e2e layer lock tools synth diff deploy destroy bench demo clean
 
 # The deploy toolchain (package.json, package-lock.json): the AWS CDK CLI and, on Linux x64/arm64, the
 # Node.js it runs on, installed into node_modules/ by `npm ci`. Context values pass through CONTEXT,
@@ -38,6 +38,10 @@ importlint: $(STAMP)
 
 test: $(STAMP) lint typecheck importlint
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The dashboard's screenshots in docs/screenshots/ (the README links them), from the browser tests.
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/e2e/test_dashboard.py
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -1,7 +1,8 @@
 """The dashboard (web/) in headless Chromium against local mode with the demo data (local/demo.py).
 
-Each view is compared with what the API answers for the same tenant, and saved as a screenshot into
-docs/screenshots/ (the README links it; set SCREENSHOT_DIR to write them elsewhere).
+Each view is compared with what the API answers for the same tenant, and saved as a screenshot:
+into a temporary folder during `make test` (a test run leaves the tree as it was), into
+docs/screenshots/ (the README links them) with `make screenshots`, or wherever SCREENSHOT_DIR says.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,11 +20,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, LocalInstance
+from tests.e2e.conftest import LocalInstance
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "docs" / "screenshots")
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="dashboard-screenshots-"))
 SIM = "simulator.amazonses.com"
 SCHEDULE = "December class schedule"
 REPEAT_OPENER = f"success+ana@{SIM}"  # opens the schedule three times (local/demo.py)
