@@ -47,12 +47,13 @@ class Dependencies:
 def router(dependencies: Dependencies) -> Router:
     router = Router()
     _message_routes(router, dependencies.queries)
+    _recipient_routes(router, dependencies.queries)
     _document_routes(router, dependencies.queries)
     return router
 
 
 def _message_routes(router: Router, queries: ReadQueries) -> None:
-    """The messages list, one message, its Recipients tab and a recipient's timeline."""
+    """The messages list and one message."""
 
     def tenant() -> str:
         return current_caller(router).tenant_id
@@ -87,6 +88,13 @@ def _message_routes(router: Router, queries: ReadQueries) -> None:
     )
     def get_message(message_id: MessageId) -> Message:
         return Message.of(queries.get_message(tenant(), message_id))
+
+
+def _recipient_routes(router: Router, queries: ReadQueries) -> None:
+    """A message's Recipients tab and a recipient's timeline."""
+
+    def tenant() -> str:
+        return current_caller(router).tenant_id
 
     @router.get(
         "/messages/<message_id>/recipients",

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from tracker.api.auth import Caller
@@ -79,6 +80,15 @@ def _address(raw: str) -> str:
     except ValidationError as error:
         detail = error.errors()[0].get("msg", "not an email address") if error.errors() else "invalid"
         raise InvalidRequestError(f"email: {detail}", field="email") from error
+
+
+def _address_responses(ok: str, not_found: str) -> dict[int, OpenAPIResponse]:
+    return {
+        200: {"description": ok},
+        400: error_doc("Not an email address"),
+        401: error_doc(UNAUTHENTICATED),
+        404: error_doc(not_found),
+    }
 
 
 def router(dependencies: Callable[[], Dependencies]) -> Router:
@@ -174,12 +184,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
         "/suppressions/<email>",
         summary="One address's suppression with its evidence and audit history",
         tags=["suppressions"],
-        responses={
-            200: {"description": "The suppression record"},
-            400: error_doc("Not an email address"),
-            401: error_doc(UNAUTHENTICATED),
-            404: error_doc("This address was never suppressed"),
-        },
+        responses=_address_responses("The suppression record", "This address was never suppressed"),
     )
     def get_suppression(email: AddressParam) -> SuppressionDetail:
         record, history = deps().suppressions.get(caller().tenant_id, _address(email))
@@ -190,12 +195,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
         "/suppressions/<email>",
         summary="Lift a suppression (audited: who and when); sending to the address works again",
         tags=["suppressions"],
-        responses={
-            200: {"description": "The lifted record (kept as history)"},
-            400: error_doc("Not an email address"),
-            401: error_doc(UNAUTHENTICATED),
-            404: error_doc("This address is not suppressed"),
-        },
+        responses=_address_responses("The lifted record (kept as history)", "This address is not suppressed"),
     )
     def lift_suppression(email: AddressParam) -> SuppressionOut:
         who = caller()
