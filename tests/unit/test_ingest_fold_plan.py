@@ -24,9 +24,10 @@ from tracker.domain.records import (
     RecipientKey,
     StoredRecipient,
     WrittenDelta,
+    count_deltas,
 )
 from tracker.domain.status import Status
-from tracker.logic.ingest import IncomingRecord, Ingestor, IngestSettings, Outcome, count_deltas
+from tracker.logic.ingest import IncomingRecord, Ingestor, IngestSettings, Outcome
 from tracker.logic.ports import IngestStore
 from tracker.logic.retry import Backoff
 

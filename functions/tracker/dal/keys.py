@@ -15,6 +15,7 @@ DELTA_SK_PREFIX = "#DELTA#"
 MESSAGE_HEADER_PREFIX = "#"
 RECIPIENT_SK_PREFIX = "R#"
 EVENT_SK_PREFIX = "E#"
+SEEN_EVENT_SK_PREFIX = "S#"
 
 
 def iso(at: datetime) -> str:
@@ -36,6 +37,10 @@ def recipient_sk(recipient_id: str) -> str:
 
 def event_sk(recipient_id: str, at: datetime, event_id: str) -> str:
     return f"{EVENT_SK_PREFIX}{recipient_id}#{iso(at)}#{event_id}"
+
+
+def seen_event_sk(recipient_id: str, event_id: str) -> str:
+    return f"{SEEN_EVENT_SK_PREFIX}{recipient_id}#{event_id}"
 
 
 def event_sk_prefix(recipient_id: str) -> str:

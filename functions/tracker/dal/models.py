@@ -136,6 +136,7 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     send_outcome = UnicodeAttribute(default=Status.QUEUED.value)
     send_outcome_reason = UnicodeAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
+    applied = NumberAttribute(default=0)
     sent_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
     first_delayed_at = UnicodeAttribute(null=True)
@@ -166,6 +167,13 @@ class EventLogItem(TrackerItem, discriminator="event"):
     at = UnicodeAttribute()
     ses_message_id = UnicodeAttribute()
     details = JSONAttribute(null=True)
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+
+
+class SeenEventItem(TrackerItem, discriminator="seen_event"):
+    """The marker of an applied SES event whose id its recipient's ``seen`` no longer keeps
+    (tracker.domain.facts): written with the recipient, so a redelivery finds it."""
+
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
 
@@ -237,6 +245,7 @@ ALL_MODELS: tuple[type[TrackerItem], ...] = (
     CountDeltaItem,
     RecipientItem,
     EventLogItem,
+    SeenEventItem,
     QuarantineItem,
     MessageContentItem,
     SuppressionItem,

@@ -23,7 +23,7 @@ _TIME_FIELDS = (
     "first_bounced_at",
     "ses_suppressed_at",
 )
-_COUNT_FIELDS = ("open_count", "click_count", "permanent_bounces", "transient_bounces")
+_COUNT_FIELDS = ("applied", "open_count", "click_count", "permanent_bounces", "transient_bounces")
 _DETAIL_FIELDS = ("delay", "bounce", "complaint", "reject", "rendering_failure", "subscription")
 
 # Every fact must be persisted: fail at import if RecipientFacts grows a field we do not map.

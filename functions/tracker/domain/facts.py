@@ -1,11 +1,18 @@
 """Monotone per-recipient facts and the status derived from them.
 
-Every field only grows in a lattice (sets union, counts of distinct events,
-min of first-times, max of last-times, the detail record with the greatest
-(timestamp, event id)), and an event already in ``seen`` changes nothing. So
+Every field only grows in a lattice (counts of distinct events, min of
+first-times, max of last-times, the detail record with the greatest
+(timestamp, event id)), and an event already applied changes nothing. So
 applying any permutation of a multiset of events gives the same facts as
 applying the de-duplicated set in timestamp order, which is what makes the
 displayed status independent of SES's delivery order and duplicates.
+
+Which events were applied: ``seen`` keeps the ``SEEN_LIMIT`` smallest ids of
+them (so it is the same whatever the order), and the store keeps a marker for
+every other one (``RecipientChange.markers``). An id smaller than the largest
+kept one and not kept was never applied; only a larger one needs its marker
+looked up (``needs_marker_lookup``). So the item stays small however many
+events a recipient gets, and counts stay exact.
 """
 
 from __future__ import annotations
@@ -17,6 +24,10 @@ from typing import Any
 
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.status import Status
+
+# Event ids kept on the recipient item (16 characters each): every recipient with a normal life
+# (send, delivery, a few opens and clicks) stays far below it.
+SEEN_LIMIT = 48
 
 # SES bounces an address it will not even try because it is on the account-level
 # suppression list with this subtype; the product shows that as Dropped.
@@ -55,6 +66,8 @@ class RecipientFacts:
     send_outcome: Status = Status.QUEUED
     send_outcome_reason: str | None = None
     seen: frozenset[str] = frozenset()
+    # Distinct events applied, those whose id is no longer in ``seen`` included.
+    applied: int = 0
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     first_delayed_at: datetime | None = None
@@ -100,11 +113,21 @@ class RecipientFacts:
             return Status.SENT
         return self.send_outcome
 
+    def needs_marker_lookup(self, event_id: str) -> bool:
+        """Whether only the store's markers can tell if this event was applied: ``seen`` is full
+        and the id sorts after every kept one (a smaller unkept id was never applied)."""
+        return event_id not in self.seen and len(self.seen) >= SEEN_LIMIT and event_id > max(self.seen)
+
     def apply(self, event: RecipientEvent) -> RecipientFacts:
-        """The facts after ``event``; the same object when the event was already applied."""
+        """The facts after ``event``; the same object when the event was already applied.
+
+        An event whose marker the store holds must not be passed in (``needs_marker_lookup``)."""
         if event.event_id in self.seen:
             return self
-        facts = replace(self, seen=self.seen | {event.event_id})
+        seen = self.seen | {event.event_id}
+        if len(seen) > SEEN_LIMIT:
+            seen = frozenset(sorted(seen)[:SEEN_LIMIT])
+        facts = replace(self, seen=seen, applied=self.applied + 1)
         detail = Detail(at=event.at, event_id=event.event_id, values=dict(event.details))
         match event.kind:
             case EventKind.SEND:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,8 @@ class StoredRecipient:
 class RecipientChange:
     before: StoredRecipient
     after: RecipientFacts
+    # Ids of the events this change applies (for the markers of those ``seen`` cannot keep).
+    new_event_ids: frozenset[str] = frozenset()
 
     @property
     def status_delta(self) -> Counter[Status]:
@@ -53,6 +55,25 @@ class RecipientChange:
             delta[self.before.facts.status] -= 1
             delta[self.after.status] += 1
         return delta
+
+    @property
+    def markers(self) -> frozenset[str]:
+        """Ids of applied events that ``after.seen`` does not keep and that have no marker yet:
+        this change's new ones left out, and kept ones it pushed out. The store writes their
+        markers atomically with the recipient."""
+        return (self.before.facts.seen | self.new_event_ids) - self.after.seen
+
+
+def count_deltas(changes: Iterable[RecipientChange]) -> dict[MessageKey, Counter[Status]]:
+    """Per-message status deltas; zero entries are dropped."""
+    deltas: dict[MessageKey, Counter[Status]] = defaultdict(Counter)
+    for change in changes:
+        deltas[change.before.key.message].update(change.status_delta)
+    return {
+        message: Counter({status: n for status, n in delta.items() if n})
+        for message, delta in deltas.items()
+        if any(delta.values())
+    }
 
 
 @dataclass(frozen=True)

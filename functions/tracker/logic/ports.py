@@ -50,13 +50,19 @@ class IngestStore(Protocol):
         self, ses_message_ids: Collection[str]
     ) -> dict[str, list[StoredRecipient]]: ...
 
+    def markers_present(self, wanted: Mapping[RecipientKey, Collection[str]]) -> dict[RecipientKey, set[str]]:
+        """Of these event ids, those each recipient has a marker for (applied beyond ``seen``)."""
+        ...
+
     def commit(self, changes: Sequence[RecipientChange]) -> Sequence[WrittenDelta]:
-        """Atomically write the recipients and the count deltas their status changes imply;
-        returns the delta items written (one per message whose counts change).
+        """Atomically write the recipients, their markers (``RecipientChange.markers``, each only
+        if absent) and the count deltas their status changes imply; returns the delta items
+        written (one per message whose counts change).
 
         Raises ConflictError (args: the conflicting keys) when a recipient changed since it was
-        loaded, TransientStoreError when a retry may succeed. After either, the caller cannot
-        be sure that nothing was written (a response can be lost after the write).
+        loaded or a marker exists already, TransientStoreError when a retry may succeed (after
+        either, the caller cannot be sure that nothing was written: a response can be lost after
+        the write), UnwritableError when the store refuses the write for good.
         """
         ...
 
