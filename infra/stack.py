@@ -117,6 +117,8 @@ class DeliveryTrackerStack(Stack):
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=table.table_name)
         CfnOutput(self, "ConfigurationSetName", value=settings.configuration_set_name)
+        # Where `make quarantine ARGS=redrive ...` sends quarantined records back to (EVENTS_QUEUE_URL).
+        CfnOutput(self, "EventsQueueUrl", value=self.ingestion.queue.queue_url)
         CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

@@ -14,11 +14,11 @@ from tracker.dal.models import (
     CountDeltaItem,
     EventLogItem,
     MessageItem,
-    QuarantineItem,
     RecipientItem,
     SeenEventItem,
     shared_connection,
 )
+from tracker.dal.quarantine import DynamoQuarantineStore
 from tracker.dal.recipients import facts_from_item, write_facts
 from tracker.dal.support import failed_conditions, is_permanent, parallel, store_errors
 from tracker.domain.errors import ConflictError, TransientStoreError, UnwritableError
@@ -62,7 +62,7 @@ class DynamoIngestStore:
         fold_backoff: Backoff | None = None,
     ) -> None:
         self._event_log_retention = event_log_retention
-        self._quarantine_retention = quarantine_retention
+        self._quarantine = DynamoQuarantineStore(quarantine_retention, clock)
         self._clock = clock
         self._workers = workers
         self._fold_backoff = fold_backoff or Backoff(base_seconds=0.05, cap_seconds=0.5)
@@ -302,16 +302,4 @@ class DynamoIngestStore:
     # --- quarantine ----------------------------------------------------------
 
     def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None:
-        now = self._clock()
-        item = QuarantineItem(
-            keys.quarantine_pk(now),
-            f"{keys.iso(now)}#{source_id}",
-            received_at=keys.iso(now),
-            source_id=source_id,
-            reason=reason,
-            detail=detail[:2000],
-            body=body,
-            expires_at=now + self._quarantine_retention,
-        )
-        with store_errors("quarantine"):
-            item.save()
+        self._quarantine.put(source_id, body, reason, detail)

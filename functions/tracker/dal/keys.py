@@ -7,7 +7,7 @@ inside another tenant's key range.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 MESSAGE_SK = "#META"
 DELTA_SK_PREFIX = "#DELTA#"
@@ -86,8 +86,16 @@ def document_sk(created_at: datetime, message_id: str, item_sk: str) -> str:
     return f"{iso(created_at)}#{message_id}#{item_sk}"
 
 
-def quarantine_pk(received_at: datetime) -> str:
-    return f"QUARANTINE#{received_at.astimezone(UTC).strftime('%Y-%m-%d')}"
+def quarantine_day_pk(day: date, shard: int) -> str:
+    return f"QUARANTINE#{day.isoformat()}#{shard:02d}"
+
+
+def quarantine_pk(received_at: datetime, shard: int) -> str:
+    return quarantine_day_pk(received_at.astimezone(UTC).date(), shard)
+
+
+def quarantine_sk(received_at: datetime, source_id: str) -> str:
+    return f"{iso(received_at)}#{source_id}"
 
 
 # --- The send path -----------------------------------------------------------------

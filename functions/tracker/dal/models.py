@@ -185,6 +185,7 @@ class QuarantineItem(TrackerItem, discriminator="quarantine"):
     reason = UnicodeAttribute()
     detail = UnicodeAttribute()
     body = UnicodeAttribute()
+    redriven_at = UnicodeAttribute(null=True)  # sent back to the ingest path (it stays for the record)
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
 

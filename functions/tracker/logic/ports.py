@@ -7,12 +7,13 @@ memory); the composition root (``tracker.bootstrap``) picks them. Nothing here k
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
+from tracker.domain.quarantine import QuarantinedRecord
 from tracker.domain.records import (
     LogEntry,
     MessageKey,
@@ -275,3 +276,20 @@ class CursorSigner(Protocol):
     def decode(
         self, cursor: str | None, tenant_id: str, scope: Sequence[str | None]
     ) -> dict[str, Any] | None: ...
+
+
+# --- the quarantine ------------------------------------------------------------------------------
+
+
+class QuarantineStore(Protocol):
+    def list_day(self, day: date) -> list[QuarantinedRecord]:
+        """Every record quarantined on ``day`` (UTC), oldest first."""
+        ...
+
+    def mark_redriven(self, records: Sequence[QuarantinedRecord], at: datetime) -> None: ...
+
+
+class EventRedelivery(Protocol):
+    def redeliver(self, bodies: Sequence[str]) -> list[int]:
+        """Put these SQS bodies on the events queue again; returns the positions not queued."""
+        ...
