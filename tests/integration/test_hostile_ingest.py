@@ -221,3 +221,19 @@ def test_a_crash_between_any_two_writes_of_a_recipient_beyond_its_kept_ids_stays
         assert len(facts.seen) == SEEN_LIMIT
         for each in batch:
             each["attributes"]["ApproximateReceiveCount"] = "1"
+
+
+def test_a_suppression_store_failure_for_one_address_retries_only_that_addresses_records() -> None:
+    seed_message(recipients=2)
+    bounces = [b.bounce_event(ses_id("msg-1", i), address(i), **tagged(i)) for i in range(2)]
+    records = [record(e) for e in bounces]
+    failing_pk = "T#tenant-a#SUP#person1@example.com"
+
+    def fail_for_one_address(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        if failing_pk in json.dumps(call.params):
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, call.operation)  # type: ignore[arg-type]
+        return perform()
+
+    with intercepted(fail_for_one_address):
+        assert run(records) == [records[1]["messageId"]]
+    assert [recipient_facts("tenant-a", "msg-1", f"r{i}").status for i in range(2)] == [Status.BOUNCED] * 2

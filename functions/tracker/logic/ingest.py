@@ -245,9 +245,18 @@ class Ingestor:
             return
         try:
             observer.observe([entry for _, entry in observed])
-        except TransientStoreError as error:
-            for record_id, _ in observed:
-                report.fail(record_id, f"event observer failed: {error}")
+        except TransientStoreError:
+            # One address's failure must not retry every record: observe each address alone, and
+            # retry only the records of those that still fail.
+            by_address: dict[tuple[str, str], list[tuple[str, LogEntry]]] = defaultdict(list)
+            for record_id, entry in observed:
+                by_address[(entry.recipient.key.tenant_id, entry.event.email)].append((record_id, entry))
+            for group in by_address.values():
+                try:
+                    observer.observe([entry for _, entry in group])
+                except TransientStoreError as error:
+                    for record_id, _ in group:
+                        report.fail(record_id, f"event observer failed: {error}")
 
     def _fold(
         self,
