@@ -31,7 +31,6 @@ from tracker.domain.records import (
     WrittenDelta,
     count_deltas,
 )
-from tracker.domain.status import Status
 from tracker.logic.retry import Backoff
 
 BATCH_GET_LIMIT = 100
@@ -282,13 +281,13 @@ class DynamoIngestStore:
         raise TransientStoreError(f"could not fold count deltas of {message.message_id}")
 
     @staticmethod
-    def _fold_transaction(pk: str, deltas: Sequence[tuple[str, Mapping[Status, int]]]) -> None:
+    def _fold_transaction(pk: str, deltas: Sequence[tuple[str, Mapping[str, int]]]) -> None:
         """One transaction: ADD the deltas' sum to the message item and delete each delta,
         conditioned on its existence (so a delta already folded cancels the whole transaction)."""
         total: dict[str, int] = {}
         for _, counts in deltas:
-            for status, n in counts.items():
-                total[status.value] = total.get(status.value, 0) + n
+            for tally, n in counts.items():
+                total[str(tally)] = total.get(str(tally), 0) + n
         actions = [getattr(MessageItem, f"count_{status}").add(n) for status, n in total.items() if n]
         with TransactWrite(connection=shared_connection()) as transaction:
             header = MessageItem(pk, keys.MESSAGE_SK)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pynamodb.attributes import (
@@ -18,7 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from tracker import constants
-from tracker.domain.status import ALL_STATUSES, Status
+from tracker.domain.status import COUNTED, Status
 
 
 def _index_meta(spec: constants.IndexSpec) -> type:
@@ -82,17 +83,20 @@ class CountsItem(TrackerItem):
     count_complaint = NumberAttribute(default=0)
     count_rejected = NumberAttribute(default=0)
     count_failed = NumberAttribute(default=0)
+    count_machine_opened = NumberAttribute(default=0)
+    count_machine_clicked = NumberAttribute(default=0)
 
-    def counts(self) -> dict[Status, int]:
-        return {status: int(getattr(self, count_attribute(status)) or 0) for status in ALL_STATUSES}
+    def counts(self) -> dict[str, int]:
+        """Recipients per status, and per engagement tally (``tracker.domain.status.COUNTED``)."""
+        return {tally: int(getattr(self, count_attribute(tally)) or 0) for tally in COUNTED}
 
-    def set_counts(self, counts: dict[Status, int]) -> None:
-        for status in ALL_STATUSES:
-            setattr(self, count_attribute(status), counts.get(status, 0))
+    def set_counts(self, counts: Mapping[str, int]) -> None:
+        for tally in COUNTED:
+            setattr(self, count_attribute(tally), counts.get(tally, 0))
 
 
-def count_attribute(status: Status) -> str:
-    return f"count_{status.value}"
+def count_attribute(tally: str) -> str:
+    return f"count_{tally}"
 
 
 class MessageItem(CountsItem, discriminator="message"):
@@ -137,6 +141,10 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     send_outcome_reason = UnicodeAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
     applied = NumberAttribute(default=0)
+    mail_sent_at = UnicodeAttribute(null=True)
+    # The kept opens and clicks (tracker.dal.recipients: compact text) and the counts beyond them.
+    fetches = JSONAttribute(null=True)
+    late = JSONAttribute(null=True)
     sent_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
     first_delayed_at = UnicodeAttribute(null=True)

@@ -9,7 +9,6 @@ from typing import Any
 
 from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
-from tracker.domain.status import Status
 
 
 @dataclass(frozen=True, order=True)
@@ -49,11 +48,15 @@ class RecipientChange:
     new_event_ids: frozenset[str] = frozenset()
 
     @property
-    def status_delta(self) -> Counter[Status]:
-        delta: Counter[Status] = Counter()
-        if self.before.facts.status != self.after.status:
-            delta[self.before.facts.status] -= 1
-            delta[self.after.status] += 1
+    def status_delta(self) -> Counter[str]:
+        """The message counts' change: -1 for what the recipient was counted under, +1 for what it
+        is counted under now (its status and engagement tallies)."""
+        before, after = self.before.facts.tallies, self.after.tallies
+        delta: Counter[str] = Counter()
+        for tally in before - after:
+            delta[tally] -= 1
+        for tally in after - before:
+            delta[tally] += 1
         return delta
 
     @property
@@ -64,9 +67,9 @@ class RecipientChange:
         return (self.before.facts.seen | self.new_event_ids) - self.after.seen
 
 
-def count_deltas(changes: Iterable[RecipientChange]) -> dict[MessageKey, Counter[Status]]:
-    """Per-message status deltas; zero entries are dropped."""
-    deltas: dict[MessageKey, Counter[Status]] = defaultdict(Counter)
+def count_deltas(changes: Iterable[RecipientChange]) -> dict[MessageKey, Counter[str]]:
+    """Per-message count deltas (statuses and tallies); zero entries are dropped."""
+    deltas: dict[MessageKey, Counter[str]] = defaultdict(Counter)
     for change in changes:
         deltas[change.before.key.message].update(change.status_delta)
     return {
@@ -82,7 +85,7 @@ class WrittenDelta:
 
     message: MessageKey
     delta_id: str
-    counts: Mapping[Status, int]
+    counts: Mapping[str, int]
 
 
 @dataclass(frozen=True)

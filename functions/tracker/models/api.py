@@ -79,7 +79,7 @@ class StatusCounts(ApiModel):
     failed: int = Field(ge=0)
 
     @classmethod
-    def of(cls, counts: Mapping[Status, int]) -> StatusCounts:
+    def of(cls, counts: Mapping[str, int]) -> StatusCounts:
         return cls(**{status.value: counts.get(status, 0) for status in ALL_STATUSES})
 
 

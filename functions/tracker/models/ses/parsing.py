@@ -17,8 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tracker.domain.engagement import AppleRanges, FetchKind, classify_fetch
 from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.facts import FETCH_CLASS_DETAIL
 from tracker.domain.ids import normalize_email
 from tracker.models.ses.limits import (
     MAX_ADDRESS,
@@ -155,7 +157,16 @@ def _tags(mail: Mail) -> dict[str, str]:
     }
 
 
-def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
+def _classified(kind: EventKind, details: dict[str, Any], apple_ranges: AppleRanges | None) -> dict[str, Any]:
+    """An open's or click's details with who fetched it (its intrinsic class, docs/engagement.md)."""
+    if kind not in (EventKind.OPEN, EventKind.CLICK):
+        return details
+    fetch: FetchKind = "open" if kind is EventKind.OPEN else "click"
+    code = classify_fetch(fetch, details.get("user_agent"), details.get("ip_address"), apple_ranges).code
+    return {**details, FETCH_CLASS_DETAIL: code}
+
+
+def to_recipient_events(event: SesEvent, apple_ranges: AppleRanges | None = None) -> list[RecipientEvent]:
     """One :class:`RecipientEvent` per affected recipient address (duplicates within a record dropped).
 
     Recipients: bounce → ``bouncedRecipients``; complaint → ``complainedRecipients``; delivery →
@@ -194,7 +205,7 @@ def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
                 email=email,
                 mail_sent_at=mail.timestamp,
                 tags=dict(tags),
-                details=bounded_details(details),
+                details=_classified(kind, bounded_details(details), apple_ranges),
             )
         )
     if not results:
@@ -202,6 +213,7 @@ def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
     return results
 
 
-def parse_record_body(body: str) -> list[RecipientEvent]:
-    """One SQS record body → its events, one per recipient (the ingest path's parser)."""
-    return to_recipient_events(parse_notification_body(body))
+def parse_record_body(body: str, apple_ranges: AppleRanges | None = None) -> list[RecipientEvent]:
+    """One SQS record body → its events, one per recipient (the ingest path's parser); opens and
+    clicks are classified with ``apple_ranges`` (the shipped snapshot when None)."""
+    return to_recipient_events(parse_notification_body(body), apple_ranges)
