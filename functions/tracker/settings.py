@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tracker import constants
+from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 
 # Interpreter-level settings every function gets (infra.functions; the cold-start bench imitates a
 # function's environment with them too). The layer ships no pydantic plugin, so pydantic need not
@@ -83,6 +84,8 @@ class Settings:
     region: str | None
     dynamodb_endpoint: str | None
     event_log_retention: timedelta
+    # The timing rules' thresholds (ENGAGEMENT_*, docs/engagement.md).
+    engagement_rules: EngagementRules = DEFAULT_RULES
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,7 +97,15 @@ class Settings:
             event_log_retention=timedelta(
                 days=_int(constants.ENV_EVENT_LOG_RETENTION_DAYS, constants.DEFAULT_EVENT_LOG_RETENTION_DAYS)
             ),
+            engagement_rules=_engagement_rules(),
         )
+
+
+def _engagement_rules() -> EngagementRules:
+    try:
+        return EngagementRules.from_mapping(os.environ)
+    except ValueError as error:
+        raise SettingError(str(error)) from error
 
 
 @dataclass(frozen=True)

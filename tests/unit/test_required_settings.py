@@ -108,3 +108,13 @@ def test_a_number_that_is_not_one_is_named(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv(constants.ENV_EVENT_LOG_RETENTION_DAYS, "a year")
     with pytest.raises(SettingError, match=constants.ENV_EVENT_LOG_RETENTION_DAYS):
         Settings.from_env()
+
+
+def test_engagement_thresholds_come_from_the_environment_and_a_bad_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS", "12")
+    assert Settings.from_env().engagement_rules.click_after_delivery_seconds == 12
+    monkeypatch.setenv("ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS", "soon")
+    with pytest.raises(SettingError, match="ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS"):
+        Settings.from_env()

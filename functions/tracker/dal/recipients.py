@@ -93,14 +93,24 @@ def _late_from_json(raw: Any) -> EngagementCounts:
     return EngagementCounts(**{key: int(data.get(key, 0)) for key in _LATE_KEYS})
 
 
-def facts_from_item(item: RecipientItem, rules: EngagementRules = DEFAULT_RULES) -> RecipientFacts:
+# The engagement thresholds facts are loaded with: settings, bound once per container with the
+# table (``use_engagement_rules``, like ``models.bind_table``).
+_rules: EngagementRules = DEFAULT_RULES
+
+
+def use_engagement_rules(rules: EngagementRules) -> None:
+    global _rules
+    _rules = rules
+
+
+def facts_from_item(item: RecipientItem, rules: EngagementRules | None = None) -> RecipientFacts:
     kwargs: dict[str, Any] = {
         "send_outcome": Status(item.send_outcome),
         "send_outcome_reason": item.send_outcome_reason,
         "seen": frozenset(item.seen or ()),
         "fetches": tuple(_fetch_from_text(text) for text in _json_list(item.fetches)),
         "late": _late_from_json(item.late),
-        "rules": rules,
+        "rules": rules or _rules,
     }
     kwargs.update({name: _time(getattr(item, name)) for name in _TIME_FIELDS})
     kwargs.update({name: int(getattr(item, name) or 0) for name in _COUNT_FIELDS})
