@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tracker.domain.engagement import AppleRanges, FetchKind, classify_fetch
+from tracker.domain.engagement import AddressSet, FetchKind, classify_fetch
 from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import FETCH_CLASS_DETAIL
@@ -157,7 +157,7 @@ def _tags(mail: Mail) -> dict[str, str]:
     }
 
 
-def _classified(kind: EventKind, details: dict[str, Any], apple_ranges: AppleRanges | None) -> dict[str, Any]:
+def _classified(kind: EventKind, details: dict[str, Any], apple_ranges: AddressSet | None) -> dict[str, Any]:
     """An open's or click's details with who fetched it (its intrinsic class, docs/engagement.md)."""
     if kind not in (EventKind.OPEN, EventKind.CLICK):
         return details
@@ -166,7 +166,7 @@ def _classified(kind: EventKind, details: dict[str, Any], apple_ranges: AppleRan
     return {**details, FETCH_CLASS_DETAIL: code}
 
 
-def to_recipient_events(event: SesEvent, apple_ranges: AppleRanges | None = None) -> list[RecipientEvent]:
+def to_recipient_events(event: SesEvent, apple_ranges: AddressSet | None = None) -> list[RecipientEvent]:
     """One :class:`RecipientEvent` per affected recipient address (duplicates within a record dropped).
 
     Recipients: bounce → ``bouncedRecipients``; complaint → ``complainedRecipients``; delivery →
@@ -213,7 +213,8 @@ def to_recipient_events(event: SesEvent, apple_ranges: AppleRanges | None = None
     return results
 
 
-def parse_record_body(body: str, apple_ranges: AppleRanges | None = None) -> list[RecipientEvent]:
+def parse_record_body(body: str, apple_ranges: AddressSet | None = None) -> list[RecipientEvent]:
     """One SQS record body → its events, one per recipient (the ingest path's parser); opens and
-    clicks are classified with ``apple_ranges`` (the shipped snapshot when None)."""
+    clicks are classified with ``apple_ranges`` (the shipped snapshot when None; anything with
+    ``__contains__``, such as a provider that loads the refreshed list on first use)."""
     return to_recipient_events(parse_notification_body(body), apple_ranges)
