@@ -101,3 +101,8 @@ class SendingBlockedError(SendError):
 
 class SendOutcomeUnknownError(SendError):
     """The request may have reached SES but no answer came back: it may or may not have been sent."""
+
+
+class ReferenceDataError(TrackerError):
+    """Reference data could not be fetched or kept: Apple's published address list (download,
+    size, TLS, HTTP status) or its stored copy. Its message says which and why."""

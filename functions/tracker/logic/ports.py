@@ -293,3 +293,27 @@ class EventRedelivery(Protocol):
     def redeliver(self, bodies: Sequence[str]) -> list[int]:
         """Put these SQS bodies on the events queue again; returns the positions not queued."""
         ...
+
+
+# --- Apple's address ranges ------------------------------------------------------------------------
+
+
+class AppleRangesFeed(Protocol):
+    def download(self) -> str:
+        """Apple's published egress list, whole, as text. Raises ReferenceDataError when it cannot
+        be fetched (network, TLS, HTTP status, a body over the size bound, not text)."""
+        ...
+
+
+class AppleRangesReader(Protocol):
+    def read(self) -> bytes | None:
+        """The stored compact form (``AppleRanges.to_compact``); None when nothing is stored.
+        Raises ReferenceDataError when it exists but cannot be read."""
+        ...
+
+
+class AppleRangesStore(AppleRangesReader, Protocol):
+    def write(self, blob: bytes, *, refreshed_at: datetime, prefixes: int) -> None:
+        """Replace the stored compact form in one step, recording when and how many prefixes.
+        Raises ReferenceDataError when it is not stored (the previous one then stays)."""
+        ...
