@@ -53,6 +53,24 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def answer(
+    status: int, body: bytes, headers: dict[str, str] | None = None, length: int | None = None
+) -> Route:
+    """A fixed answer (with Content-Length: the body's, or ``length`` to lie about it)."""
+
+    def route(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        if length is not None or "Location" not in (headers or {}):
+            handler.send_header("Content-Length", str(len(body) if length is None else length))
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.close_connection = True
+
+    return route
+
+
 @dataclass
 class LocalHttps:
     port: int

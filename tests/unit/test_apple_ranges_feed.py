@@ -12,28 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.apple_ranges import egress_csv
-from tests.https_server import LocalHttps, Route, https_server
+from tests.https_server import LocalHttps, Route, answer, https_server
 from tracker.dal.apple_feed import HttpAppleRangesFeed
 from tracker.domain.errors import ReferenceDataError
 
 LIST = egress_csv(["172.224.224.0/27", "2a02:26f7:b3c0:4000::/64"])
 MAX_BYTES = 4096
-
-
-def answer(
-    status: int, body: bytes, headers: dict[str, str] | None = None, length: int | None = None
-) -> Route:
-    def route(handler: http.server.BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        if length is not None or "Location" not in (headers or {}):
-            handler.send_header("Content-Length", str(len(body) if length is None else length))
-        handler.end_headers()
-        handler.wfile.write(body)
-        handler.close_connection = True
-
-    return route
 
 
 def without_length(body: bytes) -> Route:
