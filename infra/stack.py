@@ -1,4 +1,5 @@
-"""The one stack: storage, ingestion, sending, API and observability, wired with grants only."""
+"""The one stack: storage, ingestion, reference data, sending, API and observability, wired with
+grants only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from infra.api import Api
 from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
+from infra.reference_data import ReferenceData
 from infra.sending import Sending
 from infra.settings import DEFAULT_FRONTEND_ORIGIN, Settings
 from infra.storage import Storage
@@ -45,6 +47,15 @@ class DeliveryTrackerStack(Stack):
             table=table,
             configuration_set_name=settings.configuration_set_name,
         )
+        # Apple's address ranges, refreshed daily into S3; the ingest function reads them.
+        self.reference_data = ReferenceData(
+            self,
+            "ReferenceData",
+            factory=self.factory,
+            schedule=settings.apple_ranges_schedule,
+            min_prefixes=settings.apple_ranges_min_prefixes,
+        )
+        self.reference_data.grant_read(self.ingestion.function)
         self.sending = Sending(
             self,
             "Sending",
@@ -91,6 +102,7 @@ class DeliveryTrackerStack(Stack):
                 ingest_function=self.ingestion.function,
                 sender_function=self.sending.function,
                 api_function=self.api.function,
+                apple_ranges_function=self.reference_data.function,
                 rest_api=self.api.rest_api,
             ),
             alarm_email=settings.alarm_email,
@@ -122,3 +134,6 @@ class DeliveryTrackerStack(Stack):
         CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
+        # Where Apple's refreshed ranges are, and the function to run for a refresh now (docs/operations.md).
+        CfnOutput(self, "AppleRangesBucketName", value=self.reference_data.bucket.bucket_name)
+        CfnOutput(self, "AppleRangesFunctionName", value=self.reference_data.function.function_name)
