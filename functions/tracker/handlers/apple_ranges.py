@@ -58,7 +58,9 @@ def publish_metrics(result: RefreshResult) -> None:
         name=constants.METRIC_APPLE_RANGES_REFRESHED, unit=MetricUnit.Count, value=int(result.refreshed)
     )
     metrics.add_metric(
-        name=constants.METRIC_APPLE_RANGES_REFRESH_FAILED, unit=MetricUnit.Count, value=int(not result.refreshed)
+        name=constants.METRIC_APPLE_RANGES_REFRESH_FAILED,
+        unit=MetricUnit.Count,
+        value=int(not result.refreshed),
     )
     if result.refreshed:
         metrics.add_metric(
