@@ -26,6 +26,7 @@ from tests.integration.test_send_support import (
     recipients_of,
     run_ingest,
 )
+from tests.lambda_context import FakeLambdaContext
 from tracker import constants as c
 from tracker.dal.apple_ranges import S3AppleRanges
 from tracker.domain.engagement.networks import SNAPSHOT_FILE
@@ -180,12 +181,16 @@ class SnapshotFeed:
         return resources.files("tracker.domain.engagement").joinpath(SNAPSHOT_FILE).read_text()
 
 
-def test_the_apple_ranges_refresher_makes_no_dynamodb_request(recorder: Recorder) -> None:
+def test_the_apple_ranges_refresher_makes_no_dynamodb_request(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="tracker-reference-data")
     store = S3AppleRanges(lambda: s3, "tracker-reference-data", c.APPLE_RANGES_KEY)
     run = AppleRangesRefresh(SnapshotFeed(), store, 1, clock=lambda: datetime.now(UTC))
+    # Through the handler, so its metrics are flushed here and not left for another test.
+    monkeypatch.setattr(apple_ranges, "default_refresh", lambda: run)
     with recorder.function("apple_ranges"):
-        assert apple_ranges.refresh(run)["refreshed"] is True
+        assert apple_ranges.handler({}, FakeLambdaContext())["refreshed"] is True
     assert recorder.actions.get("apple_ranges", set()) == set(table_access.APPLE_RANGES.actions) == set()
     assert recorder.queried_indexes.get("apple_ranges", set()) == set()

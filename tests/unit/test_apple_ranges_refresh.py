@@ -79,6 +79,7 @@ def run_handler(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], run: AppleRangesRefresh
 ) -> tuple[dict[str, object], dict[str, float]]:
     monkeypatch.setattr(handler, "default_refresh", lambda: run)
+    handler.metrics.clear_metrics()  # only this invocation's metrics (the buffer is per process)
     capsys.readouterr()
     summary = handler.handler({"source": "aws.events"}, FakeLambdaContext())
     return summary, emitted_metrics(capsys.readouterr().out)
