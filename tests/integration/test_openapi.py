@@ -142,9 +142,18 @@ def test_parameters_are_documented_with_their_constraints(document: dict[str, An
 def test_response_models_use_the_api_conventions(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     counts = schemas["StatusCounts"]
-    assert set(counts["required"]) == set(schemas["Status"]["enum"])
+    # Every status, and the engagement tallies beside them (docs/engagement.md).
+    assert set(counts["required"]) == set(schemas["Status"]["enum"]) | {"machine_opened", "machine_clicked"}
     message = schemas["Message"]["properties"]
-    for rate in ("delivery_rate", "open_rate", "click_rate", "bounce_rate", "complaint_rate"):
+    for rate in (
+        "delivery_rate",
+        "open_rate",
+        "open_rate_all",
+        "click_rate",
+        "click_rate_all",
+        "bounce_rate",
+        "complaint_rate",
+    ):
         assert {"type": "null"} in message[rate]["anyOf"], rate
     assert message["sent_at"]["format"] == "date-time"
     for page in ("MessagePage", "RecipientPage", "TimelinePage", "InvoiceLogPage", "CustomerMessagePage"):
