@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from tracker.api.body import MAX_REQUEST_BYTES
 from tracker.dal.jobs import InvalidJobError, SendJobBody
 from tracker.dal.outbound import SesMailer, classify_client_error
 from tracker.domain.errors import (
@@ -22,7 +23,13 @@ from tracker.domain.errors import (
 from tracker.domain.ids import new_message_id, recipient_id
 from tracker.domain.messages import MAX_JOB_RECIPIENTS, MessageContent, OutgoingMail, SendJob
 from tracker.logic.creation import first_duplicate
-from tracker.models.send import SendMessageRequest
+from tracker.models.send import (
+    MAX_BODY_BYTES,
+    MAX_NAME_CHARS,
+    MAX_RECIPIENTS,
+    MAX_SUBJECT_CHARS,
+    SendMessageRequest,
+)
 
 TAG_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -53,6 +60,33 @@ def test_request_addresses_are_normalized_and_names_trimmed() -> None:
     draft = request.to_draft()
     assert draft.content == MessageContent(subject="Invoice INV-1", text=None, html="<p>Due</p>")
     assert draft.invoice_id == "INV-1"
+
+
+def test_the_largest_body_the_schema_admits_fits_under_the_request_limit() -> None:
+    """Every field at its limit, each character escaped the longest way JSON allows: a control
+    character is 1 byte of content and 6 of JSON (\\u0001), an astral character counts once
+    against a length limit and takes 12 (a \\u-escaped surrogate pair)."""
+    astral = "\U0001f600"
+    domain = f"{'d' * 63}.{'e' * 63}.{'f' * 57}.com"
+    body = {
+        "kind": "invoice",
+        "invoice_id": "I" * 128,
+        "subject": astral * MAX_SUBJECT_CHARS,
+        "text": "\x01" * MAX_BODY_BYTES,
+        "recipients": [
+            {
+                "customer_id": "c" * 124 + f"{i:04d}",
+                "email": f"{i:04d}{'a' * 60}@{domain}",
+                "name": astral * MAX_NAME_CHARS,
+            }
+            for i in range(MAX_RECIPIENTS)
+        ],
+    }
+    document = json.dumps(body)  # ensure_ascii: every non-ASCII character \\u-escaped
+    request = SendMessageRequest.model_validate_json(document)
+    assert len(request.recipients) == MAX_RECIPIENTS
+    assert len(request.recipients[0].email) == 254
+    assert 2_900_000 < len(document.encode()) < MAX_REQUEST_BYTES
 
 
 def test_a_name_with_a_line_break_is_refused() -> None:

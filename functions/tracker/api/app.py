@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from tracker.api import read_routes, send_routes
 from tracker.api.auth import caller_from_event
 from tracker.api.errors import register_error_handlers
+from tracker.api.resolver import TrackerResolver
 
 PUBLIC_PATHS = frozenset({"/health"})
 API_TITLE = "Delivery tracker API"
@@ -35,7 +36,7 @@ def build_app(
 ) -> APIGatewayRestResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = TrackerResolver()
     register_error_handlers(app)
     app.use(middlewares=[require_caller])
 

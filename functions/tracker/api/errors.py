@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -13,6 +14,22 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from tracker.domain import errors
 
 logger = Logger(child=True)
+
+# Where Python's phrases are RFC 7231's and RFC 9110 renamed the status.
+_RFC9110_NAMES = {HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Content Too Large"}
+
+
+class ProtocolError(Exception):
+    """A request refused at the HTTP level, before a route reads it: 405, 413, 415. The code is
+    the status's RFC 9110 name (``unsupported_media_type``, ``content_too_large``); ``headers`` go
+    into the answer (``Allow``, ``Accept``)."""
+
+    def __init__(self, status: HTTPStatus, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = _RFC9110_NAMES.get(status, status.phrase).lower().replace(" ", "_")
+        self.headers = dict(headers or {})
+
 
 _DOMAIN_STATUS: tuple[tuple[type[errors.TrackerError], HTTPStatus, str], ...] = (
     (errors.InvalidCursorError, HTTPStatus.BAD_REQUEST, "invalid_cursor"),
@@ -62,6 +79,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
                 return error_response(status, code, str(error), field=field)
         logger.exception("unmapped domain error")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+    @app.exception_handler(ProtocolError)
+    def protocol_error(error: ProtocolError) -> Response[dict[str, Any]]:
+        response = error_response(error.status, error.code, str(error))
+        response.headers.update(error.headers)
+        return response
 
     @app.exception_handler(ServiceError)
     def powertools_error(error: ServiceError) -> Response[dict[str, Any]]:
