@@ -39,7 +39,8 @@ def send(
     method: str = "POST",
     path: str = "/messages",
 ) -> dict[str, Any]:
-    event = api_event(method, path, body=body, claims=claims_for("tenant-a"))
+    # The path as API Gateway hands it over (decoded), never split as a URL (which drops CR, LF, TAB).
+    event = api_event(method, path, body=body, claims=claims_for("tenant-a"), query_string="")
     headers = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"}
     if content_type is not None:
         headers["Content-Type"] = content_type
@@ -158,3 +159,70 @@ def test_a_base64_body_is_measured_decoded_and_must_be_utf8(
     assert "UTF-8" in error_of(response)["message"]
     garbage = send(protocol_world, "not base64 at all!", base64_encoded=True)
     assert garbage["statusCode"] == 400, garbage["body"]
+
+
+# --- methods ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/messages", "GET, POST"),
+        ("DELETE", "/messages", "GET, POST"),
+        ("PATCH", "/messages/m1", "GET"),
+        ("POST", "/messages/m1/recipients", "GET"),
+        ("PUT", "/suppressions/a@example.com", "DELETE, GET"),
+        ("POST", "/health", "GET"),
+        ("OPTIONS", "/invoices/INV-1/logs", "GET"),
+    ],
+)
+def test_an_unknown_method_on_a_known_path_is_a_405_with_allow(
+    protocol_world: SendWorld, method: str, path: str, allowed: str, no_error_logs: None
+) -> None:
+    response = send(protocol_world, None, None, method=method, path=path)
+    assert response["statusCode"] == 405, response["body"]
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert header(response, "Allow") == allowed
+
+
+def test_a_405_is_answered_before_the_body_is_read(protocol_world: SendWorld) -> None:
+    response = send(protocol_world, "<xml/>", "application/xml", method="PUT", path="/messages")
+    assert response["statusCode"] == 405
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/messages/m1/elsewhere", "/messages/m1/recipients/r1"])
+def test_an_unknown_path_stays_a_404(protocol_world: SendWorld, path: str) -> None:
+    response = send(protocol_world, None, None, method="GET", path=path)
+    assert response["statusCode"] == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+# --- paths -----------------------------------------------------------------------------------------
+
+
+def test_a_trailing_slash_is_still_the_same_route(protocol_world: SendWorld) -> None:
+    assert send(protocol_world, None, None, method="GET", path="/suppressions/")["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/messages/\n",  # API Gateway hands over /messages/%0A decoded
+        "/messages\n",
+        "/messages/x\n",
+        "/messages/x\r",
+        "/messages/x\x00",
+        "/messages/\tx",
+        "/messages/x\u2028",
+        "/messages/x\x85/recipients",
+        "/invoices/INV-1\n/logs",
+    ],
+)
+def test_a_path_with_control_characters_is_a_400_never_another_resource(
+    protocol_world: SendWorld, path: str, no_error_logs: None
+) -> None:
+    response = send(protocol_world, None, None, method="GET", path=path)
+    assert response["statusCode"] == 400, response["body"]
+    error = error_of(response)
+    assert error["code"] == "invalid_request"
+    assert "control character" in error["message"]

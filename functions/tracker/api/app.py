@@ -33,7 +33,7 @@ def build_app(
     read: read_routes.Dependencies,
     send: Callable[[], send_routes.Dependencies],
     ready: Callable[[], bool] = lambda: True,
-) -> APIGatewayRestResolver:
+) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
     app = TrackerResolver()
