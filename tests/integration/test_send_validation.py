@@ -56,6 +56,21 @@ def big_text() -> str:
         ({"subject": "   "}, "subject"),
         ({"subject": "x" * (MAX_SUBJECT_CHARS + 1)}, "subject"),
         ({"subject": "Hi\r\nBcc: everyone@example.com"}, "subject"),
+        *[
+            ({"subject": f"Spring{control}term"}, "subject")
+            for control in ("\x00", "\t", "\x0b", "\x0c", "\x7f", "\x85", "\u2028", "\u2029")
+        ],
+        *[
+            (
+                {
+                    "recipients": [
+                        {"customer_id": "c1", "email": "ann@example.com", "name": f"Ann{control}Lee"}
+                    ]
+                },
+                "recipients[0].name",
+            )
+            for control in ("\x00", "\t", "\x85", "\u2028")
+        ],
         ({"text": None, "html": None}, "text"),
         ({"text": big_text(), "html": None}, "text"),
         ({"text": None, "html": big_text()}, "html"),

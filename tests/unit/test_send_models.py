@@ -102,6 +102,26 @@ def test_a_name_with_a_line_break_is_refused() -> None:
     assert error.value.errors()[0]["loc"] == ("recipients", 0, "name")
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Spring term \u200f\u05e9\u05dc\u05d5\u05dd",  # a right-to-left mark (Cf) in Hebrew text
+        "Family plan \U0001f468\u200d\U0001f469\u200d\U0001f467",  # zero-width joiners (Cf)
+        "Non\u00adbreaking soft hyphen, \u00a0no-break space",
+    ],
+)
+def test_format_characters_and_spaces_are_text_in_a_subject(subject: str) -> None:
+    request = SendMessageRequest.model_validate(
+        {
+            "kind": "email",
+            "subject": subject,
+            "text": "x",
+            "recipients": [{"customer_id": "c", "email": "a@example.com"}],
+        }
+    )
+    assert request.subject == subject
+
+
 def test_first_duplicate_is_case_insensitive() -> None:
     assert first_duplicate(["a@x.io", "b@x.io", "A@X.io"]) == (2, 0)
     assert first_duplicate(["a@x.io", "b@x.io"]) is None

@@ -7,8 +7,11 @@ Limits, and why:
   128-character customer id + the rest) stays near 230 KB in the worst case. Creating the message
   also writes every recipient before answering (20 batch writes for 500), far inside API
   Gateway's 29-second integration timeout. Larger audiences are several requests.
-* **Subject: 1-998 characters, one line.** 998 is RFC 5322's line-length limit; a line break would
-  be a header injection.
+* **Subject: 1-998 characters, one line, no control characters** (``tracker.domain.text``:
+  Unicode Cc, Zl, Zp). 998 is RFC 5322's line-length limit; a line break would be a header
+  injection. TAB is refused too: RFC 5322 allows it in a header only as folding white space, mail
+  clients and our dashboard render it differently (or not at all), and nothing a person types
+  into a subject field produces one; a client replaces it with a space. Names follow the same rule.
 * **Body: ``text`` and/or ``html``, together at most 256 KiB (UTF-8).** The body is stored once, in
   a DynamoDB content item (≤ 400 KB with its keys and subject), and send jobs reference it: SQS
   messages are limited to 256 KB, so a job could never carry it, and SES's own 40 MB limit is far
@@ -32,6 +35,7 @@ from tracker.domain.ids import normalize_email
 from tracker.domain.messages import CreatedMessage, MessageContent, MessageDraft, RecipientDraft
 from tracker.domain.status import Status
 from tracker.domain.suppression import Evidence, HistoryEntry, SuppressionRecord
+from tracker.domain.text import has_control_characters
 from tracker.models.api import ID_PATTERN, NEXT_CURSOR_DESCRIPTION, ApiModel, MessageKind
 
 MAX_RECIPIENTS = 500
@@ -52,10 +56,6 @@ EmailAddress = Annotated[EmailStr, AfterValidator(_ascii_lowercase)]
 ExternalId = Annotated[str, Field(pattern=ID_PATTERN, description="Letters, digits, `_ . : -`; 1-128.")]
 
 
-def _has_control_characters(value: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
-
-
 class RecipientIn(ApiModel):
     customer_id: ExternalId
     email: EmailAddress
@@ -68,7 +68,7 @@ class RecipientIn(ApiModel):
     def _name(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        if _has_control_characters(value):
+        if has_control_characters(value):
             raise PydanticCustomError("name_control_characters", "name must not contain control characters")
         return value.strip()
 
@@ -101,8 +101,11 @@ class SendMessageRequest(ApiModel):
     def _subject(cls, value: str) -> str:
         if not value.strip():
             raise PydanticCustomError("subject_empty", "subject must not be empty")
-        if "\r" in value or "\n" in value:
-            raise PydanticCustomError("subject_multiline", "subject must be a single line")
+        if has_control_characters(value):
+            raise PydanticCustomError(
+                "subject_control_characters",
+                "subject must be a single line without control characters (tabs included)",
+            )
         return value
 
     @field_validator("html")
