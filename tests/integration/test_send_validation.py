@@ -42,6 +42,8 @@ def big_text() -> str:
         ({"recipients": [{"customer_id": "c1", "email": "not-an-address"}]}, "recipients[0].email"),
         ({"recipients": [{"customer_id": "c1", "email": "ann@exa mple.com"}]}, "recipients[0].email"),
         ({"recipients": [{"customer_id": "c1", "email": "jürgen@example.com"}]}, "recipients[0].email"),
+        ({"recipients": [{"customer_id": "c1", "email": "Ann <ann@example.com>"}]}, "recipients[0].email"),
+        ({"recipients": [{"customer_id": "c1", "email": f"{'a' * 65}@example.com"}]}, "recipients[0].email"),
         ({"recipients": [{"customer_id": "c#1", "email": "ann@example.com"}]}, "recipients[0].customer_id"),
         ({"recipients": [{"email": "ann@example.com"}]}, "recipients[0].customer_id"),
         ({"recipients": [{"customer_id": "c1\n", "email": "ann@example.com"}]}, "recipients[0].customer_id"),
@@ -87,6 +89,16 @@ def test_invalid_bodies_are_400s_naming_the_field(
     assert error["code"] == "invalid_request"
     assert error["field"] == field, error
     assert error["message"].startswith(f"{field}:")
+    assert messages_of("tenant-a") == []
+
+
+def test_the_unicode_and_ascii_forms_of_one_address_are_a_duplicate(validating_world: SendWorld) -> None:
+    recipients = recipients_body(2)
+    recipients[0]["email"] = "kim@xn--bcher-kva.ch"
+    recipients[1]["email"] = "Kim@Bücher.ch"
+    response = validating_world.post(email_body(recipients=recipients))
+    assert response["statusCode"] == 400, response["body"]
+    assert json_body(response)["error"]["field"] == "recipients[1].email"
     assert messages_of("tenant-a") == []
 
 

@@ -17,8 +17,12 @@ Limits, and why:
   messages are limited to 256 KB, so a job could never carry it, and SES's own 40 MB limit is far
   above anything a class-management business sends without attachments.
 * **Ids** (customer, invoice, payment) match ``ID_PATTERN``: they end up in DynamoDB keys.
-* **Addresses**: real syntax (email-validator, no DNS lookups), ASCII only (SES needs a 7-bit local
-  part and punycode domains), stored and compared lowercase. An address listed twice in one request
+* **Addresses**: real syntax (email-validator in strict mode, no DNS lookups): RFC 5321 lengths
+  (local part at most 64 octets, the address at most 254), no display name (``Ann <a@x.io>``:
+  the name goes in ``name``), no quoted local part or IP literal. SES needs a 7-bit local part
+  (no SMTPUTF8), so a non-ASCII one is refused; an internationalized domain is accepted and
+  stored in its ASCII form (``a@bücher.ch`` → ``a@xn--bcher-kva.ch``, by ``normalize_email``),
+  stored and compared lowercase. An address listed twice in one request
   is refused (400 naming the second one), not silently merged: the two entries may carry different
   customer ids, and only the client knows which one it meant.
 """
@@ -28,7 +32,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from tracker.domain.ids import normalize_email
@@ -42,17 +46,48 @@ MAX_RECIPIENTS = 500
 MAX_SUBJECT_CHARS = 998
 MAX_BODY_BYTES = 256 * 1024
 MAX_NAME_CHARS = 200
+MAX_ADDRESS_OCTETS = 254  # RFC 5321 4.5.3.1.3: a 256-octet path less its angle brackets
 
 
-def _ascii_lowercase(address: str) -> str:
-    if not address.isascii():
+def _sendable_address(value: str) -> str:
+    """An address SES can send to, in the form we store (``normalize_email``)."""
+    # email-validator loads dnspython: imported by the first address, not on every cold start.
+    from email_validator import EmailNotValidError, validate_email
+
+    address = value.strip()
+    local_part, at, _ = address.rpartition("@")
+    if at and not local_part.isascii():
         raise PydanticCustomError(
-            "email_not_ascii", "only ASCII addresses can be sent through SES (use the punycode domain)"
+            "email_local_part_not_ascii",
+            "the part before the @ must be ASCII: SES cannot send to an internationalized mailbox name",
         )
+    try:
+        # strict: RFC 5321's 64-octet local part too; no display name ("Ann <a@x.io>"), no quoted
+        # local part, no IP literal; IDNA domains are accepted (email-validator encodes them).
+        validate_email(address, check_deliverability=False, strict=True, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise PydanticCustomError(
+            "value_error", "value is not a valid email address: {reason}", {"reason": str(error)}
+        ) from None
     return normalize_email(address)
 
 
-EmailAddress = Annotated[EmailStr, AfterValidator(_ascii_lowercase)]
+EmailAddress = Annotated[
+    str,
+    AfterValidator(_sendable_address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": MAX_ADDRESS_OCTETS,
+            "description": (
+                "An address SES can send to (RFC 5321 lengths, no display name). A domain may be "
+                "internationalized (answered and stored in its ASCII form, `xn--...`); the part "
+                "before the @ must be ASCII. Compared case-insensitively."
+            ),
+        }
+    ),
+]
 ExternalId = Annotated[str, Field(pattern=ID_PATTERN, description="Letters, digits, `_ . : -`; 1-128.")]
 
 
