@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
 
+import jsonschema
+import pydantic
 import pytest
 import schemathesis
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -23,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.apigw import api_event, json_body
 from tests.integration.test_read_api import A, make_app, seeded_world
 from tests.lambda_context import FakeLambdaContext
-from tracker.api.app import API_TITLE, API_VERSION
+from tracker.api.openapi import API_TITLE, API_VERSION
+from tracker.models.send import SendMessageRequest
 
 # Uses the read-API tests' world (seeded once for the module, kept together on one xdist worker).
 pytestmark = pytest.mark.xdist_group("read-api-openapi")
@@ -103,6 +106,43 @@ def test_every_read_route_is_listed_with_its_response_and_error_schemas(document
         assert operation.get("summary"), path
 
 
+# Every operation's documented answers: the errors it really gives, and no other.
+DOCUMENTED_STATUSES = {
+    ("get", "/health"): {"200"},
+    ("get", "/messages"): {"200", "400", "401", "503"},
+    ("post", "/messages"): {"202", "400", "401", "409", "413", "415", "422", "503"},
+    ("get", "/messages/{message_id}"): {"200", "400", "401", "404", "503"},
+    ("get", "/messages/{message_id}/recipients"): {"200", "400", "401", "404", "503"},
+    ("get", "/messages/{message_id}/recipients/{recipient_id}/events"): {"200", "400", "401", "404", "503"},
+    ("get", "/invoices/{invoice_id}/logs"): {"200", "400", "401", "404", "503"},
+    ("get", "/customers/{customer_id}/messages"): {"200", "400", "401", "404", "503"},
+    ("get", "/suppressions"): {"200", "400", "401", "503"},
+    ("get", "/suppressions/{email}"): {"200", "400", "401", "404", "503"},
+    ("delete", "/suppressions/{email}"): {"200", "400", "401", "404", "503"},
+}
+
+
+def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
+    document: dict[str, Any],
+) -> None:
+    operations = {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert set(operations) == set(DOCUMENTED_STATUSES)
+    for key, operation in operations.items():
+        responses = operation["responses"]
+        assert set(responses) == DOCUMENTED_STATUSES[key], key
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (key, status)
+    # Powertools' own validation answer (a 422 HTTPValidationError) is never ours.
+    assert "HTTPValidationError" not in json.dumps(document)
+    assert "ValidationError" not in document["components"]["schemas"]
+
+
 def test_parameters_are_documented_with_their_constraints(document: dict[str, Any]) -> None:
     paths = document["paths"]
     for path in READ_ROUTES:
@@ -151,6 +191,69 @@ def test_response_models_use_the_api_conventions(document: dict[str, Any]) -> No
         properties = schemas[page]["properties"]
         assert properties["items"]["type"] == "array", page
         assert {"type": "null"} in properties["next_cursor"]["anyOf"], page
+
+
+def request_schema_validator(document: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """JSON Schema 2020-12 (OpenAPI 3.1's dialect) on the request body's schema, with the
+    document's components for its references."""
+    schema = {"$ref": "#/components/schemas/SendMessageRequest", "components": document["components"]}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def message_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "email",
+        "subject": "Spring term",
+        "text": "Hello",
+        "recipients": [{"customer_id": "c-1", "email": "ann@example.com", "name": "Ann"}],
+    }
+    body.update(changes)
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        (message_body(), True),
+        (message_body(text=..., html="<p>Hi</p>"), True),
+        (message_body(text="", html="<p>Hi</p>"), True),
+        (message_body(text=...), False),
+        (message_body(text=None, html=None), False),
+        (message_body(text="", html=""), False),
+        (message_body(kind="invoice", invoice_id="INV-1"), True),
+        (message_body(kind="invoice"), False),
+        (message_body(kind="invoice", invoice_id=None), False),
+        (message_body(kind="invoice", invoice_id="INV-1", payment_id="PAY-1"), False),
+        (message_body(invoice_id="INV-1"), False),
+        (message_body(invoice_id=None, payment_id=None), True),
+        (message_body(kind="receipt", payment_id="PAY-1"), True),
+        (message_body(kind="receipt"), False),
+        (message_body(kind="receipt", payment_id="PAY-1", invoice_id="INV-1"), False),
+        (message_body(payment_id="PAY-1"), False),
+        (message_body(subject="Spring\tterm"), False),
+        (message_body(subject="Spring\u2028term"), False),
+        (message_body(subject="   "), False),
+        (message_body(subject="Spring \u200fterm"), True),
+        (
+            message_body(recipients=[{"customer_id": "c-1", "email": "ann@example.com", "name": "A\x85B"}]),
+            False,
+        ),
+    ],
+)
+def test_the_request_schema_states_the_rules_the_api_applies(
+    document: dict[str, Any], body: dict[str, Any], valid: bool
+) -> None:
+    """A generated client learns the cross-field rules (text and/or html; invoice_id only and
+    always for an invoice, payment_id for a receipt) and the control-character rule from the
+    document, and the document says what the model does."""
+    schema_errors = list(request_schema_validator(document).iter_errors(body))
+    assert (schema_errors == []) is valid, [e.message for e in schema_errors]
+    try:
+        SendMessageRequest.model_validate(body)
+        model_valid = True
+    except pydantic.ValidationError:
+        model_valid = False
+    assert model_valid is valid
 
 
 # --- schemathesis against the app ------------------------------------------------------------------

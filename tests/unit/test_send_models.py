@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,12 +23,15 @@ from tracker.domain.errors import (
 )
 from tracker.domain.ids import new_message_id, recipient_id
 from tracker.domain.messages import MAX_JOB_RECIPIENTS, MessageContent, OutgoingMail, SendJob
+from tracker.domain.text import has_control_characters
 from tracker.logic.creation import first_duplicate
 from tracker.models.send import (
     MAX_BODY_BYTES,
     MAX_NAME_CHARS,
     MAX_RECIPIENTS,
     MAX_SUBJECT_CHARS,
+    NO_CONTROL_CHARACTERS,
+    ONE_LINE_NOT_BLANK,
     SendMessageRequest,
 )
 
@@ -120,6 +124,22 @@ def test_format_characters_and_spaces_are_text_in_a_subject(subject: str) -> Non
         }
     )
     assert request.subject == subject
+
+
+def test_the_documented_patterns_spell_the_control_characters_the_validators_refuse() -> None:
+    # ECMA-262 (the document's regex dialect) anchors ^...$ at the ends of the string: Python's
+    # fullmatch, not its match (whose $ also matches before a final line break).
+    one_character = re.compile(NO_CONTROL_CHARACTERS.removeprefix("^").removesuffix("$"))
+    disagreeing = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if (one_character.fullmatch(chr(code)) is None) != has_control_characters(chr(code))
+    ]
+    assert disagreeing == []
+    subject = re.compile(ONE_LINE_NOT_BLANK.removeprefix("^").removesuffix("$"))
+    assert subject.fullmatch("Spring term \u200f")
+    assert not subject.fullmatch("   ")
+    assert not subject.fullmatch("Spring\tterm")
 
 
 def test_first_duplicate_is_case_insensitive() -> None:

@@ -32,6 +32,7 @@ CustomerId = Annotated[str, Path(pattern=ID_PATTERN, description="A customer id.
 AddressParam = Annotated[str, Path(min_length=3, max_length=320, description="The address (URL-encoded).")]
 
 UNAUTHENTICATED = "No verified token with a tenant"
+UNAVAILABLE = "The data store is unavailable; retry"
 
 
 def error_doc(description: str) -> OpenAPIResponse:
@@ -44,7 +45,7 @@ def read_responses(ok: str, *, not_found: str | None = None) -> dict[int, OpenAP
         200: {"description": ok},
         400: error_doc("Invalid parameter or cursor"),
         401: error_doc(UNAUTHENTICATED),
-        503: error_doc("The data store is unavailable; retry"),
+        503: error_doc(UNAVAILABLE),
     }
     if not_found:
         responses[404] = error_doc(not_found)

@@ -30,9 +30,9 @@ Limits, and why:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from tracker.domain.ids import normalize_email
@@ -90,12 +90,21 @@ EmailAddress = Annotated[
 ]
 ExternalId = Annotated[str, Field(pattern=ID_PATTERN, description="Letters, digits, `_ . : -`; 1-128.")]
 
+# The documents' spelling of tracker.domain.text's control characters (Cc is U+0000-U+001F and
+# U+007F-U+009F, Zl U+2028, Zp U+2029), for generated clients: the validators below decide.
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+NO_CONTROL_CHARACTERS = f"^[^{_CONTROL}]*$"
+ONE_LINE_NOT_BLANK = f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
+
 
 class RecipientIn(ApiModel):
     customer_id: ExternalId
     email: EmailAddress
     name: str | None = Field(
-        default=None, max_length=MAX_NAME_CHARS, description="Display name for the To header."
+        default=None,
+        max_length=MAX_NAME_CHARS,
+        description="Display name for the To header (no control characters; blank is none).",
+        json_schema_extra={"pattern": NO_CONTROL_CHARACTERS},
     )
 
     @field_validator("name")
@@ -112,11 +121,38 @@ def _utf8_size(value: str | None) -> int:
     return len(value.encode("utf-8")) if value else 0
 
 
+def _only_and_always_for(kind: str, field: str) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+        "then": {"required": [field], "properties": {field: {"type": "string"}}},
+        "else": {"properties": {field: {"type": "null"}}},
+    }
+
+
+# The cross-field rules of the validators below, in JSON Schema 2020-12 (OpenAPI 3.1's dialect) so
+# that a generated client learns them; the size of text + html is in their descriptions only.
+_CROSS_FIELD_RULES: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}},
+        {"required": ["html"], "properties": {"html": {"type": "string", "minLength": 1}}},
+    ],
+    "allOf": [_only_and_always_for("invoice", "invoice_id"), _only_and_always_for("receipt", "payment_id")],
+}
+
+
 class SendMessageRequest(ApiModel):
-    """Body of ``POST /messages``. Field order is validation order (later checks see earlier fields)."""
+    """Body of ``POST /messages``: `text` and/or `html`; `invoice_id` only and always for an
+    invoice, `payment_id` only and always for a receipt."""
+
+    # Field order is validation order (later checks see earlier fields).
+    model_config = ConfigDict(json_schema_extra=_CROSS_FIELD_RULES)
 
     kind: MessageKind
-    subject: str = Field(max_length=MAX_SUBJECT_CHARS)
+    subject: str = Field(
+        max_length=MAX_SUBJECT_CHARS,
+        description="One line, not blank, no control characters (tabs included).",
+        json_schema_extra={"pattern": ONE_LINE_NOT_BLANK},
+    )
     html: str | None = Field(default=None, description="HTML body; `text` and/or `html` is required.")
     text: str | None = Field(
         default=None,
@@ -125,10 +161,10 @@ class SendMessageRequest(ApiModel):
     )
     recipients: list[RecipientIn] = Field(min_length=1, max_length=MAX_RECIPIENTS)
     invoice_id: ExternalId | None = Field(
-        default=None, validate_default=True, description="Required for invoices."
+        default=None, validate_default=True, description="Required for invoices, and only for them."
     )
     payment_id: ExternalId | None = Field(
-        default=None, validate_default=True, description="Required for receipts."
+        default=None, validate_default=True, description="Required for receipts, and only for them."
     )
 
     @field_validator("subject")
