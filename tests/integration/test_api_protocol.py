@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -16,9 +17,13 @@ from moto import mock_aws
 
 from tests.apigw import api_event, claims_for, json_body
 from tests.conftest import TEST_TABLE
-from tests.integration.test_send_support import SendWorld, email_body, make_world, messages_of
+from tests.integration.test_send_support import SECRET, SendWorld, email_body, make_world, messages_of
 from tests.lambda_context import FakeLambdaContext
 from tracker.api.body import MAX_REQUEST_BYTES
+from tracker.api.cursors import CursorCodec
+from tracker.api.read_routes import Dependencies
+from tracker.dal.queries import DynamoReadStore
+from tracker.logic.queries import ReadQueries
 from tracker.dal.models import bind_table, table_schema
 
 
@@ -27,7 +32,7 @@ def protocol_world() -> Iterator[SendWorld]:
     with mock_aws():
         bind_table(TEST_TABLE, region="us-east-1")
         boto3.client("dynamodb", region_name="us-east-1").create_table(**table_schema())
-        yield make_world()
+        yield make_world(read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET))))
 
 
 def send(
@@ -38,9 +43,10 @@ def send(
     base64_encoded: bool = False,
     method: str = "POST",
     path: str = "/messages",
+    query: str = "",
 ) -> dict[str, Any]:
     # The path as API Gateway hands it over (decoded), never split as a URL (which drops CR, LF, TAB).
-    event = api_event(method, path, body=body, claims=claims_for("tenant-a"), query_string="")
+    event = api_event(method, path, body=body, claims=claims_for("tenant-a"), query_string=query)
     headers = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"}
     if content_type is not None:
         headers["Content-Type"] = content_type
@@ -226,3 +232,26 @@ def test_a_path_with_control_characters_is_a_400_never_another_resource(
     error = error_of(response)
     assert error["code"] == "invalid_request"
     assert "control character" in error["message"]
+
+
+# --- query parameters ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "1796158927", "-1.5", "2026-11-01 09:00 tomorrow"])
+def test_times_in_the_query_are_iso_8601_never_epoch_numbers(protocol_world: SendWorld, value: str) -> None:
+    """The document says `date-time`; pydantic's lax mode would also read a number as seconds
+    since 1970, so `since=0` listed every message instead of being refused."""
+    for name in ("since", "until"):
+        response = send(
+            protocol_world, None, None, method="GET", path="/messages", query=f"{name}={quote(value)}"
+        )
+        assert response["statusCode"] == 400, (name, value, response["body"])
+        assert error_of(response)["field"] == name
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-01T09:00:00Z", "2026-11-01T09:00:00+02:00", "2026-11-01T09:00:00"]
+)
+def test_iso_8601_times_are_read(protocol_world: SendWorld, value: str) -> None:
+    response = send(protocol_world, None, None, method="GET", path="/messages", query=f"since={quote(value)}")
+    assert response["statusCode"] == 200, response["body"]
