@@ -143,6 +143,14 @@ def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
     assert "ValidationError" not in document["components"]["schemas"]
 
 
+def test_every_operation_needs_a_bearer_token_but_health(document: dict[str, Any]) -> None:
+    assert document["security"] == [{"bearer": []}]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation.get("security") == ([] if path == "/health" else None), (method, path)
+
+
 def test_parameters_are_documented_with_their_constraints(document: dict[str, Any]) -> None:
     paths = document["paths"]
     for path in READ_ROUTES:

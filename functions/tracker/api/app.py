@@ -9,12 +9,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from tracker.api import read_routes, send_routes
-from tracker.api.auth import caller_from_event
+from tracker.api.auth import PUBLIC_PATHS, caller_from_event
 from tracker.api.errors import register_error_handlers
 from tracker.api.openapi import DOCS_PATH, openapi_response, swagger_response
 from tracker.api.resolver import TrackerResolver
-
-PUBLIC_PATHS = frozenset({"/health"})
 
 
 def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[object]:

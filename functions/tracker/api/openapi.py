@@ -4,7 +4,8 @@ Powertools generates the document from the routes and models. It also lists a 42
 ``HTTPValidationError`` on every operation, its own answer to a request that fails validation;
 ours is a 400 ``ErrorResponse`` (``tracker.api.errors``), which each route documents with the
 other errors it really answers. ``document`` takes those 422s out, keeping a route's own (the
-send route's reused Idempotency-Key), and Powertools' error schemas with them.
+send route's reused Idempotency-Key), and Powertools' error schemas with them; and it says that
+the public paths (``/health``) need no token, which the document-wide bearer requirement denies.
 
 Powertools' OpenAPI models (pydantic models of the whole specification) are imported by these two
 routes only, not on every cold start: no other route, nor request validation, needs them.
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+
+from tracker.api.auth import PUBLIC_PATHS
 
 if TYPE_CHECKING:
     from tracker.api.resolver import TrackerResolver
@@ -50,8 +53,10 @@ def document(app: TrackerResolver, *, base_path: str | None = None) -> dict[str,
     generated: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, **_security(), **servers)
     )
-    for operations in generated.get("paths", {}).values():
+    for path, operations in generated.get("paths", {}).items():
         for operation in operations.values():
+            if path in PUBLIC_PATHS:
+                operation["security"] = []  # the document's bearer requirement does not apply
             responses = operation.get("responses", {})
             if _POWERTOOLS_VALIDATION_ERROR in json.dumps(responses.get("422", {})):
                 del responses["422"]
