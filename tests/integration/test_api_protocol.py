@@ -22,9 +22,9 @@ from tests.lambda_context import FakeLambdaContext
 from tracker.api.body import MAX_REQUEST_BYTES
 from tracker.api.cursors import CursorCodec
 from tracker.api.read_routes import Dependencies
+from tracker.dal.models import bind_table, table_schema
 from tracker.dal.queries import DynamoReadStore
 from tracker.logic.queries import ReadQueries
-from tracker.dal.models import bind_table, table_schema
 
 
 @pytest.fixture(scope="module")
