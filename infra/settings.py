@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from constructs import Node
 
 from tracker import constants as c
+from tracker.domain.engagement import EngagementRules
 
 DEFAULT_FRONTEND_ORIGIN = "http://127.0.0.1:8000"  # the dashboard in local mode (`make run`)
 REQUIRED_CONTEXT = ("senderAddress", "sesIdentity")
@@ -90,6 +91,8 @@ class Settings:
     # schedule expression, at least daily) and the fewest prefixes a download may have to be stored.
     apple_ranges_schedule: str = DEFAULT_APPLE_RANGES_SCHEDULE
     apple_ranges_min_prefixes: int = c.DEFAULT_APPLE_RANGES_MIN_PREFIXES
+    # The engagement rules' thresholds the operator set (ENGAGEMENT_* variables of the functions).
+    engagement: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check_sender()
@@ -206,6 +209,28 @@ def _integer(node: Node, key: str, default: int) -> int:
         raise SettingsError(f"{key} must be a whole number, not {text!r}") from None
 
 
+def engagement_context_key(variable: str) -> str:
+    """ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS -> engagementClickAfterDeliverySeconds."""
+    words = variable.removeprefix("ENGAGEMENT_").lower().split("_")
+    return "engagement" + "".join(word.capitalize() for word in words)
+
+
+def _engagement(node: Node) -> dict[str, str]:
+    """The engagement thresholds (docs/engagement.md, "Timing rules") as context values, checked at
+    synth as the functions would check them at cold start."""
+    variables = {
+        variable: value
+        for variable in EngagementRules.variables()
+        if (value := _text(node, engagement_context_key(variable))) is not None
+    }
+    try:
+        EngagementRules.from_mapping(variables)
+    except ValueError as error:
+        names = ", ".join(engagement_context_key(v) for v in variables)
+        raise SettingsError(f"{error} (context values {names})") from error
+    return variables
+
+
 def settings_from_context(node: Node) -> Settings:
     """The deploy settings. senderAddress and sesIdentity are required: an example default would
     deploy a stack whose every send fails at SES."""
@@ -239,4 +264,5 @@ def settings_from_context(node: Node) -> Settings:
         apple_ranges_min_prefixes=_integer(
             node, "appleRangesMinPrefixes", c.DEFAULT_APPLE_RANGES_MIN_PREFIXES
         ),
+        engagement=_engagement(node),
     )

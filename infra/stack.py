@@ -38,6 +38,7 @@ class DeliveryTrackerStack(Stack):
                 c.ENV_EVENT_LOG_RETENTION_DAYS: str(settings.event_log_retention_days),
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
+                **settings.engagement,
             },
         )
         self.ingestion = Ingestion(

@@ -89,6 +89,15 @@ class Listing(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """A page of one recipient's events, and the recipient (whose facts decide each open's and
+    click's verdict); None when the recipient no longer exists."""
+
+    events: Listing[EventRecord]
+    recipient: RecipientRecord | None
+
+
+@dataclass(frozen=True)
 class MessageWithPending:
     """A message header (folded counts) and the count deltas not folded into it yet."""
 

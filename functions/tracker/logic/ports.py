@@ -254,7 +254,9 @@ class ReadStore(Protocol):
         self, tenant_id: str, message_id: str, recipient_id: str, *, limit: int, start: dict[str, Any] | None
     ) -> Page[EventRecord]: ...
 
-    def recipient_exists(self, tenant_id: str, message_id: str, recipient_id: str) -> bool: ...
+    def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
+        """One recipient by its key (a GetItem)."""
+        ...
 
     def invoice_log(
         self, tenant_id: str, invoice_id: str, *, limit: int, start: dict[str, Any] | None
