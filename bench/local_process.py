@@ -77,11 +77,32 @@ class LocalProcess:
 
         wait_until(healthy, timeout, "local mode's GET /health")
 
+    def processes(self) -> list[int]:
+        """Local mode's process and its descendants (the emulator), by pid (Linux)."""
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                pending += [int(child) for child in task.read_text().split()]
+        return found
+
     def peak_rss_bytes(self) -> int:
-        """VmHWM: the most resident memory the process has had (Linux)."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        found = re.search(r"VmHWM:\s+(\d+) kB", status)
-        return int(found.group(1)) * 1024 if found else 0
+        """The sum of each process's VmHWM: the most resident memory each has had (Linux)."""
+        total = 0
+        for pid in self.processes():
+            found = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+            total += int(found.group(1)) * 1024 if found else 0
+        return total
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU time so far of each process (Linux)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        times = {}
+        for pid in self.processes():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            times[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return times
 
     def interrupt(self, timeout: float) -> tuple[float, int | None]:
         """Ctrl+C: the seconds until the process exited, and its exit code (None: killed)."""

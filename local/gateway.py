@@ -50,6 +50,10 @@ class Gateway:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "delivery-tracker-local"
+            protocol_version = "HTTP/1.1"  # keep-alive: a client does not connect for every request
+            # Headers and body leave in two writes; with Nagle's algorithm the body would wait for
+            # the client's delayed acknowledgement of the headers (~40 ms per request).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("%s - %s", self.address_string(), format % args)
