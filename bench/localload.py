@@ -91,6 +91,7 @@ class Identity:
     email: str
     ses_message_id: str
     sent_at: datetime
+    message_id: str
 
 
 @dataclass
@@ -111,6 +112,17 @@ class LoadSend(SyntheticSend):
 
     def ses_message_id(self, index: int) -> str:
         return self.identities[index].ses_message_id
+
+    def ses_event(self, spec: EventSpec) -> dict[str, Any]:
+        self.message_id = self.identities[spec.recipient].message_id  # the tags name its message
+        return super().ses_event(spec)
+
+    def messages(self) -> dict[str, range]:
+        """Each message of the load and the indexes of its recipients."""
+        found: dict[str, list[int]] = {}
+        for index, identity in enumerate(self.identities):
+            found.setdefault(identity.message_id, []).append(index)
+        return {message: range(indexes[0], indexes[-1] + 1) for message, indexes in found.items()}
 
 
 class Api:
@@ -168,25 +180,39 @@ def timed_send(api: Api, recipients: int, timeout: float) -> tuple[str, float]:
 
 
 def build_load(api: Api, plan: LoadPlan) -> LoadSend:
-    message_id, _ = timed_send(api, plan.recipients, plan.timeout_seconds)
+    """The load's recipients, sent in messages of at most MAX_RECIPIENTS, and its event stream."""
+    from tracker.models.send import MAX_RECIPIENTS
+
+    identities: list[Identity] = []
+    for start in range(0, plan.recipients, MAX_RECIPIENTS):
+        identities += sent_recipients(api, min(MAX_RECIPIENTS, plan.recipients - start), plan.timeout_seconds)
+    load = LoadSend(plan.recipients, seed=plan.seed, mix=LOAD_MIX, identities=identities)
+    if len(load.specs) < plan.events:
+        raise ValueError(f"{plan.recipients} recipients make only {len(load.specs)} events: ask for fewer")
+    load.specs = first_copies_first(load.specs[: plan.events])
+    return load
+
+
+def sent_recipients(api: Api, recipients: int, timeout: float) -> list[Identity]:
+    """Send one message and wait for its Send events: its recipients, in customer order."""
+    message_id, _ = timed_send(api, recipients, timeout)
 
     def with_send_times() -> list[dict[str, Any]] | None:
         items = api.recipients(message_id)
         return items if all(item["sent_at"] for item in items) else None
 
-    items = wait_until(with_send_times, plan.timeout_seconds, "the Send events of the load's recipients")
+    items = wait_until(with_send_times, timeout, "the Send events of the load's recipients")
     by_index = sorted(items, key=lambda item: int(item["customer_id"].split("-")[1]))
-    identities = [
-        Identity(r["recipient_id"], r["email"], r["ses_message_id"], datetime.fromisoformat(r["sent_at"]))
+    return [
+        Identity(
+            r["recipient_id"],
+            r["email"],
+            r["ses_message_id"],
+            datetime.fromisoformat(r["sent_at"]),
+            message_id,
+        )
         for r in by_index
     ]
-    load = LoadSend(
-        plan.recipients, seed=plan.seed, mix=LOAD_MIX, message_id=message_id, identities=identities
-    )
-    if len(load.specs) < plan.events:
-        raise ValueError(f"{plan.recipients} recipients make only {len(load.specs)} events: ask for fewer")
-    load.specs = first_copies_first(load.specs[: plan.events])
-    return load
 
 
 def first_copies_first(specs: Sequence[EventSpec]) -> list[EventSpec]:
@@ -223,17 +249,23 @@ def post_events(api: Api, bodies: Sequence[bytes], posters: int) -> None:
         list(pool.map(post_share, [bodies[i::posters] for i in range(posters)]))
 
 
-def expected_state(load: LoadSend) -> tuple[dict[str, tuple[str, int]], Counter[str]]:
-    """recipient id -> (status, open count), and the message's counts, from the model answer.
-    A recipient none of whose events made it into the stream is still ``sent`` (its real Send)."""
+Expected = dict[str, tuple[dict[str, tuple[str, int]], Counter[str]]]
+
+
+def expected_state(load: LoadSend) -> Expected:
+    """Per message: recipient id -> (status, open count), and the message's counts, from the model
+    answer. A recipient none of whose events made it into the stream is still ``sent`` (its real Send)."""
     from tracker.models.ses.parsing import parse_record_body
 
-    truth = load.truth(parse_record_body)
-    state = {
-        rid: (Status.SENT if status == Status.QUEUED else status, truth.open_counts[rid])
-        for rid, status in truth.statuses.items()
-    }
-    return {rid: (str(s), n) for rid, (s, n) in state.items()}, Counter(str(s) for s, _ in state.values())
+    expected: Expected = {}
+    for message_id, indexes in load.messages().items():
+        truth = load.truth(parse_record_body, indexes)
+        state = {
+            rid: (str(Status.SENT if status == Status.QUEUED else status), truth.open_counts[rid])
+            for rid, status in truth.statuses.items()
+        }
+        expected[message_id] = (state, Counter(s for s, _ in state.values()))
+    return expected
 
 
 def queue_depth(endpoint: str | None) -> int:
@@ -257,29 +289,22 @@ def queue_depth(endpoint: str | None) -> int:
     return sum(int(value) for value in attributes.values())
 
 
-def differences(
-    api: Api, message_id: str, want: dict[str, tuple[str, int]], counts: Counter[str]
-) -> list[str]:
-    got = {r["recipient_id"]: (r["status"], r["open_count"]) for r in api.recipients(message_id)}
-    problems = [
-        f"recipient {rid}: {got.get(rid)} instead of {expected}"
-        for rid, expected in want.items()
-        if got.get(rid) != expected
-    ]
-    stored = {status: n for status, n in api.counts(message_id).items() if n}
-    if stored != dict(counts):
-        problems.append(f"message counts {stored} instead of {dict(counts)}")
+def differences(api: Api, expected: Expected) -> list[str]:
+    problems = []
+    for message_id, (want, counts) in expected.items():
+        got = {r["recipient_id"]: (r["status"], r["open_count"]) for r in api.recipients(message_id)}
+        problems += [
+            f"recipient {rid} of {message_id}: {got.get(rid)} instead of {state}"
+            for rid, state in want.items()
+            if got.get(rid) != state
+        ]
+        stored = {status: n for status, n in api.counts(message_id).items() if n}
+        if stored != dict(counts):
+            problems.append(f"message {message_id} counts {stored} instead of {dict(counts)}")
     return problems
 
 
-def wait_drained(
-    api: Api,
-    load: LoadSend,
-    want: dict[str, tuple[str, int]],
-    counts: Counter[str],
-    endpoint: str | None,
-    plan: LoadPlan,
-) -> list[str]:
+def wait_drained(api: Api, expected: Expected, endpoint: str | None, plan: LoadPlan) -> list[str]:
     """Wait until the queue is empty and the state is the model answer; the differences left when
     that does not happen (the queue stayed empty for a while and the state is still wrong)."""
     last: list[str] = []
@@ -287,7 +312,7 @@ def wait_drained(
 
     def drained() -> bool:
         nonlocal empty_since
-        last[:] = differences(api, load.message_id, want, counts)
+        last[:] = differences(api, expected)
         empty = queue_depth(endpoint) == 0
         empty_since = (empty_since or time.monotonic()) if empty else None
         if last and empty_since is not None and time.monotonic() - empty_since > QUEUE_EMPTY_GRACE_SECONDS:
@@ -310,7 +335,7 @@ def run_load(plan: LoadPlan) -> LoadResult:
         if plan.send:
             _, result.send_seconds = timed_send(api, plan.send, plan.timeout_seconds)
         load = build_load(api, plan)
-        want, counts = expected_state(load)
+        expected = expected_state(load)
         result.posted = len(load.specs)
         result.duplicates = sum(1 for spec in load.specs if spec.copy)
         bodies = [json.dumps(load.ses_event(spec)).encode() for spec in load.specs]
@@ -318,7 +343,7 @@ def run_load(plan: LoadPlan) -> LoadResult:
         cpu_before = local.cpu_seconds()
         post_events(api, bodies, plan.posters)
         result.post_seconds = time.monotonic() - started
-        result.problems += wait_drained(api, load, want, counts, local.emulator_endpoint(), plan)
+        result.problems += wait_drained(api, expected, local.emulator_endpoint(), plan)
         result.drain_seconds = time.monotonic() - started
         result.peak_rss_bytes = local.peak_rss_bytes()
         cpu_after = local.cpu_seconds()
