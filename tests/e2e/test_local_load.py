@@ -25,3 +25,19 @@ def test_a_shuffled_duplicated_load_is_applied_exactly_and_ctrl_c_stops_cleanly(
     assert result.exit_code == 0
     assert result.peak_rss_bytes > 0
     assert "Traceback" not in result.output, result.output[-3000:]
+
+
+def test_ctrl_c_in_the_middle_of_a_large_send_stops_local_mode() -> None:
+    from bench.local_process import LocalProcess
+    from bench.localload import Api
+
+    local = LocalProcess()
+    try:
+        local.wait_healthy(240.0)
+        api = Api(local.base_url)
+        message_id = api.send(500, "stopped mid-send")
+        assert api.counts(message_id).get("queued", 0) > 0  # the send is still under way
+    finally:
+        _, code = local.interrupt(timeout=120.0)  # generous: only a hung stop takes this long
+    assert code == 0, local.output[-3000:]
+    assert "stopping..." in local.output
