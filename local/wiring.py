@@ -28,6 +28,9 @@ class LocalSystem:
     ses: SimulatedSes
 
     def stop(self) -> None:
+        """Stop taking requests and batches; the batches in flight finish (the emulator stops last)."""
+        for poller in self.pollers:
+            poller.request_stop()
         self.server.shutdown()
         for poller in self.pollers:
             poller.stop()
