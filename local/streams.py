@@ -8,6 +8,8 @@ projector's handler as the event Lambda sends a function with a tumbling window 
 from __future__ import annotations
 
 import base64
+import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,8 @@ import boto3
 from botocore.config import Config
 
 from local.lambda_runtime import REGION
+
+log = logging.getLogger("local.streams")
 
 # botocore's account-based endpoints for DynamoDB Streams are not served by moto: the regional one is.
 STREAMS_CLIENT_CONFIG = Config(account_id_endpoint_mode="disabled")
@@ -163,3 +167,42 @@ class TableStream:
             if not progressed:
                 return report
         return report
+
+
+@dataclass
+class StreamPoller:
+    """Local mode's event source mapping for the table's stream: drains it into ``handler`` in a
+    thread, then waits a moment when nothing was new (as Lambda polls a shard about 4 times a
+    second)."""
+
+    name: str
+    table_name: str
+    handler: Handler
+    idle_sleep_seconds: float = 0.25
+    batches: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stream = TableStream(self.table_name)
+        self._thread = threading.Thread(target=self._run, name=f"poller-{self.name}", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self._stream.drain(self.handler, max_batches=1)
+                self.batches += report.batches
+                if report.batches == 0 or report.failed_batches:
+                    self._stop.wait(self.idle_sleep_seconds)
+            except Exception:  # a poller must survive anything a handler or the emulator does
+                log.exception("poller %s failed; retrying", self.name)
+                self._stop.wait(1.0)
