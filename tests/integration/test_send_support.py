@@ -33,7 +33,7 @@ from tracker.bootstrap.sender import build_sender
 from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem
 from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.domain.suppression import Evidence, EvidenceKind
+from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.handlers import ingest
 from tracker.handlers import sender as sender_handler
 from tracker.logic.sending import SenderPolicy
@@ -99,12 +99,12 @@ class SesSpy:
 
 def complain(address: str, *, tenant_id: str = "tenant-a", event_id: str | None = None) -> None:
     """The address complains (one complaint suppresses it for the tenant by default)."""
-    store = DynamoSuppressionStore()
     evidence = Evidence(
         event_id or f"complaint-{address}", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse"
     )
-    store.add_evidence(tenant_id, address, [evidence])
-    assert SuppressionService(store).reevaluate(tenant_id, address) is not None
+    service = SuppressionService(DynamoSuppressionStore())
+    assert service.record_evidence({Address(tenant_id, address): [evidence]}) == set()
+    assert service.active_reasons(tenant_id, [address]), "suppressed"
 
 
 def moto_sent_messages() -> list[Any]:

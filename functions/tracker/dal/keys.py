@@ -125,7 +125,6 @@ def quarantine_sk(received_at: datetime, source_id: str) -> str:
 # Not under '#' (the header) nor 'R#' / 'S#' (recipients, their markers).
 CONTENT_SK = "CONTENT"
 SUPPRESSION_SK = "#SUPPRESSION"
-EVIDENCE_SK_PREFIX = "EV#"
 HISTORY_SK_PREFIX = "H#"
 
 
@@ -138,10 +137,6 @@ def suppression_pk(tenant_id: str, email: str) -> str:
     # The address is the last component of an exact-match partition key (never a prefix query),
     # so even an address containing '#' cannot reach another tenant's or another item type's keys.
     return f"T#{tenant_id}#SUP#{email}"
-
-
-def evidence_sk(at: datetime, event_id: str) -> str:
-    return f"{EVIDENCE_SK_PREFIX}{iso(at)}#{event_id}"
 
 
 def history_sk(at: datetime, entry_id: str) -> str:

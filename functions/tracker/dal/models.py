@@ -203,30 +203,22 @@ class MessageContentItem(TrackerItem, discriminator="message_content"):
 
 
 class SuppressionItem(TrackerItem, discriminator="suppression"):
-    """One address of one tenant that was suppressed at least once (active or lifted)."""
+    """One address of one tenant, from its first bounce or complaint on: its evidence and, once the
+    rules suppressed it, the record (active or lifted). Only a suppressed one has a gsi1 key."""
 
     email = UnicodeAttribute()
-    state = UnicodeAttribute()  # "active" | "lifted"
-    reason = UnicodeAttribute()
-    suppressed_at = UnicodeAttribute()
+    # Every bounce/complaint kept (the latest 50), one compact string each (tracker.dal.suppressions).
+    observed = UnicodeSetAttribute(null=True)
+    state = UnicodeAttribute(null=True)  # "active" | "lifted"; None: evidence only, never suppressed
+    reason = UnicodeAttribute(null=True)
+    suppressed_at = UnicodeAttribute(null=True)
     evidence = JSONAttribute(null=True)  # the events that made the rule fire
     counts_from = UnicodeAttribute(null=True)  # evidence before this instant no longer counts
     lifted_at = UnicodeAttribute(null=True)
     lifted_by = UnicodeAttribute(null=True)
-    version = VersionAttribute()
-
-
-class SuppressionEvidenceItem(TrackerItem, discriminator="suppression_evidence"):
-    """One bounce or complaint of an address, keyed by the SES event id (redelivery rewrites it)."""
-
-    email = UnicodeAttribute()
-    event_id = UnicodeAttribute()
-    kind = UnicodeAttribute()  # "permanent_bounce" | "transient_bounce" | "complaint"
-    at = UnicodeAttribute()
-    message_id = UnicodeAttribute(null=True)
-    recipient_id = UnicodeAttribute(null=True)
-    detail = UnicodeAttribute(null=True)
-    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+    # Bumped by every write but an evidence ADD (which grows the set instead), by hand: the writes
+    # are updates conditioned on it and on the set's size, never puts that would drop evidence.
+    version = NumberAttribute(null=True)
 
 
 class SuppressionHistoryItem(TrackerItem, discriminator="suppression_history"):
@@ -249,7 +241,6 @@ ALL_MODELS: tuple[type[TrackerItem], ...] = (
     QuarantineItem,
     MessageContentItem,
     SuppressionItem,
-    SuppressionEvidenceItem,
     SuppressionHistoryItem,
 )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
@@ -21,7 +21,7 @@ from tracker.domain.records import (
 from tracker.domain.status import Status
 from tracker.domain.suppression import (
     Address,
-    Decision,
+    AddressState,
     Evidence,
     HistoryEntry,
     SuppressionRecord,
@@ -135,46 +135,33 @@ class Mailer(Protocol):
 # --- suppression -------------------------------------------------------------------------------
 
 
-@runtime_checkable
-class SuppressionBatches(Protocol):
-    """The batch operations of the ingest observer: each is a constant number of round trips,
-    however many addresses (and tenants) it is given."""
+class SuppressionStore(Protocol):
+    """An address's record and its evidence set, one item per address. Each batch method is one
+    round of requests (one per address, concurrently), however many addresses it is given."""
 
-    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
-        """``add_evidence`` for every address at once. Idempotent: evidence is keyed by its event id."""
+    def add_evidence(self, evidence: Mapping[Address, Sequence[Evidence]]) -> dict[Address, AddressState]:
+        """Add each address's evidence to its set, one write per address (creating the address when
+        it has none), and answer what each address holds now: the write's own answer, no read.
+        Idempotent (adding an entry the set holds changes nothing); keeps ``latest_evidence`` of
+        the set. An address whose write failed is missing from the answer."""
         ...
 
-    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
-        """The records of these addresses that exist, strongly consistent (like ``get``)."""
-        ...
-
-    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
-        """``load_evidence`` of every address (strongly consistent), each from its own instant."""
+    def load(self, addresses: Collection[Address]) -> dict[Address, AddressState]:
+        """Strongly consistent reads of these addresses; one that failed is missing from the answer."""
         ...
 
     def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
-        """``suppress`` each write; returns the addresses whose record changed since ``previous``
-        was read (the ConflictErrors). Any other failure raises TransientStoreError."""
+        """Write each decision (a new suppression with its audit entry, or an active record brought
+        in line) only if the address is unchanged since its ``state`` was read; returns the
+        addresses not written (changed meanwhile, or the write failed)."""
         ...
 
-
-class SuppressionStore(SuppressionBatches, Protocol):
-    def add_evidence(self, tenant_id: str, email: str, evidence: Sequence[Evidence]) -> None:
-        """Idempotent: evidence is keyed by its event id."""
+    def get(self, tenant_id: str, email: str) -> SuppressionRecord | None:
+        """Strongly consistent; None for an address that was never suppressed (evidence or not)."""
         ...
 
-    def load_evidence(self, tenant_id: str, email: str, since: datetime | None) -> list[Evidence]:
-        """Strongly consistent, so a writer always sees its own evidence and every earlier one."""
-        ...
-
-    def get(self, tenant_id: str, email: str) -> SuppressionRecord | None: ...
-
-    def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]: ...
-
-    def suppress(
-        self, tenant_id: str, email: str, decision: Decision, at: datetime, previous: SuppressionRecord | None
-    ) -> None:
-        """Raises ConflictError when the record changed since ``previous`` was read."""
+    def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]:
+        """The records of those of ``emails`` that were ever suppressed."""
         ...
 
     def lift(self, record: SuppressionRecord, actor: str, at: datetime) -> SuppressionRecord:
