@@ -90,7 +90,8 @@ def test_events_update_statuses_counts_and_the_timeline() -> None:
     assert [entry.kind for entry in kept] == ["send", "delivery", "open", "open"]
     (bounce,) = timeline("tenant-a", "msg-1", "r2")
     assert (bounce.kind, bounce.info) == ("bounce", "Permanent/General")
-    assert bounced.bounce is not None and bounced.bounce.event_id == bounce.event_id
+    assert bounced.bounce is not None
+    assert bounced.bounce.event_id == bounce.event_id
 
 
 def test_untagged_events_find_their_recipient_by_ses_message_id() -> None:

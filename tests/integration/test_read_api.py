@@ -24,8 +24,8 @@ from tests.apigw import api_event, json_body
 from tests.aws_calls import intercepted
 from tests.conftest import TEST_TABLE, one_at_a_time
 from tests.factories import CREATED_AT, ses_id
-from tests.projection import project
 from tests.lambda_context import FakeLambdaContext
+from tests.projection import project
 from tracker.api.app import build_app
 from tracker.api.cursors import CursorCodec
 from tracker.api.read_routes import Dependencies

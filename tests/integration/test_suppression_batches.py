@@ -43,10 +43,7 @@ from tests.suppression_samples import evidence
 from tracker.dal import keys
 from tracker.dal.models import SuppressionItem
 from tracker.dal.suppressions import DynamoSuppressionStore, encode_evidence
-from tracker.domain.errors import ConflictError, TransientStoreError
-from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.facts import RecipientFacts
-from tracker.domain.records import LogEntry, RecipientKey, StoredRecipient
+from tracker.domain.errors import ConflictError
 from tracker.domain.suppression import (
     EVIDENCE_KEPT,
     Address,
@@ -229,14 +226,9 @@ def test_a_call_for_many_addresses_is_one_round_of_updates(monkeypatch: pytest.M
 
 
 def test_no_evidence_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    delivery = RecipientEvent("d0", EventKind.DELIVERY, samples.T0, "ses-d0", A.email, samples.T0)
-    recipient = StoredRecipient(
-        RecipientKey(A.tenant_id, "m0", "r0000"), A.email, RecipientFacts(), version=1
-    )
     with recording(monkeypatch) as recorder:
         assert service().record_evidence({}) == set()
         assert service().record_evidence({A: []}) == set()
-        service().observe([LogEntry(recipient, delivery)])
     assert recorder.calls == 0
 
 
@@ -393,27 +385,11 @@ def test_a_failed_evidence_write_leaves_only_that_address_unsettled() -> None:
 
     with intercepted(fail_one):
         assert service().record_evidence(complaints(2)) == {samples.address(1)}
-        with pytest.raises(TransientStoreError, match="1 address"):
-            service().observe([complaint_entry(samples.address(1))])
     assert service().active_reasons(samples.TENANT, [samples.email(0), samples.email(1)]) == {
         samples.email(0): "1 complaint"
     }
     assert service().record_evidence(complaints(2)) == set(), "the retry settles it"
     assert set(service().active_reasons(samples.TENANT, [samples.email(1)])) == {samples.email(1)}
-
-
-def complaint_entry(owner: Address) -> LogEntry:
-    event = RecipientEvent(
-        "c-entry",
-        EventKind.COMPLAINT,
-        samples.T0,
-        "ses-c",
-        owner.email,
-        samples.T0,
-        {"feedback_type": "abuse"},
-    )
-    key = RecipientKey(owner.tenant_id, "m-entry", "r0000")
-    return LogEntry(StoredRecipient(key, owner.email, RecipientFacts(), version=1), event)
 
 
 # --- order, cuts, duplicates and crashes do not matter -------------------------------------------------------

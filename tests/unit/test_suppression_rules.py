@@ -19,10 +19,8 @@ from hypothesis import strategies as st
 from tests import suppression_samples as samples
 from tracker.bootstrap.suppression import suppression_rules
 from tracker.dal.suppressions import decode_evidence, encode_evidence
-from tracker.domain.errors import ConflictError, NotFoundError, TransientStoreError
+from tracker.domain.errors import ConflictError, NotFoundError
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.facts import RecipientFacts
-from tracker.domain.records import LogEntry, RecipientKey, StoredRecipient
 from tracker.domain.suppression import (
     EVIDENCE_KEPT,
     Address,
@@ -173,9 +171,23 @@ def complaint(event_id: str, at: datetime, email: str = EMAIL) -> RecipientEvent
     )
 
 
-def entry(event: RecipientEvent, tenant_id: str = "tenant-a") -> LogEntry:
-    key = RecipientKey(tenant_id, f"m-{event.event_id}", "r0000")
-    return LogEntry(StoredRecipient(key, event.email, RecipientFacts(), version=1), event)
+def entry(event: RecipientEvent, tenant_id: str = "tenant-a") -> tuple[Address, Evidence]:
+    """The suppression evidence the projector makes of a bounce or complaint of this address."""
+    if event.kind is EventKind.COMPLAINT:
+        kind, detail = EvidenceKind.COMPLAINT, event.details.get("feedback_type")
+    else:
+        permanent = event.details.get("bounce_type") == "Permanent"
+        kind = EvidenceKind.PERMANENT_BOUNCE if permanent else EvidenceKind.TRANSIENT_BOUNCE
+        detail = event.details.get("bounce_type")
+    found = Evidence(event.event_id, kind, event.at, f"m-{event.event_id}", "r0000", detail)
+    return Address(tenant_id, event.email), found
+
+
+def observe(svc: SuppressionService, entries: list[tuple[Address, Evidence]]) -> set[Address]:
+    grouped: dict[Address, list[Evidence]] = {}
+    for address, found in entries:
+        grouped.setdefault(address, []).append(found)
+    return svc.record_evidence(grouped)
 
 
 def evidence(event_id: str, kind: EvidenceKind, day: float) -> Evidence:
@@ -331,17 +343,10 @@ def service(store: MemoryStore, rules: SuppressionRules | None = None) -> Suppre
     return SuppressionService(store, rules, clock=lambda: T0 + timedelta(days=1000))
 
 
-def test_the_observer_only_wants_bounces_and_complaints() -> None:
-    assert SuppressionService.interested(bounce("b", T0))
-    assert SuppressionService.interested(complaint("c", T0))
-    opened = replace(bounce("o", T0), kind=EventKind.OPEN)
-    assert not SuppressionService.interested(opened)
-
-
 def test_undetermined_bounces_count_as_transient() -> None:
     store = MemoryStore()
     svc = service(store)
-    svc.observe([entry(bounce(f"u{i}", T0 + timedelta(days=i), "Undetermined")) for i in range(5)])
+    observe(svc, [entry(bounce(f"u{i}", T0 + timedelta(days=i), "Undetermined")) for i in range(5)])
     record = store.get("tenant-a", EMAIL)
     assert record is not None
     assert record.reason == "5 transient bounces within 30 days"
@@ -350,7 +355,7 @@ def test_undetermined_bounces_count_as_transient() -> None:
 def test_suppressions_belong_to_one_tenant() -> None:
     store = MemoryStore()
     svc = service(store)
-    svc.observe([entry(complaint("c1", T0), tenant_id="tenant-a")])
+    observe(svc, [entry(complaint("c1", T0), tenant_id="tenant-a")])
     assert svc.active_reasons("tenant-a", ["ANN@example.com"]) == {EMAIL: "1 complaint"}
     assert svc.active_reasons("tenant-b", [EMAIL]) == {}
 
@@ -380,23 +385,22 @@ def test_an_address_with_evidence_only_is_not_suppressed() -> None:
         svc.lift("tenant-a", EMAIL, "owner-1")
 
 
-def test_an_observer_batch_that_cannot_be_settled_raises_for_a_retry() -> None:
+def test_an_address_that_cannot_be_settled_is_answered_for_a_retry() -> None:
     store = MemoryStore()
     store.failing.add(ANN)
-    with pytest.raises(TransientStoreError, match="1 address"):
-        service(store).observe([entry(complaint("c1", T0))])
+    assert observe(service(store), [entry(complaint("c1", T0))]) == {ANN}
 
 
 def test_lifting_is_audited_and_restarts_the_count() -> None:
     store = MemoryStore()
     svc = service(store)
-    svc.observe([entry(bounce("p1", T0)), entry(bounce("p2", T0 + timedelta(days=1)))])
+    observe(svc, [entry(bounce("p1", T0)), entry(bounce("p2", T0 + timedelta(days=1)))])
     lifted = svc.lift("tenant-a", "Ann@Example.com", "owner-1")
     assert lifted.state is SuppressionState.LIFTED
     assert lifted.lifted_by == "owner-1"
     assert svc.active_reasons("tenant-a", [EMAIL]) == {}
     # The old bounces redelivered: they predate the lift and do not count again.
-    svc.observe([entry(bounce("p1", T0)), entry(bounce("p2", T0 + timedelta(days=1)))])
+    observe(svc, [entry(bounce("p1", T0)), entry(bounce("p2", T0 + timedelta(days=1)))])
     assert svc.active_reasons("tenant-a", [EMAIL]) == {}
     record, history = svc.get("tenant-a", EMAIL)
     assert record.state is SuppressionState.LIFTED
@@ -405,7 +409,7 @@ def test_lifting_is_audited_and_restarts_the_count() -> None:
         svc.lift("tenant-a", EMAIL, "owner-1")
     # New bounces after the lift suppress it again.
     later = T0 + timedelta(days=1001)
-    svc.observe([entry(bounce("p3", later)), entry(bounce("p4", later + timedelta(hours=1)))])
+    observe(svc, [entry(bounce("p3", later)), entry(bounce("p4", later + timedelta(hours=1)))])
     assert svc.active_reasons("tenant-a", [EMAIL]) == {EMAIL: "2 permanent bounces"}
     assert [h.action for h in store.history("tenant-a", EMAIL)] == ["suppressed", "lifted", "suppressed"]
 

@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
 
 
@@ -64,11 +63,3 @@ class RecipientChange:
         this change's new ones left out, and kept ones it pushed out. The store writes their
         markers atomically with the recipient."""
         return (self.before.facts.seen | self.new_event_ids) - self.after.seen
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One event of one committed recipient (the suppression service's ingest-path adapter)."""
-
-    recipient: StoredRecipient
-    event: RecipientEvent

@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from tracker.domain.events import EventKind, RecipientEvent
-
 SYSTEM_ACTOR = "system"
 
 # Evidence kept per address: the latest by (time, event id). A rule fires on at most its threshold
@@ -139,27 +137,6 @@ class SuppressionWrite:
     @property
     def address(self) -> Address:
         return self.state.address
-
-
-def evidence_from_event(event: RecipientEvent, message_id: str | None, recipient_id: str | None) -> Evidence:
-    if event.kind is EventKind.COMPLAINT:
-        kind = EvidenceKind.COMPLAINT
-        detail = event.details.get("feedback_type")
-    else:
-        # Undetermined bounces count as transient: only a definite "Permanent" is permanent.
-        permanent = event.details.get("bounce_type") == "Permanent"
-        kind = EvidenceKind.PERMANENT_BOUNCE if permanent else EvidenceKind.TRANSIENT_BOUNCE
-        detail = event.details.get("diagnostic_code") or " / ".join(
-            str(v) for v in (event.details.get("bounce_type"), event.details.get("bounce_subtype")) if v
-        )
-    return Evidence(
-        event_id=event.event_id,
-        kind=kind,
-        at=event.at,
-        message_id=message_id,
-        recipient_id=recipient_id,
-        detail=str(detail)[:500] if detail else None,
-    )
 
 
 def _order(item: Evidence) -> tuple[object, ...]:

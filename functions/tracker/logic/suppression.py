@@ -24,9 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracker.domain.errors import ConflictError, NotFoundError, TransientStoreError
-from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.ids import normalize_email
-from tracker.domain.records import LogEntry
 from tracker.domain.suppression import (
     Address,
     AddressState,
@@ -38,7 +36,6 @@ from tracker.domain.suppression import (
     SuppressionState,
     SuppressionWrite,
     evaluate,
-    evidence_from_event,
     latest_evidence,
     same_decision,
 )
@@ -131,30 +128,6 @@ class SuppressionService:
         if decision is None or (record is not None and record.active and same_decision(record, decision)):
             return None
         return decision
-
-    # --- the ingest path (logic.ports.EventObserver), until the projector replaces it ---------
-
-    @staticmethod
-    def interested(event: RecipientEvent) -> bool:
-        return event.kind in (EventKind.BOUNCE, EventKind.COMPLAINT)
-
-    def observe(self, entries: Sequence[LogEntry]) -> None:
-        """``record_evidence`` for the bounces and complaints of a committed batch (duplicates
-        included: a crash after the ingest commit is repaired by the redelivery). Raises
-        TransientStoreError when an address could not be settled, so the ingest path retries."""
-        grouped: dict[Address, list[Evidence]] = defaultdict(list)
-        for entry in entries:
-            if not self.interested(entry.event):
-                continue
-            key = entry.recipient.key
-            evidence = evidence_from_event(entry.event, key.message_id, key.recipient_id)
-            grouped[Address(key.tenant_id, entry.event.email)].append(evidence)
-        unsettled = self.record_evidence(grouped)
-        if unsettled:
-            tenants = ", ".join(sorted({address.tenant_id for address in unsettled}))
-            raise TransientStoreError(
-                f"could not settle the suppression of {len(unsettled)} address(es) of {tenants}"
-            )
 
     # --- the API -------------------------------------------------------------
 
