@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.client import LocalClient
-from local.ses_simulator import mail_object, ses_time
+from local.ses_simulator import APPLE_MPP, GMAIL_PROXY, SAFE_LINKS, SIMULATED_LINK, fetch_body, mail_object
 from tracker import constants
 
 DEMO_TENANT = "demo"
@@ -61,28 +61,12 @@ def engagement(
     mail = mail_object(
         recipient["ses_message_id"], "noreply@example.com", email, "demo", tags, at - timedelta(hours=1)
     )
-    body: dict[str, Any] = {
-        "ipAddress": extra.get("ip", "198.51.100.23"),
-        "timestamp": ses_time(at),
-        "userAgent": extra.get("user_agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5)"),
+    fetcher = {
+        "ip": extra.get("ip", "198.51.100.23"),
+        "user_agent": extra.get("user_agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5)"),
     }
-    if kind == "Click":
-        body.update({"link": extra.get("link", "https://example.com/schedule"), "linkTags": {}})
+    body = fetch_body(at, fetcher, extra.get("link", SIMULATED_LINK) if kind == "Click" else None)
     client.ok("POST", "/local/ses-events", {"eventType": kind, "mail": mail, kind.lower(): body})
-
-
-# Who fetches an email besides the customer (docs/engagement.md): Apple Mail Privacy Protection
-# (the bare agent, from Apple's 17.0.0.0/8), a link scanner (Microsoft Defender Safe Links, from
-# Exchange Online Protection), and Gmail's image proxy, which fetches when the person opens.
-APPLE_MPP = {"user_agent": "Mozilla/5.0", "ip": "17.58.101.183"}
-SAFE_LINKS = {
-    "user_agent": "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/57.0.2987.133 Safari/537.36",
-    "ip": "40.107.218.12",
-}
-GMAIL_PROXY = {
-    "user_agent": "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
-    "ip": "66.249.93.84",
-}
 
 
 def automatic_engagement(client: LocalClient, message_id: str, machine_only: str, through_proxy: str) -> None:

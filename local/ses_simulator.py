@@ -4,7 +4,11 @@ Wraps the emulator's SES v2 client: a send goes to the emulator (which checks th
 identity and returns a message id, as SES does), then the events SES would publish through the
 configuration set are published, in SES's own format, to the same SNS topic the stack uses.
 Addresses at simulator.amazonses.com behave like SES's mailbox simulator; any other address gets
-only a Send event, because locally nothing is delivered.
+only a Send event, because locally nothing is delivered. Beyond SES, two labels on ``success``
+add the machine fetches a real inbox sees (docs/engagement.md): ``success+mpp@…`` is opened by
+Apple Mail Privacy Protection a second after delivery, ``success+scanner@…`` has its link clicked
+by a scanner five seconds after delivery; ``success+gmail@…`` is opened by its reader through
+Gmail's image proxy twenty minutes later.
 """
 
 from __future__ import annotations
@@ -63,6 +67,41 @@ def mail_object(
     }
 
 
+# Who fetches an email besides the customer: Apple Mail Privacy Protection (the bare agent, from
+# Apple's 17.0.0.0/8), a link scanner (Microsoft Defender Safe Links, from Exchange Online
+# Protection), and Gmail's image proxy, which fetches when the person opens.
+APPLE_MPP = {"user_agent": "Mozilla/5.0", "ip": "17.58.101.183"}
+SAFE_LINKS = {
+    "user_agent": "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/57.0.2987.133 Safari/537.36",
+    "ip": "40.107.218.12",
+}
+GMAIL_PROXY = {
+    "user_agent": "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+    "ip": "66.249.93.84",
+}
+SIMULATED_LINK = "https://example.com/schedule"
+
+
+def fetch_body(at: datetime, fetcher: dict[str, str], link: str | None = None) -> dict[str, Any]:
+    """An Open's body (or a Click's, with ``link``) as SES publishes it."""
+    body: dict[str, Any] = {
+        "ipAddress": fetcher["ip"],
+        "timestamp": ses_time(at),
+        "userAgent": fetcher["user_agent"],
+    }
+    if link is not None:
+        body.update({"link": link, "linkTags": {}})
+    return body
+
+
+# label of a success@ address -> (event type, seconds after delivery, fetcher, clicked link)
+FETCH_LABELS: dict[str, tuple[str, int, dict[str, str], str | None]] = {
+    "mpp": ("Open", 1, APPLE_MPP, None),
+    "scanner": ("Click", 5, SAFE_LINKS, SIMULATED_LINK),
+    "gmail": ("Open", 20 * 60, GMAIL_PROXY, None),
+}
+
+
 def _bounce(
     address: str, at: datetime, bounce_type: str, subtype: str, status: str, diagnostic: str
 ) -> dict[str, Any]:
@@ -94,11 +133,14 @@ def simulated_events(address: str, sent_at: datetime) -> list[tuple[str, str, di
     events: list[tuple[str, str, dict[str, Any]]] = [("Send", "send", {})]
     if domain != SIMULATOR_DOMAIN:
         return events
-    local_part = local_part.split("+", 1)[0]  # SES allows labels: success+label@simulator...
+    local_part, _, label = local_part.partition("+")  # SES allows labels: success+label@simulator...
     later = sent_at + timedelta(seconds=1)
     much_later = sent_at + timedelta(seconds=2)
     if local_part == "success":
         events.append(("Delivery", "delivery", _delivery(address, later, sent_at)))
+        if label in FETCH_LABELS:
+            kind, after, fetcher, link = FETCH_LABELS[label]
+            events.append((kind, kind.lower(), fetch_body(later + timedelta(seconds=after), fetcher, link)))
     elif local_part == "bounce":
         events.append(
             (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tests.projection import project
 from tracker.dal import keys
 from tracker.dal.messages import NewMessage, NewRecipient, put_message
-from tracker.dal.models import MessageItem, RecipientItem
+from tracker.dal.models import MessageItem, RecipientItem, SuppressionItem
 from tracker.dal.recipients import facts_from_item
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
@@ -107,3 +107,12 @@ def recount(tenant_id: str, message_id: str) -> dict[str, int]:
         tallies[Status(item.status)] += 1
         tallies.update(tally for tally in facts_from_item(item).tallies if tally != item.status)
     return dict(tallies)
+
+
+def evidence_entries(email: str, tenant_id: str = "tenant-a") -> set[str]:
+    """An address's suppression evidence as stored (one entry per distinct bounce or complaint)."""
+    try:
+        item = SuppressionItem.get(keys.suppression_pk(tenant_id, email), keys.SUPPRESSION_SK)
+    except SuppressionItem.DoesNotExist:
+        return set()
+    return set(item.observed or ())

@@ -18,6 +18,7 @@ from tests.aws_calls import ApiCall, intercepted, is_write
 from tests.conftest import TEST_TABLE
 from tests.factories import (
     CREATED_AT,
+    evidence_entries,
     message_counts,
     recipient_facts,
     recipient_item,
@@ -27,10 +28,12 @@ from tests.factories import (
     timeline,
 )
 from tests.lambda_context import FakeLambdaContext
+from tests.projection import default_projector, project, stream
 from tracker.dal.models import QuarantineItem, table_schema
 from tracker.domain.facts import SEEN_LIMIT
 from tracker.domain.status import Status
 from tracker.handlers import ingest
+from tracker.handlers.projector import process_batch
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -222,10 +225,11 @@ def test_a_crash_between_any_two_writes_of_a_recipient_beyond_its_kept_ids_stays
             each["attributes"]["ApproximateReceiveCount"] = "1"
 
 
-def test_a_suppression_store_failure_for_one_address_retries_only_that_addresses_records() -> None:
+def test_a_suppression_store_failure_for_one_address_restarts_the_stream_batch_at_its_change() -> None:
     seed_message(recipients=2)
+    project()
     bounces = [b.bounce_event(ses_id("msg-1", i), address(i), **tagged(i)) for i in range(2)]
-    records = [record(e) for e in bounces]
+    assert run([record(e) for e in bounces]) == []  # ingest writes no suppression evidence
     failing_pk = "T#tenant-a#SUP#person1@example.com"
 
     def fail_for_one_address(call: ApiCall, perform: Callable[[], Any]) -> Any:
@@ -233,6 +237,26 @@ def test_a_suppression_store_failure_for_one_address_retries_only_that_addresses
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, call.operation)  # type: ignore[arg-type]
         return perform()
 
+    projector = default_projector()
+    answered: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def handler(event: dict[str, Any]) -> dict[str, Any]:
+        answered.append((event, process_batch(event, projector)))
+        return answered[-1][1]
+
     with intercepted(fail_for_one_address):
-        assert run(records) == [records[1]["messageId"]]
-    assert [recipient_facts("tenant-a", "msg-1", f"r{i}").status for i in range(2)] == [Status.BOUNCED] * 2
+        stream().drain(handler, max_batches=1)
+    ((event, response),) = answered
+    (restart,) = response["batchItemFailures"]
+    (first_retried,) = [
+        r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] == restart["itemIdentifier"]
+    ]
+    assert first_retried["dynamodb"]["NewImage"]["email"]["S"] == address(1)
+    assert len(evidence_entries(address(0))) == 1
+    assert evidence_entries(address(1)) == set()
+
+    project()  # the fault is gone: Lambda delivers the batch again from that record
+    assert len(evidence_entries(address(0))) == 1
+    assert len(evidence_entries(address(1))) == 1
+    assert message_counts("tenant-a", "msg-1")[Status.BOUNCED] == 2
+    assert recount("tenant-a", "msg-1") == message_counts("tenant-a", "msg-1")

@@ -10,10 +10,8 @@ import pytest
 
 from tests import ses_builders as b
 from tests.apigw import json_body
-from tests.factories import seed_message, ses_id
+from tests.factories import evidence_entries, seed_message, ses_id
 from tests.integration.test_send_support import SendWorld, complain, email_body, run_ingest
-from tracker.dal import keys
-from tracker.dal.models import SuppressionItem
 from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.logic.suppression import SuppressionService
@@ -36,22 +34,13 @@ def suppression(world: SendWorld, email: str = ADDRESS, tenant_id: str = "tenant
     return body
 
 
-def evidence_entries(email: str = ADDRESS) -> set[str]:
-    """The address's evidence set as stored (one entry per distinct event)."""
-    try:
-        item = SuppressionItem.get(keys.suppression_pk("tenant-a", email), keys.SUPPRESSION_SK)
-    except SuppressionItem.DoesNotExist:
-        return set()
-    return set(item.observed or ())
-
-
 def test_two_permanent_bounces_suppress_and_a_redelivered_bounce_counts_once(world: SendWorld) -> None:
     for message_id in ("msg-1", "msg-2", "msg-3"):
         seed_message(message_id=message_id, recipients=1)
     first = b.bounce_event(ses_id("msg-1", 0), ADDRESS, **tagged("msg-1"))
     assert run_ingest([first, first]) == []
     assert run_ingest([first], receive_count=2) == []  # SQS redelivered it too
-    assert len(evidence_entries()) == 1
+    assert len(evidence_entries(ADDRESS)) == 1
     assert suppression(world) is None, "one permanent bounce, however often delivered, is not enough"
     listed = json_body(world.request("GET", "/suppressions"))
     assert listed["items"] == [], "an address with evidence only is not listed"
@@ -113,7 +102,7 @@ def test_transient_bounces_outside_the_window_do_not_count(world: SendWorld) -> 
         )
 
     assert run_ingest([soft(i, day) for i, day in enumerate(days)]) == []
-    assert len(evidence_entries()) == 5
+    assert len(evidence_entries(ADDRESS)) == 5
     assert suppression(world) is None
     assert run_ingest([soft(5, 30)]) == []  # now days 0, 8, 16, 24, 30 fall within 30 days
     record = suppression(world)
