@@ -635,3 +635,27 @@ def _is_apigateway_cloudwatch_role(role: dict[str, Any]) -> bool:
     return bool(
         principal == {"Service": "apigateway.amazonaws.com"}
     ) and "AmazonAPIGatewayPushToCloudWatchLogs" in (json.dumps(role["Properties"]["ManagedPolicyArns"]))
+
+
+# Every action that changes nothing: reads of the table, of the cursor secret, and the function's own
+# logs and traces (which Lambda needs to run any function).
+READ_ONLY_ACTIONS = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    *XRAY_ACTIONS,
+}
+
+
+def test_the_read_api_function_can_change_nothing(synth: Synthesized) -> None:
+    _, read_api = function_by_handler(synth, c.READ_API_HANDLER)
+    actions = actions_of(role_statements(synth, read_api))
+    assert {"dynamodb:Query", "dynamodb:BatchGetItem"} <= actions
+    assert actions - READ_ONLY_ACTIONS == set()
+    # The send function has what the read one lacks (so the split is a real one).
+    _, send_api = function_by_handler(synth, c.SEND_API_HANDLER)
+    assert {"dynamodb:PutItem", "sqs:SendMessage"} <= actions_of(role_statements(synth, send_api))
