@@ -56,8 +56,8 @@ class TableThroughput:
     on-demand caps (requests above them are throttled: a bound on the bill). Units per second; the
     same values apply to the table and to each global secondary index."""
 
-    # Ingest at full concurrency writes ~15,000 WRU/s across the table and its indexes (README,
-    # "Benchmarks"): ~9,000 on the table, the rest split over two indexes. A new table serves 4,000.
+    # Ingest writes about one unit per SES event and an index entry only when a list key changes
+    # (README, "Benchmarks"): ~8,000 WRU/s at its default concurrency. A new table serves 4,000.
     warm_write_units: int = 10_000
     warm_read_units: int = NEW_TABLE_READ_UNITS
     max_write_units: int = 20_000
