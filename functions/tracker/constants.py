@@ -15,6 +15,7 @@ METRICS_NAMESPACE = "DeliveryTracker"
 TABLE_PARTITION_KEY = "pk"
 TABLE_SORT_KEY = "sk"
 TTL_ATTRIBUTE = "expires_at"
+ITEM_TYPE_ATTRIBUTE = "item_type"
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,14 @@ class IndexSpec:
     sort_key: str
     # Non-key attributes the index carries (none: KEYS_ONLY). An item's update writes an index entry
     # only when one of its keys or these attributes changes, so an open or a click writes none;
-    # a page reads its keys from the index and the items with one BatchGetItem.
-    included: tuple[str, ...] = ()
+    # a page reads its keys from the index and the items with one BatchGetItem. Every index
+    # carries the item type, which never changes: PynamoDB filters a model's queries on it.
+    included: tuple[str, ...] = (ITEM_TYPE_ATTRIBUTE,)
 
 
 # Overloaded GSIs; docs/data-model.md lists which item types populate which.
 # messages newest first; customer history (filtered by kind, which never changes)
-GSI_LISTS = IndexSpec("gsi1", "gsi1pk", "gsi1sk", included=("kind",))
+GSI_LISTS = IndexSpec("gsi1", "gsi1pk", "gsi1sk", included=(ITEM_TYPE_ATTRIBUTE, "kind"))
 GSI_LOOKUP = IndexSpec("gsi2", "gsi2pk", "gsi2sk")  # messages by kind; recipient by SES message id
 GSI_DOCUMENTS = IndexSpec("gsi3", "gsi3pk", "gsi3sk")  # invoice / payment logs
 GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS)

@@ -177,7 +177,9 @@ def test_a_recipient_the_store_refuses_for_good_is_quarantined_and_the_rest_of_i
 
     def refuse(call: ApiCall, perform: Callable[[], Any]) -> Any:
         if call.operation == "PutItem" and call.params.get("Item", {}).get("sk", {}).get("S") == refused_key:
-            error = {"Error": {"Code": "ValidationException", "Message": "Item size has exceeded the maximum"}}
+            error = {
+                "Error": {"Code": "ValidationException", "Message": "Item size has exceeded the maximum"}
+            }
             raise ClientError(error, "PutItem")  # type: ignore[arg-type]
         return perform()
 

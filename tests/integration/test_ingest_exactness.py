@@ -130,8 +130,9 @@ HISTORY = [
 
 def test_a_crash_between_any_two_writes_then_redelivery_leaves_counts_exact() -> None:
     batch = [b.sqs_record(b.sns_body(event)) for event in HISTORY]
-    with fresh_table(), crash_from_write(None) as clean_writes:
-        assert run(batch) == []
+    with fresh_table():
+        with crash_from_write(None) as clean_writes:
+            assert run(batch) == []
         assert_exact(HISTORY)
     # One write per changed recipient (plus a transaction for the one beyond its kept ids).
     assert 5 <= len(clean_writes) <= 6, clean_writes
@@ -226,13 +227,18 @@ def test_a_crash_between_any_two_projector_writes_then_the_retried_batch_leaves_
 def test_a_projector_write_that_went_through_but_raised_is_retried_without_counting_twice() -> None:
     with fresh_table():
         ingested()
-        clean_writes = projector_writes()
+        with intercepted() as clean_calls:
+            project()
+    clean_writes = sum(1 for call in clean_calls if is_write(call))
     for lost_at in range(1, clean_writes + 1):
         with fresh_table():
             ingested()
-            with lose_response_of_write(lost_at):
+            with lose_response_of_write(lost_at), intercepted() as calls:
                 report = project()
-            assert report.retries >= 1, f"the lost response of write {lost_at} must restart the batch"
+            # Found out again: Lambda retried the batch, or the store itself read back what it
+            # wrote (a suppression's write re-reads the address after an unknown outcome).
+            checked = report.retries >= 1 or len(calls) > len(clean_calls)
+            assert checked, f"the lost response of write {lost_at} went unnoticed"
             assert_exact(HISTORY)
 
 

@@ -187,16 +187,15 @@ def test_invoices_and_receipts_keep_their_document_and_customer_ids(world: SendW
     invoice = accepted(world.post(email_body(1, kind="invoice", invoice_id="INV-1001")))
     receipt = accepted(world.post(email_body(1, kind="receipt", payment_id="PAY-77")))
     assert world.drain() == []
+    headers = {m.message_id: m for m in messages_of("tenant-a")}
     (inv_recipient,) = recipients_of("tenant-a", invoice["message_id"])
-    assert (inv_recipient.kind, inv_recipient.invoice_id, inv_recipient.customer_id) == (
-        "invoice",
-        "INV-1001",
-        "cust-0",
-    )
+    assert (inv_recipient.kind, inv_recipient.customer_id) == ("invoice", "cust-0")
+    assert headers[invoice["message_id"]].invoice_id == "INV-1001"
     assert inv_recipient.gsi3pk == "T#tenant-a#INV#INV-1001"
     assert inv_recipient.gsi1pk == "T#tenant-a#C#cust-0"
     (pay_recipient,) = recipients_of("tenant-a", receipt["message_id"])
-    assert (pay_recipient.kind, pay_recipient.payment_id) == ("receipt", "PAY-77")
+    assert pay_recipient.kind == "receipt"
+    assert headers[receipt["message_id"]].payment_id == "PAY-77"
     assert pay_recipient.gsi3pk == "T#tenant-a#PAY#PAY-77"
     ids = [m.message_id for m in messages_of("tenant-a")]
     assert sorted(ids) == sorted([invoice["message_id"], receipt["message_id"]])

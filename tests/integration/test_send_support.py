@@ -32,7 +32,10 @@ from tracker.bootstrap.api import build_send_dependencies, read_dependencies
 from tracker.bootstrap.sender import build_sender
 from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem
+from tracker.dal.recipients import facts_from_item
 from tracker.dal.suppressions import DynamoSuppressionStore
+from tracker.domain.facts import RecipientFacts
+from tracker.domain.status import Status
 from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.handlers import ingest
 from tracker.handlers import sender as sender_handler
@@ -276,12 +279,31 @@ def make_world(
 # --- reading state back ---------------------------------------------------------------------------
 
 
-def recipients_of(tenant_id: str, message_id: str) -> list[RecipientItem]:
-    return list(
-        RecipientItem.query(
-            keys.message_pk(tenant_id, message_id), RecipientItem.sk.startswith(keys.RECIPIENT_SK_PREFIX)
-        )
+@dataclass(frozen=True)
+class StoredRecipient:
+    """A recipient item with its decoded facts: the item's attributes, and the send outcome the
+    facts hold."""
+
+    item: RecipientItem
+    facts: RecipientFacts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.item, name)
+
+    @property
+    def send_outcome(self) -> Status:
+        return self.facts.send_outcome
+
+    @property
+    def send_outcome_reason(self) -> str | None:
+        return self.facts.send_outcome_reason
+
+
+def recipients_of(tenant_id: str, message_id: str) -> list[StoredRecipient]:
+    items = RecipientItem.query(
+        keys.message_pk(tenant_id, message_id), RecipientItem.sk.startswith(keys.RECIPIENT_SK_PREFIX)
     )
+    return [StoredRecipient(item, facts_from_item(item)) for item in items]
 
 
 def messages_of(tenant_id: str) -> list[MessageItem]:

@@ -61,7 +61,7 @@ class TrackerItem(Model):
 
     pk = UnicodeAttribute(hash_key=True, attr_name=constants.TABLE_PARTITION_KEY)
     sk = UnicodeAttribute(range_key=True, attr_name=constants.TABLE_SORT_KEY)
-    item_type = DiscriminatorAttribute()
+    item_type = DiscriminatorAttribute(attr_name=constants.ITEM_TYPE_ATTRIBUTE)
     tenant_id = UnicodeAttribute(null=True)
 
     gsi1pk = UnicodeAttribute(null=True)

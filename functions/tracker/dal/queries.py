@@ -9,7 +9,7 @@ docs/data-model.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from tracker import constants
 from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem, TrackerItem
 from tracker.dal.recipients import facts_from_item
-from tracker.dal.support import store_errors
+from tracker.dal.support import fetch_items, store_errors
 from tracker.domain.status import Status
 from tracker.domain.views import LogRecord, MessageRecord, Page, RecipientRecord
 
@@ -116,16 +116,6 @@ def _table_key(raw: dict[str, Any]) -> _Key:
     return raw[constants.TABLE_PARTITION_KEY]["S"], raw[constants.TABLE_SORT_KEY]["S"]
 
 
-def fetch_items(item_keys: Iterable[_Key], action: str) -> dict[_Key, TrackerItem]:
-    """The items of these keys, with one BatchGetItem per 100 keys (PynamoDB retries the
-    unprocessed ones); an item that no longer exists is left out."""
-    wanted = list(dict.fromkeys(item_keys))
-    if not wanted:
-        return {}
-    with store_errors(action):
-        return {(item.pk, item.sk): item for item in TrackerItem.batch_get(wanted)}
-
-
 class DynamoReadStore:
     def __init__(self, filtered_evaluation_limit: int = FILTERED_EVALUATION_LIMIT) -> None:
         self._filtered_evaluation_limit = filtered_evaluation_limit
@@ -172,7 +162,7 @@ class DynamoReadStore:
             results, limit=limit, key_names=_index_keys(spec), action="list messages"
         )
         order = [_table_key(raw) for raw in found]
-        items = fetch_items(order, "read messages")
+        items = fetch_items(TrackerItem, order, "read messages")
         headers = [item for key in order if isinstance(item := items.get(key), MessageItem)]
         return Page([message_record(item) for item in headers], next_key, evaluated)
 
@@ -238,7 +228,7 @@ class DynamoReadStore:
         order = [_table_key(raw) for raw in found]
         # Every recipient's header too (the same BatchGetItem): it is on the page already but for
         # a page that starts inside a message.
-        items = fetch_items([*order, *(_header_key(key) for key in order)], "read invoice log")
+        items = fetch_items(TrackerItem, [*order, *(_header_key(key) for key in order)], "read invoice log")
         records: list[LogRecord] = []
         for key in order:
             item = items.get(key)
@@ -266,7 +256,9 @@ class DynamoReadStore:
             results, limit=limit, key_names=_index_keys(constants.GSI_LISTS), action="list customer messages"
         )
         order = [_table_key(raw) for raw in found]
-        items = fetch_items([*order, *(_header_key(key) for key in order)], "read customer messages")
+        items = fetch_items(
+            TrackerItem, [*order, *(_header_key(key) for key in order)], "read customer messages"
+        )
         records = []
         for key in order:
             item, header = items.get(key), items.get(_header_key(key))

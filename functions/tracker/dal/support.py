@@ -3,13 +3,14 @@ transaction's cancellation reasons, and running independent requests concurrentl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
+from tracker.dal.models import TrackerItem
 from tracker.domain.errors import TransientStoreError
 
 _T = TypeVar("_T")
@@ -64,3 +65,17 @@ def parallel(func: Callable[[_T], _R], items: Sequence[_T], workers: int = DEFAU
         return [func(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(func, items))
+
+
+_M = TypeVar("_M", bound=TrackerItem)
+ItemKey = tuple[str, str]
+
+
+def fetch_items(model: type[_M], item_keys: Iterable[ItemKey], action: str) -> dict[ItemKey, _M]:
+    """The items of these (hash, range) keys, with one BatchGetItem per 100 keys (PynamoDB retries
+    the unprocessed ones), for pages whose index holds only keys; a missing item is left out."""
+    wanted = list(dict.fromkeys(item_keys))
+    if not wanted:
+        return {}
+    with store_errors(action):
+        return {(item.pk, item.sk): item for item in model.batch_get(wanted)}

@@ -34,7 +34,7 @@ from pynamodb.transactions import TransactWrite
 
 from tracker.dal import keys
 from tracker.dal.models import SuppressionHistoryItem, SuppressionItem, shared_connection
-from tracker.dal.support import failed_conditions, is_condition_failure, parallel, store_errors
+from tracker.dal.support import failed_conditions, fetch_items, is_condition_failure, parallel, store_errors
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.suppression import (
     SYSTEM_ACTOR,
@@ -397,16 +397,21 @@ class DynamoSuppressionStore:
         self, tenant_id: str, state: SuppressionState, limit: int, position: Mapping[str, Any] | None
     ) -> tuple[list[SuppressionRecord], dict[str, Any] | None]:
         with store_errors("list suppressions"):
-            items = [
-                item
-                for item in SuppressionItem.lists_index.query(
+            listed = [
+                (entry.pk, entry.sk)
+                for entry in SuppressionItem.lists_index.query(
                     keys.suppressions_pk(tenant_id, state.value),
                     scan_index_forward=False,
                     limit=limit + 1,
                     last_evaluated_key=dict(position) if position else None,
                 )
-                if isinstance(item, SuppressionItem)
+                if isinstance(entry, SuppressionItem)
             ]
+        # The index holds keys: the records come with one BatchGetItem (one lifted meanwhile has
+        # left this list).
+        found = fetch_items(SuppressionItem, listed, "read suppressions")
+        list_key = keys.suppressions_pk(tenant_id, state.value)
+        items = [item for key in listed if (item := found.get(key)) is not None and item.gsi1pk == list_key]
         page = items[:limit]
         # One item more than asked tells whether there is a next page (no empty last page).
         next_position = _position(page[-1]) if len(items) > limit and page else None
