@@ -37,6 +37,10 @@ DLQ_OLDEST_MESSAGE_AGE_SECONDS = 3 * 24 * 3600
 # Apple's ranges are refreshed daily (infra/reference_data.py); a week without a successful refresh
 # means the list the ingest path classifies with is a week behind Apple's.
 APPLE_RANGES_MAX_AGE_DAYS = 7
+# The projector reads a shard's records seconds after they are written; ten minutes behind means
+# it fails or cannot keep up, and the message counts lag as much (stream records expire at 24 h,
+# batches are given up at 6 h: infra/projection.py).
+PROJECTOR_ITERATOR_AGE_MS = 10 * 60 * 1000
 # Retried records (partial batch failures) are not Lambda errors. A transient one passes on the next
 # delivery; retries in 3 consecutive 5-minute periods mean something keeps failing.
 SUSTAINED_PERIODS = 3
@@ -63,8 +67,11 @@ class ObservedResources:
     send_queue: sqs.IQueue
     send_dlq: sqs.IQueue
     ingest_function: lambda_.IFunction
+    projector_function: lambda_.IFunction
+    projector_failures: sqs.IQueue  # the projector's on-failure destination (batches given up)
     sender_function: lambda_.IFunction
-    api_function: lambda_.IFunction
+    read_api_function: lambda_.IFunction
+    send_api_function: lambda_.IFunction
     apple_ranges_function: lambda_.IFunction
     rest_api: apigw.RestApi
 
@@ -72,8 +79,10 @@ class ObservedResources:
     def functions(self) -> tuple[tuple[str, lambda_.IFunction], ...]:
         return (
             ("Ingest", self.ingest_function),
+            ("Projector", self.projector_function),
             ("Sender", self.sender_function),
-            ("Api", self.api_function),
+            ("ReadApi", self.read_api_function),
+            ("SendApi", self.send_api_function),
         )
 
     @property
@@ -144,6 +153,7 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
         *_function_alarms(r),
         *_table_alarms(r.table),
         *_apple_ranges_alarms(r),
+        *_projector_alarms(r),
         AlarmSpec(
             "QuarantinedEvents",
             app_metric(c.METRIC_QUARANTINED_EVENTS),
@@ -263,6 +273,41 @@ def _function_alarms(r: ObservedResources) -> list[AlarmSpec]:
             )
         )
     return specs
+
+
+def projector_iterator_age(function: lambda_.IFunction) -> cloudwatch.Metric:
+    """How far behind the newest record of its stream the projector's last batch was (ms)."""
+    return function.metric("IteratorAge", period=ONE_MINUTE, statistic="Maximum")
+
+
+def _projector_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    return [
+        AlarmSpec(
+            "ProjectorErrors",
+            r.projector_function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The projector failed whole invocations: its shard's batch is retried and the counts lag.",
+        ),
+        AlarmSpec(
+            "ProjectorIteratorAge",
+            projector_iterator_age(r.projector_function),
+            PROJECTOR_ITERATOR_AGE_MS,
+            "The projector is more than 10 minutes behind the table's stream: message counts lag.",
+            periods=3,
+        ),
+        AlarmSpec(
+            "ProjectorFailedBatches",
+            queue_depth(r.projector_failures),
+            0,
+            "The projector gave up stream batches: the counts of their messages miss those changes.",
+        ),
+        AlarmSpec(
+            "UnreadableChanges",
+            app_metric(c.METRIC_CHANGES_UNREADABLE),
+            0,
+            "Recipient changes on the stream could not be decoded; they were quarantined, not counted.",
+        ),
+    ]
 
 
 def _table_alarms(table: dynamodb.TableV2) -> list[AlarmSpec]:

@@ -1,5 +1,9 @@
-"""The HTTP API: API Gateway REST API -> API Lambda, Cognito user pool authorizer on every route but
-GET /health, access logs, stage throttling, CORS for the frontend origin."""
+"""The HTTP API: API Gateway REST API -> the read function or the send function (infra/api_routes.py),
+Cognito user pool authorizer on every route but GET /health, access logs, stage throttling, CORS
+for the frontend origin.
+
+Two functions from one app definition (tracker.api.app): each imports and registers only its own
+routes, so each cold start is smaller, and the read function's role can only read the table."""
 
 from __future__ import annotations
 
@@ -10,12 +14,14 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import table_access
+from infra.api_routes import ROUTES, ApiFunction
 from infra.functions import FunctionFactory, FunctionSpec, grant_table_access
 from tracker import constants as c
 
@@ -131,26 +137,40 @@ class Api(Construct):
             ),
         )
 
-        self.function = factory.create(
+        common = {
+            c.ENV_CURSOR_SECRET_ARN: self.cursor_secret.secret_arn,
+            c.ENV_ALLOWED_ORIGIN: frontend_origin,
+        }
+        self.read_function = factory.create(
             self,
             FunctionSpec(
-                construct_id="ApiFunction",
-                handler=c.API_HANDLER,
-                description="HTTP API: messages, rates, recipients, invoice logs, customer histories",
+                construct_id="ReadApiFunction",
+                handler=c.READ_API_HANDLER,
+                description="HTTP API reads: messages, rates, recipients, invoice logs, customer histories",
                 memory_mb=API_MEMORY_MB,
                 timeout=API_TIMEOUT,
-                environment={
-                    c.ENV_SEND_QUEUE_URL: send_queue.queue_url,
-                    c.ENV_CURSOR_SECRET_ARN: self.cursor_secret.secret_arn,
-                    c.ENV_ALLOWED_ORIGIN: frontend_origin,
-                },
+                environment=common,
+            ),
+        )
+        # Reads only: Query, GetItem, BatchGetItem (infra/table_access.py lists them).
+        grant_table_access(self.read_function, table, table_access.READ_API)
+        self.send_function = factory.create(
+            self,
+            FunctionSpec(
+                construct_id="SendApiFunction",
+                handler=c.SEND_API_HANDLER,
+                description="HTTP API writes: POST /messages and the suppression list",
+                memory_mb=API_MEMORY_MB,
+                timeout=API_TIMEOUT,
+                environment={c.ENV_SEND_QUEUE_URL: send_queue.queue_url, **common},
             ),
         )
         # POST /messages writes message and recipient items, and Powertools idempotency keeps its
         # records in the same table (pk/sk): infra/table_access.py lists the actions.
-        grant_table_access(self.function, table, table_access.API)
-        send_queue.grant_send_messages(self.function)
-        self.cursor_secret.grant_read(self.function)
+        grant_table_access(self.send_function, table, table_access.SEND_API)
+        send_queue.grant_send_messages(self.send_function)
+        for function in self.functions:
+            self.cursor_secret.grant_read(function)
 
         self.access_logs = logs.LogGroup(
             self,
@@ -203,11 +223,18 @@ class Api(Construct):
             cognito_user_pools=[self.user_pool],
             results_cache_ttl=Duration.minutes(5),
         )
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integrations = {
+            ApiFunction.READ: apigw.LambdaIntegration(
+                self.read_function, proxy=True, allow_test_invoke=False
+            ),
+            ApiFunction.SEND: apigw.LambdaIntegration(
+                self.send_function, proxy=True, allow_test_invoke=False
+            ),
+        }
 
         # GET /health: the one route without a token (uptime checks). A MOCK integration: API Gateway
         # answers it, so an unauthenticated caller can never invoke (or bill) a function. The API
-        # function keeps its own /health route for local mode's gateway.
+        # functions keep their own /health route for local mode's gateway.
         self.rest_api.root.add_resource("health").add_method(
             "GET",
             _health_integration(frontend_origin),
@@ -219,15 +246,20 @@ class Api(Construct):
                 )
             ],
         )
-        # Everything else goes to the same function (one Powertools resolver routes it, and answers
-        # 404/405 for unknown routes), always behind the Cognito authorizer. The tenant comes from
-        # the verified ID token's custom:tenant_id claim.
-        self.rest_api.root.add_resource("{proxy+}").add_method(
-            "ANY",
-            integration,
-            authorization_type=apigw.AuthorizationType.COGNITO,
-            authorizer=self.authorizer,
-        )
+        # Everything else goes to the function that serves it (its Powertools resolver routes it
+        # and answers 404/405 as the whole API would), always behind the Cognito authorizer. The
+        # tenant comes from the verified ID token's custom:tenant_id claim.
+        for route in ROUTES:
+            self.rest_api.root.resource_for_path(route.resource).add_method(
+                route.method,
+                integrations[route.function],
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                authorizer=self.authorizer,
+            )
+
+    @property
+    def functions(self) -> tuple[lambda_.Function, ...]:
+        return (self.read_function, self.send_function)
 
 
 def _oauth_settings(dashboard_url: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from infra.alarms import (
     ObservedResources,
     app_metric,
     oldest_message_age,
+    projector_iterator_age,
     queue_depth,
     ses_metric,
     table_metric,
@@ -83,6 +84,7 @@ def build_dashboard(
         )
     )
     dashboard.add_widgets(*_table_widgets(r, throughput))
+    dashboard.add_widgets(*_projector_widgets(r))
     dashboard.add_widgets(
         _counts_widget(
             "Ingest outcomes",
@@ -136,6 +138,23 @@ def _apple_ranges_widget(r: ObservedResources) -> cloudwatch.GraphWidget:
         start="-P14D",
         width=WIDTH,
     )
+
+
+def _projector_widgets(r: ObservedResources) -> list[cloudwatch.IWidget]:
+    """The projector: what it counted, skipped (nothing to count, or a replay) and retried, how far
+    behind the stream it is, and the batches it gave up."""
+    return [
+        _counts_widget(
+            "Projector outcomes",
+            [c.METRIC_CHANGES_COUNTED, c.METRIC_CHANGES_SKIPPED, c.METRIC_SUPPRESSION_EVIDENCE],
+            right=[c.METRIC_PROJECTION_RETRIES, c.METRIC_CHANGES_UNREADABLE],
+        ),
+        _graph(
+            "Projector lag (iterator age, ms)",
+            [projector_iterator_age(r.projector_function)],
+            right=[queue_depth(r.projector_failures)],
+        ),
+    ]
 
 
 def _table_widgets(r: ObservedResources, throughput: TableThroughput) -> list[cloudwatch.IWidget]:

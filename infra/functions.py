@@ -59,6 +59,7 @@ class FunctionSpec:
     timeout: Duration
     environment: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    reserved_concurrency: int | None = None
 
 
 class FunctionFactory(Construct):
@@ -130,6 +131,7 @@ class FunctionFactory(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
+            reserved_concurrent_executions=spec.reserved_concurrency,
         )
 
 

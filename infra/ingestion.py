@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -15,6 +17,9 @@ from infra import table_access
 from infra.functions import FunctionFactory, FunctionSpec, grant_table_access
 from infra.queues import Consumer, consume, work_queue
 from tracker import constants as c
+
+if TYPE_CHECKING:
+    from infra.settings import IngestTuning
 
 # Every SES event type; the core turns each into facts (SUBSCRIPTION is kept in the event log).
 ALL_SES_EVENTS = [
@@ -31,7 +36,11 @@ ALL_SES_EVENTS = [
 ]
 
 INGEST_TIMEOUT = Duration.seconds(30)
-INGEST_MEMORY_MB = 512
+# The handler is CPU-bound (parsing, classifying, encoding the recipients' facts): Lambda gives
+# 1,769 MB one full vCPU, where a batch of 100 takes ~0.12 s in the bench's model (README,
+# "Benchmarks": ~8,000 events/s at concurrency 10; 512 MB managed ~3,000). `-c ingestMemoryMb=...`
+# overrides it; the bench reads this line.
+INGEST_MEMORY_MB = 1769
 # 100 events per invocation: one SQS batch per 100 SES events lets the core merge counter updates per
 # message within the batch (fewer DynamoDB writes, no hot counter item) and divides the per-invocation
 # overhead by 100.
@@ -40,11 +49,15 @@ INGEST_BATCH_SIZE = 100
 # well under that under load; when traffic is light a status appears at most ~5 s late, which the
 # dashboard (a human reloading a page) does not notice. Longer windows buy little and delay everything.
 INGEST_BATCHING_WINDOW = Duration.seconds(5)
-# At most 10 concurrent batches: bounds the write rate on the table and the contention on one
-# message's counter item during a large send; a backlog waits in the queue (alarmed on its age)
-# instead of being throttled by DynamoDB and retried.
+# At most 10 concurrent batches (`-c ingestMaxConcurrency=...`): bounds the write rate on the table
+# (one recipient write per event, ~8,000 WRU/s at 10) below its warm throughput; a backlog waits in
+# the queue (alarmed on its age) instead of being throttled by DynamoDB and retried. The bench reads
+# this line.
 INGEST_MAX_CONCURRENCY = 10
-INGEST_CONSUMER = Consumer(INGEST_TIMEOUT, INGEST_BATCH_SIZE, INGEST_BATCHING_WINDOW, INGEST_MAX_CONCURRENCY)
+
+
+def ingest_consumer(max_concurrency: int) -> Consumer:
+    return Consumer(INGEST_TIMEOUT, INGEST_BATCH_SIZE, INGEST_BATCHING_WINDOW, max_concurrency)
 
 
 class Ingestion(Construct):
@@ -56,6 +69,7 @@ class Ingestion(Construct):
         factory: FunctionFactory,
         table: dynamodb.ITableV2,
         configuration_set_name: str,
+        tuning: IngestTuning,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -110,7 +124,8 @@ class Ingestion(Construct):
             )
         )
 
-        self.queue, self.dead_letter_queue = work_queue(self, "Events", INGEST_CONSUMER)
+        consumer = ingest_consumer(tuning.max_concurrency)
+        self.queue, self.dead_letter_queue = work_queue(self, "Events", consumer)
         # Raw delivery off: the handler gets the SNS envelope (MessageId, Timestamp) around the SES
         # event JSON. Messages SNS cannot deliver land in the same DLQ (one alarm covers both).
         self.topic.add_subscription(
@@ -124,10 +139,11 @@ class Ingestion(Construct):
             FunctionSpec(
                 construct_id="IngestFunction",
                 handler=c.INGEST_HANDLER,
-                description="Applies SES events from the events queue to recipient items and counters",
-                memory_mb=INGEST_MEMORY_MB,
+                description="Applies SES events from the events queue to the recipient items",
+                memory_mb=tuning.memory_mb,
                 timeout=INGEST_TIMEOUT,
+                reserved_concurrency=tuning.reserved_concurrency,
             ),
         )
         grant_table_access(self.function, table, table_access.INGEST)
-        consume(self.function, self.queue, INGEST_CONSUMER)
+        consume(self.function, self.queue, consumer)

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 
 from constructs import Node
 
+from infra.ingestion import INGEST_MAX_CONCURRENCY, INGEST_MEMORY_MB
+from infra.projection import (
+    PROJECTOR_BATCH_SIZE,
+    PROJECTOR_BATCHING_WINDOW_SECONDS,
+    PROJECTOR_PARALLELIZATION_FACTOR,
+)
 from tracker import constants as c
 from tracker.domain.engagement import EngagementRules
 
@@ -50,8 +56,8 @@ class TableThroughput:
     on-demand caps (requests above them are throttled: a bound on the bill). Units per second; the
     same values apply to the table and to each global secondary index."""
 
-    # Ingest at full concurrency writes ~15,000 WRU/s across the table and its indexes (README,
-    # "Benchmarks"): ~9,000 on the table, the rest split over two indexes. A new table serves 4,000.
+    # Ingest writes about one unit per SES event and an index entry only when a list key changes
+    # (README, "Benchmarks"): ~8,000 WRU/s at its default concurrency. A new table serves 4,000.
     warm_write_units: int = 10_000
     warm_read_units: int = NEW_TABLE_READ_UNITS
     max_write_units: int = 20_000
@@ -68,6 +74,64 @@ class TableThroughput:
                 raise SettingsError(f"{name} must be between {low} and {TABLE_QUOTA_UNITS}, not {value}")
         if self.warm_write_units > self.max_write_units or self.warm_read_units > self.max_read_units:
             raise SettingsError("warm throughput must not exceed the on-demand maximum (tableMax*Units)")
+
+
+# Lambda's limits (memory in MB; an SQS event source's maximum concurrency).
+LAMBDA_MEMORY_MB = (128, 10_240)
+SQS_MAX_CONCURRENCY = (2, 1000)
+# A DynamoDB stream event source's limits: records per batch, batching window, batches per shard.
+STREAM_BATCH_SIZE = (1, 10_000)
+STREAM_BATCHING_WINDOW_SECONDS = (0, 300)
+STREAM_PARALLELIZATION_FACTOR = (1, 10)
+
+
+def _within(name: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+
+
+@dataclass(frozen=True)
+class IngestTuning:
+    """The ingest function's memory and concurrency (defaults: infra/ingestion.py, where the bench
+    reads them from)."""
+
+    memory_mb: int = INGEST_MEMORY_MB
+    max_concurrency: int = INGEST_MAX_CONCURRENCY
+    # None: no reservation (the function draws on the account's unreserved concurrency).
+    reserved_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        _within(c.CONTEXT_INGEST_MEMORY_MB, self.memory_mb, LAMBDA_MEMORY_MB)
+        _within(c.CONTEXT_INGEST_MAX_CONCURRENCY, self.max_concurrency, SQS_MAX_CONCURRENCY)
+        if self.reserved_concurrency is not None and self.reserved_concurrency < self.max_concurrency:
+            # Fewer reserved than the mapping's maximum: Lambda throttles the mapping's own batches.
+            raise SettingsError(
+                f"{c.CONTEXT_INGEST_RESERVED_CONCURRENCY} must be at least "
+                f"{c.CONTEXT_INGEST_MAX_CONCURRENCY} ({self.max_concurrency}), not {self.reserved_concurrency}"
+            )
+
+
+@dataclass(frozen=True)
+class ProjectorTuning:
+    """How the projector reads the table's stream (defaults: infra/projection.py)."""
+
+    batch_size: int = PROJECTOR_BATCH_SIZE
+    batching_window_seconds: int = PROJECTOR_BATCHING_WINDOW_SECONDS
+    parallelization_factor: int = PROJECTOR_PARALLELIZATION_FACTOR
+
+    def __post_init__(self) -> None:
+        _within(c.CONTEXT_PROJECTOR_BATCH_SIZE, self.batch_size, STREAM_BATCH_SIZE)
+        _within(
+            c.CONTEXT_PROJECTOR_BATCHING_WINDOW_SECONDS,
+            self.batching_window_seconds,
+            STREAM_BATCHING_WINDOW_SECONDS,
+        )
+        _within(
+            c.CONTEXT_PROJECTOR_PARALLELIZATION_FACTOR,
+            self.parallelization_factor,
+            STREAM_PARALLELIZATION_FACTOR,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +151,8 @@ class Settings:
     # Prefixes every name that must be unique in an account and region, so stages deploy side by side.
     stage: str | None = None
     table: TableThroughput = field(default_factory=TableThroughput)
+    ingest: IngestTuning = field(default_factory=IngestTuning)
+    projector: ProjectorTuning = field(default_factory=ProjectorTuning)
     # The refresh of Apple's ranges (infra/reference_data.py): when it runs (an EventBridge
     # schedule expression, at least daily) and the fewest prefixes a download may have to be stored.
     apple_ranges_schedule: str = DEFAULT_APPLE_RANGES_SCHEDULE
@@ -231,6 +297,29 @@ def _engagement(node: Node) -> dict[str, str]:
     return variables
 
 
+def _ingest_tuning(node: Node) -> IngestTuning:
+    reserved = _text(node, c.CONTEXT_INGEST_RESERVED_CONCURRENCY)
+    return IngestTuning(
+        memory_mb=_integer(node, c.CONTEXT_INGEST_MEMORY_MB, INGEST_MEMORY_MB),
+        max_concurrency=_integer(node, c.CONTEXT_INGEST_MAX_CONCURRENCY, INGEST_MAX_CONCURRENCY),
+        reserved_concurrency=None
+        if reserved is None
+        else _integer(node, c.CONTEXT_INGEST_RESERVED_CONCURRENCY, 0),
+    )
+
+
+def _projector_tuning(node: Node) -> ProjectorTuning:
+    return ProjectorTuning(
+        batch_size=_integer(node, c.CONTEXT_PROJECTOR_BATCH_SIZE, PROJECTOR_BATCH_SIZE),
+        batching_window_seconds=_integer(
+            node, c.CONTEXT_PROJECTOR_BATCHING_WINDOW_SECONDS, PROJECTOR_BATCHING_WINDOW_SECONDS
+        ),
+        parallelization_factor=_integer(
+            node, c.CONTEXT_PROJECTOR_PARALLELIZATION_FACTOR, PROJECTOR_PARALLELIZATION_FACTOR
+        ),
+    )
+
+
 def settings_from_context(node: Node) -> Settings:
     """The deploy settings. senderAddress and sesIdentity are required: an example default would
     deploy a stack whose every send fails at SES."""
@@ -260,6 +349,8 @@ def settings_from_context(node: Node) -> Settings:
             max_write_units=_integer(node, "tableMaxWriteUnits", throughput.max_write_units),
             max_read_units=_integer(node, "tableMaxReadUnits", throughput.max_read_units),
         ),
+        ingest=_ingest_tuning(node),
+        projector=_projector_tuning(node),
         apple_ranges_schedule=_text(node, "appleRangesSchedule") or DEFAULT_APPLE_RANGES_SCHEDULE,
         apple_ranges_min_prefixes=_integer(
             node, "appleRangesMinPrefixes", c.DEFAULT_APPLE_RANGES_MIN_PREFIXES

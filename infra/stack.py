@@ -12,6 +12,7 @@ from infra.api import Api
 from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
+from infra.projection import Projection
 from infra.reference_data import ReferenceData
 from infra.sending import Sending
 from infra.settings import DEFAULT_FRONTEND_ORIGIN, Settings
@@ -47,6 +48,11 @@ class DeliveryTrackerStack(Stack):
             factory=self.factory,
             table=table,
             configuration_set_name=settings.configuration_set_name,
+            tuning=settings.ingest,
+        )
+        # The table's stream -> message counts and suppression evidence.
+        self.projection = Projection(
+            self, "Projection", factory=self.factory, table=table, tuning=settings.projector
         )
         # Apple's address ranges, refreshed daily into S3; the ingest function reads them.
         self.reference_data = ReferenceData(
@@ -101,8 +107,11 @@ class DeliveryTrackerStack(Stack):
                 send_queue=self.sending.queue,
                 send_dlq=self.sending.dead_letter_queue,
                 ingest_function=self.ingestion.function,
+                projector_function=self.projection.function,
+                projector_failures=self.projection.failure_queue,
                 sender_function=self.sending.function,
-                api_function=self.api.function,
+                read_api_function=self.api.read_function,
+                send_api_function=self.api.send_function,
                 apple_ranges_function=self.reference_data.function,
                 rest_api=self.api.rest_api,
             ),
@@ -134,6 +143,8 @@ class DeliveryTrackerStack(Stack):
         CfnOutput(self, "EventsQueueUrl", value=self.ingestion.queue.queue_url)
         CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
+        # Where the projector reports the stream batches it gave up (docs/operations.md).
+        CfnOutput(self, "ProjectorFailedBatchesQueueUrl", value=self.projection.failure_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
         # Where Apple's refreshed ranges are, and the function to run for a refresh now (docs/operations.md).
         CfnOutput(self, "AppleRangesBucketName", value=self.reference_data.bucket.bucket_name)

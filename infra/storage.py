@@ -1,6 +1,12 @@
-"""The single DynamoDB table (items, counters, event log, idempotency records)."""
+"""The single DynamoDB table (recipients with their timelines, messages with their counts,
+suppressions, idempotency records) and its stream, which the projector reads (infra/projection.py).
+
+Its keys, indexes, index projections and stream are those of ``tracker.dal.models.table_schema()``
+(local mode's and the tests' table); tests/infra/test_storage.py compares the two."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -43,13 +49,19 @@ class Storage(Construct):
                     index_name=index.name,
                     partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
                     sort_key=dynamodb.Attribute(name=index.sort_key, type=string),
-                    projection_type=dynamodb.ProjectionType.ALL,
+                    # Keys only, or keys and the few attributes a list filters on: an item's
+                    # update rewrites an index entry only when one of these changes (an open or a
+                    # click rewrites none); a page reads its items with one BatchGetItem.
+                    **_projection(index),
                     max_read_request_units=throughput.max_read_units,
                     max_write_request_units=throughput.max_write_units,
                     warm_throughput=warm,
                 )
                 for index in c.GLOBAL_INDEXES
             ],
+            # Every write with the item before and after it: the projector's input (message
+            # counts, suppression evidence). Lambda's reads of the stream are not charged.
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             time_to_live_attribute=c.TTL_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -62,3 +74,12 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+
+def _projection(index: c.IndexSpec) -> dict[str, Any]:
+    if index.included:
+        return {
+            "projection_type": dynamodb.ProjectionType.INCLUDE,
+            "non_key_attributes": list(index.included),
+        }
+    return {"projection_type": dynamodb.ProjectionType.KEYS_ONLY}

@@ -21,40 +21,43 @@ class TableAccess:
     queried_indexes: tuple[str, ...] = ()  # dynamodb:Query on these indexes only
 
 
-# Ingest: reads the batch's recipients (BatchGetItem; the SES-id lookup on gsi2), commits recipients
-# and count deltas in transactions, folds the deltas into the message (UpdateItem, DeleteItem, and a
-# ConditionCheckItem when they sum to zero; Query of leftover deltas), appends the event log and
-# suppression evidence (BatchWriteItem), keeps quarantined records and suppressions (PutItem).
+# Ingest: reads the batch's recipients and their seen-event markers (BatchGetItem; the SES-id
+# lookup on gsi2), writes each recipient once (a version-conditioned PutItem, or a transaction of
+# PutItems with its markers) and keeps quarantined records (PutItem). Counts, the suppression
+# evidence and everything else derived are the projector's.
 INGEST = TableAccess(
     actions=(
         "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:DeleteItem",
         "dynamodb:PutItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
     ),
     queried_indexes=(c.GSI_LOOKUP.name,),
 )
-# Sender: reads and claims the job's recipients (BatchGetItem, GetItem, UpdateItem), records outcomes
-# and deltas in the ingest store's transactions, folds them, and reads the suppression records just
-# before calling SES. No index, no batch writes.
+# Sender: reads and claims the job's recipients (BatchGetItem, GetItem, UpdateItem), records
+# outcomes with the ingest store's recipient write (PutItem), and reads the suppression records
+# just before calling SES. No index, no batch writes.
 SENDER = TableAccess(
     actions=(
         "dynamodb:BatchGetItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
-        "dynamodb:Query",
         "dynamodb:UpdateItem",
     ),
 )
-# API: queries the lists (table and the three indexes), gets single items, writes a new message and
-# its recipients (PutItem, BatchWriteItem), checks suppressions (BatchGetItem), keeps Powertools
-# idempotency records (PutItem, GetItem, UpdateItem, DeleteItem) and lifts suppressions (PutItem).
-API = TableAccess(
+# The read API: queries the lists (the table and the three indexes), gets single items and fetches
+# a page's items (BatchGetItem). Nothing else: its role cannot change the table.
+READ_API = TableAccess(
+    actions=(
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+    ),
+    queried_indexes=tuple(index.name for index in c.GLOBAL_INDEXES),
+)
+# The send API: writes a new message and its recipients (PutItem, BatchWriteItem, UpdateItem),
+# checks suppressions (BatchGetItem), keeps Powertools idempotency records (PutItem, GetItem,
+# UpdateItem, DeleteItem), lists suppressions (Query of gsi1, the history on the table), reads one
+# (GetItem) and lifts it with its audit entry (a transaction: UpdateItem + PutItem).
+SEND_API = TableAccess(
     actions=(
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
@@ -64,7 +67,19 @@ API = TableAccess(
         "dynamodb:Query",
         "dynamodb:UpdateItem",
     ),
-    queried_indexes=tuple(index.name for index in c.GLOBAL_INDEXES),
+    queried_indexes=(c.GSI_LISTS.name,),
+)
+# Projector: adds each message's count changes (UpdateItem, conditioned on its shard's mark),
+# records suppression evidence on the address's item and re-evaluates it (UpdateItem; a new
+# suppression and its audit entry in a transaction: UpdateItem + PutItem; a conflicting write is
+# read again with BatchGetItem), and quarantines unreadable records (PutItem). The stream reads are
+# the event source mapping's (infra/projection.py), not in this list.
+PROJECTOR = TableAccess(
+    actions=(
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ),
 )
 # Apple's ranges refresher: downloads Apple's list and writes one S3 object (infra/reference_data.py);
 # it makes no DynamoDB request, so its role gets no DynamoDB action at all.

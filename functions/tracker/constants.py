@@ -85,7 +85,12 @@ METRIC_SUPPRESSION_EVIDENCE = "SuppressionEvidence"
 INGEST_HANDLER = "tracker.handlers.ingest.handler"
 PROJECTOR_HANDLER = "tracker.handlers.projector.handler"
 SENDER_HANDLER = "tracker.handlers.sender.handler"
+# The whole API in one function: local mode's gateway, the tests and the bench. Deployed, the API
+# is two functions built from the same app definition, each registering only its own routes (a
+# smaller cold start; the read one has read-only grants).
 API_HANDLER = "tracker.handlers.api.handler"
+READ_API_HANDLER = "tracker.handlers.read_api.handler"
+SEND_API_HANDLER = "tracker.handlers.send_api.handler"
 
 # --- Set by the infrastructure ----------------------------------------------
 # The API function gets the ARN of a generated Secrets Manager secret (the cursor-signing key), never
@@ -133,6 +138,18 @@ DEFAULT_APPLE_RANGES_MIN_PREFIXES = 100_000
 METRIC_APPLE_RANGES_REFRESHED = "AppleRangesRefreshed"
 METRIC_APPLE_RANGES_REFRESH_FAILED = "AppleRangesRefreshFailed"
 METRIC_APPLE_RANGES_PREFIXES = "AppleRangesPrefixes"  # prefixes of the list stored by the refresh
+
+# --- CDK context values an operator tunes (docs/deploy.md, "Context values") -----------
+# The ingest function: memory (CPU scales with it) and the events queue's maximum concurrency;
+# reserved concurrency is optional (unset: the account's unreserved pool).
+CONTEXT_INGEST_MEMORY_MB = "ingestMemoryMb"
+CONTEXT_INGEST_MAX_CONCURRENCY = "ingestMaxConcurrency"
+CONTEXT_INGEST_RESERVED_CONCURRENCY = "ingestReservedConcurrency"
+# The projector's reading of the table's stream: records per batch, how long Lambda gathers a
+# batch, and concurrent batches per shard.
+CONTEXT_PROJECTOR_BATCH_SIZE = "projectorBatchSize"
+CONTEXT_PROJECTOR_BATCHING_WINDOW_SECONDS = "projectorBatchingWindowSeconds"
+CONTEXT_PROJECTOR_PARALLELIZATION_FACTOR = "projectorParallelizationFactor"
 
 # --- Deployment --------------------------------------------------------------
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be

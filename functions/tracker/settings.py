@@ -33,7 +33,17 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
         (constants.ENV_CONFIGURATION_SET,),
         (constants.ENV_SENDER_ADDRESS,),
     ),
+    # The whole API in one function (local mode), and the two functions it is deployed as.
     "api": (
+        (constants.ENV_TABLE_NAME,),
+        (constants.ENV_SEND_QUEUE_URL,),
+        (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),
+    ),
+    "read_api": (
+        (constants.ENV_TABLE_NAME,),
+        (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),
+    ),
+    "send_api": (
         (constants.ENV_TABLE_NAME,),
         (constants.ENV_SEND_QUEUE_URL,),
         (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),

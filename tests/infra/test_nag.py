@@ -24,6 +24,7 @@ EXPECTED_SUPPRESSED_RULES = {
     "AwsSolutions-COG8",  # Essentials feature plan
     "AwsSolutions-SMG4",  # cursor key rotation
     "AwsSolutions-S1",  # the reference data's access-log bucket does not log into itself
+    "AwsSolutions-SQS3",  # the projector's on-failure queue is a DLQ cdk-nag does not recognize
 }
 
 

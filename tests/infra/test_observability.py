@@ -103,7 +103,13 @@ def test_send_queue_age_and_depth_alarms(synth: Synthesized) -> None:
 
 
 def test_every_function_has_a_throttles_alarm(synth: Synthesized) -> None:
-    for name, handler in (("Ingest", c.INGEST_HANDLER), ("Sender", c.SENDER_HANDLER), ("Api", c.API_HANDLER)):
+    for name, handler in (
+        ("Ingest", c.INGEST_HANDLER),
+        ("Projector", c.PROJECTOR_HANDLER),
+        ("Sender", c.SENDER_HANDLER),
+        ("ReadApi", c.READ_API_HANDLER),
+        ("SendApi", c.SEND_API_HANDLER),
+    ):
         function_id, _ = function_by_handler(synth, handler)
         alarm = alarm_by_id(synth, f"{name}Throttles")
         assert watched_metrics(alarm) == [("AWS/Lambda", "Throttles", {"FunctionName": {"Ref": function_id}})]
@@ -239,7 +245,8 @@ def test_the_dashboard_charts_the_send_queue_table_throttling_and_function_throt
         for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
             dimensions = frozenset(table | {("GlobalSecondaryIndexName", index.name)})
             assert ("AWS/DynamoDB", metric, dimensions) in charted, (index.name, metric)
-    assert len([m for m in charted if m[:2] == ("AWS/Lambda", "Throttles")]) == 3
+    # Ingest, projector, sender, read API, send API.
+    assert len([m for m in charted if m[:2] == ("AWS/Lambda", "Throttles")]) == 5
     # The table's consumption is drawn against its warm throughput and on-demand maximum.
     assert {"label": "max writes", "value": 20_000, "yAxis": "left"} in annotations
     assert {"label": "warm writes", "value": 10_000, "yAxis": "left"} in annotations

@@ -105,7 +105,7 @@ def test_the_ingest_function_may_get_the_one_object_and_knows_where_it_is(synth:
     (statement,) = s3_statements(synth, ingest)
     assert statement["Action"] == "s3:GetObject"
     assert statement["Resource"] == the_object(synth)
-    for handler in (c.SENDER_HANDLER, c.API_HANDLER):
+    for handler in (c.SENDER_HANDLER, c.PROJECTOR_HANDLER, c.READ_API_HANDLER, c.SEND_API_HANDLER):
         _, other = function_by_handler(synth, handler)
         assert s3_statements(synth, other) == [], handler
 

@@ -23,6 +23,7 @@ from tests.infra.helpers import (
     ses_arn,
 )
 from tracker import constants as c
+from tracker.dal.models import table_schema
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -57,7 +58,7 @@ def test_every_function_uses_the_latest_python_runtime_on_arm64(synth: Synthesiz
     latest = max(pythons, key=version)
     assert latest.name == RUNTIME.name
     functions = synth.resources("AWS::Lambda::Function")
-    assert len(functions) == 4  # ingest, sender, API, Apple ranges refresher
+    assert len(functions) == 6  # ingest, projector, sender, read API, send API, Apple ranges refresher
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Runtime"] == latest.name, logical_id
@@ -110,17 +111,22 @@ def test_sender_gets_the_configuration_set_and_sender_address(synth: Synthesized
     assert env[c.ENV_SENDER_ADDRESS] == SENDER_ADDRESS
 
 
-def test_api_function_gets_queue_url_and_secret_arn_but_no_secret(synth: Synthesized) -> None:
-    _, api = function_by_handler(synth, c.API_HANDLER)
-    env = api["Properties"]["Environment"]["Variables"]
+def test_api_functions_get_the_secret_arn_but_no_secret_and_only_the_send_one_the_queue(
+    synth: Synthesized,
+) -> None:
+    _, read_api = function_by_handler(synth, c.READ_API_HANDLER)
+    _, send_api = function_by_handler(synth, c.SEND_API_HANDLER)
     (queue_id,) = [
         k for k in synth.resources("AWS::SQS::Queue") if k == synth.logical_id(synth.stack.sending.queue)
     ]
     (secret_id,) = synth.resources("AWS::SecretsManager::Secret")
-    assert env[c.ENV_SEND_QUEUE_URL] == {"Ref": queue_id}
-    assert env[c.ENV_CURSOR_SECRET_ARN] == {"Ref": secret_id}
-    assert env[c.ENV_ALLOWED_ORIGIN] == FRONTEND_ORIGIN
-    assert c.ENV_CURSOR_SECRET not in env
+    for api in (read_api, send_api):
+        env = api["Properties"]["Environment"]["Variables"]
+        assert env[c.ENV_CURSOR_SECRET_ARN] == {"Ref": secret_id}
+        assert env[c.ENV_ALLOWED_ORIGIN] == FRONTEND_ORIGIN
+        assert c.ENV_CURSOR_SECRET not in env
+    assert send_api["Properties"]["Environment"]["Variables"][c.ENV_SEND_QUEUE_URL] == {"Ref": queue_id}
+    assert c.ENV_SEND_QUEUE_URL not in read_api["Properties"]["Environment"]["Variables"]
     secret = synth.json["Resources"][secret_id]["Properties"]
     assert "GenerateSecretString" in secret
     assert "SecretString" not in secret
@@ -158,9 +164,16 @@ def test_sender_event_source_mapping(synth: Synthesized) -> None:
     )
 
 
-def test_every_mapping_reports_batch_item_failures_and_has_visibility_6x_timeout(synth: Synthesized) -> None:
-    mappings = synth.resources("AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 2
+def test_every_queue_mapping_reports_batch_item_failures_and_has_visibility_6x_timeout(
+    synth: Synthesized,
+) -> None:
+    queues = synth.resources("AWS::SQS::Queue")
+    mappings = {
+        k: m
+        for k, m in synth.resources("AWS::Lambda::EventSourceMapping").items()
+        if ref_id(m["Properties"]["EventSourceArn"]) in queues
+    }
+    assert len(mappings) == 2  # ingest and sender (the projector reads the table's stream)
     for logical_id, mapping in mappings.items():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical_id
@@ -195,7 +208,7 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
 def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesized) -> None:
     policies = synth.resources("AWS::SQS::QueuePolicy").values()
     queues = synth.resources("AWS::SQS::Queue")
-    assert len(queues) == 4
+    assert len(queues) == 5  # two work queues, their DLQs, the projector's failed batches
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, logical_id
@@ -312,6 +325,7 @@ def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Sy
     ]
     assert props["TimeToLiveSpecification"] == {"AttributeName": c.TTL_ATTRIBUTE, "Enabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    projections = {i["IndexName"]: i["Projection"] for i in table_schema()["GlobalSecondaryIndexes"]}
     expected_indexes = [
         {
             "IndexName": index.name,
@@ -319,7 +333,8 @@ def test_table_keys_indexes_ttl_pitr_deletion_protection_and_retention(synth: Sy
                 {"AttributeName": index.partition_key, "KeyType": "HASH"},
                 {"AttributeName": index.sort_key, "KeyType": "RANGE"},
             ],
-            "Projection": {"ProjectionType": "ALL"},
+            # Compared with the models' schema in tests/infra/test_storage.py.
+            "Projection": projections[index.name],
             "WarmThroughput": WARM_THROUGHPUT,
             "WriteOnDemandThroughputSettings": WRITE_CAP,
         }
@@ -524,7 +539,7 @@ def test_sender_may_send_only_as_the_configured_identity_and_configuration_set(s
 
 
 def test_only_the_sender_can_send_email(synth: Synthesized) -> None:
-    for handler in (c.INGEST_HANDLER, c.API_HANDLER):
+    for handler in (c.INGEST_HANDLER, c.PROJECTOR_HANDLER, c.READ_API_HANDLER, c.SEND_API_HANDLER):
         _, function = function_by_handler(synth, handler)
         actions = actions_of(role_statements(synth, function))
         assert not {a for a in actions if a.startswith("ses:") or a == "*"}, handler
@@ -533,11 +548,14 @@ def test_only_the_sender_can_send_email(synth: Synthesized) -> None:
 def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> None:
     _, ingest = function_by_handler(synth, c.INGEST_HANDLER)
     _, sender = function_by_handler(synth, c.SENDER_HANDLER)
-    _, api = function_by_handler(synth, c.API_HANDLER)
+    _, projector = function_by_handler(synth, c.PROJECTOR_HANDLER)
+    _, read_api = function_by_handler(synth, c.READ_API_HANDLER)
+    _, api = function_by_handler(synth, c.SEND_API_HANDLER)
     ingest_actions = actions_of(role_statements(synth, ingest))
     sender_actions = actions_of(role_statements(synth, sender))
     api_actions = actions_of(role_statements(synth, api))
-    for actions in (ingest_actions, sender_actions, api_actions):
+    read_api_actions = actions_of(role_statements(synth, read_api))
+    for actions in (ingest_actions, sender_actions, api_actions, read_api_actions):
         assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= actions
         assert not any(a.startswith("kms:") for a in actions)
     # DynamoDB: the measured lists (infra/table_access.py), on the table and on named indexes only.
@@ -545,12 +563,15 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     for function, access in (
         (ingest, table_access.INGEST),
         (sender, table_access.SENDER),
-        (api, table_access.API),
+        (api, table_access.SEND_API),
+        (read_api, table_access.READ_API),
+        (projector, table_access.PROJECTOR),
     ):
+        stream = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table), "StreamArn"]}
         statements = [
             s
             for s in role_statements(synth, function)
-            if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"])) and s["Resource"] != stream
         ]
         on_table = [s for s in statements if s["Resource"] == table]
         assert len(on_table) == 1
@@ -572,7 +593,8 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     assert "sqs:ReceiveMessage" in sender_actions
     assert "sqs:SendMessage" in api_actions
     assert "sqs:SendMessage" not in ingest_actions | sender_actions
-    assert "secretsmanager:GetSecretValue" in api_actions
+    assert "sqs:SendMessage" not in read_api_actions
+    assert "secretsmanager:GetSecretValue" in api_actions & read_api_actions
     assert not any(a.startswith("secretsmanager:") for a in ingest_actions | sender_actions)
     # The queue each function may use is its own.
     for function, queue, action in (
@@ -613,3 +635,27 @@ def _is_apigateway_cloudwatch_role(role: dict[str, Any]) -> bool:
     return bool(
         principal == {"Service": "apigateway.amazonaws.com"}
     ) and "AmazonAPIGatewayPushToCloudWatchLogs" in (json.dumps(role["Properties"]["ManagedPolicyArns"]))
+
+
+# Every action that changes nothing: reads of the table, of the cursor secret, and the function's own
+# logs and traces (which Lambda needs to run any function).
+READ_ONLY_ACTIONS = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    *XRAY_ACTIONS,
+}
+
+
+def test_the_read_api_function_can_change_nothing(synth: Synthesized) -> None:
+    _, read_api = function_by_handler(synth, c.READ_API_HANDLER)
+    actions = actions_of(role_statements(synth, read_api))
+    assert {"dynamodb:Query", "dynamodb:BatchGetItem"} <= actions
+    assert actions - READ_ONLY_ACTIONS == set()
+    # The send function has what the read one lacks (so the split is a real one).
+    _, send_api = function_by_handler(synth, c.SEND_API_HANDLER)
+    assert {"dynamodb:PutItem", "sqs:SendMessage"} <= actions_of(role_statements(synth, send_api))

@@ -126,9 +126,10 @@ def test_each_stage_uses_its_own_configuration_set_everywhere(staging: Synthesiz
     ours = [
         f["Properties"]["Environment"]["Variables"]
         for f in staging.resources("AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"] in (c.INGEST_HANDLER, c.SENDER_HANDLER, c.API_HANDLER)
+        if f["Properties"]["Handler"]
+        in (c.INGEST_HANDLER, c.PROJECTOR_HANDLER, c.SENDER_HANDLER, c.READ_API_HANDLER, c.SEND_API_HANDLER)
     ]
-    assert len(ours) == 3
+    assert len(ours) == 5
     assert {env[c.ENV_CONFIGURATION_SET] for env in ours} == {name}
     template = str(staging.json)
     # The sender's SES grant and the events topic's SourceArn name the stage's configuration set only.

@@ -244,12 +244,14 @@ def test_the_app_client_signs_in_to_the_dashboard_only(web: Synthesized) -> None
 
 def test_the_api_allows_the_distribution_as_its_cors_origin(web: Synthesized) -> None:
     origin = distribution_origin(web)
-    api_function = next(
+    api_functions = [
         f
         for f in web.resources("AWS::Lambda::Function").values()
-        if f["Properties"].get("Handler") == c.API_HANDLER
-    )
-    assert api_function["Properties"]["Environment"]["Variables"][c.ENV_ALLOWED_ORIGIN] == origin
+        if f["Properties"].get("Handler") in (c.READ_API_HANDLER, c.SEND_API_HANDLER)
+    ]
+    assert len(api_functions) == 2
+    for api_function in api_functions:
+        assert api_function["Properties"]["Environment"]["Variables"][c.ENV_ALLOWED_ORIGIN] == origin
     preflights = [
         m["Properties"]
         for m in web.resources("AWS::ApiGateway::Method").values()

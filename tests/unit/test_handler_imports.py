@@ -52,6 +52,23 @@ NOT_IN = {
         "tracker.dal.messages",
         "tracker.dal.suppressions",
     ),
+    # The deployed API's two functions: each imports neither the other's routes nor its stack.
+    "tracker.handlers.read_api": (
+        "email_validator",
+        "boto3",
+        "tracker.api.send_routes",
+        "tracker.models.send",
+        "aws_lambda_powertools.utilities.idempotency",
+        "tracker.dal.outbound",
+        "tracker.dal.messages",
+        "tracker.dal.suppressions",
+    ),
+    "tracker.handlers.send_api": (
+        "email_validator",
+        "tracker.api.read_routes",
+        "tracker.dal.queries",
+        "tracker.logic.queries",
+    ),
     # A send job is checked without pydantic; the idempotency utility is the API's.
     "tracker.handlers.sender": (
         "pydantic",
@@ -63,7 +80,8 @@ NOT_IN = {
 }
 
 
-def imported_by(module: str) -> set[str]:
+def imported_by(module: str, then: str = "") -> set[str]:
+    """The modules loaded by importing ``module`` (and running ``then``) in a fresh interpreter."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "functions"),
@@ -71,7 +89,7 @@ def imported_by(module: str) -> set[str]:
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": "delivery-tracker",
     }
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    code = f"import json, sys, {module}\n{then}\nprint(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=str(ROOT)
     )
@@ -88,3 +106,18 @@ def test_handlers_import_nothing_their_function_never_needs(module: str) -> None
         if any(m == name or m.startswith(name + ".") for m in modules)
     ]
     assert unwanted == []
+
+
+# What each API function's app holds once built (its first request builds it): still none of the
+# other function's routes.
+BUILT_WITHOUT = {
+    "tracker.handlers.read_api": ("tracker.api.send_routes", "tracker.models.send", "tracker.logic.creation"),
+    "tracker.handlers.send_api": ("tracker.api.read_routes", "tracker.dal.queries", "tracker.logic.queries"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(BUILT_WITHOUT))
+def test_each_api_function_builds_its_app_without_the_other_functions_routes(module: str) -> None:
+    modules = imported_by(module, then=f"{module}.default_app()")
+    assert "tracker.api.app" in modules
+    assert [name for name in BUILT_WITHOUT[module] if name in modules] == []

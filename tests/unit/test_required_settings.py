@@ -37,6 +37,12 @@ NEEDS = {
         constants.ENV_SEND_QUEUE_URL,
         constants.ENV_CURSOR_SECRET_ARN,
     ],
+    "tracker.handlers.read_api": [constants.ENV_TABLE_NAME, constants.ENV_CURSOR_SECRET_ARN],
+    "tracker.handlers.send_api": [
+        constants.ENV_TABLE_NAME,
+        constants.ENV_SEND_QUEUE_URL,
+        constants.ENV_CURSOR_SECRET_ARN,
+    ],
     "tracker.handlers.apple_ranges": [constants.ENV_APPLE_RANGES_BUCKET, constants.ENV_APPLE_RANGES_KEY],
 }
 

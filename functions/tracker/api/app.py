@@ -1,18 +1,29 @@
-"""The HTTP API: one Powertools resolver, routers per concern, errors mapped in one place."""
+"""The HTTP API: one Powertools resolver, routers per concern, errors mapped in one place.
+
+One app definition, built three ways: the whole API (local mode's gateway, the tests), or the part
+one deployed function serves, the read routes or the send and suppression routes (API Gateway
+sends each route to its function, infra/api_routes.py). Each part imports only its own routes, so
+its cold start does not pay for the other's models and collaborators; what it must know of the
+whole API (the methods a path allows, for 405 answers, and the OpenAPI document) it learns from
+the whole app, built on the first request that needs it.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from tracker.api import read_routes, send_routes
 from tracker.api.auth import PUBLIC_PATHS, caller_from_event
 from tracker.api.errors import register_error_handlers
 from tracker.api.openapi import DOCS_PATH, openapi_response, swagger_response
 from tracker.api.resolver import TrackerResolver
+
+if TYPE_CHECKING:
+    from tracker.api import read_routes, send_routes
 
 
 def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[object]:
@@ -23,6 +34,41 @@ def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware)
     return next_middleware(app)
 
 
+class PartialResolver(TrackerResolver):
+    """The part of the API one function serves; ``whole`` builds the whole app (once, when a
+    request needs it: a 404/405 answer or the API's documentation)."""
+
+    def __init__(self, whole: Callable[[], TrackerResolver]) -> None:
+        super().__init__()
+        self.whole = functools.cache(whole)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        return self.whole().allowed_methods(path)
+
+
+def _prepare(app: TrackerResolver) -> TrackerResolver:
+    register_error_handlers(app)
+    app.use(middlewares=[require_caller])
+    return app
+
+
+def _add_health(app: TrackerResolver, ready: Callable[[], bool]) -> None:
+    @app.get("/health", summary="Liveness (no authentication)")
+    def health() -> dict[str, str]:
+        return {"status": "ok" if ready() else "starting"}
+
+
+def _add_docs(app: TrackerResolver, documented: Callable[[], TrackerResolver]) -> None:
+    # Built when asked for (tracker.api.openapi): no other route needs Powertools' OpenAPI models.
+    @app.get(DOCS_PATH, include_in_schema=False)
+    def swagger_ui() -> Response[str]:
+        return swagger_response(app, documented())
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response[str]:
+        return openapi_response(documented())
+
+
 def build_app(
     read: read_routes.Dependencies,
     send: Callable[[], send_routes.Dependencies],
@@ -30,24 +76,39 @@ def build_app(
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    app = TrackerResolver()
-    register_error_handlers(app)
-    app.use(middlewares=[require_caller])
+    from tracker.api import read_routes, send_routes
 
-    @app.get("/health", summary="Liveness (no authentication)")
-    def health() -> dict[str, str]:
-        return {"status": "ok" if ready() else "starting"}
-
+    app = _prepare(TrackerResolver())
+    _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(send_routes.router(functools.cache(send)))
+    _add_docs(app, lambda: app)
+    return app
 
-    # Built when asked for (tracker.api.openapi): no other route needs Powertools' OpenAPI models.
-    @app.get(DOCS_PATH, include_in_schema=False)
-    def swagger_ui() -> Response[str]:
-        return swagger_response(app)
 
-    @app.get("/openapi.json", include_in_schema=False)
-    def openapi_document() -> Response[str]:
-        return openapi_response(app)
+def build_read_app(
+    read: read_routes.Dependencies,
+    whole: Callable[[], TrackerResolver],
+    ready: Callable[[], bool] = lambda: True,
+) -> PartialResolver:
+    """The read routes, health and the documentation (of the whole API)."""
+    from tracker.api import read_routes
 
+    app = PartialResolver(whole)
+    _prepare(app)
+    _add_health(app, ready)
+    app.include_router(read_routes.router(read))
+    _add_docs(app, app.whole)
+    return app
+
+
+def build_send_app(
+    send: Callable[[], send_routes.Dependencies], whole: Callable[[], TrackerResolver]
+) -> PartialResolver:
+    """POST /messages and the suppression routes."""
+    from tracker.api import send_routes
+
+    app = PartialResolver(whole)
+    _prepare(app)
+    app.include_router(send_routes.router(functools.cache(send)))
     return app

@@ -66,14 +66,15 @@ def document(app: TrackerResolver, *, base_path: str | None = None) -> dict[str,
     return generated
 
 
-def openapi_response(app: TrackerResolver) -> Response[str]:
-    body = json.dumps(document(app), indent=2)
+def openapi_response(documented: TrackerResolver) -> Response[str]:
+    body = json.dumps(document(documented), indent=2)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def swagger_response(app: TrackerResolver) -> Response[str]:
+def swagger_response(app: TrackerResolver, documented: TrackerResolver | None = None) -> Response[str]:
     """What ``app.enable_swagger(path=DOCS_PATH, ...)`` answers (Powertools' own page, with the
-    same options), showing our document, with its imports done on the request."""
+    same options), showing the document of ``documented`` (the whole API; default ``app``), with
+    its imports done on the request."""
     import aws_lambda_powertools.event_handler as event_handler
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import (
         generate_oauth2_redirect_html,
@@ -86,7 +87,7 @@ def swagger_response(app: TrackerResolver) -> Response[str]:
     assets = Path(event_handler.__file__).parent / "openapi" / "swagger_ui"
     swagger_js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     swagger_css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
-    spec = document(app, base_path=app._get_base_path() or "/")
+    spec = document(documented or app, base_path=app._get_base_path() or "/")
     # Escaping "</" keeps the JSON from closing the page's <script> element.
     escaped_spec = json.dumps(spec, indent=2).replace("</", "<\\/")
     if query_params.get("format") == "json":

@@ -1,29 +1,42 @@
-"""The API function's collaborators: the read routes' at cold start, the send stack on first use."""
+"""The API functions' collaborators: the read routes' at cold start, the send stack on first use.
+
+The whole API (``api_app``: local mode, tests) or one deployed function's part of it (``read_app``,
+``send_app``). Each part's modules are imported by the builder that needs them, so the read
+function never imports the send stack and the send function never imports the read stack.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from tracker import settings
-from tracker.api import read_routes, send_routes
-from tracker.api.app import build_app
+from tracker.api.app import PartialResolver, build_app, build_read_app, build_send_app
 from tracker.api.cursors import LazyCursorCodec
 from tracker.bootstrap.common import bind_table
-from tracker.dal.queries import DynamoReadStore
-from tracker.logic.queries import ReadQueries
 from tracker.settings import SendSettings, Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from tracker.api import read_routes, send_routes
+    from tracker.api.resolver import TrackerResolver
+
 
 def read_dependencies() -> read_routes.Dependencies:
     """No network until a request needs the table or a cursor (the secret is loaded then)."""
+    from tracker.api import read_routes
+    from tracker.dal.queries import DynamoReadStore
+    from tracker.logic.queries import ReadQueries
+
     bind_table(Settings.from_env())
     return read_routes.Dependencies(ReadQueries(DynamoReadStore(), LazyCursorCodec(settings.cursor_secret)))
+
+
+def _current_lambda_context() -> LambdaContext | None:
+    from tracker.api import send_routes
+
+    return send_routes.current_lambda_context()
 
 
 def build_send_dependencies(
@@ -32,10 +45,11 @@ def build_send_dependencies(
     sqs_client: Any,
     dynamodb_client: Any,
     cursor_secret: Callable[[], bytes],
-    lambda_context: Callable[[], LambdaContext | None] = send_routes.current_lambda_context,
+    lambda_context: Callable[[], LambdaContext | None] = _current_lambda_context,
 ) -> send_routes.Dependencies:
     """The send and suppression routes' collaborators on the given clients (the models must
     already be bound to the table). Their modules are imported here, on first use."""
+    from tracker.api import send_routes
     from tracker.bootstrap.suppression import suppression_service
     from tracker.dal.idempotency import PowertoolsIdempotency
     from tracker.dal.ingest_store import DynamoIngestStore
@@ -79,5 +93,16 @@ def send_dependencies() -> send_routes.Dependencies:
     )
 
 
-def api_app() -> APIGatewayRestResolver:
+def api_app() -> TrackerResolver:
+    """Every route in one app (local mode's gateway, the tests, the bench)."""
     return build_app(read_dependencies(), send_dependencies)
+
+
+def read_app() -> PartialResolver:
+    """The read function's app: the read routes, health and the documentation."""
+    return build_read_app(read_dependencies(), whole=api_app)
+
+
+def send_app() -> PartialResolver:
+    """The send function's app: POST /messages and the suppression routes."""
+    return build_send_app(send_dependencies, whole=api_app)

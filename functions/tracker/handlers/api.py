@@ -1,4 +1,6 @@
-"""API Gateway → Lambda entry point: Powertools stack, then the resolver."""
+"""API Gateway → Lambda entry point of the whole API in one function (local mode's gateway, the
+tests, the bench): Powertools stack, then the resolver. Deployed, the API is two functions,
+tracker.handlers.read_api and tracker.handlers.send_api."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""API Gateway → Lambda entry point of the send function (POST /messages, the suppression routes):
+Powertools stack, then the resolver. It alone of the two may write the table and the send queue."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tracker.bootstrap import api as bootstrap
+from tracker.handlers.support import TRACED_MODULES
+from tracker.settings import require_environment
+
+require_environment("send_api")
+
+logger = Logger()
+tracer = Tracer(patch_modules=TRACED_MODULES)
+metrics = Metrics()
+
+
+@lru_cache(maxsize=1)
+def default_app() -> APIGatewayRestResolver:
+    return bootstrap.send_app()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return default_app().resolve(event, context)

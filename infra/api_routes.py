@@ -1,0 +1,66 @@
+"""Which of the two API functions API Gateway sends each request to (infra/api.py builds the
+resources and methods from this table). No aws_cdk import: tests route requests with it too.
+
+The read function serves the read routes and the documentation, the send function POST /messages
+and the suppression routes (tracker.api.app). A resource's ANY method takes what its other methods
+do not, so a method no route has still reaches a function, which answers 405 with the methods the
+path allows (or 404), as the whole API does in local mode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ApiFunction(StrEnum):
+    READ = "read"
+    SEND = "send"
+
+
+ANY = "ANY"
+GREEDY = "{proxy+}"
+
+
+@dataclass(frozen=True)
+class GatewayRoute:
+    resource: str  # an API Gateway resource path; "{proxy+}" matches one or more segments
+    method: str  # an HTTP method, or ANY
+    function: ApiFunction
+
+
+ROUTES = (
+    GatewayRoute("/messages", "GET", ApiFunction.READ),
+    GatewayRoute("/messages", "POST", ApiFunction.SEND),
+    GatewayRoute("/messages", ANY, ApiFunction.READ),
+    GatewayRoute(f"/messages/{GREEDY}", ANY, ApiFunction.READ),
+    GatewayRoute("/suppressions", ANY, ApiFunction.SEND),
+    GatewayRoute(f"/suppressions/{GREEDY}", ANY, ApiFunction.SEND),
+    # Everything else: the other read routes (invoices, customers), the documentation, and paths
+    # no route has (404).
+    GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),
+)
+
+
+def _pattern(resource: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(resource).replace(re.escape(GREEDY), ".+") + "$")
+
+
+def _specificity(resource: str) -> tuple[int, int]:
+    # API Gateway prefers a resource without a greedy variable, then the longer literal prefix.
+    return (0 if GREEDY in resource else 1, len(resource.replace(GREEDY, "")))
+
+
+def function_for(method: str, path: str) -> ApiFunction | None:
+    """The function API Gateway invokes for ``method`` on ``path`` (None: no resource matches)."""
+    matching = [route for route in ROUTES if _pattern(route.resource).match(path)]
+    if not matching:
+        return None
+    best = max(_specificity(route.resource) for route in matching)
+    candidates = [route for route in matching if _specificity(route.resource) == best]
+    for wanted in (method.upper(), ANY):
+        for route in candidates:
+            if route.method == wanted:
+                return route.function
+    return None
