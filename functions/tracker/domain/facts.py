@@ -240,28 +240,8 @@ class RecipientFacts:
                 return replace(facts, sent_at=_min(facts.sent_at, event.at))
             case EventKind.DELIVERY:
                 return replace(facts, delivered_at=_min(facts.delivered_at, event.at))
-            case EventKind.OPEN:
-                return _with_fetch(
-                    replace(
-                        facts,
-                        open_count=facts.open_count + 1,
-                        first_opened_at=_min(facts.first_opened_at, event.at),
-                        last_opened_at=_max(facts.last_opened_at, event.at),
-                    ),
-                    self.fetches,
-                    entry,
-                )
-            case EventKind.CLICK:
-                return _with_fetch(
-                    replace(
-                        facts,
-                        click_count=facts.click_count + 1,
-                        first_clicked_at=_min(facts.first_clicked_at, event.at),
-                        last_clicked_at=_max(facts.last_clicked_at, event.at),
-                    ),
-                    self.fetches,
-                    entry,
-                )
+            case EventKind.OPEN | EventKind.CLICK:
+                return _with_fetch(_counted_fetch(facts, event), self.fetches, entry)
             case EventKind.BOUNCE:
                 return _apply_bounce(facts, event, detail)
             case EventKind.COMPLAINT:
@@ -302,6 +282,23 @@ def _fetch_code(event: RecipientEvent) -> str:
     if event.kind not in (EventKind.OPEN, EventKind.CLICK):
         return ""
     return str(event.details.get(FETCH_CLASS_DETAIL) or UNCLASSIFIED)
+
+
+def _counted_fetch(facts: RecipientFacts, event: RecipientEvent) -> RecipientFacts:
+    """``facts`` with one more open or click at the event's time (however it is judged)."""
+    if event.kind is EventKind.OPEN:
+        return replace(
+            facts,
+            open_count=facts.open_count + 1,
+            first_opened_at=_min(facts.first_opened_at, event.at),
+            last_opened_at=_max(facts.last_opened_at, event.at),
+        )
+    return replace(
+        facts,
+        click_count=facts.click_count + 1,
+        first_clicked_at=_min(facts.first_clicked_at, event.at),
+        last_clicked_at=_max(facts.last_clicked_at, event.at),
+    )
 
 
 def _with_fetch(facts: RecipientFacts, before: tuple[Fetch, ...], entry: TimelineEntry) -> RecipientFacts:
