@@ -27,6 +27,8 @@ def item_kind(key: ItemKey) -> str:
         return "seen-event marker"
     if sk == keys.SUPPRESSION_SK:
         return "suppression item (evidence)"
+    if sk.startswith(keys.HISTORY_SK_PREFIX):
+        return "suppression history entry"
     if sk.startswith(naive.EVENT_SK_PREFIX):
         return "event log entry"
     return "other"

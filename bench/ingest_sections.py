@@ -292,6 +292,10 @@ def hot_section(ours: HotItems, naive: HotItems, ours_run: RunResult, rate: int,
             ours.max_item_writes_per_batch <= 1,
             f"ours: at most {ours.max_item_writes_per_batch} write(s) to one item in any of {ours.batches:,} batches "
             f"(naive: up to {naive.max_item_writes_per_batch})",
+            why=f"Why: the most written item is a {ours.max_item_kind}: the suppression list writes an address's\n"
+            "item once for its evidence and once more, in a transaction with a history entry, when that\n"
+            "evidence changes the address's suppression (tracker.logic.suppression); see the projector's\n"
+            "TransactWriteItems above.",
         )
     )
     return "\n".join(lines)
