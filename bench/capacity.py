@@ -9,9 +9,13 @@ whatever the item size), so the bench computes capacity from the item sizes inst
 * writes: ``ceil(size / 1 KB)`` write units per item, the larger of the item before and after the
   write, at least 1 (a failed condition still consumes them); twice that inside
   ``TransactWriteItems`` (ConditionCheck included, charged like a transactional write).
-* global secondary indexes (all projected ``ALL`` here): each write that puts, changes or removes
-  an item in an index costs ``ceil((item size + 100 bytes) / 1 KB)`` index write units (twice when
-  the index key changes: a delete and a put), not doubled for transactions.
+* global secondary indexes: an index entry holds the index and table keys and the projected
+  attributes (``KEYS_ONLY``: none; ``INCLUDE``: the listed ones; ``ALL``: every one), and its size
+  is theirs + 100 bytes. A write costs ``ceil(entry size / 1 KB)`` index write units when it puts
+  an entry (a new key, or a changed projected attribute), the same for the entry it removes (the
+  key gone or changed: a delete and a put), and nothing in an index whose key and projected
+  attributes it leaves as they were (an open that rewrites a recipient under a ``KEYS_ONLY`` index
+  writes no entry); not doubled for transactions.
 * reads: ``GetItem`` and every item of ``BatchGetItem`` ``ceil(size / 4 KB)``, ``Query`` and
   ``Scan`` ``ceil(sum of the item sizes / 4 KB)`` (at least 1), halved when eventually
   consistent (always on an index).
@@ -96,47 +100,92 @@ def read_units(total_size: int, *, consistent: bool, transactional: bool = False
 
 
 @dataclass(frozen=True)
+class IndexSchema:
+    """One global secondary index as the table defines it."""
+
+    partition: str
+    sort: str | None
+    projection: str  # "KEYS_ONLY" | "INCLUDE" | "ALL"
+    included: tuple[str, ...] = ()
+    table_keys: tuple[str, ...] = ("pk", "sk")
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What an item puts into one index: the entry's key, its projected content and its size."""
+
+    key: tuple[Any, Any]
+    content: tuple[Any, ...]  # the projected non-key attributes' values (ALL: the whole item)
+    size: int  # bytes, the 100-byte overhead included
+
+
+@dataclass(frozen=True)
 class Image:
-    """What capacity needs of one item version: its size and its key in each index."""
+    """What capacity needs of one item version: its size and its entry in each index."""
 
     size: int
-    index_keys: tuple[tuple[Any, Any] | None, ...]  # per global secondary index, None if absent
+    entries: tuple[IndexEntry | None, ...]  # per global secondary index, None if not in it
 
     @classmethod
-    def of(cls, attributes: Mapping[str, Any], indexes: Sequence[tuple[str, str]]) -> Image:
+    def of(cls, attributes: Mapping[str, Any], indexes: Sequence[IndexSchema]) -> Image:
         """``attributes``: wire-format values or moto's in-memory ones (see ``value_size``)."""
-        size = sum(len(name.encode("utf-8")) + value_size(value) for name, value in attributes.items())
-        keys = tuple(
-            (_plain(attributes[partition]), _plain(attributes[sort]))
-            if partition in attributes and sort in attributes
-            else None
-            for partition, sort in indexes
-        )
-        return cls(size, keys)
+        sizes = {name: len(name.encode("utf-8")) + value_size(value) for name, value in attributes.items()}
+        size = sum(sizes.values())
+        return cls(size, tuple(_entry(attributes, sizes, size, index) for index in indexes))
+
+
+def _entry(
+    attributes: Mapping[str, Any], sizes: Mapping[str, int], size: int, index: IndexSchema
+) -> IndexEntry | None:
+    key_names = (index.partition, index.sort) if index.sort else (index.partition,)
+    if any(name not in attributes for name in key_names):
+        return None  # sparse: an item without the index key is not in the index
+    key = (_plain(attributes[index.partition]), _plain(attributes[index.sort]) if index.sort else None)
+    if index.projection == "ALL":
+        content = tuple(sorted((name, _plain(value)) for name, value in attributes.items()))
+        return IndexEntry(key, content, size + INDEX_ENTRY_OVERHEAD_BYTES)
+    projected = index.included if index.projection == "INCLUDE" else ()
+    names = {*key_names, *index.table_keys, *projected}
+    content = tuple((name, _plain(attributes[name])) for name in projected if name in attributes)
+    entry_size = sum(sizes[name] for name in names if name in sizes) + INDEX_ENTRY_OVERHEAD_BYTES
+    return IndexEntry(key, content, entry_size)
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return tuple(value.items())
-    return (value.type, value.value)
+        (kind, raw), *_ = value.items()
+    else:
+        kind, raw = value.type, value.value
+    if kind in ("SS", "NS", "BS"):
+        return (kind, tuple(sorted(str(v) for v in raw)))
+    return (kind, _hashable(raw))
+
+
+def _hashable(raw: Any) -> Any:
+    if isinstance(raw, Mapping):
+        return tuple(sorted((k, _plain(v)) for k, v in raw.items()))
+    if isinstance(raw, list):
+        return tuple(_plain(v) if isinstance(v, Mapping) or hasattr(v, "type") else v for v in raw)
+    if isinstance(raw, set | frozenset):
+        return tuple(sorted(raw))
+    return raw
+
+
+def entry_units(entry: IndexEntry) -> int:
+    return max(1, math.ceil(entry.size / WRITE_UNIT_BYTES))
 
 
 def index_write_units(before: Image | None, after: Image | None, *, changed: bool) -> float:
     """Write units the table's global secondary indexes consume for one item write."""
     if not changed:
         return 0.0  # e.g. a failed condition: nothing to propagate
-    units = 0.0
-
-    def entry_units(image: Image) -> int:
-        return max(1, math.ceil((image.size + INDEX_ENTRY_OVERHEAD_BYTES) / WRITE_UNIT_BYTES))
-
     reference = before or after
-    count = len(reference.index_keys) if reference is not None else 0
-    for position in range(count):
-        key_before = before.index_keys[position] if before else None
-        key_after = after.index_keys[position] if after else None
-        if key_after is not None and after is not None:
-            units += entry_units(after)
-        if key_before is not None and before is not None and key_before != key_after:
-            units += entry_units(before)
+    units = 0.0
+    for position in range(len(reference.entries) if reference is not None else 0):
+        old = before.entries[position] if before else None
+        new = after.entries[position] if after else None
+        if new is not None and (old is None or old.key != new.key or old.content != new.content):
+            units += entry_units(new)  # an entry put (new, moved or with changed projected values)
+        if old is not None and (new is None or old.key != new.key):
+            units += entry_units(old)  # an entry removed
     return units

@@ -20,11 +20,23 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracker import constants
 from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "boto3"
-HANDLER_MODULES = ("tracker.handlers.ingest", "tracker.handlers.api", "tracker.handlers.sender")
+
+
+def handler_modules() -> tuple[str, ...]:
+    """Every Lambda entry point the stack deploys: the ``*_HANDLER`` names of tracker.constants
+    (``module.function``), so a new function is measured as soon as it has its constant."""
+    entries = {
+        value.rsplit(".", 1)[0]
+        for name, value in vars(constants).items()
+        if name.endswith("_HANDLER") and isinstance(value, str) and value.startswith("tracker.handlers.")
+    }
+    return tuple(sorted(entries))
+
 
 _PROBE = (
     "import sys, time\n"
@@ -72,7 +84,7 @@ def available_modules() -> list[str]:
     found = []
     sys.path.insert(0, str(ROOT / "functions"))
     try:
-        for module in HANDLER_MODULES:
+        for module in handler_modules():
             try:
                 if importlib.util.find_spec(module) is not None:
                     found.append(module)

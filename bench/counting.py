@@ -4,8 +4,8 @@ The bench replaces ``botocore.client.BaseClient._make_api_call`` (the one method
 client, and so PynamoDB, sends requests through) with a wrapper that
 
 * serializes calls into moto with a lock (moto is not thread-safe; the tests do the same),
-* optionally sleeps a fixed latency per DynamoDB request *outside* the lock, so requests the code
-  issues concurrently from threads overlap as they would against real DynamoDB,
+* optionally sleeps a fixed latency per DynamoDB request *outside* the lock (the code under test
+  then runs at a real request's pace; round trips are counted from the issuing threads),
 * records each DynamoDB request: operation, items read and written, the keys written (for hot
   items), capacity units computed from item sizes (see ``bench.capacity``), and the time spent
   inside the emulator (which real DynamoDB would spend on its side of the 5 ms).
@@ -20,6 +20,7 @@ import importlib
 import sys
 import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -51,7 +52,8 @@ class Request:
     emulator_seconds: float  # CPU time inside moto (it runs in the calling thread)
     overhead_seconds: float  # CPU time of the meter's own bookkeeping
     failed: bool
-    component: str  # "suppressions" when issued by the suppression hook, else "core"
+    component: str  # "core" (ingest), "projector", or "suppressions" (the suppression list's code)
+    thread: str = "MainThread"  # the issuing thread's name (round trips)
 
     @property
     def is_write(self) -> bool:
@@ -75,7 +77,7 @@ class Backend:
     def __init__(self, account_id: str, region: str) -> None:
         self._account_id = account_id
         self._region = region
-        self._index_keys: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._indexes: dict[str, tuple[capacity.IndexSchema, ...]] = {}
 
     def _backend(self) -> Any:
         models: Any = importlib.import_module("moto.dynamodb.models")
@@ -88,20 +90,32 @@ class Backend:
             return None
         if item is None:
             return None
-        return capacity.Image.of(item.attrs, self.index_keys(table))
+        return capacity.Image.of(item.attrs, self.indexes(table))
 
     def key_names(self, table: str) -> tuple[str, str | None]:
         schema = self._backend().get_table(table)
         return schema.hash_key_attr, schema.range_key_attr
 
-    def index_keys(self, table: str) -> tuple[tuple[str, str], ...]:
-        if table not in self._index_keys:
-            found: list[tuple[str, str]] = []
-            for index in self._backend().get_table(table).global_indexes or []:
+    def indexes(self, table: str) -> tuple[capacity.IndexSchema, ...]:
+        """The table's global secondary indexes: keys and projection, as created."""
+        if table not in self._indexes:
+            schema = self._backend().get_table(table)
+            table_keys = tuple(k for k in (schema.hash_key_attr, schema.range_key_attr) if k)
+            found: list[capacity.IndexSchema] = []
+            for index in schema.global_indexes or []:
                 names = {part["KeyType"]: part["AttributeName"] for part in index.schema}
-                found.append((names["HASH"], names.get("RANGE", names["HASH"])))
-            self._index_keys[table] = tuple(found)
-        return self._index_keys[table]
+                projection = index.projection or {}
+                found.append(
+                    capacity.IndexSchema(
+                        partition=names["HASH"],
+                        sort=names.get("RANGE"),
+                        projection=projection.get("ProjectionType", "ALL"),
+                        included=tuple(projection.get("NonKeyAttributes", ())),
+                        table_keys=table_keys,
+                    )
+                )
+            self._indexes[table] = tuple(found)
+        return self._indexes[table]
 
 
 def _string_key(key: Mapping[str, Any], names: tuple[str, str | None]) -> ItemKey:
@@ -120,6 +134,7 @@ class Meter:
         self.records: list[Request] = []
         self.latency_seconds = 0.0
         self.paused = False
+        self.current_phase = "core"
 
     # --- windows ------------------------------------------------------------
 
@@ -144,6 +159,15 @@ class Meter:
             yield
         finally:
             self.latency_seconds = previous
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Requests made meanwhile belong to ``name`` ("core": the ingest, "projector")."""
+        previous, self.current_phase = self.current_phase, name
+        try:
+            yield
+        finally:
+            self.current_phase = previous
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -180,7 +204,7 @@ class Meter:
             if not metered:
                 return original(client, operation, params)
             locked = time.thread_time()
-            component = _component()
+            component = _component(self.current_phase)
             planned = _planned_writes(operation, params)
             before = [self._backend.image(w.table, w.key) for w in planned]
             started = time.thread_time()
@@ -197,7 +221,13 @@ class Meter:
                 request = self._record(operation, params, response, planned, before, after, interval, failed)
                 overhead = time.thread_time() - locked - elapsed
                 self.records.append(
-                    replace(request, emulator_seconds=elapsed, overhead_seconds=overhead, component=component)
+                    replace(
+                        request,
+                        emulator_seconds=elapsed,
+                        overhead_seconds=overhead,
+                        component=component,
+                        thread=threading.current_thread().name,
+                    )
                 )
             return response
 
@@ -242,14 +272,15 @@ class Meter:
 _SUPPRESSION_MODULES = ("suppression.py", "suppressions.py")
 
 
-def _component() -> str:
-    """Which part of the code under test issued the request (walks the caller's stack)."""
+def _component(phase: str) -> str:
+    """Which part of the code under test issued the request: the suppression list's code (found
+    on the caller's stack) or else the phase the runner is in."""
     frame = sys._getframe(2)
     while frame is not None:
         if frame.f_code.co_filename.endswith(_SUPPRESSION_MODULES) and "tracker" in frame.f_code.co_filename:
             return "suppressions"
         frame = frame.f_back  # type: ignore[assignment]
-    return "core"
+    return phase
 
 
 def _planned_writes(operation: str, params: Mapping[str, Any]) -> list[_PlannedWrite]:
@@ -361,22 +392,23 @@ class Tally:
         return tally
 
 
-def round_trips(requests: Sequence[Request]) -> float:
-    """Sequential round trips: the length of the union of the injected sleeps over one sleep.
+POOL_THREAD_PREFIX = "ThreadPoolExecutor-"
 
-    Requests issued one after another add a full sleep each; requests issued concurrently from
-    threads overlap and add about one sleep together."""
-    intervals = sorted(r.latency for r in requests if r.latency is not None)
-    if not intervals:
-        return 0.0
-    covered = 0.0
-    start, end = intervals[0]
-    for left, right in intervals[1:]:
-        if left > end:
-            covered += end - start
-            start, end = left, right
+
+def round_trips(requests: Sequence[Request]) -> float:
+    """Sequential round trips as against DynamoDB, where a request's latency dwarfs the work:
+    requests one thread issues follow one another; the threads of one pool (each pool a
+    ``ThreadPoolExecutor``, its threads named ``ThreadPoolExecutor-<pool>_<n>``) run side by
+    side, so a pool adds as many round trips as its busiest thread issued.
+
+    Counted from who issued what, not from the clock: moto answers one request at a time, and
+    requests queued for it would otherwise look sequential."""
+    sequential = 0
+    pools: dict[str, Counter[str]] = defaultdict(Counter)
+    for request in requests:
+        if request.thread.startswith(POOL_THREAD_PREFIX):
+            pool, _, worker = request.thread.rpartition("_")
+            pools[pool][worker] += 1
         else:
-            end = max(end, right)
-    covered += end - start
-    mean_sleep = sum(right - left for left, right in intervals) / len(intervals)
-    return covered / mean_sleep
+            sequential += 1
+    return float(sequential + sum(max(workers.values()) for workers in pools.values()))

@@ -44,15 +44,23 @@ def configure_environment() -> None:
 
 
 @contextmanager
+def emulator() -> Iterator[None]:
+    """moto (``mock_aws``) with local mode's shortcuts, no table yet."""
+    from moto import mock_aws
+
+    with mock_aws(), moto_shortcuts.installed():
+        yield
+
+
+@contextmanager
 def emulated_table() -> Iterator[None]:
     """moto with the tracker's table created and bound to every model (and the handlers' caches
     cleared, so they bind to it too)."""
     import boto3
-    from moto import mock_aws
 
     from tracker.dal.models import bind_table, table_schema
 
-    with mock_aws(), moto_shortcuts.installed():
+    with emulator():
         bind_table(TABLE, region=REGION)
         boto3.client("dynamodb", region_name=REGION).create_table(**table_schema())
         _clear_handler_caches()
@@ -63,9 +71,10 @@ def emulated_table() -> Iterator[None]:
 
 
 def _clear_handler_caches() -> None:
-    from tracker.handlers import ingest
+    from tracker.handlers import ingest, projector
 
     ingest.default_ingestor.cache_clear()
+    projector.default_projector.cache_clear()
     try:
         from tracker.handlers import api
     except ImportError:

@@ -5,8 +5,16 @@ Every recipient gets a ``Send``. Then, drawn independently per recipient with a 
 * outcome: ~95% ``Delivery``, ~3% permanent ``Bounce``, ~1% transient ``Bounce`` (each with an
   SMTP diagnostic), the rest (~1%) still in flight (no outcome yet);
 * ~1% get a ``DeliveryDelay`` first;
-* of all recipients ~40% open (only delivered ones; 1 to 8 opens, several for some), ~10% click
-  (only openers; 1 to 3 clicks), ~0.1% complain (only delivered ones).
+* who reads the mailbox (delivered recipients only): ~35% use Apple Mail with Mail Privacy
+  Protection, whose proxy fetches the open pixel (``Mozilla/5.0`` from Apple's addresses) within
+  minutes of delivery, read or not, and sometimes again later; ~5% sit behind a link-scanning
+  gateway (Defender Safe Links, Mimecast, Proofpoint, Barracuda) that follows 1 to 3 links 1-4 s
+  after delivery; the others open with their mail client or webmail (Gmail's and Yahoo's image
+  proxies, Outlook, iOS/macOS Mail, ...). Agents and addresses are the published samples of
+  ``tests.engagement_samples`` (each cites its source);
+* of all recipients ~40% open themselves (1 to 8 opens; an Apple Mail user's own opens are the
+  proxy's, so they add nothing), ~10% click (only readers; 1 to 3 clicks, from a browser), ~0.1%
+  complain (only delivered ones).
 
 The events carry our SES message tags (tenant, message, recipient), as our sender sends them.
 Then ~5% of the events are delivered twice (a second SNS notification of the same SES event, as
@@ -33,17 +41,56 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
+from tests import engagement_samples as samples
 from tests import ses_builders as b
 from tracker.dal.messages import NewMessage, NewRecipient
 from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
 
+T = TypeVar("T")
 TENANT = "bench"
 CREATED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SEND_RATE_PER_SECOND = 100  # the sender hands SES 100 recipients a second: sends spread over time
+
+# Who fetches an open or a click: published agents and addresses (tests.engagement_samples).
+HUMAN_OPENERS = (
+    (samples.GMAIL_PROXY, 0.40),
+    (samples.OUTLOOK_2016, 0.15),
+    (samples.IOS_MAIL, 0.12),
+    (samples.OUTLOOK_WEB, 0.08),
+    (samples.YAHOO_PROXY, 0.08),
+    (samples.MACOS_MAIL, 0.06),
+    (samples.OUTLOOK_MAC, 0.04),
+    (samples.OUTLOOK_2010, 0.04),
+    (samples.THUNDERBIRD, 0.03),
+)
+HUMAN_CLICKERS = (
+    samples.CHROME_WINDOWS,
+    samples.SAFARI_IPHONE_RELAY,
+    samples.CHROME_ANDROID,
+    samples.EDGE_WINDOWS,
+    samples.SAFARI_MACOS,
+    samples.CHROME_IOS,
+    samples.FIREFOX_WINDOWS,
+    samples.GMAIL_IOS_APP,
+)
+APPLE_PROXY = (samples.APPLE_MPP, samples.APPLE_MPP_RELAY)
+SCANNERS = (
+    samples.DEFENDER_EOP,
+    samples.DEFENDER_BLANK,
+    samples.MIMECAST,
+    samples.PROOFPOINT,
+    samples.BARRACUDA,
+)
+AGENTS: tuple[samples.Sample, ...] = (
+    *(sample for sample, _ in HUMAN_OPENERS),
+    *HUMAN_CLICKERS,
+    *APPLE_PROXY,
+    *SCANNERS,
+)
 
 
 class Kind(StrEnum):
@@ -68,6 +115,10 @@ class Mix:
     open: float = 0.40
     click: float = 0.10
     complaint: float = 0.001
+    # Of delivered recipients: Apple Mail with Privacy Protection; behind a link scanner.
+    apple_mpp: float = 0.35
+    apple_refetch: float = 0.3  # the proxy fetches the pixel a second time
+    scanner: float = 0.05
     duplicate: float = 0.05  # of events
     # How many opens an opener makes / clicks a clicker makes, with their weights.
     opens: tuple[tuple[int, float], ...] = ((1, 0.55), (2, 0.25), (3, 0.10), (4, 0.05), (6, 0.03), (8, 0.02))
@@ -83,6 +134,7 @@ class EventSpec:
     at: datetime
     variant: int = 0
     copy: int = 0
+    agent: int = 0  # who fetched an open or click: an index into AGENTS
 
     @property
     def identity(self) -> tuple[int, Kind, datetime, int]:
@@ -127,7 +179,7 @@ class SyntheticSend:
             events.extend(recipient_events)
             self.intended.append(status)
         duplicates = [
-            EventSpec(e.recipient, e.kind, e.at, e.variant, copy=1)
+            EventSpec(e.recipient, e.kind, e.at, e.variant, copy=1, agent=e.agent)
             for e in rng.sample(events, round(len(events) * self.mix.duplicate))
         ]
         self.specs = events + duplicates
@@ -157,18 +209,8 @@ class SyntheticSend:
         if draw < mix.delivery:
             delivered_at = at(outcome_start, outcome_start + 30)
             events.append(EventSpec(index, Kind.DELIVERY, delivered_at))
-            status = Status.DELIVERED
-            if rng.random() < mix.open / mix.delivery:
-                status = Status.OPENED
-                opened = [at(60, 3 * 86400, delivered_at) for _ in range(_weighted(rng, mix.opens))]
-                events += [EventSpec(index, Kind.OPEN, t, n) for n, t in enumerate(opened)]
-                if rng.random() < mix.click / mix.open:
-                    status = Status.CLICKED
-                    first_open = min(opened)
-                    events += [
-                        EventSpec(index, Kind.CLICK, at(5, 3600, first_open), n)
-                        for n in range(_weighted(rng, mix.clicks))
-                    ]
+            engaged, status = self._engagement(index, rng, delivered_at, at)
+            events += engaged
             if rng.random() < mix.complaint / mix.delivery:
                 status = Status.COMPLAINT
                 events.append(EventSpec(index, Kind.COMPLAINT, at(3600, 4 * 86400, delivered_at)))
@@ -186,6 +228,51 @@ class SyntheticSend:
                 )
             )
             status = Status.BOUNCED
+        return events, status
+
+    def _engagement(
+        self,
+        index: int,
+        rng: random.Random,
+        delivered_at: datetime,
+        at: Callable[[float, float, datetime], datetime],
+    ) -> tuple[list[EventSpec], Status]:
+        """A delivered recipient's opens and clicks, and the status they give (docs/engagement.md)."""
+        mix = self.mix
+        events: list[EventSpec] = []
+        status = Status.DELIVERED
+        apple = rng.random() < mix.apple_mpp
+        if apple:
+            proxy = AGENTS.index(rng.choice(APPLE_PROXY))
+            fetches = 2 if rng.random() < mix.apple_refetch else 1
+            events += [
+                EventSpec(index, Kind.OPEN, at(30 + n * 3600, 600 + n * 86400, delivered_at), n, agent=proxy)
+                for n in range(fetches)
+            ]
+        elif rng.random() < mix.scanner:
+            scanner = AGENTS.index(rng.choice(SCANNERS))
+            events += [
+                EventSpec(index, Kind.CLICK, at(1, 4, delivered_at), n, agent=scanner)
+                for n in range(rng.randint(1, 3))
+            ]
+        reads = rng.random() < mix.open / mix.delivery
+        if reads and not apple:
+            status = Status.OPENED
+            opener = AGENTS.index(_weighted(rng, HUMAN_OPENERS))
+            count = _weighted(rng, mix.opens)
+            events += [
+                EventSpec(index, Kind.OPEN, at(60, 3 * 86400, delivered_at), n, agent=opener)
+                for n in range(count)
+            ]
+        if reads and rng.random() < mix.click / mix.open:
+            status = Status.CLICKED
+            clicker = AGENTS.index(rng.choice(HUMAN_CLICKERS))
+            first_open = min((e.at for e in events if e.kind == Kind.OPEN), default=delivered_at)
+            clicked = at(65, 3600, first_open)
+            for n in range(_weighted(rng, mix.clicks)):
+                # At least 2 s apart: a person goes back to the message between two links.
+                events.append(EventSpec(index, Kind.CLICK, clicked, 10 + n, agent=clicker))
+                clicked = at(2, 600, clicked)
         return events, status
 
     # --- identities -----------------------------------------------------------------
@@ -244,10 +331,20 @@ class SyntheticSend:
                     **common,
                 )
             case Kind.OPEN:
-                return b.open_event(sid, email, at=spec.at, ip=f"198.51.100.{1 + spec.variant}", **common)
+                who = AGENTS[spec.agent]
+                return b.open_event(
+                    sid, email, at=spec.at, ip=who.ip_address or "", user_agent=who.user_agent or "", **common
+                )
             case Kind.CLICK:
+                who = AGENTS[spec.agent]
                 return b.click_event(
-                    sid, email, at=spec.at, link=f"https://example.com/offers/{spec.variant}", **common
+                    sid,
+                    email,
+                    at=spec.at,
+                    link=f"https://example.com/offers/{spec.variant % 10}",
+                    ip=who.ip_address or "",
+                    user_agent=who.user_agent or "",
+                    **common,
                 )
             case Kind.PERMANENT_BOUNCE:
                 subtype, diagnostic, status = PERMANENT_DIAGNOSTICS[spec.variant]
@@ -346,7 +443,7 @@ class Truth:
         return dict(Counter(tally for tallies in self.tallies.values() for tally in tallies))
 
 
-def _weighted(rng: random.Random, choices: tuple[tuple[int, float], ...]) -> int:
+def _weighted(rng: random.Random, choices: tuple[tuple[T, float], ...]) -> T:
     values = [value for value, _ in choices]
     weights = [weight for _, weight in choices]
     return rng.choices(values, weights)[0]

@@ -10,20 +10,26 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench import naive
 from bench.counting import ItemKey
 from bench.runs import BatchStats
 from tracker.dal import keys
 
 
 def item_kind(key: ItemKey) -> str:
+    """What an item is, by its sort key (ours and the naive design share these prefixes but E#)."""
     _, sk = key
     if sk == keys.MESSAGE_SK:
         return "message item (counters)"
-    if sk.startswith(keys.DELTA_SK_PREFIX):
-        return "count delta"
     if sk.startswith(keys.RECIPIENT_SK_PREFIX):
         return "recipient"
-    if sk.startswith(keys.EVENT_SK_PREFIX):
+    if sk.startswith(keys.SEEN_EVENT_SK_PREFIX):
+        return "seen-event marker"
+    if sk == keys.SUPPRESSION_SK:
+        return "suppression item (evidence)"
+    if sk.startswith(keys.HISTORY_SK_PREFIX):
+        return "suppression history entry"
+    if sk.startswith(naive.EVENT_SK_PREFIX):
         return "event log entry"
     return "other"
 
@@ -47,7 +53,9 @@ class HotItems:
         return self.message_writes_total / self.records if self.records else 0.0
 
 
-def hot_items(batches: Sequence[BatchStats]) -> HotItems:
+def hot_items(batches: Sequence[BatchStats], records: int | None = None) -> HotItems:
+    """Over ``batches`` (ingest batches and projector invocations alike: "per batch" is per
+    invocation); ``records``: the SES events they handled (default: the batches' records)."""
     total: Counter[ItemKey] = Counter()
     partition_units: dict[str, float] = defaultdict(float)
     max_item = (0, "-")
@@ -70,7 +78,7 @@ def hot_items(batches: Sequence[BatchStats]) -> HotItems:
                 max_item = (n, item_kind(key))
             max_message = max([max_message, *(n for k, n in per_item.items() if k[1] == keys.MESSAGE_SK)])
             max_partition = max(max_partition, max(per_partition.values()))
-    records = sum(b.records for b in batches)
+    records = sum(b.records for b in batches) if records is None else records
     top_total = total.most_common(1)[0] if total else (("", ""), 0)
     return HotItems(
         batches=len(batches),

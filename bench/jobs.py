@@ -33,18 +33,17 @@ def truth(recipients: int, seed: int) -> Truth:
 
 def naive(recipients: int, seed: int, sample: int, latency_seconds: float, latency_batches: int) -> RunResult:
     configure_environment()
-    from bench.runs import naive_handler, run_ingest
+    from bench.runs import NAIVE, run_ingest
 
     send = synthetic_send(recipients, seed)
     indexes = list(range(sample))
     expected = truth(recipients, seed)
     return run_ingest(
-        "naive",
+        NAIVE,
         send,
         send.stream(set(indexes)),
         indexes,
         lambda: expected,
-        naive_handler,
         latency_seconds=latency_seconds,
         latency_batches=latency_batches,
         progress=_progress,

@@ -1,4 +1,5 @@
-"""The bench's naive baseline and its meter on tiny inputs: correct, and counted the way the report says."""
+"""The bench's two designs (ours with its projector, the naive baseline) and its meter on tiny inputs:
+correct, and counted the way the report says."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from bench import capacity, counting
 from bench.emulator import ACCOUNT_ID, ENVIRONMENT, REGION, TABLE, emulated_table
 from bench.generator import SyntheticSend
-from bench.runs import naive_handler, ours_handler, run_ingest
+from bench.hot import item_kind
+from bench.runs import NAIVE, OURS, run_ingest
 from tracker.models.ses import parse_record_body
 
 
@@ -26,7 +28,7 @@ def send() -> SyntheticSend:
 def test_the_naive_baseline_gives_the_model_answer_with_one_request_per_step(send: SyntheticSend) -> None:
     truth = send.truth(parse_record_body)
     indexes = list(range(send.recipients))
-    run = run_ingest("naive", send, send.specs, indexes, lambda: truth, naive_handler)
+    run = run_ingest(NAIVE, send, send.specs, indexes, lambda: truth)
 
     assert run.check.ok, run.check.problems()
     assert run.records == len(send.specs)
@@ -38,26 +40,39 @@ def test_the_naive_baseline_gives_the_model_answer_with_one_request_per_step(sen
     # One read per event; a recipient write and a log entry per event that is not a duplicate.
     assert len(gets) == len(send.specs)
     assert len(puts) == 2 * truth.distinct_events
-    # The counter moves exactly when a status does; each update writes the message item once.
+    assert sum(1 for r in puts if item_kind(r.written[0]) == "event log entry") == truth.distinct_events
+    # The counter moves exactly when a tally does; each update writes the message item once.
     assert 0 < len(updates) < truth.distinct_events
     assert all(r.written == ((r.written[0][0], "#META"),) for r in updates)
+    # Its indexes project every attribute: each recipient write rewrites its index entries.
+    recipient_puts = [r for r in puts if item_kind(r.written[0]) == "recipient"]
+    assert all(r.index_write_units >= 1 for r in recipient_puts)
 
 
-def test_ours_through_the_same_harness_gives_the_model_answer_in_batched_requests(
-    send: SyntheticSend,
-) -> None:
+def test_ours_writes_each_changed_recipient_once_and_the_projector_counts_it(send: SyntheticSend) -> None:
     truth = send.truth(parse_record_body)
     indexes = list(range(send.recipients))
-    run = run_ingest("ours", send, send.specs, indexes, lambda: truth, ours_handler)
+    run = run_ingest(OURS, send, send.specs, indexes, lambda: truth)
 
     assert run.check.ok, run.check.problems()
-    operations = {r.operation for r in run.requests if r.component == "core"}
-    assert operations <= {"BatchGetItem", "TransactWriteItems", "BatchWriteItem", "Query"}
-    # One BatchGetItem of recipients per batch, plus at most one of suppression records when it has bounces.
-    batch_gets = sum(1 for r in run.requests if r.operation == "BatchGetItem")
-    assert len(run.batches) <= batch_gets <= 2 * len(run.batches)
-    transactions = [r for r in run.requests if r.operation == "TransactWriteItems"]
-    assert all(r.write_units >= 2 * r.items_written for r in transactions)
+    assert run.projector_batches, "the projector ran on the table's stream"
+    ingest = {r.operation for r in run.ingest_requests}
+    assert ingest <= {"BatchGetItem", "PutItem"}
+    # One BatchGetItem of recipients per batch, one PutItem per changed recipient per batch.
+    assert sum(1 for r in run.ingest_requests if r.operation == "BatchGetItem") == len(run.batches)
+    for batch in run.batches:
+        written = [key for r in batch.requests for key in r.written]
+        assert len(written) == len(set(written))
+        assert all(item_kind(key) == "recipient" for key in written)
+    # KEYS_ONLY/INCLUDE indexes: no recipient update moves an index key, so none writes an entry.
+    assert sum(r.index_write_units for r in run.requests) == 0
+    # The projector writes the message item (counts) and suppression items (evidence), no more.
+    kinds = {item_kind(key) for r in run.projector_requests for key in r.written}
+    assert "message item (counters)" in kinds
+    assert kinds <= {"message item (counters)", "suppression item (evidence)"}
+    assert {r.operation for r in run.projector_requests} == {"UpdateItem"}
+    assert run.recipient_sizes
+    assert max(run.recipient_sizes) < 2048
 
 
 def test_the_meter_counts_items_and_capacity_by_dynamodbs_rules() -> None:
@@ -126,13 +141,48 @@ def test_item_sizes_follow_the_published_rules() -> None:
     assert capacity.read_units(100, consistent=True) == 1.0
 
 
-def test_round_trips_count_overlapping_requests_once() -> None:
-    def request(start: float) -> counting.Request:
-        return counting.Request(
-            "GetItem", 0, 1, 0, 0, 0.5, (), 1, (start, start + 0.005), 0, 0, False, "core"
-        )
+def test_round_trips_count_a_thread_pool_as_its_busiest_thread() -> None:
+    def request(thread: str) -> counting.Request:
+        return counting.Request("GetItem", 0, 1, 0, 0, 0.5, (), 1, None, 0, 0, False, "core", thread)
 
-    sequential = [request(0.0), request(0.01), request(0.02)]
-    concurrent = [request(0.0), request(0.0001), request(0.0002), request(0.01)]
-    assert counting.round_trips(sequential) == pytest.approx(3)
-    assert counting.round_trips(concurrent) == pytest.approx(2, abs=0.05)
+    sequential = [request("MainThread")] * 3
+    pooled = [
+        request("MainThread"),
+        *[request(f"ThreadPoolExecutor-4_{n}") for n in (0, 0, 0, 1, 2)],
+        *[request(f"ThreadPoolExecutor-5_{n}") for n in (0, 1)],
+    ]
+    assert counting.round_trips(sequential) == 3
+    assert counting.round_trips(pooled) == 1 + 3 + 1
+
+
+def test_index_entries_are_written_only_when_their_key_or_projected_attributes_change() -> None:
+    keys_only = capacity.IndexSchema("gsi2pk", "gsi2sk", "KEYS_ONLY")
+    include = capacity.IndexSchema("gsi1pk", "gsi1sk", "INCLUDE", ("kind",))
+    everything = capacity.IndexSchema("gsi3pk", "gsi3sk", "ALL")
+    indexes = (keys_only, include, everything)
+    base = {
+        "pk": {"S": "p"},
+        "sk": {"S": "R#1"},
+        "gsi1pk": {"S": "c"},
+        "gsi1sk": {"S": "t"},
+        "gsi2pk": {"S": "SES#1"},
+        "gsi2sk": {"S": "R"},
+        "gsi3pk": {"S": "inv"},
+        "gsi3sk": {"S": "d"},
+        "kind": {"S": "email"},
+        "facts": {"S": "x" * 900},
+    }
+    opened = {**base, "facts": {"S": "y" * 950}}
+    before, after = capacity.Image.of(base, indexes), capacity.Image.of(opened, indexes)
+    # An open rewrites facts: only the ALL index writes, a 1 KB entry (~1,000 bytes + 100).
+    assert capacity.index_write_units(before, after, changed=True) == 2.0
+    # The KEYS_ONLY entry holds the keys alone: well under 1 KB.
+    assert before.entries[0] is not None
+    assert before.entries[0].size < 200
+    moved = capacity.Image.of({**opened, "gsi2pk": {"S": "SES#2"}}, indexes)
+    # A new lookup key: the KEYS_ONLY index deletes one entry and puts one (plus the ALL index).
+    assert capacity.index_write_units(after, moved, changed=True) == 2.0 + 2.0
+    retitled = capacity.Image.of({**base, "kind": {"S": "invoice"}}, indexes)
+    assert capacity.index_write_units(before, retitled, changed=True) == 1.0 + 2.0
+    assert capacity.index_write_units(before, before, changed=True) == 0.0
+    assert capacity.index_write_units(before, after, changed=False) == 0.0
