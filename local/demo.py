@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,9 +39,19 @@ def _send(client: LocalClient, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _settled(client: LocalClient, message_id: str, expected_pending: int = 0) -> dict[str, Any] | None:
+def _projected(client: LocalClient, message_id: str) -> dict[str, Any] | None:
+    """The message's detail once its counts are those of its recipients (the projector trails the
+    recipients' writes by a batch), else None."""
     detail: dict[str, Any] = client.ok("GET", f"/messages/{message_id}")
-    return detail if detail["pending"] <= expected_pending else None
+    page = client.ok("GET", f"/messages/{message_id}/recipients?limit=200")
+    statuses = Counter(item["status"] for item in page["items"])
+    counted = all(detail["counts"].get(status, 0) == n for status, n in statuses.items())
+    return detail if counted and detail["recipients"] == len(page["items"]) else None
+
+
+def _settled(client: LocalClient, message_id: str, expected_pending: int = 0) -> dict[str, Any] | None:
+    detail = _projected(client, message_id)
+    return detail if detail is not None and detail["pending"] <= expected_pending else None
 
 
 def _recipient(client: LocalClient, message_id: str, email: str) -> dict[str, Any]:
@@ -157,6 +168,8 @@ def seed(base_url: str) -> dict[str, Any]:
         ),
         timeout=60,
     )
+    for message in (schedule, invoice, receipt, holiday):
+        client.wait_until(lambda m=message: _projected(client, m["message_id"]), timeout=60)
     return {
         "tenant_id": DEMO_TENANT,
         "token": client.token,
