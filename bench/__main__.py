@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     goals: list[Goal] = []
     out.append(ingest_section(send, ours, naive, goals))
     hot_ours = hot_items([*ours.batches, *ours.projector_batches], ours.records)
-    out.append(hot_section(hot_ours, hot_items(naive.batches), ours, args.event_rate, goals))
+    hot_ingest = hot_items(ours.batches, ours.records)
+    out.append(hot_section(hot_ours, hot_ingest, hot_items(naive.batches), ours, args.event_rate, goals))
     out.append(latency_section(ours, naive, args.event_rate, goals))
     out.append(naive_section())
     out.append(cold_start_section(imports, args.import_runs, goals))
