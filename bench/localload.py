@@ -45,12 +45,15 @@ GOAL_SEND_SECONDS = 10.0
 GOAL_STOP_SECONDS = 5.0
 GOAL_PEAK_RSS_BYTES = 1024**3
 # More engagement than the bench's newsletter: ~10 SQS records per recipient.
+# Heavier than a real send (most recipients open several times) so that 200 recipients make the
+# 2,000 events the load asks for; a slice of Apple MPP fetches keeps the classifier in the path.
 LOAD_MIX = Mix(
     open=0.9,
     click=0.5,
     duplicate=0.2,
-    opens=((4, 0.3), (6, 0.3), (8, 0.4)),
+    opens=((5, 0.3), (8, 0.3), (10, 0.4)),
     clicks=((1, 0.5), (2, 0.3), (3, 0.2)),
+    apple_mpp=0.1,
 )
 QUEUE_EMPTY_GRACE_SECONDS = 30.0  # an empty queue and a wrong state for this long: something was lost
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,8 +98,13 @@ def _recipients_by_email(mode: LocalMode, message_id: str) -> dict[str, dict[str
 
 
 def _settled(mode: LocalMode, message_id: str) -> dict[str, Any] | None:
+    """The detail once no recipient is pending and the projector has counted every recipient as it
+    is now (a message's counts start at zero and trail its recipients by a projector batch)."""
     detail: dict[str, Any] = mode.ok("GET", f"/messages/{message_id}")
-    return detail if detail["pending"] == 0 else None
+    statuses = Counter(r["status"] for r in _recipients_by_email(mode, message_id).values())
+    counted = all(detail["counts"].get(status, 0) == n for status, n in statuses.items())
+    projected = counted and detail["recipients"] == sum(statuses.values())
+    return detail if projected and detail["pending"] == 0 else None
 
 
 def _engagement(
@@ -180,8 +186,14 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
     message_id = sent["message_id"]
     detail = mode.wait_for(lambda: _settled(mode, message_id))
 
+    # Each address's events arrive on their own (a complaint after its delivery, a transient bounce
+    # after its delivery): wait for the last of them.
     recipients = mode.wait_for(
-        lambda: (r := _recipients_by_email(mode, message_id))[f"ooto@{SIM}"]["status"] == "bounced" and r
+        lambda: (
+            (r := _recipients_by_email(mode, message_id))[f"ooto@{SIM}"]["status"] == "bounced"
+            and r[f"complaint@{SIM}"]["status"] == "complaint"
+            and r
+        )
     )
     assert recipients[f"success@{SIM}"]["status"] == "delivered"
     assert recipients[f"bounce@{SIM}"]["status"] == "bounced"
@@ -191,7 +203,7 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
     assert recipients[f"complaint+earlier@{SIM}"]["status"] == "dropped"
     assert recipients[f"complaint+earlier@{SIM}"]["dropped_reason"]
 
-    detail = mode.ok("GET", f"/messages/{message_id}")
+    detail = mode.wait_for(lambda: _settled(mode, message_id))
     assert detail["recipients"] == 6
     assert detail["counts"]["delivered"] == 1
     assert detail["counts"]["bounced"] == 3
@@ -233,7 +245,7 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
     )
     assert clicked["open_count"] == 1
     assert clicked["click_count"] == 1
-    detail = mode.ok("GET", f"/messages/{message_id}")
+    detail = mode.wait_for(lambda: _settled(mode, message_id))
     assert detail["open_rate"] == pytest.approx(1 / 2)
     listed = {m["message_id"]: m for m in mode.ok("GET", "/messages")["items"]}
     assert listed[message_id]["open_rate"] == pytest.approx(1 / 2)
