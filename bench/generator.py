@@ -420,6 +420,7 @@ class SyntheticSend:
             statuses={self.recipient_id(i): f.status for i, f in facts.items()},
             tallies={self.recipient_id(i): f.tallies for i, f in facts.items()},
             open_counts={self.recipient_id(i): f.open_count for i, f in facts.items()},
+            customer_opens={self.recipient_id(i): f.engagement_counts.human_opens for i, f in facts.items()},
             intended={self.recipient_id(i): self.intended[i] for i in chosen},
             distinct_events=sum(len(events) for events in by_recipient.values()),
         )
@@ -434,7 +435,8 @@ class SyntheticSend:
 class Truth:
     statuses: dict[str, Status]  # recipient id -> expected status
     tallies: dict[str, frozenset[str]]  # recipient id -> its status and engagement tallies
-    open_counts: dict[str, int]
+    open_counts: dict[str, int]  # every open SES reported
+    customer_opens: dict[str, int]  # the opens judged the customer's (the API's open_count)
     intended: dict[str, Status]
     distinct_events: int
 

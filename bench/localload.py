@@ -264,10 +264,17 @@ def expected_state(load: LoadSend) -> Expected:
     for message_id, indexes in load.messages().items():
         truth = load.truth(parse_record_body, indexes)
         state = {
-            rid: (str(Status.SENT if status == Status.QUEUED else status), truth.open_counts[rid])
+            rid: (str(Status.SENT if status == Status.QUEUED else status), truth.customer_opens[rid])
             for rid, status in truth.statuses.items()
         }
-        expected[message_id] = (state, Counter(s for s, _ in state.values()))
+        # The counts: each recipient's status and engagement tallies (a recipient still queued in
+        # the model answer is sent, as above).
+        counts = Counter(
+            str(Status.SENT) if tally == Status.QUEUED else str(tally)
+            for tallies in truth.tallies.values()
+            for tally in tallies
+        )
+        expected[message_id] = (state, counts)
     return expected
 
 
