@@ -1,12 +1,10 @@
-"""Hostile SES input: real SES payloads (the guide's examples in `tests/fixtures/ses/` and the
-builders of `tests/ses_builders.py`), aimed at seeded recipients, then mutated in the event record,
-the mail object, the type-specific object, the SNS envelope or the SQS body as a whole; and batches
-that mix such records with good ones.
+"""Hostile SES input: real SES payloads aimed at seeded recipients (`tests/ses_payloads.py`), mutated
+(`tests/hostile_mutations.py`) in the event record, the mail object, the type-specific object, the
+SNS envelope or the SQS body as a whole; and batches that mix such records with good ones.
 
-Building blocks for any test that feeds the ingest path: :func:`good_events` (valid, tagged SES
-records for the given recipients), :func:`hostile_records` (one mutated SQS body with a description
-of what was done to it), :func:`hostile_batches` (good records, duplicated and shuffled, with
-hostile ones among them). Every value is described compactly (huge strings abbreviated), so that a
+For any test that feeds the ingest path: :func:`hostile_records` (one mutated SQS body with the
+changes made to it) and :func:`hostile_batches` (good records, some delivered twice, shuffled with
+hostile ones). Every value is described compactly (huge strings abbreviated), so that a
 falsifying example reads as a list of changes.
 """
 

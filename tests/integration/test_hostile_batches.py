@@ -142,7 +142,7 @@ def recipient_named(event: RecipientEvent) -> tuple[Target | None, bool]:
     recipient has, may still be on its way from the send path)."""
     key = (event.tags.get(TAG_TENANT), event.tags.get(TAG_MESSAGE), event.tags.get(TAG_RECIPIENT))
     if all(key):
-        target = SEEDED.get(key)  # type: ignore[arg-type]
+        target = SEEDED.get(key)
         return (target if target is not None and target.email == event.email else None), target is not None
     found = next(
         (t for t in TARGETS if (t.ses_message_id, t.email) == (event.ses_message_id, event.email)), None
@@ -180,7 +180,7 @@ def labels(records: list[Record]) -> str:
 
 @dataclass
 class Stored:
-    """The whole (small) table after a batch, read with one scan."""
+    """What the table holds after a batch: both messages' items and the quarantine."""
 
     facts: dict[Target, RecipientFacts] = field(default_factory=dict)
     statuses: dict[Target, Status] = field(default_factory=dict)
@@ -191,7 +191,8 @@ class Stored:
 
 
 def stored(since: datetime) -> Stored:
-    """Both messages' partitions and the quarantine's (one a day) since ``since``."""
+    """Read with one query per partition: both messages' and the quarantine's (one a day) since
+    ``since``."""
     state = Stored()
     partitions = [keys.message_pk("tenant-a", message_id) for message_id in MESSAGES]
     partitions += sorted({keys.quarantine_pk(since), keys.quarantine_pk(datetime.now(UTC))})
