@@ -11,12 +11,15 @@ falsifying example reads as a list of changes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import assume
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import providers
 
 from tests import ses_builders as b
 from tests.hostile_mutations import (
@@ -145,3 +148,18 @@ def hostile_batches(
     for hostile in draw(st.lists(hostile_records(targets), min_size=1, max_size=max_hostile)):
         entries.append(Entry(hostile.body, hostile.keeps_meaning, repr(hostile)))
     return Batch(tuple(draw(st.permutations(entries))))
+
+
+@contextmanager
+def same_examples_whatever_was_imported() -> Iterator[None]:
+    """Hypothesis now and then draws a constant found in the source of any local module imported so
+    far (``providers._get_local_constants``), so a derandomized test would draw other batches after
+    other tests ran in the same process (``make test`` shares workers). Inside this, that pool is
+    empty. The hook is private: hypothesis is pinned in requirements-dev.txt."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(providers, "_get_local_constants", lambda: type(providers.GLOBAL_CONSTANTS)())
+        providers.CONSTANTS_CACHE.cache.clear()
+        try:
+            yield
+        finally:
+            providers.CONSTANTS_CACHE.cache.clear()

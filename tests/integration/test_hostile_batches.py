@@ -31,7 +31,7 @@ from tests import ses_builders as b
 from tests.aws_calls import intercepted
 from tests.conftest import TEST_TABLE, one_at_a_time
 from tests.factories import seed_message
-from tests.hostile import Batch, Entry, hostile_batches
+from tests.hostile import Batch, Entry, hostile_batches, same_examples_whatever_was_imported
 from tests.lambda_context import FakeLambdaContext
 from tests.strategies import Target
 from tracker.constants import MAX_RECEIVE_COUNT, TAG_MESSAGE, TAG_RECIPIENT, TAG_TENANT
@@ -68,8 +68,9 @@ pytestmark = pytest.mark.xdist_group("hostile-batches")
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[None]:
     """One moto for the module; requests one at a time (moto is not thread-safe), and retries keep
-    their logic but do not sleep."""
+    their logic but do not sleep. The batches do not depend on the tests run before."""
     with (
+        same_examples_whatever_was_imported(),
         mock_aws(),
         intercepted(one_at_a_time(threading.Lock()), service=None),
         pytest.MonkeyPatch.context() as patch,
