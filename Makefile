@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: screenshots venv run test lint typecheck importlint unit integration infra-test e2e layer lock tools synth diff deploy destroy bench demo clean
+.PHONY: quarantine screenshots venv run test lint typecheck importlint unit integration infra-test e2e layer lock tools synth diff deploy destroy bench demo clean
 
 # The deploy toolchain (package.json, package-lock.json): the AWS CDK CLI and, on Linux x64/arm64, the
 # Node.js it runs on, installed into node_modules/ by `npm ci`. Context values pass through CONTEXT,
@@ -38,6 +38,12 @@ importlint: $(STAMP)
 
 test: $(STAMP) lint typecheck importlint
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# Quarantined SES records: list them, re-drive them after a fix (tracker/admin/quarantine.py; docs/operations.md).
+# Local mode by default (make run writes .run/local.env); TARGET=aws uses TABLE_NAME, EVENTS_QUEUE_URL and your credentials.
+quarantine: $(STAMP)
+	@set -a; if [ "$(TARGET)" != "aws" ] && [ -f .run/local.env ]; then . ./.run/local.env; fi; set +a; \
+	PYTHONPATH=functions $(BIN)/python -m tracker.admin.quarantine $(ARGS)
 
 # The dashboard's screenshots in docs/screenshots/ (the README links them), from the browser tests.
 screenshots: $(STAMP)

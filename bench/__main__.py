@@ -221,7 +221,7 @@ def ingest_section(send: SyntheticSend, ours: RunResult, naive: RunResult, goals
             + (f", {run.redelivered} records redelivered" if run.redelivered else "")
             + ")"
         )
-        lines.append("    " + " · ".join(f"{s.value} {n:,}" for s, n in sorted(check.expected.items())))
+        lines.append("    " + " · ".join(f"{tally} {n:,}" for tally, n in sorted(check.expected.items())))
         for problem in check.problems():
             lines.append(f"    {FAIL} {problem}")
     w_items = per_record(t_ours.items_written, ours)

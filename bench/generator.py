@@ -321,6 +321,7 @@ class SyntheticSend:
         }
         return Truth(
             statuses={self.recipient_id(i): f.status for i, f in facts.items()},
+            tallies={self.recipient_id(i): f.tallies for i, f in facts.items()},
             open_counts={self.recipient_id(i): f.open_count for i, f in facts.items()},
             intended={self.recipient_id(i): self.intended[i] for i in chosen},
             distinct_events=sum(len(events) for events in by_recipient.values()),
@@ -335,13 +336,14 @@ class SyntheticSend:
 @dataclass(frozen=True)
 class Truth:
     statuses: dict[str, Status]  # recipient id -> expected status
+    tallies: dict[str, frozenset[str]]  # recipient id -> its status and engagement tallies
     open_counts: dict[str, int]
     intended: dict[str, Status]
     distinct_events: int
 
     @property
-    def counts(self) -> dict[Status, int]:
-        return dict(Counter(self.statuses.values()))
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(tally for tallies in self.tallies.values() for tally in tallies))
 
 
 def _weighted(rng: random.Random, choices: tuple[tuple[int, float], ...]) -> int:

@@ -27,6 +27,7 @@ from bench.generator import TENANT, EventSpec, SyntheticSend, Truth
 from tracker.dal import keys
 from tracker.dal.messages import put_message
 from tracker.dal.models import CountDeltaItem, MessageItem, RecipientItem
+from tracker.dal.recipients import facts_from_item
 from tracker.domain.status import Status
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -62,10 +63,10 @@ class BatchStats:
 @dataclass(frozen=True)
 class Check:
     ok: bool
-    expected: dict[Status, int]
-    message_item: dict[Status, int]
+    expected: dict[str, int]
+    message_item: dict[str, int]
     pending_deltas: int
-    recount: dict[Status, int]
+    recount: dict[str, int]
     wrong_recipients: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
@@ -99,8 +100,8 @@ class RunResult:
         return [r for b in self.batches for r in b.requests]
 
 
-def _fmt(counts: dict[Status, int]) -> str:
-    return ", ".join(f"{status.value} {n}" for status, n in sorted(counts.items()))
+def _fmt(counts: dict[str, int]) -> str:
+    return ", ".join(f"{tally} {n}" for tally, n in sorted(counts.items()))
 
 
 def run_ingest(
@@ -184,8 +185,8 @@ def verify(send: SyntheticSend, indexes: Sequence[int], truth: Truth) -> Check:
         RecipientItem.query(pk, RecipientItem.sk.startswith(keys.RECIPIENT_SK_PREFIX), consistent_read=True)
     )
     wanted = [send.recipient_id(i) for i in indexes]
-    expected = dict(Counter(truth.statuses[r] for r in wanted))
-    recount = dict(Counter(Status(item.status) for item in items))
+    expected = dict(Counter(tally for r in wanted for tally in truth.tallies[r]))
+    recount = dict(Counter(tally for item in items for tally in facts_from_item(item).tallies))
     by_id = {item.recipient_id: item for item in items}
     wrong = [
         r

@@ -17,6 +17,7 @@ from tracker import constants as c
 
 ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
+ONE_DAY = Duration.days(1)
 
 # SES puts an account under review at a 5% bounce rate and 0.1% complaint rate (and may pause sending
 # at 10% and 0.5%); alarm when the account reaches the review thresholds, well before a pause.
@@ -33,6 +34,9 @@ SEND_QUEUE_DEPTH_JOBS = 5000
 # A DLQ message must be redriven before it expires (infra/queues.py: DLQ retention 14 days, at least
 # 7 of them in the DLQ): escalate after 3 days in the DLQ, with 4 or more days left.
 DLQ_OLDEST_MESSAGE_AGE_SECONDS = 3 * 24 * 3600
+# Apple's ranges are refreshed daily (infra/reference_data.py); a week without a successful refresh
+# means the list the ingest path classifies with is a week behind Apple's.
+APPLE_RANGES_MAX_AGE_DAYS = 7
 # Retried records (partial batch failures) are not Lambda errors. A transient one passes on the next
 # delivery; retries in 3 consecutive 5-minute periods mean something keeps failing.
 SUSTAINED_PERIODS = 3
@@ -46,6 +50,9 @@ class AlarmSpec:
     description: str
     at_least: bool = False  # >= threshold (default: > threshold)
     periods: int = 1  # consecutive breaching periods
+    below: bool = False  # < threshold (a metric that must keep coming: a success count)
+    # Missing data breaches: for a metric whose absence is the problem (a job that stopped running).
+    missing_breaches: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class ObservedResources:
     ingest_function: lambda_.IFunction
     sender_function: lambda_.IFunction
     api_function: lambda_.IFunction
+    apple_ranges_function: lambda_.IFunction
     rest_api: apigw.RestApi
 
     @property
@@ -73,14 +81,14 @@ class ObservedResources:
         return (("Events", self.events_dlq), ("Send", self.send_dlq))
 
 
-def app_metric(name: str, period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
+def app_metric(name: str, period: Duration = FIVE_MINUTES, statistic: str = "Sum") -> cloudwatch.Metric:
     """One of the count metrics the functions publish (Powertools EMF)."""
     return cloudwatch.Metric(
         namespace=c.METRICS_NAMESPACE,
         metric_name=name,
         dimensions_map={c.METRICS_SERVICE_DIMENSION: c.SERVICE_NAME},
         period=period,
-        statistic="Sum",
+        statistic=statistic,
     )
 
 
@@ -135,6 +143,7 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
         *_queue_alarms(r),
         *_function_alarms(r),
         *_table_alarms(r.table),
+        *_apple_ranges_alarms(r),
         AlarmSpec(
             "QuarantinedEvents",
             app_metric(c.METRIC_QUARANTINED_EVENTS),
@@ -270,4 +279,39 @@ def _table_alarms(table: dynamodb.TableV2) -> list[AlarmSpec]:
             "(a hot partition, the on-demand maximum, or an account limit).",
         )
         for name, index in targets
+    ]
+
+
+def apple_ranges_failures(function: lambda_.IFunction) -> cloudwatch.MathExpression:
+    """Failed refreshes in a day: those the handler reports, and invocations that failed outright
+    (a timeout, a crash before it could report)."""
+    return cloudwatch.MathExpression(
+        expression="FILL(reported, 0) + FILL(crashed, 0)",
+        using_metrics={
+            "reported": app_metric(c.METRIC_APPLE_RANGES_REFRESH_FAILED, ONE_DAY),
+            "crashed": function.metric_errors(period=ONE_DAY, statistic="Sum"),
+        },
+        label="failed refreshes",
+        period=ONE_DAY,
+    )
+
+
+def _apple_ranges_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    return [
+        AlarmSpec(
+            "AppleRangesRefreshFailed",
+            apple_ranges_failures(r.apple_ranges_function),
+            0,
+            "The daily refresh of Apple's address ranges failed; the ingest path keeps the list stored before.",
+        ),
+        AlarmSpec(
+            "AppleRangesStale",
+            app_metric(c.METRIC_APPLE_RANGES_REFRESHED, ONE_DAY),
+            1,
+            f"Apple's address ranges have not been refreshed for {APPLE_RANGES_MAX_AGE_DAYS} days (failures, "
+            "or the refresh did not run).",
+            below=True,
+            periods=APPLE_RANGES_MAX_AGE_DAYS,
+            missing_breaches=True,
+        ),
     ]

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from infra.alarms import (
     FIVE_MINUTES,
+    ONE_DAY,
     ONE_MINUTE,
     SES_BOUNCE_RATE_THRESHOLD,
     SES_COMPLAINT_RATE_THRESHOLD,
@@ -116,8 +117,25 @@ def build_dashboard(
             ],
             right=[r.rest_api.metric_latency(period=FIVE_MINUTES, statistic="p99")],
         ),
+        _apple_ranges_widget(r),
     )
     return dashboard
+
+
+def _apple_ranges_widget(r: ObservedResources) -> cloudwatch.GraphWidget:
+    """The daily refresh of Apple's ranges (successes, reported failures, crashed invocations: what
+    its two alarms watch) over two weeks whatever the dashboard's range, and the stored prefixes."""
+    return cloudwatch.GraphWidget(
+        title="Apple ranges refresh (daily)",
+        left=[
+            app_metric(c.METRIC_APPLE_RANGES_REFRESHED, ONE_DAY),
+            app_metric(c.METRIC_APPLE_RANGES_REFRESH_FAILED, ONE_DAY),
+            r.apple_ranges_function.metric_errors(period=ONE_DAY, statistic="Sum"),
+        ],
+        right=[app_metric(c.METRIC_APPLE_RANGES_PREFIXES, ONE_DAY, statistic="Maximum")],
+        start="-P14D",
+        width=WIDTH,
+    )
 
 
 def _table_widgets(r: ObservedResources, throughput: TableThroughput) -> list[cloudwatch.IWidget]:

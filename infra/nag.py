@@ -45,7 +45,12 @@ def _suppress(
 
 def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
     # --- IAM5: the one wildcard the functions need (table and indexes are named, see table_access)
-    for function in (stack.ingestion.function, stack.sending.function, stack.api.function):
+    for function in (
+        stack.ingestion.function,
+        stack.sending.function,
+        stack.api.function,
+        stack.reference_data.function,
+    ):
         assert function.role is not None
         _suppress(function.role, "AwsSolutions-IAM5", XRAY_REASON, ["Resource::*"])
 

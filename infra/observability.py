@@ -47,20 +47,27 @@ class Observability(Construct):
 
     def _alarm(self, spec: AlarmSpec) -> cloudwatch.Alarm:
         comparison = cloudwatch.ComparisonOperator
+        if spec.below:
+            operator = comparison.LESS_THAN_THRESHOLD
+        elif spec.at_least:
+            operator = comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        else:
+            operator = comparison.GREATER_THAN_THRESHOLD
         return cloudwatch.Alarm(
             self,
             spec.alarm_id,
             metric=spec.metric,
             threshold=spec.threshold,
-            comparison_operator=(
-                comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-                if spec.at_least
-                else comparison.GREATER_THAN_THRESHOLD
-            ),
+            comparison_operator=operator,
             evaluation_periods=spec.periods,
             datapoints_to_alarm=spec.periods,
-            # No data means nothing happened (no messages queued, no errors, no throttles).
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            # No data means nothing happened (no messages queued, no errors, no throttles), except
+            # for a metric that must keep coming (a daily success count), whose absence is the problem.
+            treat_missing_data=(
+                cloudwatch.TreatMissingData.BREACHING
+                if spec.missing_breaches
+                else cloudwatch.TreatMissingData.NOT_BREACHING
+            ),
             alarm_description=f"{spec.description} Runbook: docs/operations.md, {spec.alarm_id}.",
         )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from constructs import Node
 
 from tracker import constants as c
+from tracker.domain.engagement import EngagementRules
 
 DEFAULT_FRONTEND_ORIGIN = "http://127.0.0.1:8000"  # the dashboard in local mode (`make run`)
 REQUIRED_CONTEXT = ("senderAddress", "sesIdentity")
@@ -26,6 +27,11 @@ STAGE_MAX_LENGTH = 20
 _RESERVED_WORDS = ("aws", "amazon", "cognito")  # refused in Cognito domain prefixes
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
+
+# Once a day at 04:17 UTC (off the hour, when schedules crowd): the alarms count days.
+DEFAULT_APPLE_RANGES_SCHEDULE = "cron(17 4 * * ? *)"
+_SCHEDULE = re.compile(r"^(?:rate\((\d+) (minute|minutes|hour|hours|day|days)\)|cron\((?:\S+ ){5}\S+\))$")
+_RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 # DynamoDB's own warm throughput of a new on-demand table or index; lower values would change nothing.
 NEW_TABLE_READ_UNITS = 12_000
@@ -81,9 +87,16 @@ class Settings:
     # Prefixes every name that must be unique in an account and region, so stages deploy side by side.
     stage: str | None = None
     table: TableThroughput = field(default_factory=TableThroughput)
+    # The refresh of Apple's ranges (infra/reference_data.py): when it runs (an EventBridge
+    # schedule expression, at least daily) and the fewest prefixes a download may have to be stored.
+    apple_ranges_schedule: str = DEFAULT_APPLE_RANGES_SCHEDULE
+    apple_ranges_min_prefixes: int = c.DEFAULT_APPLE_RANGES_MIN_PREFIXES
+    # The engagement rules' thresholds the operator set (ENGAGEMENT_* variables of the functions).
+    engagement: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check_sender()
+        self._check_apple_ranges()
         if not _ORIGIN.match(self.frontend_origin):
             raise SettingsError(
                 "frontendOrigin must be https://host[:port] (or http://localhost / http://127.0.0.1), "
@@ -120,6 +133,21 @@ class Settings:
                 f"stage {self.stage!r}: 1-{STAGE_MAX_LENGTH} lowercase letters, digits and single '-', "
                 "starting with a letter, without 'aws', 'amazon' or 'cognito'"
             )
+
+    def _check_apple_ranges(self) -> None:
+        match = _SCHEDULE.match(self.apple_ranges_schedule)
+        if match is None:
+            raise SettingsError(
+                f"appleRangesSchedule {self.apple_ranges_schedule!r}: an EventBridge schedule expression, "
+                "rate(<n> minutes|hours|days) or cron(<6 fields>)"
+            )
+        amount, unit = match.group(1), match.group(2)
+        if amount is not None and int(amount) * _RATE_SECONDS[unit.rstrip("s")] > 86400:
+            raise SettingsError(
+                "appleRangesSchedule must run at least once a day: its alarms count days without a refresh"
+            )
+        if self.apple_ranges_min_prefixes < 1:
+            raise SettingsError("appleRangesMinPrefixes must be at least 1")
 
     def _check_sender(self) -> None:
         if not _EMAIL.match(self.sender_address):
@@ -181,6 +209,28 @@ def _integer(node: Node, key: str, default: int) -> int:
         raise SettingsError(f"{key} must be a whole number, not {text!r}") from None
 
 
+def engagement_context_key(variable: str) -> str:
+    """ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS -> engagementClickAfterDeliverySeconds."""
+    words = variable.removeprefix("ENGAGEMENT_").lower().split("_")
+    return "engagement" + "".join(word.capitalize() for word in words)
+
+
+def _engagement(node: Node) -> dict[str, str]:
+    """The engagement thresholds (docs/engagement.md, "Timing rules") as context values, checked at
+    synth as the functions would check them at cold start."""
+    variables = {
+        variable: value
+        for variable in EngagementRules.variables()
+        if (value := _text(node, engagement_context_key(variable))) is not None
+    }
+    try:
+        EngagementRules.from_mapping(variables)
+    except ValueError as error:
+        names = ", ".join(engagement_context_key(v) for v in variables)
+        raise SettingsError(f"{error} (context values {names})") from error
+    return variables
+
+
 def settings_from_context(node: Node) -> Settings:
     """The deploy settings. senderAddress and sesIdentity are required: an example default would
     deploy a stack whose every send fails at SES."""
@@ -210,4 +260,9 @@ def settings_from_context(node: Node) -> Settings:
             max_write_units=_integer(node, "tableMaxWriteUnits", throughput.max_write_units),
             max_read_units=_integer(node, "tableMaxReadUnits", throughput.max_read_units),
         ),
+        apple_ranges_schedule=_text(node, "appleRangesSchedule") or DEFAULT_APPLE_RANGES_SCHEDULE,
+        apple_ranges_min_prefixes=_integer(
+            node, "appleRangesMinPrefixes", c.DEFAULT_APPLE_RANGES_MIN_PREFIXES
+        ),
+        engagement=_engagement(node),
     )

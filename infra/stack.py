@@ -1,4 +1,5 @@
-"""The one stack: storage, ingestion, sending, API and observability, wired with grants only."""
+"""The one stack: storage, ingestion, reference data, sending, API and observability, wired with
+grants only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from infra.api import Api
 from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
+from infra.reference_data import ReferenceData
 from infra.sending import Sending
 from infra.settings import DEFAULT_FRONTEND_ORIGIN, Settings
 from infra.storage import Storage
@@ -36,6 +38,7 @@ class DeliveryTrackerStack(Stack):
                 c.ENV_EVENT_LOG_RETENTION_DAYS: str(settings.event_log_retention_days),
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
+                **settings.engagement,
             },
         )
         self.ingestion = Ingestion(
@@ -45,6 +48,15 @@ class DeliveryTrackerStack(Stack):
             table=table,
             configuration_set_name=settings.configuration_set_name,
         )
+        # Apple's address ranges, refreshed daily into S3; the ingest function reads them.
+        self.reference_data = ReferenceData(
+            self,
+            "ReferenceData",
+            factory=self.factory,
+            schedule=settings.apple_ranges_schedule,
+            min_prefixes=settings.apple_ranges_min_prefixes,
+        )
+        self.reference_data.grant_read(self.ingestion.function)
         self.sending = Sending(
             self,
             "Sending",
@@ -91,6 +103,7 @@ class DeliveryTrackerStack(Stack):
                 ingest_function=self.ingestion.function,
                 sender_function=self.sending.function,
                 api_function=self.api.function,
+                apple_ranges_function=self.reference_data.function,
                 rest_api=self.api.rest_api,
             ),
             alarm_email=settings.alarm_email,
@@ -117,6 +130,11 @@ class DeliveryTrackerStack(Stack):
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=table.table_name)
         CfnOutput(self, "ConfigurationSetName", value=settings.configuration_set_name)
+        # Where `make quarantine ARGS=redrive ...` sends quarantined records back to (EVENTS_QUEUE_URL).
+        CfnOutput(self, "EventsQueueUrl", value=self.ingestion.queue.queue_url)
         CfnOutput(self, "EventsDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
+        # Where Apple's refreshed ranges are, and the function to run for a refresh now (docs/operations.md).
+        CfnOutput(self, "AppleRangesBucketName", value=self.reference_data.bucket.bucket_name)
+        CfnOutput(self, "AppleRangesFunctionName", value=self.reference_data.function.function_name)

@@ -66,3 +66,6 @@ API = TableAccess(
     ),
     queried_indexes=tuple(index.name for index in c.GLOBAL_INDEXES),
 )
+# Apple's ranges refresher: downloads Apple's list and writes one S3 object (infra/reference_data.py);
+# it makes no DynamoDB request, so its role gets no DynamoDB action at all.
+APPLE_RANGES = TableAccess(actions=())

@@ -52,6 +52,25 @@ def configure_environment(resources: Any) -> None:
     )
 
 
+RUN_STATE = ROOT / ".run" / "local.env"
+
+
+def write_run_state(endpoint: str, resources: Any) -> None:
+    """What `make quarantine` (and other operator tools) need to reach this instance."""
+    from tracker import constants
+
+    RUN_STATE.parent.mkdir(exist_ok=True)
+    values = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        constants.ENV_TABLE_NAME: resources.table_name,
+        constants.ENV_EVENTS_QUEUE_URL: resources.events_queue_url,
+    }
+    RUN_STATE.write_text("".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8")
+
+
 def main() -> int:
     logging.basicConfig(
         level=os.environ.get("LOCAL_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
@@ -87,6 +106,7 @@ def main() -> int:
 
     resources = create_resources(SENDER_ADDRESS)
     configure_environment(resources)
+    write_run_state(emulator.endpoint, resources)
     step(
         f"created table {resources.table_name}, SNS topic, SQS queues with DLQs, "
         f"SES identity {resources.sender_address} and configuration set {resources.configuration_set}"
@@ -130,6 +150,7 @@ def main() -> int:
     print("\nstopping...", flush=True)
     system.stop()
     emulator.stop()
+    RUN_STATE.unlink(missing_ok=True)
     return 0
 
 

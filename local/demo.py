@@ -71,6 +71,36 @@ def engagement(
     client.ok("POST", "/local/ses-events", {"eventType": kind, "mail": mail, kind.lower(): body})
 
 
+# Who fetches an email besides the customer (docs/engagement.md): Apple Mail Privacy Protection
+# (the bare agent, from Apple's 17.0.0.0/8), a link scanner (Microsoft Defender Safe Links, from
+# Exchange Online Protection), and Gmail's image proxy, which fetches when the person opens.
+APPLE_MPP = {"user_agent": "Mozilla/5.0", "ip": "17.58.101.183"}
+SAFE_LINKS = {
+    "user_agent": "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/57.0.2987.133 Safari/537.36",
+    "ip": "40.107.218.12",
+}
+GMAIL_PROXY = {
+    "user_agent": "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+    "ip": "66.249.93.84",
+}
+
+
+def automatic_engagement(client: LocalClient, message_id: str, machine_only: str, through_proxy: str) -> None:
+    """The everyday mix of a message: one customer's Apple Mail opened it at arrival and their
+    company's scanner clicked its link seconds later (nobody read it); another opened it in Gmail."""
+    delivered = _delivered_at(client, message_id, machine_only)
+    engagement(client, message_id, machine_only, "Open", delivered + timedelta(seconds=1), **APPLE_MPP)
+    engagement(client, message_id, machine_only, "Click", delivered + timedelta(seconds=3), **SAFE_LINKS)
+    proxied = _delivered_at(client, message_id, through_proxy)
+    engagement(client, message_id, through_proxy, "Open", proxied + timedelta(minutes=20), **GMAIL_PROXY)
+
+
+def _delivered_at(client: LocalClient, message_id: str, email: str) -> datetime:
+    return datetime.fromisoformat(
+        _recipient(client, message_id, email)["delivered_at"].replace("Z", "+00:00")
+    )
+
+
 def seed(base_url: str) -> dict[str, Any]:
     client = LocalClient(base_url)
     client.sign_in(DEMO_TENANT)
@@ -127,14 +157,19 @@ def seed(base_url: str) -> dict[str, Any]:
             "kind": "email",
             "subject": "Holiday opening hours",
             "text": "The studio is closed from December 24 to January 1.",
+            "html": "<p>The studio is closed from December 24 to January 1. "
+            "<a href='https://example.com/hours'>Opening hours</a></p>",
             "recipients": _recipients("ana", "cleo", "dev"),
         },
     )
     client.wait_until(lambda: _settled(client, holiday["message_id"]), timeout=60)
+    automatic_engagement(client, holiday["message_id"], ana, dev)
     client.wait_until(
         lambda: (
             _recipient(client, schedule["message_id"], ana)["open_count"] == 3
             and _recipient(client, invoice["message_id"], ana)["open_count"] == 2
+            and _recipient(client, holiday["message_id"], ana)["engagement"] == "machine_only"
+            and _recipient(client, holiday["message_id"], dev)["open_count"] == 1
         ),
         timeout=60,
     )

@@ -77,7 +77,7 @@ def recipient_facts(tenant_id: str, message_id: str, recipient_id: str) -> Recip
     return facts_from_item(recipient_item(tenant_id, message_id, recipient_id))
 
 
-def message_counts(tenant_id: str, message_id: str) -> dict[Status, int]:
+def message_counts(tenant_id: str, message_id: str) -> dict[str, int]:
     """Counts as the message item holds them (what the messages list shows)."""
     item = MessageItem.get(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK)
     return {status: n for status, n in item.counts().items() if n}
@@ -91,12 +91,17 @@ def pending_deltas(tenant_id: str, message_id: str) -> list[CountDeltaItem]:
     )
 
 
-def recount(tenant_id: str, message_id: str) -> dict[Status, int]:
-    """Counts recomputed from the recipient items themselves."""
+def recount(tenant_id: str, message_id: str) -> dict[str, int]:
+    """Counts recomputed from the recipient items themselves: statuses, and the engagement
+    tallies (machine_opened, machine_clicked) of the recipients that have one."""
     items = RecipientItem.query(
         keys.message_pk(tenant_id, message_id), RecipientItem.sk.startswith(keys.RECIPIENT_SK_PREFIX)
     )
-    return dict(Counter(Status(item.status) for item in items))
+    tallies = Counter[str]()
+    for item in items:
+        tallies[Status(item.status)] += 1
+        tallies.update(tally for tally in facts_from_item(item).tallies if tally != item.status)
+    return dict(tallies)
 
 
 def event_log(tenant_id: str, message_id: str, recipient_id: str) -> list[EventLogItem]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests import engagement_samples as samples
 from tests import ses_builders as b
 from tests.factories import CREATED_AT, ses_id
 
@@ -39,22 +40,45 @@ class Target:
         return ses_id(self.message_id, self.index)
 
 
-def _event(kind: str, target: Target, minute: int, variant: int, tagged: bool) -> dict[str, Any]:
+# Who opens and clicks (tests/engagement_samples.py): Apple's proxy, Gmail's, a scanner, a headless
+# browser, a mail client and a browser, so the verdicts' rules all take part.
+FETCHERS = (
+    samples.APPLE_MPP,
+    samples.GMAIL_PROXY,
+    samples.DEFENDER_EOP,
+    samples.HEADLESS_CHROME,
+    samples.IOS_MAIL,
+    samples.CHROME_WINDOWS,
+)
+
+
+def _event(kind: str, target: Target, seconds: int, variant: int, tagged: bool) -> dict[str, Any]:
     common: dict[str, Any] = {
         "sent_at": SENT_AT,
         "tags": b.tags_for(target.tenant_id, target.message_id, target.recipient_id) if tagged else None,
     }
-    at = SENT_AT + timedelta(minutes=minute)
+    at = SENT_AT + timedelta(seconds=seconds)
     sid, email = target.ses_message_id, target.email
+    fetcher = FETCHERS[variant % len(FETCHERS)]
     match kind:
         case "send":
             return b.send_event(sid, email, **common)
         case "delivery":
             return b.delivery_event(sid, email, at=at, **common)
         case "open":
-            return b.open_event(sid, email, at=at, ip=f"192.0.2.{variant}", **common)
+            return b.open_event(
+                sid, email, at=at, ip=fetcher.ip_address or "", user_agent=fetcher.user_agent or "", **common
+            )
         case "click":
-            return b.click_event(sid, email, at=at, link=f"https://example.com/{variant}", **common)
+            return b.click_event(
+                sid,
+                email,
+                at=at,
+                link=f"https://example.com/{variant % 3}",
+                ip=fetcher.ip_address or "",
+                user_agent=fetcher.user_agent or "",
+                **common,
+            )
         case "bounce":
             subtype = ("General", "MailboxFull", "OnAccountSuppressionList")[variant % 3]
             bounce_type = "Transient" if subtype == "MailboxFull" else "Permanent"
@@ -88,12 +112,16 @@ KINDS = [
 
 
 def histories(targets: Sequence[Target], max_events: int = 30) -> st.SearchStrategy[list[dict[str, Any]]]:
+    # Times: often within seconds of each other (where the timing rules act), else minutes apart.
+    seconds = st.one_of(
+        st.integers(min_value=0, max_value=12), st.integers(min_value=1, max_value=240).map(lambda m: m * 60)
+    )
     one = st.builds(
         _event,
         st.sampled_from(KINDS),
         st.sampled_from(list(targets)),
-        st.integers(min_value=0, max_value=240),
-        st.integers(min_value=1, max_value=3),
+        seconds,
+        st.integers(min_value=1, max_value=12),
         st.booleans(),
     )
     return st.lists(one, min_size=1, max_size=max_events)

@@ -11,12 +11,12 @@ export const STATUSES = [
   {
     id: "opened",
     label: "Opened",
-    text: "The email was delivered and has been opened by the customer.",
+    text: "The email was delivered and has been opened by the customer. Automatic opens (Apple Mail Privacy Protection, prefetching) do not count.",
   },
   {
     id: "clicked",
     label: "Clicked",
-    text: "The customer clicked on links or attachments within the email, confirming it was opened and interacted with.",
+    text: "The customer clicked on links or attachments within the email, confirming it was opened and interacted with. Clicks by link scanners do not count.",
   },
   {
     id: "bounced",
@@ -112,11 +112,14 @@ export function rateParts(message) {
   const counts = message.counts ?? {};
   const delivered = sum(counts, DELIVERED_STATUSES);
   const opened = sum(counts, OPENED_STATUSES);
+  const clicked = Number(counts.clicked) || 0;
   const notDropped = (message.recipients ?? 0) - (Number(counts.dropped) || 0);
   return {
     delivery: { numerator: delivered, denominator: message.recipients ?? 0 },
     open: { numerator: opened, denominator: delivered },
-    click: { numerator: Number(counts.clicked) || 0, denominator: delivered },
+    openAll: { numerator: opened + (Number(counts.machine_opened) || 0), denominator: delivered },
+    click: { numerator: clicked, denominator: delivered },
+    clickAll: { numerator: clicked + (Number(counts.machine_clicked) || 0), denominator: delivered },
     bounce: { numerator: Number(counts.bounced) || 0, denominator: notDropped },
     complaint: { numerator: Number(counts.complaint) || 0, denominator: delivered },
   };
@@ -134,3 +137,57 @@ export function formatTime(iso) {
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+// What a message counts besides the statuses (docs/engagement.md): part of the delivered ones.
+export const TALLIES = [
+  {
+    id: "machine_opened",
+    label: "Opened automatically only",
+    text: "Delivered recipients whose email was opened only automatically (Apple Mail Privacy Protection, prefetching), not by the customer. Counted as delivered, not opened.",
+  },
+  {
+    id: "machine_clicked",
+    label: "Clicked by a link scanner only",
+    text: "Recipients whose links were followed only by a security scanner, not by the customer.",
+  },
+];
+
+// Who opened or clicked (docs/engagement.md): the customer, or a machine on their behalf.
+export const VERDICTS = {
+  human: { label: "Customer", automatic: false },
+  privacy_proxy: { label: "Apple Mail Privacy Protection", automatic: true },
+  prefetch: { label: "Automatic fetch", automatic: true },
+  scanner: { label: "Link scanner", automatic: true },
+};
+
+export function verdictLabel(id) {
+  return VERDICTS[id]?.label ?? (id ? String(id) : "");
+}
+
+export function isAutomatic(id) {
+  return VERDICTS[id]?.automatic ?? false;
+}
+
+// The statuses page's words on automatic opens and clicks.
+export const AUTOMATIC_ENGAGEMENT = [
+  {
+    id: "privacy_proxy",
+    title: "Apple Mail Privacy Protection",
+    text: "Apple Mail (on iPhone, iPad and Mac) downloads every email's images as soon as the email arrives, whether or not the customer reads it. To the sending service that looks like an open. We recognise these automatic opens and do not count them as opened.",
+  },
+  {
+    id: "prefetch",
+    title: "Automatic fetches",
+    text: "Some email providers and company mail systems fetch images the moment an email arrives. Opens that happen within seconds of delivery are counted as automatic.",
+  },
+  {
+    id: "scanner",
+    title: "Link scanners",
+    text: "Company security systems (Microsoft Defender, Mimecast, Proofpoint, Barracuda and others) follow every link in an email seconds after it arrives, to check it is safe. Those clicks are not the customer's and do not count as clicked.",
+  },
+  {
+    id: "human",
+    title: "What still counts",
+    text: "Gmail and Yahoo show images through their own servers, but only when the customer opens the email: those opens count. The Open Rate counts customers who opened; \u201cincl. automatic opens\u201d beside it counts every open the sending service reported.",
+  },
+];

@@ -34,6 +34,8 @@ GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS)
 ENV_TABLE_NAME = "TABLE_NAME"
 ENV_EVENT_LOG_RETENTION_DAYS = "EVENT_LOG_RETENTION_DAYS"
 ENV_SEND_QUEUE_URL = "SEND_QUEUE_URL"
+# The SES events queue (the ingest function's source): where `make quarantine` re-drives records to.
+ENV_EVENTS_QUEUE_URL = "EVENTS_QUEUE_URL"
 ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
 ENV_SENDER_ADDRESS = "SENDER_ADDRESS"
 ENV_CURSOR_SECRET = "CURSOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
@@ -97,6 +99,26 @@ METRIC_SEND_FAILURES = "SendFailures"
 METRIC_SENDS_DROPPED = "SendsDropped"  # suppressed between POST /messages and the send
 METRIC_SEND_THROTTLED = "SendThrottled"
 METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"
+
+# --- Apple's address ranges (the engagement classifier's Apple MPP rule, docs/engagement.md) ---
+# Apple's published iCloud Private Relay egress list (RFC 8805 geofeed), refreshed daily into S3.
+APPLE_RANGES_URL = "https://mask-api.icloud.com/egress-ip-ranges.csv"
+# The stored compact form; its format version is in the name, so a new format can be written beside
+# the old one while functions that read the old one are still running.
+APPLE_RANGES_KEY = "engagement/apple-ranges.v1.gz"
+APPLE_RANGES_HANDLER = "tracker.handlers.apple_ranges.handler"
+ENV_APPLE_RANGES_BUCKET = "APPLE_RANGES_BUCKET"  # unset (local mode, tests): the shipped snapshot
+ENV_APPLE_RANGES_KEY = "APPLE_RANGES_KEY"
+ENV_APPLE_RANGES_URL = "APPLE_RANGES_URL"
+# A download with fewer prefixes than this is refused (a truncated list never replaces a good one).
+ENV_APPLE_RANGES_MIN_PREFIXES = "APPLE_RANGES_MIN_PREFIXES"
+ENV_APPLE_RANGES_MAX_BYTES = "APPLE_RANGES_MAX_BYTES"  # the largest download accepted
+ENV_APPLE_RANGES_RELOAD_HOURS = "APPLE_RANGES_RELOAD_HOURS"  # a warm ingest function reads it again
+DEFAULT_APPLE_RANGES_MIN_PREFIXES = 100_000
+
+METRIC_APPLE_RANGES_REFRESHED = "AppleRangesRefreshed"
+METRIC_APPLE_RANGES_REFRESH_FAILED = "AppleRangesRefreshFailed"
+METRIC_APPLE_RANGES_PREFIXES = "AppleRangesPrefixes"  # prefixes of the list stored by the refresh
 
 # --- Deployment --------------------------------------------------------------
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tracker import constants
+from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 
 # Interpreter-level settings every function gets (infra.functions; the cold-start bench imitates a
 # function's environment with them too). The layer ships no pydantic plugin, so pydantic need not
@@ -36,6 +37,9 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
         (constants.ENV_SEND_QUEUE_URL,),
         (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),
     ),
+    # The refresher of Apple's ranges; the ingest function reads the same two, and without them
+    # classifies with the shipped snapshot (local mode, tests).
+    "apple_ranges": ((constants.ENV_APPLE_RANGES_BUCKET,), (constants.ENV_APPLE_RANGES_KEY,)),
 }
 
 
@@ -83,6 +87,8 @@ class Settings:
     region: str | None
     dynamodb_endpoint: str | None
     event_log_retention: timedelta
+    # The timing rules' thresholds (ENGAGEMENT_*, docs/engagement.md).
+    engagement_rules: EngagementRules = DEFAULT_RULES
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,7 +100,15 @@ class Settings:
             event_log_retention=timedelta(
                 days=_int(constants.ENV_EVENT_LOG_RETENTION_DAYS, constants.DEFAULT_EVENT_LOG_RETENTION_DAYS)
             ),
+            engagement_rules=_engagement_rules(),
         )
+
+
+def _engagement_rules() -> EngagementRules:
+    try:
+        return EngagementRules.from_mapping(os.environ)
+    except ValueError as error:
+        raise SettingError(str(error)) from error
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,50 @@ class SendSettings:
             transient_bounces_to_suppress=_int(constants.ENV_SUPPRESS_TRANSIENT_BOUNCES, 5),
             transient_bounce_window=timedelta(days=_int(constants.ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS, 30)),
         )
+
+
+# Apple's egress list has hundreds of thousands of ~40-byte lines (250,000 lines: ~10 MB); a
+# download beyond this is refused as not the list, which also bounds the refresher's memory.
+DEFAULT_APPLE_RANGES_MAX_BYTES = 48 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AppleRangesSettings:
+    """Where the refreshed Apple ranges live (docs/engagement.md, "Keeping Apple's ranges fresh").
+
+    ``bucket`` None: nothing is stored (local mode, tests), and the classifier uses the snapshot.
+    """
+
+    bucket: str | None
+    key: str = constants.APPLE_RANGES_KEY
+    url: str = constants.APPLE_RANGES_URL
+    min_prefixes: int = constants.DEFAULT_APPLE_RANGES_MIN_PREFIXES
+    max_download_bytes: int = DEFAULT_APPLE_RANGES_MAX_BYTES
+    download_timeout_seconds: int = 30
+    # A warm ingest function reads the stored list again after this long, so a container that
+    # lives for days still picks up the daily refresh.
+    reload_after: timedelta = timedelta(hours=6)
+
+    @classmethod
+    def from_env(cls) -> AppleRangesSettings:
+        url = os.environ.get(constants.ENV_APPLE_RANGES_URL) or constants.APPLE_RANGES_URL
+        if not url.startswith("https://"):
+            raise SettingError(f"{constants.ENV_APPLE_RANGES_URL} must be an https:// URL, not {url!r}")
+        return cls(
+            bucket=os.environ.get(constants.ENV_APPLE_RANGES_BUCKET) or None,
+            key=os.environ.get(constants.ENV_APPLE_RANGES_KEY) or constants.APPLE_RANGES_KEY,
+            url=url,
+            min_prefixes=_positive(constants.ENV_APPLE_RANGES_MIN_PREFIXES, cls.min_prefixes),
+            max_download_bytes=_positive(constants.ENV_APPLE_RANGES_MAX_BYTES, cls.max_download_bytes),
+            reload_after=timedelta(hours=_positive(constants.ENV_APPLE_RANGES_RELOAD_HOURS, 6)),
+        )
+
+
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise SettingError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 CURSOR_SECRET_MAX_AGE_SECONDS = 900

@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="dashboard-screenshots-"))
 SIM = "simulator.amazonses.com"
 SCHEDULE = "December class schedule"
+HOLIDAY = "Holiday opening hours"  # Ana's opens are automatic ones, Dev's a Gmail open (local/demo.py)
 REPEAT_OPENER = f"success+ana@{SIM}"  # opens the schedule three times (local/demo.py)
 BOUNCED = f"bounce@{SIM}"
 BOUNCE_REASON = "smtp; 550 5.1.1 user unknown"
@@ -131,6 +132,12 @@ def test_messages_list_shows_the_rates_the_api_answers(
         expect(row.locator("th a").first).to_have_text(message["subject"])
         expect(row.locator(".delivery-rate .rate-value")).to_have_text(percent(message["delivery_rate"]))
         expect(row.locator(".open-rate .rate-value")).to_have_text(percent(message["open_rate"]))
+        if message["open_rate_all"] not in (None, message["open_rate"]):
+            expect(row.locator(".open-rate .rate-all")).to_have_text(
+                f"incl. automatic opens: {percent(message['open_rate_all'])}"
+            )
+        else:
+            expect(row.locator(".open-rate .rate-all")).to_have_count(0)
         if message["pending"]:
             expect(row.locator(".pending")).to_have_text(f"{message['pending']} pending")
             expect(row.locator(".bar-provisional")).to_have_count(2)
@@ -179,6 +186,55 @@ def test_messages_are_paged_with_next_and_previous(dashboard: Dashboard, local_d
     expect(pager).to_contain_text(f"Page {number - 1}")
     expect(rows.first).not_to_have_attribute("data-message-id", first_of_last_page or "")
     assert rows.first.get_attribute("data-message-id") == expected[(number - 2) * 2]
+
+
+def test_automatic_opens_and_clicks_are_shown_apart_from_the_customers(
+    dashboard: Dashboard, local_demo: LocalInstance
+) -> None:
+    """The holiday email (local/demo.py): Ana's Apple Mail opened it at arrival and a link scanner
+    clicked it; Dev opened it in Gmail. Open Rate counts Dev only; SES's raw rate both."""
+    message = message_by_subject(local_demo, HOLIDAY)
+    assert message["counts"]["machine_opened"] == 1
+    assert message["open_rate"] < message["open_rate_all"]
+    recipients = local_demo.api("GET", f"/messages/{message['message_id']}/recipients")["items"]
+    ana = next(r for r in recipients if r["email"] == REPEAT_OPENER)
+    assert (ana["engagement"], ana["machine_open_count"], ana["machine_click_count"]) == (
+        "machine_only",
+        1,
+        1,
+    )
+
+    page = dashboard.open(f"#/messages/{message['message_id']}")
+    dashboard.heading(HOLIDAY)
+    card = page.locator('.rate-card[data-rate="Open Rate"]')
+    expect(card.locator(".rate-value")).to_have_text(percent(message["open_rate"]))
+    expect(card.locator(".rate-all")).to_have_text(
+        f"incl. automatic opens: {percent(message['open_rate_all'])}"
+    )
+    expect(page.locator(".automatic-note")).to_contain_text("Open and Click Rates count customers")
+    row = page.locator(f'tr[data-email="{REPEAT_OPENER}"]')
+    expect(row.locator(".badge")).to_have_text("Delivered")
+    expect(row.locator(".opens .automatic-count")).to_have_text("+1 automatic")
+    expect(row.locator(".automatic-only")).to_contain_text("Opened automatically only")
+
+    row.get_by_role("link").first.click()
+    dashboard.heading(f"Timeline: {ana['name']}")
+    events = local_demo.api(
+        "GET", f"/messages/{message['message_id']}/recipients/{ana['recipient_id']}/events"
+    )["items"]
+    for event in (e for e in events if e["kind"] in ("open", "click")):
+        item = page.locator(f'.timeline-item[data-kind="{event["kind"]}"] .verdict')
+        expect(item).to_have_attribute("data-verdict", event["verdict"])
+        expect(item).to_contain_text(event["verdict_reason"])
+    expect(page.locator('.timeline-item[data-kind="open"] .verdict')).to_contain_text(
+        "Apple Mail Privacy Protection"
+    )
+    expect(page.locator('.timeline-item[data-kind="click"] .verdict')).to_contain_text("Link scanner")
+
+    page = dashboard.open("#/statuses")
+    expect(page.locator("#automatic")).to_have_text("Automatic opens and clicks")
+    expect(page.locator(".automatic-list")).to_contain_text("Apple Mail (on iPhone, iPad and Mac)")
+    expect(page.locator(".automatic-list")).to_contain_text("Microsoft Defender")
 
 
 # --- Message -> Recipients -----------------------------------------------------------------------
@@ -302,8 +358,9 @@ def test_customer_messages_tab_from_the_lookup_form(dashboard: Dashboard, local_
         row = page.locator(f'tr[data-message-id="{item["message_id"]}"]')
         expect(row.locator(".subject")).to_have_text(item["subject"])
         expect(row.locator(".badge")).to_have_text(label(item["status"]))
+        automatic = f"+{item['machine_open_count']} automatic" if item["machine_open_count"] else ""
         expect(row.locator(".opens")).to_have_text(
-            str(item["open_count"]) if item["open_count"] else "\u2014"
+            (str(item["open_count"]) if item["open_count"] else "\u2014") + automatic
         )
     dashboard.screenshot("customer-messages.png")
 

@@ -201,13 +201,19 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
     assert detail["open_rate"] == 0
 
     delivered = recipients[f"success@{SIM}"]
-    now = datetime.now(UTC)
+    # The customer opens and clicks a minute after delivery, in a browser: sooner, or from an
+    # unknown client, it would count as a machine's (docs/engagement.md).
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    browser = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Safari/537.36"
+    )
     _engagement(
         mode,
         message_id,
         delivered,
         "Open",
-        {"ipAddress": "192.0.2.5", "timestamp": ses_time(now), "userAgent": "e2e"},
+        {"ipAddress": "192.0.2.5", "timestamp": ses_time(now), "userAgent": browser},
     )
     _engagement(
         mode,
@@ -216,8 +222,8 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
         "Click",
         {
             "ipAddress": "192.0.2.5",
-            "timestamp": ses_time(now),
-            "userAgent": "e2e",
+            "timestamp": ses_time(now + timedelta(seconds=30)),
+            "userAgent": browser,
             "link": "https://example.com",
             "linkTags": {},
         },

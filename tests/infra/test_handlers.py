@@ -12,12 +12,15 @@ from tracker import constants as c
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 
+HANDLERS = [c.INGEST_HANDLER, c.SENDER_HANDLER, c.API_HANDLER, c.APPLE_RANGES_HANDLER]
+
+
 def test_template_handlers_are_the_constants(synth: Synthesized) -> None:
     handlers = {f["Properties"]["Handler"] for f in synth.resources("AWS::Lambda::Function").values()}
-    assert handlers == {c.INGEST_HANDLER, c.SENDER_HANDLER, c.API_HANDLER}
+    assert handlers == set(HANDLERS)
 
 
-@pytest.mark.parametrize("handler", [c.INGEST_HANDLER, c.SENDER_HANDLER, c.API_HANDLER])
+@pytest.mark.parametrize("handler", HANDLERS)
 def test_handler_resolves_to_a_callable_in_the_functions_asset(handler: str) -> None:
     from infra.functions import FUNCTIONS_DIR
 

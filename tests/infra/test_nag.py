@@ -23,6 +23,7 @@ EXPECTED_SUPPRESSED_RULES = {
     "AwsSolutions-COG4",  # GET /health and CORS preflight
     "AwsSolutions-COG8",  # Essentials feature plan
     "AwsSolutions-SMG4",  # cursor key rotation
+    "AwsSolutions-S1",  # the reference data's access-log bucket does not log into itself
 }
 
 
@@ -84,3 +85,15 @@ def test_unauthenticated_method_suppressions_cover_only_health_and_preflight(syn
             if props["HttpMethod"] == "GET":
                 resource = synth.json["Resources"][props["ResourceId"]["Ref"]]
                 assert resource["Properties"]["PathPart"] == "health"
+
+
+def test_the_only_bucket_without_access_logs_is_the_access_log_bucket(synth: Synthesized) -> None:
+    log_bucket = synth.logical_id(synth.stack.reference_data.log_bucket)
+    policy = synth.logical_id(synth.stack.reference_data.log_bucket.policy)
+    s1 = {logical_id for logical_id, rule in suppressions(synth) if rule["id"] == "AwsSolutions-S1"}
+    assert s1 == {log_bucket, policy}  # the log bucket and its policy
+    for logical_id, bucket in synth.resources("AWS::S3::Bucket").items():
+        if logical_id != log_bucket:
+            assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {
+                "Ref": log_bucket
+            }

@@ -162,3 +162,27 @@ def test_synth_with_only_the_required_context_and_with_an_existing_user_pool(tmp
             "*", Match.string_like_regexp("AwsSolutions-.*")
         )
         assert [f"{e.id}: {e.entry.data}" for e in errors] == []
+
+
+def test_engagement_thresholds_are_context_values_checked_at_synth() -> None:
+    assert settings(**REQUIRED).engagement == {}
+    tuned = settings(**REQUIRED, engagementClickAfterDeliverySeconds="10", engagementBurstMinLinks="3")
+    assert tuned.engagement == {
+        "ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS": "10",
+        "ENGAGEMENT_BURST_MIN_LINKS": "3",
+    }
+    from infra.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="engagementClickAfterDeliverySeconds"):
+        settings(**REQUIRED, engagementClickAfterDeliverySeconds="soon")
+
+
+def test_every_function_gets_the_engagement_thresholds(tmp_path: Path) -> None:
+    synth = synthesize(tmp_path, {**REQUIRED, "engagementOpenAfterDeliverySeconds": "3"})
+    functions = synth.resources("AWS::Lambda::Function").values()
+    assert functions
+    for function in functions:
+        assert (
+            function["Properties"]["Environment"]["Variables"]["ENGAGEMENT_OPEN_AFTER_DELIVERY_SECONDS"]
+            == "3"
+        )

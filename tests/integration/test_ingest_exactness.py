@@ -71,7 +71,10 @@ def assert_exact(history: list[dict[str, Any]]) -> None:
         assert actual == expected[(target.message_id, target.email)], target
     for message_id in ("msg-1", "msg-2"):
         want = Counter(
-            expected[(t.message_id, t.email)].status for t in TARGETS if t.message_id == message_id
+            tally
+            for t in TARGETS
+            if t.message_id == message_id
+            for tally in expected[(t.message_id, t.email)].tallies
         )
         assert pending_deltas("tenant-a", message_id) == []
         assert message_counts("tenant-a", message_id) == dict(want)

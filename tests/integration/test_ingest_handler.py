@@ -20,8 +20,7 @@ from tests.factories import (
     ses_id,
 )
 from tests.lambda_context import FakeLambdaContext
-from tracker.dal.keys import quarantine_pk
-from tracker.dal.models import QuarantineItem
+from tracker.dal.quarantine import DynamoQuarantineStore
 from tracker.domain.status import Status
 from tracker.handlers import ingest
 
@@ -143,7 +142,7 @@ def test_one_malformed_record_in_a_batch_of_100_is_quarantined_and_the_other_99_
 
     assert failures(response) == []  # the bad record is kept in quarantine, so it is done with
     assert message_counts("tenant-a", "msg-1") == {Status.DELIVERED: 99}
-    quarantined = list(QuarantineItem.query(quarantine_pk(_now())))
+    quarantined = DynamoQuarantineStore().list_day(_now().date())
     assert [(q.source_id, q.reason, q.body) for q in quarantined] == [
         (bad["messageId"], "malformed_json", "{this is not json")
     ]
@@ -156,7 +155,7 @@ def test_unknown_event_type_is_quarantined_with_its_reason() -> None:
     weird = {"eventType": "Teleport", "mail": b.mail(ses_id("msg-1", 0), address(0))}
     response = run([record(weird)])
     assert failures(response) == []
-    [kept] = list(QuarantineItem.query(quarantine_pk(_now())))
+    [kept] = DynamoQuarantineStore().list_day(_now().date())
     assert kept.reason == "unknown_event_type"
     assert "Teleport" in kept.detail
 
@@ -176,7 +175,7 @@ def test_an_event_before_its_recipient_exists_is_retried_not_lost() -> None:
 def test_an_event_that_never_finds_its_recipient_is_quarantined_on_its_last_delivery() -> None:
     stray = record(b.delivery_event("nobody", "x@example.com"), receive_count=4)
     assert failures(run([stray])) == []
-    [kept] = list(QuarantineItem.query(quarantine_pk(_now())))
+    [kept] = DynamoQuarantineStore().list_day(_now().date())
     assert kept.reason == "unknown_recipient"
 
 
@@ -184,7 +183,7 @@ def test_tags_naming_a_recipient_with_another_address_are_quarantined() -> None:
     seed_message(recipients=1)
     forged = record(b.delivery_event(ses_id("msg-1", 0), "intruder@example.com", **tagged("msg-1", 0)))
     assert failures(run([forged])) == []
-    [kept] = list(QuarantineItem.query(quarantine_pk(_now())))
+    [kept] = DynamoQuarantineStore().list_day(_now().date())
     assert kept.reason == "recipient_mismatch"
     assert recipient_facts("tenant-a", "msg-1", "r0").status is Status.QUEUED
 

@@ -93,6 +93,21 @@ def test_three_recipients_make_one_message_three_ses_sends_and_untagged_events_f
     assert message_counts("tenant-a", message_id) == counts == recount("tenant-a", message_id)
 
 
+def test_an_internationalized_domain_is_stored_and_sent_in_its_ascii_form(world: SendWorld) -> None:
+    recipients = [
+        {"customer_id": "c-1", "email": "Kim@Bücher.ch"},
+        {"customer_id": "c-2", "email": "lee@xn--fa-hia.de"},
+    ]
+    body = accepted(world.post(email_body(recipients=recipients)))
+    assert [r["email"] for r in body["recipients"]] == ["kim@xn--bcher-kva.ch", "lee@xn--fa-hia.de"]
+    assert sorted(r.email for r in recipients_of("tenant-a", body["message_id"])) == [
+        "kim@xn--bcher-kva.ch",
+        "lee@xn--fa-hia.de",
+    ]
+    assert world.drain() == []
+    assert sent_addresses() == {"kim@xn--bcher-kva.ch": 1, "lee@xn--fa-hia.de": 1}
+
+
 def test_a_suppressed_address_is_dropped_never_sent_and_counts_as_not_delivered(world: SendWorld) -> None:
     complain("person1@example.com")
 

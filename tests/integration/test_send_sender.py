@@ -6,14 +6,16 @@ Every test asserts how often SES was called per address, so "exactly once" is ch
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from tests import ses_builders as b
 from tests.apigw import json_body
+from tests.aws_calls import ApiCall, intercepted
 from tests.factories import message_counts, pending_deltas, recount
 from tests.integration.test_send_support import (
     SendWorld,
@@ -355,3 +357,29 @@ def test_ses_server_errors_are_retried_like_throttling(world: SendWorld) -> None
     assert world.ses.calls_to("person0@example.com") == 2
     assert len(moto_sent_messages()) == 1
     assert statuses(message_id) == {"person0@example.com": "sent"}
+
+
+def test_a_store_failure_for_one_recipient_defers_only_that_one_and_each_is_sent_once(
+    world: SendWorld,
+) -> None:
+    message_id = post(world, email_body(3))
+    failures = {"left": 2}  # the claim of r0001 fails twice, then goes through
+
+    def flaky_claim(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        key = call.params.get("Key", {}).get("sk", {}).get("S")
+        if call.operation == "UpdateItem" and key == "R#r0001" and failures["left"] > 0:
+            failures["left"] -= 1
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
+        return perform()
+
+    with intercepted(flaky_claim):
+        assert len(world.deliver_once() or []) == 1, "the job comes back for the one recipient left"
+        assert statuses(message_id) == {
+            "person0@example.com": "sent",
+            "person1@example.com": "queued",
+            "person2@example.com": "sent",
+        }
+        world.drain()
+    assert per_address(world) == {f"person{i}@example.com": 1 for i in range(3)}
+    assert len(moto_sent_messages()) == 3
+    assert_counts_exact(message_id, {Status.SENT: 3})

@@ -25,6 +25,7 @@ from tests import ses_builders as b
 from tests.apigw import api_event
 from tests.lambda_context import FakeLambdaContext
 from tracker import constants
+from tracker.api import read_routes
 from tracker.api.app import build_app
 from tracker.bootstrap.api import build_send_dependencies, read_dependencies
 from tracker.bootstrap.sender import build_sender
@@ -228,9 +229,14 @@ class SendWorld:
 
 
 def make_world(
-    *, chunk_size: int = 10, clock: Callable[[], datetime] | None = None, **send: Any
+    *,
+    chunk_size: int = 10,
+    clock: Callable[[], datetime] | None = None,
+    read: read_routes.Dependencies | None = None,
+    **send: Any,
 ) -> SendWorld:
-    """Call inside moto (the ``table`` fixture): creates the queue and the SES identity."""
+    """Call inside moto (the ``table`` fixture): creates the queue and the SES identity. ``read``
+    replaces the read routes' production collaborators (which need a cursor secret to page)."""
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = sqs.create_queue(QueueName=constants.SEND_QUEUE_NAME, Attributes={"VisibilityTimeout": "0"})[
         "QueueUrl"
@@ -253,7 +259,7 @@ def make_world(
         cursor_secret=lambda: SECRET,
     )
     world = SendWorld(
-        app=build_app(read_dependencies(), lambda: deps),
+        app=build_app(read or read_dependencies(), lambda: deps),
         sqs=sqs,
         queue_url=queue_url,
         ses=SesSpy(sesv2),

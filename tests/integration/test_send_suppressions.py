@@ -190,3 +190,11 @@ def test_list_paginates_lift_is_audited_and_sending_works_again(world: SendWorld
     )
     assert service.reevaluate("tenant-a", "person3@example.com") is not None
     assert service.active_reasons("tenant-a", ["person3@example.com"]) == {}
+
+
+def test_an_address_is_looked_up_in_either_form_of_its_domain(world: SendWorld) -> None:
+    complain("kim@xn--bcher-kva.ch")
+    for form in ("kim@xn--bcher-kva.ch", "Kim@Bücher.ch"):
+        record = suppression(world, form)
+        assert record is not None, form
+        assert record["email"] == "kim@xn--bcher-kva.ch"

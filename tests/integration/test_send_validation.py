@@ -42,18 +42,37 @@ def big_text() -> str:
         ({"recipients": [{"customer_id": "c1", "email": "not-an-address"}]}, "recipients[0].email"),
         ({"recipients": [{"customer_id": "c1", "email": "ann@exa mple.com"}]}, "recipients[0].email"),
         ({"recipients": [{"customer_id": "c1", "email": "jürgen@example.com"}]}, "recipients[0].email"),
+        ({"recipients": [{"customer_id": "c1", "email": "Ann <ann@example.com>"}]}, "recipients[0].email"),
+        ({"recipients": [{"customer_id": "c1", "email": f"{'a' * 65}@example.com"}]}, "recipients[0].email"),
         ({"recipients": [{"customer_id": "c#1", "email": "ann@example.com"}]}, "recipients[0].customer_id"),
         ({"recipients": [{"email": "ann@example.com"}]}, "recipients[0].customer_id"),
+        ({"recipients": [{"customer_id": "c1\n", "email": "ann@example.com"}]}, "recipients[0].customer_id"),
         ({"recipients": recipients_body(MAX_RECIPIENTS + 1)}, "recipients"),
         ({"kind": "newsletter"}, "kind"),
         ({"kind": "invoice"}, "invoice_id"),
         ({"kind": "invoice", "invoice_id": "INV/1"}, "invoice_id"),
+        ({"kind": "invoice", "invoice_id": "INV-1\n"}, "invoice_id"),
         ({"kind": "receipt"}, "payment_id"),
         ({"kind": "email", "payment_id": "PAY-1"}, "payment_id"),
         ({"subject": ""}, "subject"),
         ({"subject": "   "}, "subject"),
         ({"subject": "x" * (MAX_SUBJECT_CHARS + 1)}, "subject"),
         ({"subject": "Hi\r\nBcc: everyone@example.com"}, "subject"),
+        *[
+            ({"subject": f"Spring{control}term"}, "subject")
+            for control in ("\x00", "\t", "\x0b", "\x0c", "\x7f", "\x85", "\u2028", "\u2029")
+        ],
+        *[
+            (
+                {
+                    "recipients": [
+                        {"customer_id": "c1", "email": "ann@example.com", "name": f"Ann{control}Lee"}
+                    ]
+                },
+                "recipients[0].name",
+            )
+            for control in ("\x00", "\t", "\x85", "\u2028")
+        ],
         ({"text": None, "html": None}, "text"),
         ({"text": big_text(), "html": None}, "text"),
         ({"text": None, "html": big_text()}, "html"),
@@ -70,6 +89,16 @@ def test_invalid_bodies_are_400s_naming_the_field(
     assert error["code"] == "invalid_request"
     assert error["field"] == field, error
     assert error["message"].startswith(f"{field}:")
+    assert messages_of("tenant-a") == []
+
+
+def test_the_unicode_and_ascii_forms_of_one_address_are_a_duplicate(validating_world: SendWorld) -> None:
+    recipients = recipients_body(2)
+    recipients[0]["email"] = "kim@xn--bcher-kva.ch"
+    recipients[1]["email"] = "Kim@Bücher.ch"
+    response = validating_world.post(email_body(recipients=recipients))
+    assert response["statusCode"] == 400, response["body"]
+    assert json_body(response)["error"]["field"] == "recipients[1].email"
     assert messages_of("tenant-a") == []
 
 

@@ -1,14 +1,17 @@
 """Each function's DynamoDB grants (infra/table_access.py) cover every request its code makes, and
 grant nothing it does not make: the handlers' paths run against moto with every DynamoDB request
-recorded as the IAM action(s) it needs."""
+recorded as the IAM action(s) it needs. (The Apple ranges refresher makes none, and is granted none.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
+import boto3
 import pytest
 from botocore.client import BaseClient
 
@@ -23,6 +26,12 @@ from tests.integration.test_send_support import (
     recipients_of,
     run_ingest,
 )
+from tests.lambda_context import FakeLambdaContext
+from tracker import constants as c
+from tracker.dal.apple_ranges import S3AppleRanges
+from tracker.domain.engagement.networks import SNAPSHOT_FILE
+from tracker.handlers import apple_ranges
+from tracker.logic.apple_ranges_refresh import AppleRangesRefresh
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -163,3 +172,25 @@ def test_each_function_is_granted_exactly_the_dynamodb_actions_its_code_makes(
         assert made - set(access.actions) == set(), f"{function} makes requests it is not granted"
         assert set(access.actions) - made == GRANTED_UNEXERCISED[function], f"{function} is granted too much"
         assert recorder.queried_indexes.get(function, set()) == set(access.queried_indexes), function
+
+
+class SnapshotFeed:
+    """Apple's list as the shipped snapshot (nothing here reaches Apple)."""
+
+    def download(self) -> str:
+        return resources.files("tracker.domain.engagement").joinpath(SNAPSHOT_FILE).read_text()
+
+
+def test_the_apple_ranges_refresher_makes_no_dynamodb_request(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="tracker-reference-data")
+    store = S3AppleRanges(lambda: s3, "tracker-reference-data", c.APPLE_RANGES_KEY)
+    run = AppleRangesRefresh(SnapshotFeed(), store, 1, clock=lambda: datetime.now(UTC))
+    # Through the handler, so its metrics are flushed here and not left for another test.
+    monkeypatch.setattr(apple_ranges, "default_refresh", lambda: run)
+    with recorder.function("apple_ranges"):
+        assert apple_ranges.handler({}, FakeLambdaContext())["refreshed"] is True
+    assert recorder.actions.get("apple_ranges", set()) == set(table_access.APPLE_RANGES.actions) == set()
+    assert recorder.queried_indexes.get("apple_ranges", set()) == set()

@@ -24,7 +24,24 @@ NEVER = (
     "httpx",
 )
 NOT_IN = {
-    "tracker.handlers.ingest": ("email_validator", "tracker.models.send", "tracker.models.api"),
+    # Apple's refreshed ranges are read from S3 by the first bare-agent event, so no S3 client
+    # (boto3.s3 is loaded when one is built) and no download code (the refresher's) at import.
+    "tracker.handlers.ingest": (
+        "email_validator",
+        "tracker.models.send",
+        "tracker.models.api",
+        "boto3.s3",
+        "tracker.dal.apple_feed",
+    ),
+    # The refresher of Apple's ranges touches no table and validates no event.
+    "tracker.handlers.apple_ranges": (
+        "pynamodb",
+        "pydantic",
+        "tracker.models",
+        "tracker.dal.models",
+        "tracker.api",
+        "boto3.s3",
+    ),
     # email-validator is loaded by the routes that validate addresses, when first used; the send
     # stack (stores, SQS client, idempotency utility) when a send or suppression route first runs.
     "tracker.handlers.api": (

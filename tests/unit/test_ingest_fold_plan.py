@@ -24,9 +24,10 @@ from tracker.domain.records import (
     RecipientKey,
     StoredRecipient,
     WrittenDelta,
+    count_deltas,
 )
 from tracker.domain.status import Status
-from tracker.logic.ingest import IncomingRecord, Ingestor, IngestSettings, Outcome, count_deltas
+from tracker.logic.ingest import IncomingRecord, Ingestor, IngestSettings, Outcome
 from tracker.logic.ports import IngestStore
 from tracker.logic.retry import Backoff
 
@@ -126,7 +127,8 @@ def event(message: MessageKey, recipient_id: str, kind: EventKind, minutes: int 
         at=AT + timedelta(minutes=minutes),
         ses_message_id=f"ses-{message.message_id}-{recipient_id}",
         email=f"{recipient_id}@example.com",
-        mail_sent_at=AT,
+        # Sent well before: an open at the moment of sending would be a machine's prefetch.
+        mail_sent_at=AT - timedelta(minutes=10),
         tags={
             constants.TAG_TENANT: message.tenant_id,
             constants.TAG_MESSAGE: message.message_id,

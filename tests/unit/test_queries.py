@@ -11,6 +11,7 @@ import pytest
 
 from tracker.api.cursors import CursorCodec, LazyCursorCodec
 from tracker.bootstrap.api import read_dependencies
+from tracker.domain.engagement import Fetch
 from tracker.domain.errors import InvalidCursorError, InvalidRequestError, NotFoundError
 from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail, RecipientFacts
@@ -108,9 +109,9 @@ class FakeStore:
     ) -> Page[EventRecord]:
         return self._answer("events", tenant_id=tenant_id, **kwargs)
 
-    def recipient_exists(self, tenant_id: str, message_id: str, recipient_id: str) -> bool:
-        self.asked.append(("exists", {"tenant_id": tenant_id}))
-        return self.exists
+    def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
+        self.asked.append(("recipient", {"tenant_id": tenant_id}))
+        return recipient(message_id, recipient_id) if self.exists else None
 
     def invoice_log(self, tenant_id: str, invoice_id: str, **kwargs: Any) -> Page[LogRecord]:
         return self._answer("invoice_log", tenant_id=tenant_id, **kwargs)
@@ -194,7 +195,9 @@ def test_invoice_log_groups_a_page_into_messages_recipients_and_time_ordered_eve
         event("m1", "r0", 9),
         event("m1", "r0", 5, EventKind.DELIVERY),
         event("m1", "r1", 2, EventKind.BOUNCE),
-        recipient("m1", "r0", Status.OPENED, open_count=1),
+        recipient(
+            "m1", "r0", Status.OPENED, open_count=1, fetches=(Fetch(T0, "open", "browser", event_id="o1"),)
+        ),
         recipient("m1", "r1", Status.BOUNCED),
         message("m2"),
         recipient("m2", "r0", Status.QUEUED),
@@ -250,7 +253,7 @@ def test_the_store_gets_the_decoded_cursor_and_the_next_cursor_is_bound_to_tenan
 
 def test_ids_containing_the_scope_separator_of_another_list_cannot_share_a_cursor() -> None:
     store = FakeStore(page=Page([event("a:b", "c", 1)], {"pk": {"S": "x"}}, 1))
-    cursor = queries(store).recipient_timeline("t", "a:b", "c", limit=1, cursor=None).next_cursor
+    cursor = queries(store).recipient_timeline("t", "a:b", "c", limit=1, cursor=None).events.next_cursor
     with pytest.raises(InvalidCursorError):
         queries(store).recipient_timeline("t", "a", "b:c", limit=1, cursor=cursor)
 
@@ -273,17 +276,21 @@ def test_empty_first_pages_are_404_but_empty_later_pages_and_filtered_pages_are_
     assert queries(store).invoice_logs("t", "INV-1", limit=5, cursor=cursor).items == []
 
 
-def test_an_empty_timeline_asks_whether_the_recipient_exists() -> None:
+def test_a_timeline_page_comes_with_its_recipient_and_an_unknown_recipient_is_not_found() -> None:
+    """Two reads per page: the events, and the recipient whose facts decide each open's verdict."""
     store = FakeStore(page=Page([], None, 0), exists=True)
-    assert queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None).items == []
-    assert [name for name, _ in store.asked] == ["events", "exists"]
+    timeline = queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
+    assert timeline.events.items == []
+    assert timeline.recipient is not None
+    assert [name for name, _ in store.asked] == ["events", "recipient"]
     store.exists = False
     with pytest.raises(NotFoundError):
         queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
     store.asked.clear()
     store.page = Page([event("m1", "r0", 1)], None, 1)
-    queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
-    assert [name for name, _ in store.asked] == ["events"]
+    timeline = queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
+    assert [name for name, _ in store.asked] == ["events", "recipient"]
+    assert len(timeline.events.items) == 1  # events of a recipient removed since stay readable
 
 
 def test_message_list_times_are_utc_and_since_must_not_be_after_until() -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tracker import constants
-from tracker.settings import SettingError, Settings, require_environment
+from tracker.settings import AppleRangesSettings, SettingError, Settings, require_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +22,8 @@ DEPLOYED = {
     constants.ENV_SENDER_ADDRESS: "billing@studio.example",
     constants.ENV_SEND_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/send",
     constants.ENV_CURSOR_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor",
+    constants.ENV_APPLE_RANGES_BUCKET: "tracker-reference-data",
+    constants.ENV_APPLE_RANGES_KEY: constants.APPLE_RANGES_KEY,
 }
 NEEDS = {
     "tracker.handlers.ingest": [constants.ENV_TABLE_NAME],
@@ -34,6 +37,7 @@ NEEDS = {
         constants.ENV_SEND_QUEUE_URL,
         constants.ENV_CURSOR_SECRET_ARN,
     ],
+    "tracker.handlers.apple_ranges": [constants.ENV_APPLE_RANGES_BUCKET, constants.ENV_APPLE_RANGES_KEY],
 }
 
 
@@ -108,3 +112,41 @@ def test_a_number_that_is_not_one_is_named(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv(constants.ENV_EVENT_LOG_RETENTION_DAYS, "a year")
     with pytest.raises(SettingError, match=constants.ENV_EVENT_LOG_RETENTION_DAYS):
         Settings.from_env()
+
+
+def test_engagement_thresholds_come_from_the_environment_and_a_bad_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS", "12")
+    assert Settings.from_env().engagement_rules.click_after_delivery_seconds == 12
+    monkeypatch.setenv("ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS", "soon")
+    with pytest.raises(SettingError, match="ENGAGEMENT_CLICK_AFTER_DELIVERY_SECONDS"):
+        Settings.from_env()
+
+
+def test_apple_ranges_settings_default_to_the_snapshot_and_name_a_bad_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (constants.ENV_APPLE_RANGES_BUCKET, constants.ENV_APPLE_RANGES_URL):
+        monkeypatch.delenv(name, raising=False)
+    local = AppleRangesSettings.from_env()
+    assert local.bucket is None  # local mode and tests: the shipped snapshot
+    assert (local.key, local.url) == (constants.APPLE_RANGES_KEY, constants.APPLE_RANGES_URL)
+    monkeypatch.setenv(constants.ENV_APPLE_RANGES_BUCKET, "tracker-reference-data")
+    monkeypatch.setenv(constants.ENV_APPLE_RANGES_MIN_PREFIXES, "250000")
+    monkeypatch.setenv(constants.ENV_APPLE_RANGES_RELOAD_HOURS, "2")
+    deployed = AppleRangesSettings.from_env()
+    assert (deployed.bucket, deployed.min_prefixes, deployed.reload_after) == (
+        "tracker-reference-data",
+        250_000,
+        timedelta(hours=2),
+    )
+    for name, value in (
+        (constants.ENV_APPLE_RANGES_MIN_PREFIXES, "0"),
+        (constants.ENV_APPLE_RANGES_MAX_BYTES, "lots"),
+        (constants.ENV_APPLE_RANGES_URL, "http://mask-api.icloud.com/egress-ip-ranges.csv"),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setenv(name, value)
+            with pytest.raises(SettingError, match=name):
+                AppleRangesSettings.from_env()

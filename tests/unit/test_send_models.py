@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from tracker.api.body import MAX_REQUEST_BYTES
 from tracker.dal.jobs import InvalidJobError, SendJobBody
 from tracker.dal.outbound import SesMailer, classify_client_error
 from tracker.domain.errors import (
@@ -21,8 +23,17 @@ from tracker.domain.errors import (
 )
 from tracker.domain.ids import new_message_id, recipient_id
 from tracker.domain.messages import MAX_JOB_RECIPIENTS, MessageContent, OutgoingMail, SendJob
+from tracker.domain.text import has_control_characters
 from tracker.logic.creation import first_duplicate
-from tracker.models.send import SendMessageRequest
+from tracker.models.send import (
+    MAX_BODY_BYTES,
+    MAX_NAME_CHARS,
+    MAX_RECIPIENTS,
+    MAX_SUBJECT_CHARS,
+    NO_CONTROL_CHARACTERS,
+    ONE_LINE_NOT_BLANK,
+    SendMessageRequest,
+)
 
 TAG_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -55,6 +66,33 @@ def test_request_addresses_are_normalized_and_names_trimmed() -> None:
     assert draft.invoice_id == "INV-1"
 
 
+def test_the_largest_body_the_schema_admits_fits_under_the_request_limit() -> None:
+    """Every field at its limit, each character escaped the longest way JSON allows: a control
+    character is 1 byte of content and 6 of JSON (\\u0001), an astral character counts once
+    against a length limit and takes 12 (a \\u-escaped surrogate pair)."""
+    astral = "\U0001f600"
+    domain = f"{'d' * 63}.{'e' * 63}.{'f' * 57}.com"
+    body = {
+        "kind": "invoice",
+        "invoice_id": "I" * 128,
+        "subject": astral * MAX_SUBJECT_CHARS,
+        "text": "\x01" * MAX_BODY_BYTES,
+        "recipients": [
+            {
+                "customer_id": "c" * 124 + f"{i:04d}",
+                "email": f"{i:04d}{'a' * 60}@{domain}",
+                "name": astral * MAX_NAME_CHARS,
+            }
+            for i in range(MAX_RECIPIENTS)
+        ],
+    }
+    document = json.dumps(body)  # ensure_ascii: every non-ASCII character \\u-escaped
+    request = SendMessageRequest.model_validate_json(document)
+    assert len(request.recipients) == MAX_RECIPIENTS
+    assert len(request.recipients[0].email) == 254
+    assert 2_900_000 < len(document.encode()) < MAX_REQUEST_BYTES
+
+
 def test_a_name_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValidationError) as error:
         SendMessageRequest.model_validate(
@@ -66,6 +104,42 @@ def test_a_name_with_a_line_break_is_refused() -> None:
             }
         )
     assert error.value.errors()[0]["loc"] == ("recipients", 0, "name")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Spring term \u200f\u05e9\u05dc\u05d5\u05dd",  # a right-to-left mark (Cf) in Hebrew text
+        "Family plan \U0001f468\u200d\U0001f469\u200d\U0001f467",  # zero-width joiners (Cf)
+        "Non\u00adbreaking soft hyphen, \u00a0no-break space",
+    ],
+)
+def test_format_characters_and_spaces_are_text_in_a_subject(subject: str) -> None:
+    request = SendMessageRequest.model_validate(
+        {
+            "kind": "email",
+            "subject": subject,
+            "text": "x",
+            "recipients": [{"customer_id": "c", "email": "a@example.com"}],
+        }
+    )
+    assert request.subject == subject
+
+
+def test_the_documented_patterns_spell_the_control_characters_the_validators_refuse() -> None:
+    # ECMA-262 (the document's regex dialect) anchors ^...$ at the ends of the string: Python's
+    # fullmatch, not its match (whose $ also matches before a final line break).
+    one_character = re.compile(NO_CONTROL_CHARACTERS.removeprefix("^").removesuffix("$"))
+    disagreeing = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if (one_character.fullmatch(chr(code)) is None) != has_control_characters(chr(code))
+    ]
+    assert disagreeing == []
+    subject = re.compile(ONE_LINE_NOT_BLANK.removeprefix("^").removesuffix("$"))
+    assert subject.fullmatch("Spring term \u200f")
+    assert not subject.fullmatch("   ")
+    assert not subject.fullmatch("Spring\tterm")
 
 
 def test_first_duplicate_is_case_insensitive() -> None:

@@ -240,6 +240,7 @@ def test_open_example() -> None:
             "Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_3 like Mac OS X) AppleWebKit/603.3.8 "
             "(KHTML, like Gecko) Mobile/14G60"
         ),
+        "fetch_class": "mail_client",  # iOS Mail, who fetched it (docs/engagement.md)
     }
 
 

@@ -56,6 +56,32 @@ export function rateView(rate, part, { pending = 0, label }) {
   return wrapper;
 }
 
+/** A customers-only rate with, beside it, the rate counting every open or click SES reported. */
+export function rateWithAll(rate, part, rateAll, partAll, { pending = 0, label, automatic }) {
+  const view = rateView(rate, part, { pending, label });
+  const all = percent(rateAll);
+  if (all !== null && rateAll !== rate) {
+    view.append(
+      h(
+        "span",
+        { class: "rate-all", dataset: { value: rateAll ?? "" }, title: `${partAll.numerator} of ${partAll.denominator}, counting ${automatic}` },
+        `incl. ${automatic}: ${all}`,
+      ),
+    );
+  }
+  return view;
+}
+
+/** One line on why the Open Rate counts customers only, with a link to the explanation. */
+export function automaticNote() {
+  return h(
+    "p",
+    { class: "note automatic-note" },
+    "Open and Click Rates count customers. Automatic opens (Apple Mail Privacy Protection) and clicks by link scanners are shown beside them. ",
+    h("a", { href: `${links.statuses()}` }, "Why?"),
+  );
+}
+
 export function pendingNote(pending) {
   if (!pending) return null;
   return h(

@@ -1,7 +1,7 @@
 // Invoice -> Logs tab, Customer -> Messages tab, the lookup form and the status guide.
 
 import { h, nextId } from "../dom.js";
-import { isKind, kindLabel, plural } from "../format.js";
+import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, plural } from "../format.js";
 import {
   breadcrumbs,
   emptyState,
@@ -15,7 +15,7 @@ import {
   tabs,
   time,
 } from "./common.js";
-import { eventDetails, eventLabel } from "./message.js";
+import { eventDetails, eventLabel, verdictBadge } from "./message.js";
 import { kindFilter, withQuery } from "./messages.js";
 
 // Ids the API accepts in a path (tracker/models/api.py ID_PATTERN).
@@ -52,7 +52,19 @@ async function invoiceLogs(api, invoiceId) {
           recipient = { ...part, events: [] };
           message.recipients.set(part.recipient_id, recipient);
         }
-        fillMissing(recipient, part, ["email", "customer_id", "name", "status", "open_count", "click_count", "bounce_reason", "dropped_reason"]);
+        fillMissing(recipient, part, [
+          "email",
+          "customer_id",
+          "name",
+          "status",
+          "open_count",
+          "click_count",
+          "machine_open_count",
+          "machine_click_count",
+          "engagement",
+          "bounce_reason",
+          "dropped_reason",
+        ]);
         const seen = new Set(recipient.events.map((event) => event.event_id));
         recipient.events.push(...(part.events ?? []).filter((event) => !seen.has(event.event_id)));
       }
@@ -73,6 +85,9 @@ function logRecipient(message, recipient) {
   const facts = [];
   if (recipient.open_count) facts.push(h("span", { class: "opens" }, `Opened ${plural(recipient.open_count, "time", "times")}`));
   if (recipient.click_count) facts.push(h("span", {}, `Clicked ${plural(recipient.click_count, "time", "times")}`));
+  if (recipient.engagement === "machine_only") {
+    facts.push(h("span", { class: "reason automatic-only" }, "Opened automatically only, not by the customer"));
+  }
   if (recipient.bounce_reason) {
     facts.push(h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), recipient.bounce_reason));
   }
@@ -116,6 +131,7 @@ function logRecipient(message, recipient) {
                   h(
                     "td",
                     {},
+                    event.verdict ? verdictBadge(event) : null,
                     eventDetails(event).map(([label, value]) => h("span", { class: "detail-line" }, `${label}: ${value}`)),
                   ),
                 ),
@@ -179,7 +195,12 @@ function customerRow(item) {
           : h("span", { class: "muted" }, "\u2014"),
     ),
     h("td", { class: "status" }, statusBadge(item.status)),
-    h("td", { class: "num opens" }, item.open_count ? String(item.open_count) : h("span", { class: "muted" }, "\u2014")),
+    h(
+      "td",
+      { class: "num opens" },
+      item.open_count ? String(item.open_count) : h("span", { class: "muted" }, "\u2014"),
+      item.machine_open_count ? h("span", { class: "automatic-count" }, `+${item.machine_open_count} automatic`) : null,
+    ),
     h(
       "td",
       { class: "details" },
@@ -336,6 +357,12 @@ export function statusesView(ctx) {
     pageHeading("Email statuses explained"),
     h("p", { class: "intro" }, "What each recipient's status means. When several things happened to one email, the status shows the most telling one: Complaint, then Bounced, Clicked, Opened, Delivered, Delayed, Sent and Queued."),
     legendList(),
+    h("h2", { id: "automatic" }, "Automatic opens and clicks"),
+    h(
+      "dl",
+      { class: "legend-list automatic-list" },
+      AUTOMATIC_ENGAGEMENT.map((item) => [h("dt", { dataset: { verdict: item.id } }, item.title), h("dd", {}, item.text)]),
+    ),
   );
   ctx.done("Email statuses");
 }

@@ -2,8 +2,9 @@
 // recipient's timeline of events.
 
 import { h, srOnly } from "../dom.js";
-import { isStatus, kindLabel, plural, rateParts, STATUSES, statusLabel } from "../format.js";
+import { isAutomatic, isStatus, kindLabel, plural, rateParts, STATUSES, statusLabel, TALLIES, verdictLabel } from "../format.js";
 import {
+  automaticNote,
   breadcrumbs,
   emptyState,
   legend,
@@ -12,6 +13,7 @@ import {
   pagerNav,
   pageSize,
   rateView,
+  rateWithAll,
   selectField,
   statusBadge,
   tabs,
@@ -26,8 +28,8 @@ function messageHeader(message, current) {
   const parts = rateParts(message);
   const rates = [
     ["Delivery Rate", message.delivery_rate, parts.delivery],
-    ["Open Rate", message.open_rate, parts.open],
-    ["Click rate", message.click_rate, parts.click],
+    ["Open Rate", message.open_rate, parts.open, message.open_rate_all, parts.openAll, "automatic opens"],
+    ["Click rate", message.click_rate, parts.click, message.click_rate_all, parts.clickAll, "automatic clicks"],
     ["Bounce rate", message.bounce_rate, parts.bounce],
     ["Complaint rate", message.complaint_rate, parts.complaint],
   ];
@@ -47,15 +49,18 @@ function messageHeader(message, current) {
     h(
       "section",
       { class: "rate-cards", "aria-label": "Rates" },
-      rates.map(([label, rate, part]) =>
+      rates.map(([label, rate, part, rateAll, partAll, automatic]) =>
         h(
           "div",
           { class: "rate-card", dataset: { rate: label } },
           h("h2", { class: "rate-card-label" }, label),
-          rateView(rate, part, { pending: message.pending, label }),
+          automatic
+            ? rateWithAll(rate, part, rateAll, partAll, { pending: message.pending, label, automatic })
+            : rateView(rate, part, { pending: message.pending, label }),
         ),
       ),
     ),
+    automaticNote(),
     message.pending > 0
       ? h(
           "p",
@@ -95,6 +100,15 @@ export function recipientDetails(recipient) {
       ),
     );
   }
+  if (recipient.engagement === "machine_only") {
+    lines.push(
+      h(
+        "span",
+        { class: "reason automatic-only" },
+        "Opened automatically only (for example by Apple Mail Privacy Protection or a link scanner): not counted as opened",
+      ),
+    );
+  }
   if (!lines.length) {
     if ((status === "opened" || status === "clicked") && recipient.last_opened_at) {
       lines.push(h("span", {}, "Last opened ", time(recipient.last_opened_at)));
@@ -109,9 +123,15 @@ export function recipientDetails(recipient) {
   return lines.map((line) => h("span", { class: "detail-line" }, line));
 }
 
-function countCell(count, { what, className }) {
-  if (!count) return h("td", { class: `num ${className} muted` }, h("span", { "aria-hidden": "true" }, "\u2014"), srOnly(`not ${what}`));
-  return h("td", { class: `num ${className}` }, String(count), srOnly(count === 1 ? " time" : " times"));
+/** A customer's opens or clicks, with the automatic ones beside them when there are any. */
+function countCell(count, machine, { what, className }) {
+  const automatic = machine
+    ? h("span", { class: "automatic-count", title: `${plural(machine, "automatic one", "automatic ones")}, not counted` }, `+${machine} automatic`)
+    : null;
+  if (!count) {
+    return h("td", { class: `num ${className} muted` }, h("span", { "aria-hidden": "true" }, "\u2014"), srOnly(`not ${what} by the customer`), automatic);
+  }
+  return h("td", { class: `num ${className}` }, String(count), srOnly(count === 1 ? " time" : " times"), automatic);
 }
 
 function recipientRow(message, recipient) {
@@ -130,8 +150,8 @@ function recipientRow(message, recipient) {
     ),
     h("td", { class: "customer" }, h("a", { href: links.customer(recipient.customer_id) }, recipient.customer_id)),
     h("td", { class: "status" }, statusBadge(recipient.status)),
-    countCell(recipient.open_count, { what: "opened", className: "opens" }),
-    countCell(recipient.click_count, { what: "clicked", className: "clicks" }),
+    countCell(recipient.open_count, recipient.machine_open_count, { what: "opened", className: "opens" }),
+    countCell(recipient.click_count, recipient.machine_click_count, { what: "clicked", className: "clicks" }),
     h("td", { class: "details" }, recipientDetails(recipient)),
   );
 }
@@ -223,6 +243,18 @@ export async function summaryView(ctx) {
       h("td", {}, status.text),
     ),
   );
+  // Not statuses: how many were opened or clicked only automatically (part of the counts above).
+  rows.push(
+    ...TALLIES.map((tally) =>
+      h(
+        "tr",
+        { class: "tally", dataset: { status: tally.id } },
+        h("th", { scope: "row" }, tally.label),
+        h("td", { class: "num" }, String(message.counts?.[tally.id] ?? 0)),
+        h("td", {}, tally.text),
+      ),
+    ),
+  );
   ctx.show(
     messageHeader(message, "summary"),
     h(
@@ -280,6 +312,16 @@ export function eventDetails(event) {
   return pairs.filter(([, value]) => value !== null && value !== undefined && value !== "");
 }
 
+/** Who opened or clicked: the customer, or which machine, and why we think so. */
+export function verdictBadge(event) {
+  return h(
+    "span",
+    { class: `verdict verdict-${isAutomatic(event.verdict) ? "automatic" : "human"}`, dataset: { verdict: event.verdict } },
+    verdictLabel(event.verdict),
+    event.verdict_reason ? h("span", { class: "verdict-reason" }, ` \u2014 ${event.verdict_reason}`) : null,
+  );
+}
+
 export function eventLabel(kind) {
   return EVENT_LABELS[kind] ?? String(kind);
 }
@@ -294,6 +336,7 @@ export function eventList(events) {
         { class: `timeline-item event-${event.kind}`, dataset: { kind: event.kind } },
         h("span", { class: "timeline-time" }, time(event.at)),
         h("span", { class: "timeline-label" }, eventLabel(event.kind)),
+        event.verdict ? verdictBadge(event) : null,
         eventDetails(event).length
           ? h(
               "dl",
@@ -364,8 +407,8 @@ export async function timelineView(ctx) {
           h("div", {}, h("dt", {}, "Email"), h("dd", {}, recipient.email)),
           h("div", {}, h("dt", {}, "Customer"), h("dd", {}, h("a", { href: links.customer(recipient.customer_id) }, recipient.customer_id))),
           h("div", {}, h("dt", {}, "Status"), h("dd", {}, statusBadge(recipient.status))),
-          h("div", {}, h("dt", {}, "Opens"), h("dd", { class: "opens" }, String(recipient.open_count))),
-          h("div", {}, h("dt", {}, "Clicks"), h("dd", {}, String(recipient.click_count))),
+          h("div", {}, h("dt", {}, "Opens"), h("dd", { class: "opens" }, String(recipient.open_count), recipient.machine_open_count ? ` (+${recipient.machine_open_count} automatic)` : "")),
+          h("div", {}, h("dt", {}, "Clicks"), h("dd", {}, String(recipient.click_count), recipient.machine_click_count ? ` (+${recipient.machine_click_count} automatic)` : "")),
           recipientDetails(recipient).length ? h("div", { class: "meta-wide" }, h("dt", {}, "Details"), h("dd", {}, recipientDetails(recipient))) : null,
         )
       : null,

@@ -8,8 +8,10 @@ import {
   pageHeading,
   pagerNav,
   pageSize,
+  automaticNote,
   pendingNote,
   rateView,
+  rateWithAll,
   selectField,
   time,
 } from "./common.js";
@@ -62,7 +64,11 @@ function messageRow(message) {
     h(
       "td",
       { class: "rate-cell open-rate" },
-      rateView(message.open_rate, parts.open, { pending: message.pending, label: "Open Rate" }),
+      rateWithAll(message.open_rate, parts.open, message.open_rate_all, parts.openAll, {
+        pending: message.pending,
+        label: "Open Rate",
+        automatic: "automatic opens",
+      }),
     ),
   );
 }
@@ -131,6 +137,7 @@ export async function messagesView(ctx) {
       h("strong", {}, "Open Rate"),
       " (how many of those opened it). Select a message to see each recipient.",
     ),
+    automaticNote(),
     h("form", { class: "filters", role: "search", "aria-label": "Filter messages", onsubmit: (e) => e.preventDefault() },
       kindFilter({ value: kind, onChange: (value) => ctx.navigate(withQuery("#/messages", { kind: value, limit: ctx.query.get("limit") })) }),
     ),

@@ -9,6 +9,9 @@ from tracker import constants
 from tracker.domain.errors import UnauthenticatedError
 from tracker.domain.ids import TENANT_ID_PATTERN
 
+# The only paths served without a verified caller.
+PUBLIC_PATHS = frozenset({"/health"})
+
 
 @dataclass(frozen=True)
 class Caller:

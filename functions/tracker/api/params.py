@@ -3,11 +3,15 @@ description of error answers."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from tracker.api.auth import Caller
 from tracker.api.cursors import MAX_CURSOR_LENGTH
@@ -25,6 +29,27 @@ Cursor = Annotated[
     Query(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page."),
 ]
 Kind = Annotated[MessageKind | None, Query(description="Only messages of this kind.")]
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic would read "0" as 1970-01-01 (seconds since the epoch); the API takes ISO-8601 only.
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise PydanticCustomError(
+            "datetime_not_iso", "an ISO-8601 time is required, e.g. 2026-11-01T09:00:00Z"
+        )
+    return value
+
+
+# Query times: ISO-8601 (``2026-11-01T09:00:00Z``; without an offset they are UTC).
+Since = Annotated[
+    datetime | None, BeforeValidator(_not_a_number), Query(description="Sent at or after (ISO-8601).")
+]
+Until = Annotated[
+    datetime | None, BeforeValidator(_not_a_number), Query(description="Sent before (ISO-8601).")
+]
+
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id.")]
 RecipientId = Annotated[str, Path(pattern=ID_PATTERN, description="A recipient id.")]
 InvoiceId = Annotated[str, Path(pattern=ID_PATTERN, description="An invoice id.")]
@@ -32,6 +57,7 @@ CustomerId = Annotated[str, Path(pattern=ID_PATTERN, description="A customer id.
 AddressParam = Annotated[str, Path(min_length=3, max_length=320, description="The address (URL-encoded).")]
 
 UNAUTHENTICATED = "No verified token with a tenant"
+UNAVAILABLE = "The data store is unavailable; retry"
 
 
 def error_doc(description: str) -> OpenAPIResponse:
@@ -44,7 +70,7 @@ def read_responses(ok: str, *, not_found: str | None = None) -> dict[int, OpenAP
         200: {"description": ok},
         400: error_doc("Invalid parameter or cursor"),
         401: error_doc(UNAUTHENTICATED),
-        503: error_doc("The data store is unavailable; retry"),
+        503: error_doc(UNAVAILABLE),
     }
     if not_found:
         responses[404] = error_doc(not_found)

@@ -9,7 +9,6 @@ app's middleware put into the context.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -24,6 +23,8 @@ from tracker.api.params import (
     Limit,
     MessageId,
     RecipientId,
+    Since,
+    Until,
     current_caller,
     read_responses,
 )
@@ -71,8 +72,8 @@ def _message_routes(router: Router, queries: ReadQueries) -> None:
     )
     def list_messages(
         kind: Kind = None,
-        since: Annotated[datetime | None, Query(description="Sent at or after (ISO-8601).")] = None,
-        until: Annotated[datetime | None, Query(description="Sent before (ISO-8601).")] = None,
+        since: Since = None,
+        until: Until = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> MessagePage:

@@ -19,10 +19,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from tracker.api.auth import Caller
+from tracker.api.body import MAX_REQUEST_BYTES
 from tracker.api.cursors import LazyCursorCodec
 from tracker.api.params import (
     DEFAULT_LIMIT,
     UNAUTHENTICATED,
+    UNAVAILABLE,
     AddressParam,
     Cursor,
     Limit,
@@ -88,6 +90,7 @@ def _address_responses(ok: str, not_found: str) -> dict[int, OpenAPIResponse]:
         400: error_doc("Not an email address"),
         401: error_doc(UNAUTHENTICATED),
         404: error_doc(not_found),
+        503: error_doc(UNAVAILABLE),
     }
 
 
@@ -121,6 +124,8 @@ def _send_routes(router: Router, deps: Callable[[], Dependencies]) -> None:
             400: error_doc("Invalid body or header (the error names the field)"),
             401: error_doc(UNAUTHENTICATED),
             409: error_doc("A request with this Idempotency-Key is still in progress"),
+            413: error_doc(f"The body is larger than {MAX_REQUEST_BYTES} bytes"),
+            415: error_doc("The body is not JSON: send `application/json` (or a `+json` type) in UTF-8"),
             422: error_doc("This Idempotency-Key was used with a different body"),
             503: error_doc("The data store is unavailable; retry with the same Idempotency-Key"),
         },
@@ -162,6 +167,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
             200: {"description": "One page of suppressions"},
             400: error_doc("Invalid parameter or cursor"),
             401: error_doc(UNAUTHENTICATED),
+            503: error_doc(UNAVAILABLE),
         },
     )
     def list_suppressions(

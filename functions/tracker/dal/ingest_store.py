@@ -14,13 +14,14 @@ from tracker.dal.models import (
     CountDeltaItem,
     EventLogItem,
     MessageItem,
-    QuarantineItem,
     RecipientItem,
+    SeenEventItem,
     shared_connection,
 )
+from tracker.dal.quarantine import DynamoQuarantineStore
 from tracker.dal.recipients import facts_from_item, write_facts
-from tracker.dal.support import failed_conditions, parallel, store_errors
-from tracker.domain.errors import ConflictError, TransientStoreError
+from tracker.dal.support import failed_conditions, is_permanent, parallel, store_errors
+from tracker.domain.errors import ConflictError, TransientStoreError, UnwritableError
 from tracker.domain.records import (
     LogEntry,
     MessageKey,
@@ -28,9 +29,8 @@ from tracker.domain.records import (
     RecipientKey,
     StoredRecipient,
     WrittenDelta,
+    count_deltas,
 )
-from tracker.domain.status import Status
-from tracker.logic.ingest import count_deltas
 from tracker.logic.retry import Backoff
 
 BATCH_GET_LIMIT = 100
@@ -61,7 +61,7 @@ class DynamoIngestStore:
         fold_backoff: Backoff | None = None,
     ) -> None:
         self._event_log_retention = event_log_retention
-        self._quarantine_retention = quarantine_retention
+        self._quarantine = DynamoQuarantineStore(quarantine_retention, clock)
         self._clock = clock
         self._workers = workers
         self._fold_backoff = fold_backoff or Backoff(base_seconds=0.05, cap_seconds=0.5)
@@ -92,16 +92,79 @@ class DynamoIngestStore:
 
     # --- the atomic state + count commit -------------------------------------
 
+    def markers_present(self, wanted: Mapping[RecipientKey, Collection[str]]) -> dict[RecipientKey, set[str]]:
+        """logic.ports.IngestStore.markers_present: one consistent BatchGetItem per 100 markers."""
+        by_key = {
+            (keys.message_pk(k.tenant_id, k.message_id), keys.seen_event_sk(k.recipient_id, event_id)): (
+                k,
+                event_id,
+            )
+            for k, event_ids in sorted(wanted.items())
+            for event_id in sorted(event_ids)
+        }
+        found: dict[RecipientKey, set[str]] = {}
+        wanted_keys = list(by_key)
+        with store_errors("read seen-event markers"):
+            for start in range(0, len(wanted_keys), BATCH_GET_LIMIT):
+                group = wanted_keys[start : start + BATCH_GET_LIMIT]
+                for item in SeenEventItem.batch_get(group, consistent_read=True):
+                    key, event_id = by_key[(item.pk, item.sk)]
+                    found.setdefault(key, set()).add(event_id)
+        return found
+
     def commit(self, changes: Sequence[RecipientChange]) -> list[WrittenDelta]:
         now = self._clock()
         recipients: list[RecipientItem] = []
+        markers: list[tuple[RecipientChange, SeenEventItem]] = []
         for change in changes:
             item = change.before.store_ref
             if not isinstance(item, RecipientItem):
                 raise TypeError("a change must carry the RecipientItem it was loaded from")
             write_facts(item, change.after)
             recipients.append(item)
-        deltas = []
+            markers += [(change, self._marker(change, event_id, now)) for event_id in sorted(change.markers)]
+        deltas, written = self._deltas(changes, now)
+        try:
+            # The token makes an SDK retry of this request (after a timeout, say) idempotent: if
+            # the first try went through, the retry succeeds instead of conflicting with itself.
+            with TransactWrite(
+                connection=shared_connection(), client_request_token=uuid.uuid4().hex
+            ) as transaction:
+                for recipient in recipients:
+                    transaction.save(recipient)  # conditioned on the loaded version
+                for _, marker in markers:
+                    transaction.save(marker, condition=SeenEventItem.sk.does_not_exist())
+                for delta in deltas:
+                    transaction.save(delta, condition=CountDeltaItem.sk.does_not_exist())
+        except TransactWriteError as error:
+            # Items in request order: recipients, then their markers, then the deltas.
+            owners = [change.before.key for change in changes] + [change.before.key for change, _ in markers]
+            stale = sorted({owners[i] for i in failed_conditions(error) if i < len(owners)})
+            if stale:
+                raise ConflictError(stale) from error
+            if is_permanent(error):
+                raise UnwritableError(f"commit refused: {error}", [c.before.key for c in changes]) from error
+            raise TransientStoreError(f"commit: {error}") from error
+        except PynamoDBException as error:
+            if is_permanent(error):
+                raise UnwritableError(f"commit refused: {error}", [c.before.key for c in changes]) from error
+            raise TransientStoreError(f"commit: {error}") from error
+        return written
+
+    def _marker(self, change: RecipientChange, event_id: str, now: datetime) -> SeenEventItem:
+        key = change.before.key
+        return SeenEventItem(
+            keys.message_pk(key.tenant_id, key.message_id),
+            keys.seen_event_sk(key.recipient_id, event_id),
+            tenant_id=key.tenant_id,
+            expires_at=now + self._event_log_retention,
+        )
+
+    @staticmethod
+    def _deltas(
+        changes: Sequence[RecipientChange], now: datetime
+    ) -> tuple[list[CountDeltaItem], list[WrittenDelta]]:
+        deltas: list[CountDeltaItem] = []
         written: list[WrittenDelta] = []
         for message, counts in count_deltas(changes).items():
             delta = CountDeltaItem(
@@ -113,24 +176,7 @@ class DynamoIngestStore:
             delta.set_counts(counts)
             deltas.append(delta)
             written.append(WrittenDelta(message, delta.sk, counts))
-        try:
-            # The token makes an SDK retry of this request (after a timeout, say) idempotent: if
-            # the first try went through, the retry succeeds instead of conflicting with itself.
-            with TransactWrite(
-                connection=shared_connection(), client_request_token=uuid.uuid4().hex
-            ) as transaction:
-                for recipient in recipients:
-                    transaction.save(recipient)  # conditioned on the loaded version
-                for delta in deltas:
-                    transaction.save(delta, condition=CountDeltaItem.sk.does_not_exist())
-        except TransactWriteError as error:
-            stale = [changes[i].before.key for i in failed_conditions(error) if i < len(changes)]
-            if stale:
-                raise ConflictError(stale) from error
-            raise TransientStoreError(f"commit: {error}") from error
-        except PynamoDBException as error:
-            raise TransientStoreError(f"commit: {error}") from error
-        return written
+        return deltas, written
 
     # --- event log -----------------------------------------------------------
 
@@ -235,13 +281,13 @@ class DynamoIngestStore:
         raise TransientStoreError(f"could not fold count deltas of {message.message_id}")
 
     @staticmethod
-    def _fold_transaction(pk: str, deltas: Sequence[tuple[str, Mapping[Status, int]]]) -> None:
+    def _fold_transaction(pk: str, deltas: Sequence[tuple[str, Mapping[str, int]]]) -> None:
         """One transaction: ADD the deltas' sum to the message item and delete each delta,
         conditioned on its existence (so a delta already folded cancels the whole transaction)."""
         total: dict[str, int] = {}
         for _, counts in deltas:
-            for status, n in counts.items():
-                total[status.value] = total.get(status.value, 0) + n
+            for tally, n in counts.items():
+                total[str(tally)] = total.get(str(tally), 0) + n
         actions = [getattr(MessageItem, f"count_{status}").add(n) for status, n in total.items() if n]
         with TransactWrite(connection=shared_connection()) as transaction:
             header = MessageItem(pk, keys.MESSAGE_SK)
@@ -255,16 +301,4 @@ class DynamoIngestStore:
     # --- quarantine ----------------------------------------------------------
 
     def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None:
-        now = self._clock()
-        item = QuarantineItem(
-            keys.quarantine_pk(now),
-            f"{keys.iso(now)}#{source_id}",
-            received_at=keys.iso(now),
-            source_id=source_id,
-            reason=reason,
-            detail=detail[:2000],
-            body=body,
-            expires_at=now + self._quarantine_retention,
-        )
-        with store_errors("quarantine"):
-            item.save()
+        self._quarantine.put(source_id, body, reason, detail)

@@ -7,7 +7,7 @@ inside another tenant's key range.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 MESSAGE_SK = "#META"
 DELTA_SK_PREFIX = "#DELTA#"
@@ -15,6 +15,7 @@ DELTA_SK_PREFIX = "#DELTA#"
 MESSAGE_HEADER_PREFIX = "#"
 RECIPIENT_SK_PREFIX = "R#"
 EVENT_SK_PREFIX = "E#"
+SEEN_EVENT_SK_PREFIX = "S#"
 
 
 def iso(at: datetime) -> str:
@@ -36,6 +37,10 @@ def recipient_sk(recipient_id: str) -> str:
 
 def event_sk(recipient_id: str, at: datetime, event_id: str) -> str:
     return f"{EVENT_SK_PREFIX}{recipient_id}#{iso(at)}#{event_id}"
+
+
+def seen_event_sk(recipient_id: str, event_id: str) -> str:
+    return f"{SEEN_EVENT_SK_PREFIX}{recipient_id}#{event_id}"
 
 
 def event_sk_prefix(recipient_id: str) -> str:
@@ -81,8 +86,16 @@ def document_sk(created_at: datetime, message_id: str, item_sk: str) -> str:
     return f"{iso(created_at)}#{message_id}#{item_sk}"
 
 
-def quarantine_pk(received_at: datetime) -> str:
-    return f"QUARANTINE#{received_at.astimezone(UTC).strftime('%Y-%m-%d')}"
+def quarantine_day_pk(day: date, shard: int) -> str:
+    return f"QUARANTINE#{day.isoformat()}#{shard:02d}"
+
+
+def quarantine_pk(received_at: datetime, shard: int) -> str:
+    return quarantine_day_pk(received_at.astimezone(UTC).date(), shard)
+
+
+def quarantine_sk(received_at: datetime, source_id: str) -> str:
+    return f"{iso(received_at)}#{source_id}"
 
 
 # --- The send path -----------------------------------------------------------------

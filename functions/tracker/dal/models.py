@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pynamodb.attributes import (
@@ -18,7 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from tracker import constants
-from tracker.domain.status import ALL_STATUSES, Status
+from tracker.domain.status import COUNTED, Status
 
 
 def _index_meta(spec: constants.IndexSpec) -> type:
@@ -82,17 +83,20 @@ class CountsItem(TrackerItem):
     count_complaint = NumberAttribute(default=0)
     count_rejected = NumberAttribute(default=0)
     count_failed = NumberAttribute(default=0)
+    count_machine_opened = NumberAttribute(default=0)
+    count_machine_clicked = NumberAttribute(default=0)
 
-    def counts(self) -> dict[Status, int]:
-        return {status: int(getattr(self, count_attribute(status)) or 0) for status in ALL_STATUSES}
+    def counts(self) -> dict[str, int]:
+        """Recipients per status, and per engagement tally (``tracker.domain.status.COUNTED``)."""
+        return {tally: int(getattr(self, count_attribute(tally)) or 0) for tally in COUNTED}
 
-    def set_counts(self, counts: dict[Status, int]) -> None:
-        for status in ALL_STATUSES:
-            setattr(self, count_attribute(status), counts.get(status, 0))
+    def set_counts(self, counts: Mapping[str, int]) -> None:
+        for tally in COUNTED:
+            setattr(self, count_attribute(tally), counts.get(tally, 0))
 
 
-def count_attribute(status: Status) -> str:
-    return f"count_{status.value}"
+def count_attribute(tally: str) -> str:
+    return f"count_{tally}"
 
 
 class MessageItem(CountsItem, discriminator="message"):
@@ -136,6 +140,11 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     send_outcome = UnicodeAttribute(default=Status.QUEUED.value)
     send_outcome_reason = UnicodeAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
+    applied = NumberAttribute(default=0)
+    mail_sent_at = UnicodeAttribute(null=True)
+    # The kept opens and clicks (tracker.dal.recipients: compact text) and the counts beyond them.
+    fetches = JSONAttribute(null=True)
+    late = JSONAttribute(null=True)
     sent_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
     first_delayed_at = UnicodeAttribute(null=True)
@@ -169,6 +178,13 @@ class EventLogItem(TrackerItem, discriminator="event"):
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
 
+class SeenEventItem(TrackerItem, discriminator="seen_event"):
+    """The marker of an applied SES event whose id its recipient's ``seen`` no longer keeps
+    (tracker.domain.facts): written with the recipient, so a redelivery finds it."""
+
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+
+
 class QuarantineItem(TrackerItem, discriminator="quarantine"):
     """An SQS record we could never apply, kept verbatim with the reason."""
 
@@ -177,6 +193,7 @@ class QuarantineItem(TrackerItem, discriminator="quarantine"):
     reason = UnicodeAttribute()
     detail = UnicodeAttribute()
     body = UnicodeAttribute()
+    redriven_at = UnicodeAttribute(null=True)  # sent back to the ingest path (it stays for the record)
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
 
@@ -237,6 +254,7 @@ ALL_MODELS: tuple[type[TrackerItem], ...] = (
     CountDeltaItem,
     RecipientItem,
     EventLogItem,
+    SeenEventItem,
     QuarantineItem,
     MessageContentItem,
     SuppressionItem,

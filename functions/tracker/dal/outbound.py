@@ -51,8 +51,30 @@ SES_CLIENT_CONFIG = Config(
 ENQUEUE_ATTEMPTS = 3
 
 
+def send_bodies(client: SQSClient, queue_url: str, bodies: Sequence[str]) -> list[int]:
+    """SendMessageBatch, 10 bodies a request, each batch retried for what failed; returns the
+    positions of the bodies that could not be queued."""
+    failed: list[int] = []
+    for start in range(0, len(bodies), SQS_BATCH_LIMIT):
+        remaining = {str(i): bodies[i] for i in range(start, min(start + SQS_BATCH_LIMIT, len(bodies)))}
+        for _ in range(ENQUEUE_ATTEMPTS):
+            entries: Any = [{"Id": entry_id, "MessageBody": body} for entry_id, body in remaining.items()]
+            try:
+                response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            except (ClientError, BotoCoreError):
+                logger.warning("SQS batch failed", exc_info=True)
+                continue
+            remaining = {
+                f["Id"]: remaining[f["Id"]] for f in response.get("Failed", []) if f["Id"] in remaining
+            }
+            if not remaining:
+                break
+        failed.extend(int(entry_id) for entry_id in remaining)
+    return sorted(failed)
+
+
 class SqsJobQueue:
-    """logic.ports.JobQueue on the send queue (SendMessageBatch, 10 jobs a request)."""
+    """logic.ports.JobQueue on the send queue."""
 
     def __init__(self, client: SQSClient, queue_url: str | None) -> None:
         self._client = client
@@ -62,29 +84,19 @@ class SqsJobQueue:
         if not self._queue_url:
             logger.error("the send queue URL is not configured (SEND_QUEUE_URL): nothing can be queued")
             return list(jobs)
-        failed: list[SendJob] = []
-        for start in range(0, len(jobs), SQS_BATCH_LIMIT):
-            failed.extend(self._send_batch(list(jobs[start : start + SQS_BATCH_LIMIT])))
-        return failed
+        bodies = [SendJobBody.from_job(job).to_json() for job in jobs]
+        return [jobs[i] for i in send_bodies(self._client, self._queue_url, bodies)]
 
-    def _send_batch(self, jobs: list[SendJob]) -> list[SendJob]:
-        remaining = {str(i): job for i, job in enumerate(jobs)}
-        for _ in range(ENQUEUE_ATTEMPTS):
-            entries: Any = [
-                {"Id": entry_id, "MessageBody": SendJobBody.from_job(job).to_json()}
-                for entry_id, job in remaining.items()
-            ]
-            try:
-                response = self._client.send_message_batch(QueueUrl=self._queue_url or "", Entries=entries)
-            except (ClientError, BotoCoreError):
-                logger.warning("send queue batch failed", exc_info=True)
-                continue
-            remaining = {
-                f["Id"]: remaining[f["Id"]] for f in response.get("Failed", []) if f["Id"] in remaining
-            }
-            if not remaining:
-                return []
-        return list(remaining.values())
+
+class SqsEventRedelivery:
+    """logic.ports.EventRedelivery on the SES events queue (the ingest function's source)."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def redeliver(self, bodies: Sequence[str]) -> list[int]:
+        return send_bodies(self._client, self._queue_url, bodies)
 
 
 # --- SES v2 -----------------------------------------------------------------------------------

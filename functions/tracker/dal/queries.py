@@ -236,13 +236,15 @@ class DynamoReadStore:
         )
         return Page([event_record(i) for i in items], next_key, evaluated)
 
-    def recipient_exists(self, tenant_id: str, message_id: str, recipient_id: str) -> bool:
+    def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
         with store_errors("read recipient"):
             try:
-                RecipientItem.get(keys.message_pk(tenant_id, message_id), keys.recipient_sk(recipient_id))
+                item = RecipientItem.get(
+                    keys.message_pk(tenant_id, message_id), keys.recipient_sk(recipient_id)
+                )
             except DoesNotExist:
-                return False
-        return True
+                return None
+        return recipient_record(item)
 
     # --- 6: invoice Logs tab --------------------------------------------------------------------
 

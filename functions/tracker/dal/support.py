@@ -35,6 +35,18 @@ def is_condition_failure(error: PynamoDBException) -> bool:
     return error.cause_response_code == CONDITION_FAILED
 
 
+# Refusals no retry can change: an item or key over DynamoDB's limits, a value it cannot store.
+PERMANENT_CODES = frozenset({"ValidationException", "ItemCollectionSizeLimitExceededException"})
+CANCELLED_BY_VALIDATION = "ValidationError"
+
+
+def is_permanent(error: PynamoDBException) -> bool:
+    if error.cause_response_code in PERMANENT_CODES:
+        return True
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return any(reason is not None and reason.code == CANCELLED_BY_VALIDATION for reason in reasons)
+
+
 def failed_conditions(error: TransactWriteError) -> list[int]:
     """Positions (in request order) of the transaction's items whose condition failed."""
     reasons = error.cancellation_reasons or []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class TrackerError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -21,6 +23,16 @@ class InvalidEventError(TrackerError):
 
 class TransientStoreError(TrackerError):
     """The data store failed in a way that a later retry may fix (throttling, 5xx, conflicts)."""
+
+
+class UnwritableError(TrackerError):
+    """The store refused a write for good (an item over DynamoDB's limits, an invalid value):
+    retrying cannot help. ``keys`` are the records it concerns, when the store can tell."""
+
+    def __init__(self, detail: str, keys: Sequence[object] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.keys = tuple(keys)
 
 
 class NotFoundError(TrackerError):
@@ -89,3 +101,8 @@ class SendingBlockedError(SendError):
 
 class SendOutcomeUnknownError(SendError):
     """The request may have reached SES but no answer came back: it may or may not have been sent."""
+
+
+class ReferenceDataError(TrackerError):
+    """Reference data could not be fetched or kept: Apple's published address list (download,
+    size, TLS, HTTP status) or its stored copy. Its message says which and why."""

@@ -1,22 +1,54 @@
 """Monotone per-recipient facts and the status derived from them.
 
-Every field only grows in a lattice (sets union, counts of distinct events,
-min of first-times, max of last-times, the detail record with the greatest
-(timestamp, event id)), and an event already in ``seen`` changes nothing. So
+Every field only grows in a lattice (counts of distinct events, min of
+first-times, max of last-times, the detail record with the greatest
+(timestamp, event id)), and an event already applied changes nothing. So
 applying any permutation of a multiset of events gives the same facts as
 applying the de-duplicated set in timestamp order, which is what makes the
 displayed status independent of SES's delivery order and duplicates.
+
+Which events were applied: ``seen`` keeps the ``SEEN_LIMIT`` smallest ids of
+them (so it is the same whatever the order), and the store keeps a marker for
+every other one (``RecipientChange.markers``). An id smaller than the largest
+kept one and not kept was never applied; only a larger one needs its marker
+looked up (``needs_marker_lookup``). So the item stays small however many
+events a recipient gets, and counts stay exact.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+from tracker.domain.engagement import (
+    DEFAULT_RULES,
+    Engagement,
+    EngagementCounts,
+    EngagementRules,
+    Fetch,
+    FetchVerdict,
+    canonical,
+    count_verdicts,
+    fetch_class,
+    final_verdicts,
+)
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.status import Status
+from tracker.domain.status import DELIVERED_STATUSES, Status, Tally
+
+# Event ids kept on the recipient item (16 characters each): every recipient with a normal life
+# (send, delivery, a few opens and clicks) stays far below it.
+SEEN_LIMIT = 48
+
+# Opens and clicks kept with what the engagement rules need (docs/engagement.md): the earliest
+# ones in canonical order, where the timing rules act; later ones count by their intrinsic verdict.
+FETCHES_KEPT = 20
+# Where the ingest path stores an open's or click's intrinsic class (tracker.domain.engagement).
+FETCH_CLASS_DETAIL = "fetch_class"
+UNCLASSIFIED = "unknown"
 
 # SES bounces an address it will not even try because it is on the account-level
 # suppression list with this subtype; the product shows that as Dropped.
@@ -55,6 +87,8 @@ class RecipientFacts:
     send_outcome: Status = Status.QUEUED
     send_outcome_reason: str | None = None
     seen: frozenset[str] = frozenset()
+    # Distinct events applied, those whose id is no longer in ``seen`` included.
+    applied: int = 0
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     first_delayed_at: datetime | None = None
@@ -74,6 +108,63 @@ class RecipientFacts:
     reject: Detail | None = None
     rendering_failure: Detail | None = None
     subscription: Detail | None = None
+    # When SES accepted the message (every event carries it): the timing rules' reference
+    # until the Delivery is known.
+    mail_sent_at: datetime | None = None
+    fetches: tuple[Fetch, ...] = ()
+    # Intrinsic verdicts of the opens and clicks beyond the kept ``fetches``.
+    late: EngagementCounts = field(default_factory=EngagementCounts)
+    # The thresholds the verdicts are derived with (settings, not facts).
+    rules: EngagementRules = field(default=DEFAULT_RULES, compare=False, repr=False)
+
+    @cached_property
+    def verdicts(self) -> tuple[FetchVerdict, ...]:
+        """The verdict of each kept open and click (a pure function of the facts, whatever the
+        order the events came in)."""
+        return final_verdicts(
+            self.fetches,
+            delivered_at=self.delivered_at,
+            sent_at=self.mail_sent_at or self.sent_at,
+            rules=self.rules,
+        )
+
+    @cached_property
+    def engagement_counts(self) -> EngagementCounts:
+        return count_verdicts(self.verdicts) + self.late
+
+    @property
+    def engagement(self) -> Engagement:
+        return self.engagement_counts.engagement
+
+    def verdict_of(self, event_id: str, kind: str, code: str) -> tuple[str, str]:
+        """(verdict, reason) of one open or click: its timed verdict when it is kept, else its
+        intrinsic one."""
+        for item in self.verdicts:
+            if item.fetch.event_id == event_id:
+                return item.verdict.value, item.reason
+        cls = fetch_class("open" if kind == "open" else "click", code or UNCLASSIFIED)
+        return cls.verdict.value, cls.reason
+
+    @property
+    def machine_opened(self) -> bool:
+        """Delivered, and only machines opened or clicked (counted beside the statuses)."""
+        return self.status is Status.DELIVERED and self.engagement is Engagement.MACHINE_ONLY
+
+    @property
+    def machine_clicked(self) -> bool:
+        """Delivered, and only machines clicked (for ``click_rate_all``)."""
+        counts = self.engagement_counts
+        return counts.machine_clicks > 0 and counts.human_clicks == 0 and self.status in DELIVERED_STATUSES
+
+    @property
+    def tallies(self) -> frozenset[str]:
+        """What the message counts this recipient under: its status and its engagement tallies."""
+        marks = {self.status.value}
+        if self.machine_opened:
+            marks.add(Tally.MACHINE_OPENED.value)
+        if self.machine_clicked:
+            marks.add(Tally.MACHINE_CLICKED.value)
+        return frozenset(marks)
 
     @property
     def status(self) -> Status:
@@ -88,11 +179,13 @@ class RecipientFacts:
             return Status.REJECTED
         if self.rendering_failure is not None:
             return Status.FAILED
-        if self.click_count > 0:
+        counts = self.engagement_counts
+        if counts.human_clicks > 0:
             return Status.CLICKED
-        if self.open_count > 0:
+        if counts.human_opens > 0:
             return Status.OPENED
-        if self.delivered_at is not None:
+        # An open or click, a machine's too, means the message arrived.
+        if self.delivered_at is not None or self.open_count > 0 or self.click_count > 0:
             return Status.DELIVERED
         if self.delay is not None:
             return Status.DELAYED
@@ -100,11 +193,26 @@ class RecipientFacts:
             return Status.SENT
         return self.send_outcome
 
+    def needs_marker_lookup(self, event_id: str) -> bool:
+        """Whether only the store's markers can tell if this event was applied: ``seen`` is full
+        and the id sorts after every kept one (a smaller unkept id was never applied)."""
+        return event_id not in self.seen and len(self.seen) >= SEEN_LIMIT and event_id > max(self.seen)
+
     def apply(self, event: RecipientEvent) -> RecipientFacts:
-        """The facts after ``event``; the same object when the event was already applied."""
+        """The facts after ``event``; the same object when the event was already applied.
+
+        An event whose marker the store holds must not be passed in (``needs_marker_lookup``)."""
         if event.event_id in self.seen:
             return self
-        facts = replace(self, seen=self.seen | {event.event_id})
+        seen = self.seen | {event.event_id}
+        if len(seen) > SEEN_LIMIT:
+            seen = frozenset(sorted(seen)[:SEEN_LIMIT])
+        facts = replace(
+            self,
+            seen=seen,
+            applied=self.applied + 1,
+            mail_sent_at=_min(self.mail_sent_at, event.mail_sent_at),
+        )
         detail = Detail(at=event.at, event_id=event.event_id, values=dict(event.details))
         match event.kind:
             case EventKind.SEND:
@@ -112,18 +220,24 @@ class RecipientFacts:
             case EventKind.DELIVERY:
                 return replace(facts, delivered_at=_min(facts.delivered_at, event.at))
             case EventKind.OPEN:
-                return replace(
-                    facts,
-                    open_count=facts.open_count + 1,
-                    first_opened_at=_min(facts.first_opened_at, event.at),
-                    last_opened_at=_max(facts.last_opened_at, event.at),
+                return _with_fetch(
+                    replace(
+                        facts,
+                        open_count=facts.open_count + 1,
+                        first_opened_at=_min(facts.first_opened_at, event.at),
+                        last_opened_at=_max(facts.last_opened_at, event.at),
+                    ),
+                    event,
                 )
             case EventKind.CLICK:
-                return replace(
-                    facts,
-                    click_count=facts.click_count + 1,
-                    first_clicked_at=_min(facts.first_clicked_at, event.at),
-                    last_clicked_at=_max(facts.last_clicked_at, event.at),
+                return _with_fetch(
+                    replace(
+                        facts,
+                        click_count=facts.click_count + 1,
+                        first_clicked_at=_min(facts.first_clicked_at, event.at),
+                        last_clicked_at=_max(facts.last_clicked_at, event.at),
+                    ),
+                    event,
                 )
             case EventKind.BOUNCE:
                 return _apply_bounce(facts, event, detail)
@@ -159,6 +273,43 @@ class RecipientFacts:
         if diagnostic:
             return str(diagnostic)
         return " / ".join(str(v) for v in (values.get("bounce_type"), values.get("bounce_subtype")) if v)
+
+
+def link_id(link: object) -> str | None:
+    """A short stable id of a clicked link (the burst rule only compares links)."""
+    if not link:
+        return None
+    return hashlib.sha256(str(link).encode("utf-8")).hexdigest()[:8]
+
+
+def fetch_of(event: RecipientEvent) -> Fetch:
+    code = str(event.details.get(FETCH_CLASS_DETAIL) or UNCLASSIFIED)
+    if event.kind is EventKind.CLICK:
+        return Fetch(
+            at=event.at,
+            kind="click",
+            code=code,
+            link=link_id(event.details.get("link")),
+            event_id=event.event_id,
+        )
+    return Fetch(at=event.at, kind="open", code=code, event_id=event.event_id)
+
+
+def _with_fetch(facts: RecipientFacts, event: RecipientEvent) -> RecipientFacts:
+    """Keep the earliest FETCHES_KEPT fetches; one pushed out (or never kept) counts by its
+    intrinsic verdict, so the kept set and the counts do not depend on arrival order."""
+    ordered = canonical([*facts.fetches, fetch_of(event)])
+    kept, beyond = ordered[:FETCHES_KEPT], ordered[FETCHES_KEPT:]
+    late = facts.late
+    for fetch in beyond:
+        human = fetch_class(fetch.kind, fetch.code).verdict.is_human
+        late = late + EngagementCounts(
+            human_opens=int(fetch.kind == "open" and human),
+            machine_opens=int(fetch.kind == "open" and not human),
+            human_clicks=int(fetch.kind == "click" and human),
+            machine_clicks=int(fetch.kind == "click" and not human),
+        )
+    return replace(facts, fetches=tuple(kept), late=late)
 
 
 def _apply_bounce(facts: RecipientFacts, event: RecipientEvent, detail: Detail) -> RecipientFacts:

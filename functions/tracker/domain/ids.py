@@ -34,5 +34,31 @@ def recipient_id(index: int) -> str:
 
 def normalize_email(address: str) -> str:
     """The form every address is stored, compared and suppressed in: without surrounding white
-    space, lowercase."""
-    return address.strip().lower()
+    space, lowercase, and an internationalized domain in its ASCII form (``a@bücher.ch`` →
+    ``a@xn--bcher-kva.ch``), so both spellings of one mailbox are one address.
+
+    Total: it also normalizes what SES reports, so a string it cannot encode (no ``@``, a domain
+    IDNA refuses) is only trimmed and lowercased; validating an address is the API models' job."""
+    trimmed = address.strip()
+    local, at, domain = trimmed.rpartition("@")
+    if not at:
+        return trimmed.lower()
+    return f"{local.lower()}@{ascii_domain(domain)}"
+
+
+# A domain name is at most 253 octets (RFC 1035); IDNA's work grows fast with a label's length.
+_MAX_DOMAIN_CHARS = 253
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain lowercased, its internationalized labels as IDNA 2008 A-labels (UTS 46 mapping,
+    non-transitional: what email-validator and today's browsers do, so ``faß.de`` keeps its ß as
+    ``xn--fa-hia.de``); unchanged but lowercased when IDNA refuses it."""
+    if domain.isascii() or len(domain) > _MAX_DOMAIN_CHARS:
+        return domain.lower()
+    import idna  # only internationalized domains need its tables (not loaded on a cold start)
+
+    try:
+        return idna.encode(domain, uts46=True, std3_rules=False, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return domain.lower()

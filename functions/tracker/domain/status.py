@@ -30,6 +30,19 @@ OPENED_STATUSES = frozenset({Status.OPENED, Status.CLICKED})
 PENDING_STATUSES = frozenset({Status.QUEUED, Status.SENT, Status.DELAYED})
 
 
+class Tally(StrEnum):
+    """What a message counts besides each recipient's status (docs/engagement.md)."""
+
+    # Delivered, and only machines opened (or clicked): not in the Open Rate, in ``open_rate_all``.
+    MACHINE_OPENED = "machine_opened"
+    # Only machines clicked: not in the Click Rate, in ``click_rate_all``.
+    MACHINE_CLICKED = "machine_clicked"
+
+
+# Every number a message keeps per recipient class: the statuses, then the engagement tallies.
+COUNTED: tuple[str, ...] = (*ALL_STATUSES, *Tally)
+
+
 @dataclass(frozen=True)
 class Rates:
     recipients: int
@@ -39,14 +52,18 @@ class Rates:
     click_rate: float | None
     bounce_rate: float | None
     complaint_rate: float | None
+    open_rate_all: float | None = None
+    click_rate_all: float | None = None
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator > 0 else None
 
 
-def compute_rates(counts: Mapping[Status, int]) -> Rates:
-    """The one definition of every rate, shared by all views and the API."""
+def compute_rates(counts: Mapping[str, int]) -> Rates:
+    """The one definition of every rate, shared by all views and the API. The Open and Click
+    Rates count customers; the ``_all`` ones every open and click SES reports (the same
+    denominators)."""
     total = sum(counts.get(status, 0) for status in ALL_STATUSES)
     delivered = sum(counts.get(status, 0) for status in DELIVERED_STATUSES)
     opened = sum(counts.get(status, 0) for status in OPENED_STATUSES)
@@ -59,4 +76,8 @@ def compute_rates(counts: Mapping[Status, int]) -> Rates:
         click_rate=_ratio(counts.get(Status.CLICKED, 0), delivered),
         bounce_rate=_ratio(counts.get(Status.BOUNCED, 0), not_dropped),
         complaint_rate=_ratio(counts.get(Status.COMPLAINT, 0), delivered),
+        open_rate_all=_ratio(opened + counts.get(Tally.MACHINE_OPENED, 0), delivered),
+        click_rate_all=_ratio(
+            counts.get(Status.CLICKED, 0) + counts.get(Tally.MACHINE_CLICKED, 0), delivered
+        ),
     )

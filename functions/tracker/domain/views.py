@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from tracker.domain.events import EventKind
 from tracker.domain.facts import RecipientFacts
-from tracker.domain.status import ALL_STATUSES, Status
+from tracker.domain.status import COUNTED, Status
 
 T = TypeVar("T")
 
@@ -26,7 +26,7 @@ class MessageRecord:
     created_at: datetime
     invoice_id: str | None
     payment_id: str | None
-    counts: Mapping[Status, int]
+    counts: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -89,28 +89,37 @@ class Listing(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """A page of one recipient's events, and the recipient (whose facts decide each open's and
+    click's verdict); None when the recipient no longer exists."""
+
+    events: Listing[EventRecord]
+    recipient: RecipientRecord | None
+
+
+@dataclass(frozen=True)
 class MessageWithPending:
     """A message header (folded counts) and the count deltas not folded into it yet."""
 
     message: MessageRecord
-    pending_deltas: Sequence[Mapping[Status, int]] = field(default_factory=tuple)
+    pending_deltas: Sequence[Mapping[str, int]] = field(default_factory=tuple)
 
     @property
-    def counts(self) -> dict[Status, int]:
+    def counts(self) -> dict[str, int]:
         return sum_counts(self.message.counts, self.pending_deltas)
 
 
-def sum_counts(header: Mapping[Status, int], deltas: Sequence[Mapping[Status, int]]) -> dict[Status, int]:
+def sum_counts(header: Mapping[str, int], deltas: Sequence[Mapping[str, int]]) -> dict[str, int]:
     """Folded counts plus pending deltas.
 
     A fold that commits while the detail Query is between a delta and the header can make one
     response count that delta twice (DynamoDB's Query is read-committed per item, not a snapshot);
     a count below zero is such a transient artefact and is shown as 0.
     """
-    total = {status: header.get(status, 0) for status in ALL_STATUSES}
+    total = {tally: header.get(tally, 0) for tally in COUNTED}
     for delta in deltas:
-        for status in ALL_STATUSES:
-            total[status] += delta.get(status, 0)
+        for tally in COUNTED:
+            total[tally] += delta.get(tally, 0)
     return {status: max(0, n) for status, n in total.items()}
 
 

@@ -13,30 +13,18 @@ docs/counters.md). This module knows no AWS SDK: the store is injected.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tracker import constants
-from tracker.domain.errors import ConflictError, InvalidEventError, TransientStoreError
+from tracker.domain.errors import InvalidEventError, TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.records import (
-    LogEntry,
-    MessageKey,
-    RecipientChange,
-    RecipientKey,
-    StoredRecipient,
-    WrittenDelta,
-)
-from tracker.domain.status import Status
+from tracker.domain.records import LogEntry, RecipientKey, StoredRecipient
+from tracker.logic.commits import CommitLog, Committer
 from tracker.logic.ports import EventObserver, IngestStore
 from tracker.logic.retry import Backoff
-
-# DynamoDB's TransactWriteItems limit: recipients plus one delta item per message.
-TRANSACTION_ITEM_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -85,27 +73,6 @@ class IngestSettings:
     workers: int = 8
 
 
-@dataclass
-class _Commits:
-    """What the chunk commits of one batch wrote, collected across the commit threads."""
-
-    written: dict[MessageKey, list[WrittenDelta]] = field(default_factory=lambda: defaultdict(list))
-    # Messages of a commit that raised: it may have been written all the same (a response lost
-    # after the write, or an SDK retry refused because its first try had succeeded), and then
-    # its delta is pending under a key this batch does not know.
-    uncertain: set[MessageKey] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wrote(self, deltas: Iterable[WrittenDelta]) -> None:
-        with self.lock:
-            for delta in deltas:
-                self.written[delta.message].append(delta)
-
-    def unsure(self, changes: Iterable[RecipientChange]) -> None:
-        with self.lock:
-            self.uncertain.update(change.before.key.message for change in changes)
-
-
 @dataclass(frozen=True)
 class _Located:
     record_id: str
@@ -125,13 +92,14 @@ class Ingestor:
         self._store = store
         self._parse = parse
         self._settings = settings or IngestSettings()
-        self._backoff = backoff or Backoff()
         self._observer = observer
-        self._lock = threading.Lock()
+        self._committer = Committer(
+            store, backoff or Backoff(), self._settings.conflict_retries, self._settings.workers
+        )
 
     def apply_batch(self, records: Sequence[IncomingRecord]) -> BatchReport:
         report = BatchReport()
-        commits = _Commits()
+        log = CommitLog()
         by_id = {record.record_id: record for record in records}
         parsed: list[tuple[IncomingRecord, list[RecipientEvent]]] = []
         for record in records:
@@ -156,10 +124,10 @@ class Ingestor:
                 f"event for {item.event.email} names a recipient with another address",
             )
         usable = [item for item in matched if item not in mismatched]
-        committed = self._commit_all(usable, recipients, report, commits)
+        committed = self._commit_all(usable, recipients, report, by_id, log)
         self._log(usable, committed, recipients, report)
         self._observe(usable, committed, recipients, report)
-        self._fold(usable, committed, commits, by_id, report)
+        self._fold(usable, committed, log, by_id, report)
         return report
 
     # --- steps -------------------------------------------------------------
@@ -209,81 +177,32 @@ class Ingestor:
         usable: Sequence[_Located],
         recipients: dict[RecipientKey, StoredRecipient],
         report: BatchReport,
-        commits: _Commits,
+        by_id: Mapping[str, IncomingRecord],
+        log: CommitLog,
     ) -> set[RecipientKey]:
-        """Commit every recipient's new facts; returns the keys that are now up to date and
-        collects the deltas written (and the messages of commits with an unknown outcome)."""
+        """Commit every recipient's new facts; returns the keys that are now up to date. A
+        recipient the store refuses for good has its records quarantined; the others' records
+        go on."""
         events_by_key: dict[RecipientKey, list[RecipientEvent]] = defaultdict(list)
+        in_batch_duplicates = 0
         for item in usable:
-            if item.key is not None and report.outcomes[item.record_id] != Outcome.RETRY:
-                events_by_key[item.key].append(item.event)
-        chunks = plan_chunks(sorted(events_by_key), TRANSACTION_ITEM_LIMIT)
-        up_to_date: set[RecipientKey] = set()
-        workers = max(1, min(self._settings.workers, len(chunks)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(
-                pool.map(
-                    lambda chunk: self._commit_chunk(chunk, events_by_key, recipients, report, commits),
-                    chunks,
-                )
-            )
-        for chunk, ok in zip(chunks, results, strict=True):
-            if ok:
-                up_to_date.update(chunk)
-        failed_keys = set(events_by_key) - up_to_date
+            if item.key is None or report.outcomes[item.record_id] == Outcome.RETRY:
+                continue
+            events = events_by_key[item.key]
+            if any(event.event_id == item.event.event_id for event in events):
+                in_batch_duplicates += 1  # the same SES event twice in this batch
+            else:
+                events.append(item.event)
+        committed = self._committer.commit_all(events_by_key, recipients, log)
         for item in usable:
-            if item.key in failed_keys:
+            if item.key in log.unwritable:
+                self._quarantine(report, by_id[item.record_id], "unwritable", log.unwritable[item.key])
+            elif item.key in events_by_key and item.key not in committed:
                 report.fail(item.record_id, "commit failed")
-        return up_to_date
-
-    def _commit_chunk(
-        self,
-        chunk: Sequence[RecipientKey],
-        events_by_key: Mapping[RecipientKey, list[RecipientEvent]],
-        recipients: dict[RecipientKey, StoredRecipient],
-        report: BatchReport,
-        commits: _Commits,
-    ) -> bool:
-        for attempt in range(self._settings.conflict_retries + 1):
-            changes: list[RecipientChange] = []
-            duplicates = 0
-            for key in chunk:
-                stored = recipients[key]
-                after = stored.facts.apply_all(events_by_key[key])
-                duplicates += len(events_by_key[key]) - (len(after.seen) - len(stored.facts.seen))
-                if after is not stored.facts and after != stored.facts:
-                    changes.append(RecipientChange(stored, after))
-            written: Sequence[WrittenDelta] = ()
-            try:
-                if changes:
-                    written = self._store.commit(changes)
-            except ConflictError as conflict:
-                commits.unsure(changes)
-                stale = set(conflict.args[0]) if conflict.args else set(chunk)
-                if attempt == self._settings.conflict_retries:
-                    return False
-                self._backoff.wait(attempt)
-                try:
-                    recipients.update(self._store.load_recipients(stale or set(chunk)))
-                except TransientStoreError:
-                    return False
-                continue
-            except TransientStoreError:
-                commits.unsure(changes)
-                if attempt == self._settings.conflict_retries:
-                    return False
-                self._backoff.wait(attempt)
-                continue
-            commits.wrote(written)
-            with self._lock:
-                for change in changes:
-                    for event in events_by_key[change.before.key]:
-                        if event.event_id in change.after.seen - change.before.facts.seen:
-                            report.events_by_kind[event.kind] += 1
-                report.applied_events += sum(len(c.after.seen) - len(c.before.facts.seen) for c in changes)
-                report.duplicate_events += duplicates
-            return True
-        return False
+        report.applied_events += sum(len(events) for events in log.applied.values())
+        report.duplicate_events += in_batch_duplicates + log.duplicates
+        report.events_by_kind.update(log.events_by_kind)
+        return committed
 
     def _log(
         self,
@@ -326,15 +245,24 @@ class Ingestor:
             return
         try:
             observer.observe([entry for _, entry in observed])
-        except TransientStoreError as error:
-            for record_id, _ in observed:
-                report.fail(record_id, f"event observer failed: {error}")
+        except TransientStoreError:
+            # One address's failure must not retry every record: observe each address alone, and
+            # retry only the records of those that still fail.
+            by_address: dict[tuple[str, str], list[tuple[str, LogEntry]]] = defaultdict(list)
+            for record_id, entry in observed:
+                by_address[(entry.recipient.key.tenant_id, entry.event.email)].append((record_id, entry))
+            for group in by_address.values():
+                try:
+                    observer.observe([entry for _, entry in group])
+                except TransientStoreError as error:
+                    for record_id, _ in group:
+                        report.fail(record_id, f"event observer failed: {error}")
 
     def _fold(
         self,
         usable: Sequence[_Located],
         up_to_date: set[RecipientKey],
-        commits: _Commits,
+        commits: CommitLog,
         by_id: Mapping[str, IncomingRecord],
         report: BatchReport,
     ) -> None:
@@ -400,34 +328,3 @@ def _key_from_tags(tags: Mapping[str, str]) -> RecipientKey | None:
     if tenant and message and recipient:
         return RecipientKey(tenant, message, recipient)
     return None
-
-
-def plan_chunks(keys: Sequence[RecipientKey], limit: int) -> list[list[RecipientKey]]:
-    """Split recipients into transactions of at most ``limit`` items, counting one delta item
-    per distinct message in the chunk."""
-    chunks: list[list[RecipientKey]] = []
-    current: list[RecipientKey] = []
-    messages: set[MessageKey] = set()
-    for key in keys:
-        extra_message = 0 if key.message in messages else 1
-        if current and len(current) + len(messages) + 1 + extra_message > limit:
-            chunks.append(current)
-            current, messages = [], set()
-            extra_message = 1
-        current.append(key)
-        messages.add(key.message)
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def count_deltas(changes: Iterable[RecipientChange]) -> dict[MessageKey, Counter[Status]]:
-    """Per-message status deltas; zero entries are dropped."""
-    deltas: dict[MessageKey, Counter[Status]] = defaultdict(Counter)
-    for change in changes:
-        deltas[change.before.key.message].update(change.status_delta)
-    return {
-        message: Counter({status: n for status, n in delta.items() if n})
-        for message, delta in deltas.items()
-        if any(delta.values())
-    }

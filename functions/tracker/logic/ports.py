@@ -7,12 +7,13 @@ memory); the composition root (``tracker.bootstrap``) picks them. Nothing here k
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
+from tracker.domain.quarantine import QuarantinedRecord
 from tracker.domain.records import (
     LogEntry,
     MessageKey,
@@ -50,13 +51,19 @@ class IngestStore(Protocol):
         self, ses_message_ids: Collection[str]
     ) -> dict[str, list[StoredRecipient]]: ...
 
+    def markers_present(self, wanted: Mapping[RecipientKey, Collection[str]]) -> dict[RecipientKey, set[str]]:
+        """Of these event ids, those each recipient has a marker for (applied beyond ``seen``)."""
+        ...
+
     def commit(self, changes: Sequence[RecipientChange]) -> Sequence[WrittenDelta]:
-        """Atomically write the recipients and the count deltas their status changes imply;
-        returns the delta items written (one per message whose counts change).
+        """Atomically write the recipients, their markers (``RecipientChange.markers``, each only
+        if absent) and the count deltas their status changes imply; returns the delta items
+        written (one per message whose counts change).
 
         Raises ConflictError (args: the conflicting keys) when a recipient changed since it was
-        loaded, TransientStoreError when a retry may succeed. After either, the caller cannot
-        be sure that nothing was written (a response can be lost after the write).
+        loaded or a marker exists already, TransientStoreError when a retry may succeed (after
+        either, the caller cannot be sure that nothing was written: a response can be lost after
+        the write), UnwritableError when the store refuses the write for good.
         """
         ...
 
@@ -247,7 +254,9 @@ class ReadStore(Protocol):
         self, tenant_id: str, message_id: str, recipient_id: str, *, limit: int, start: dict[str, Any] | None
     ) -> Page[EventRecord]: ...
 
-    def recipient_exists(self, tenant_id: str, message_id: str, recipient_id: str) -> bool: ...
+    def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
+        """One recipient by its key (a GetItem)."""
+        ...
 
     def invoice_log(
         self, tenant_id: str, invoice_id: str, *, limit: int, start: dict[str, Any] | None
@@ -269,3 +278,44 @@ class CursorSigner(Protocol):
     def decode(
         self, cursor: str | None, tenant_id: str, scope: Sequence[str | None]
     ) -> dict[str, Any] | None: ...
+
+
+# --- the quarantine ------------------------------------------------------------------------------
+
+
+class QuarantineStore(Protocol):
+    def list_day(self, day: date) -> list[QuarantinedRecord]:
+        """Every record quarantined on ``day`` (UTC), oldest first."""
+        ...
+
+    def mark_redriven(self, records: Sequence[QuarantinedRecord], at: datetime) -> None: ...
+
+
+class EventRedelivery(Protocol):
+    def redeliver(self, bodies: Sequence[str]) -> list[int]:
+        """Put these SQS bodies on the events queue again; returns the positions not queued."""
+        ...
+
+
+# --- Apple's address ranges ------------------------------------------------------------------------
+
+
+class AppleRangesFeed(Protocol):
+    def download(self) -> str:
+        """Apple's published egress list, whole, as text. Raises ReferenceDataError when it cannot
+        be fetched (network, TLS, HTTP status, a body over the size bound, not text)."""
+        ...
+
+
+class AppleRangesReader(Protocol):
+    def read(self) -> bytes | None:
+        """The stored compact form (``AppleRanges.to_compact``); None when nothing is stored.
+        Raises ReferenceDataError when it exists but cannot be read."""
+        ...
+
+
+class AppleRangesStore(AppleRangesReader, Protocol):
+    def write(self, blob: bytes, *, refreshed_at: datetime, prefixes: int) -> None:
+        """Replace the stored compact form in one step, recording when and how many prefixes.
+        Raises ReferenceDataError when it is not stored (the previous one then stays)."""
+        ...

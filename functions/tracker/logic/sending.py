@@ -24,6 +24,7 @@ No AWS SDK here: stores, queue and SES are injected behind the ports.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
@@ -40,6 +41,7 @@ from tracker.domain.errors import (
     SendThrottledError,
     SendUnavailableError,
     TransientStoreError,
+    UnwritableError,
 )
 from tracker.domain.ids import normalize_email
 from tracker.domain.messages import MessageContent, OutgoingMail, SendJob, SendTarget
@@ -53,6 +55,8 @@ from tracker.logic.outcomes import (
 )
 from tracker.logic.ports import Mailer, SendStore, SuppressionCheck
 from tracker.logic.retry import Backoff, jittered_delay
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class JobResult:
     dropped: int = 0  # suppressed after the message was created: not sent
     skipped: int = 0
     throttled: int = 0
+    unwritable: int = 0  # an outcome the store refused for good (logged)
     retry_reason: str | None = None
 
     @property
@@ -156,7 +161,7 @@ class Sender:
             if sendable:
                 state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable)
             for index, target in enumerate(pending):
-                step = self._one(state, target, result)
+                step = self._isolated(state, target, result)
                 if step is _Step.STOP:
                     unsettled.extend(pending[index:])
                     break
@@ -205,6 +210,20 @@ class Sender:
                 result.retry_reason = "the message content is not readable yet"
                 return _Step.STOP
         return self._send(state, target, state.content, result)
+
+    def _isolated(self, state: _JobState, target: SendTarget, result: JobResult) -> _Step | None:
+        """``_one``, where a failure concerns this recipient only: the store's trouble with it
+        leaves it to the redelivery (the others go on); a write refused for good is logged and
+        the recipient left as it is, since no retry can record it."""
+        try:
+            return self._one(state, target, result)
+        except TransientStoreError as error:
+            result.defer(f"the data store failed for a recipient: {error}")
+            return _Step.DEFER
+        except UnwritableError:
+            logger.exception("a recipient's send outcome cannot be stored", extra={"recipient": target.key})
+            result.unwritable += 1
+            return None
 
     def _settle_claim(self, state: _JobState, target: SendTarget, result: JobResult) -> _Step | None:
         """A claim without an outcome: another sender is on it, or one stopped mid-send."""

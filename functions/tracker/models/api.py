@@ -13,10 +13,11 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracker.domain.engagement import Engagement, Verdict
 from tracker.domain.events import EventKind
-from tracker.domain.facts import RecipientFacts
+from tracker.domain.facts import FETCH_CLASS_DETAIL, UNCLASSIFIED, RecipientFacts
 from tracker.domain.ids import EXTERNAL_ID_PATTERN
-from tracker.domain.status import ALL_STATUSES, Status, compute_rates
+from tracker.domain.status import COUNTED, Status, compute_rates
 from tracker.domain.views import (
     EventRecord,
     InvoiceLogGroup,
@@ -24,6 +25,7 @@ from tracker.domain.views import (
     Listing,
     MessageRecord,
     RecipientRecord,
+    Timeline,
 )
 
 MessageKind = Literal["email", "invoice", "receipt"]
@@ -38,6 +40,18 @@ def _text(value: Any) -> str | None:
 
 def _kind(value: str) -> MessageKind:
     return cast(MessageKind, value)
+
+
+def engagement_fields(facts: RecipientFacts) -> dict[str, Any]:
+    """A recipient's opens and clicks as the API shows them: the customer's, and the automatic ones."""
+    counts = facts.engagement_counts
+    return {
+        "open_count": counts.human_opens,
+        "click_count": counts.human_clicks,
+        "machine_open_count": counts.machine_opens,
+        "machine_click_count": counts.machine_clicks,
+        "engagement": facts.engagement,
+    }
 
 
 NEXT_CURSOR_DESCRIPTION = (
@@ -77,10 +91,18 @@ class StatusCounts(ApiModel):
     complaint: int = Field(ge=0)
     rejected: int = Field(ge=0)
     failed: int = Field(ge=0)
+    machine_opened: int = Field(
+        ge=0,
+        description="Not a status: of the `delivered` recipients, those opened (or clicked) only "
+        "automatically, e.g. by Apple Mail Privacy Protection (docs/engagement.md).",
+    )
+    machine_clicked: int = Field(
+        ge=0, description="Not a status: delivered recipients whose clicks were all by link scanners."
+    )
 
     @classmethod
-    def of(cls, counts: Mapping[Status, int]) -> StatusCounts:
-        return cls(**{status.value: counts.get(status, 0) for status in ALL_STATUSES})
+    def of(cls, counts: Mapping[str, int]) -> StatusCounts:
+        return cls(**{tally: counts.get(tally, 0) for tally in COUNTED})
 
 
 class Message(ApiModel):
@@ -92,14 +114,24 @@ class Message(ApiModel):
     sent_at: datetime = Field(description="When the message was submitted for sending.")
     invoice_id: str | None = None
     payment_id: str | None = None
-    recipients: int = Field(ge=0, description="All recipients (the sum of `counts`).")
+    recipients: int = Field(ge=0, description="All recipients (the sum of the statuses in `counts`).")
     counts: StatusCounts
     pending: int = Field(ge=0, description="Recipients without an outcome yet (queued, sent, delayed).")
     delivery_rate: float | None = Field(
         ge=0, le=1, description="Delivered, opened, clicked or complaint / all recipients."
     )
-    open_rate: float | None = Field(ge=0, le=1, description="Opened or clicked / delivered.")
-    click_rate: float | None = Field(ge=0, le=1, description="Clicked / delivered.")
+    open_rate: float | None = Field(
+        ge=0, le=1, description="Customers who opened or clicked / delivered (automatic opens left out)."
+    )
+    open_rate_all: float | None = Field(
+        ge=0,
+        le=1,
+        description="Every recipient with an open or click SES reported, machines' too / delivered.",
+    )
+    click_rate: float | None = Field(ge=0, le=1, description="Customers who clicked / delivered.")
+    click_rate_all: float | None = Field(
+        ge=0, le=1, description="Every recipient with a click SES reported, scanners' too / delivered."
+    )
     bounce_rate: float | None = Field(ge=0, le=1, description="Bounced / recipients not dropped.")
     complaint_rate: float | None = Field(ge=0, le=1, description="Complaint / delivered.")
 
@@ -118,7 +150,9 @@ class Message(ApiModel):
             pending=rates.pending,
             delivery_rate=rates.delivery_rate,
             open_rate=rates.open_rate,
+            open_rate_all=rates.open_rate_all,
             click_rate=rates.click_rate,
+            click_rate_all=rates.click_rate_all,
             bounce_rate=rates.bounce_rate,
             complaint_rate=rates.complaint_rate,
         )
@@ -173,8 +207,15 @@ class Recipient(ApiModel):
     email: str
     name: str | None
     status: Status
-    open_count: int = Field(ge=0)
-    click_count: int = Field(ge=0)
+    open_count: int = Field(ge=0, description="Opens by the customer.")
+    click_count: int = Field(ge=0, description="Clicks by the customer.")
+    machine_open_count: int = Field(
+        ge=0, description="Automatic opens (Apple Mail Privacy Protection, prefetch)."
+    )
+    machine_click_count: int = Field(ge=0, description="Clicks by link scanners.")
+    engagement: Engagement = Field(
+        description="`human`, `machine_only` (automatic opens or clicks only) or `none`."
+    )
     sent_at: datetime | None = Field(description="When SES accepted it.")
     delivered_at: datetime | None
     first_opened_at: datetime | None
@@ -193,8 +234,7 @@ class Recipient(ApiModel):
             email=record.email,
             name=record.name,
             status=record.status,
-            open_count=facts.open_count,
-            click_count=facts.click_count,
+            **engagement_fields(facts),
             sent_at=facts.sent_at,
             delivered_at=facts.delivered_at,
             first_opened_at=facts.first_opened_at,
@@ -224,10 +264,31 @@ class TimelineEvent(ApiModel):
     details: dict[str, Any] = Field(
         description="Type-specific details, e.g. bounce_type, bounce_subtype, diagnostic_code, link."
     )
+    verdict: Verdict | None = Field(
+        default=None, description="Opens and clicks: `human`, `privacy_proxy`, `prefetch` or `scanner`."
+    )
+    verdict_reason: str | None = Field(default=None, description="Why, in a few words.")
 
     @classmethod
-    def of(cls, record: EventRecord) -> TimelineEvent:
-        return cls(event_id=record.event_id, kind=record.kind, at=record.at, details=dict(record.details))
+    def of(cls, record: EventRecord, facts: RecipientFacts | None = None) -> TimelineEvent:
+        """With the recipient's facts, an open's or click's verdict takes the timing rules into
+        account; without them (its item on another page), it is the verdict of who fetched it."""
+        verdict: Verdict | None = None
+        reason: str | None = None
+        if record.kind in (EventKind.OPEN, EventKind.CLICK):
+            code = str(record.details.get(FETCH_CLASS_DETAIL) or UNCLASSIFIED)
+            verdict_value, reason = (facts or RecipientFacts()).verdict_of(
+                record.event_id, record.kind.value, code
+            )
+            verdict = Verdict(verdict_value)
+        return cls(
+            event_id=record.event_id,
+            kind=record.kind,
+            at=record.at,
+            details=dict(record.details),
+            verdict=verdict,
+            verdict_reason=reason,
+        )
 
 
 class TimelinePage(ApiModel):
@@ -235,8 +296,12 @@ class TimelinePage(ApiModel):
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
 
     @classmethod
-    def of(cls, listing: Listing[EventRecord]) -> TimelinePage:
-        return cls(items=[TimelineEvent.of(r) for r in listing.items], next_cursor=listing.next_cursor)
+    def of(cls, timeline: Timeline) -> TimelinePage:
+        facts = timeline.recipient.facts if timeline.recipient is not None else None
+        return cls(
+            items=[TimelineEvent.of(r, facts) for r in timeline.events.items],
+            next_cursor=timeline.events.next_cursor,
+        )
 
 
 class InvoiceLogRecipient(ApiModel):
@@ -249,8 +314,11 @@ class InvoiceLogRecipient(ApiModel):
     customer_id: str | None
     name: str | None
     status: Status | None = Field(description="Current status; `null` when it is on another page.")
-    open_count: int | None
-    click_count: int | None
+    open_count: int | None = Field(description="Opens by the customer.")
+    click_count: int | None = Field(description="Clicks by the customer.")
+    machine_open_count: int | None
+    machine_click_count: int | None
+    engagement: Engagement | None
     bounce_reason: str | None
     dropped_reason: str | None
     events: list[TimelineEvent]
@@ -258,7 +326,7 @@ class InvoiceLogRecipient(ApiModel):
     @classmethod
     def of(cls, group: InvoiceLogRecipientGroup) -> InvoiceLogRecipient:
         record = group.record
-        events = [TimelineEvent.of(e) for e in group.events_in_order]
+        events = [TimelineEvent.of(e, record.facts if record else None) for e in group.events_in_order]
         if record is None:
             return cls(
                 recipient_id=group.recipient_id,
@@ -268,6 +336,9 @@ class InvoiceLogRecipient(ApiModel):
                 status=None,
                 open_count=None,
                 click_count=None,
+                machine_open_count=None,
+                machine_click_count=None,
+                engagement=None,
                 bounce_reason=None,
                 dropped_reason=None,
                 events=events,
@@ -278,8 +349,7 @@ class InvoiceLogRecipient(ApiModel):
             customer_id=record.customer_id,
             name=record.name,
             status=record.status,
-            open_count=record.facts.open_count,
-            click_count=record.facts.click_count,
+            **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
             events=events,
@@ -362,8 +432,11 @@ class CustomerMessage(ApiModel):
     recipient_id: str
     email: str
     status: Status
-    open_count: int = Field(ge=0)
-    click_count: int = Field(ge=0)
+    open_count: int = Field(ge=0, description="Opens by the customer.")
+    click_count: int = Field(ge=0, description="Clicks by the customer.")
+    machine_open_count: int = Field(ge=0)
+    machine_click_count: int = Field(ge=0)
+    engagement: Engagement
     bounce_reason: str | None
     dropped_reason: str | None
 
@@ -379,8 +452,7 @@ class CustomerMessage(ApiModel):
             recipient_id=record.recipient_id,
             email=record.email,
             status=record.status,
-            open_count=record.facts.open_count,
-            click_count=record.facts.click_count,
+            **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
         )

@@ -8,7 +8,7 @@ defines every rule, its source and the setting that tunes it.
 """
 
 from tracker.domain.engagement.classes import Engagement, FetchClass, FetchKind, Verdict, fetch_class
-from tracker.domain.engagement.networks import AddressTable, AppleRanges, default_apple_ranges
+from tracker.domain.engagement.networks import AddressSet, AddressTable, AppleRanges, default_apple_ranges
 from tracker.domain.engagement.rules import DEFAULT_RULES, EngagementRules
 from tracker.domain.engagement.timing import (
     EngagementCounts,
@@ -22,6 +22,7 @@ from tracker.domain.engagement.user_agents import classify_fetch
 
 __all__ = [
     "DEFAULT_RULES",
+    "AddressSet",
     "AddressTable",
     "AppleRanges",
     "Engagement",

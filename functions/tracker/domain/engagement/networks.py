@@ -11,9 +11,12 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
+
+from tracker.domain.engagement import compact
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -21,6 +24,13 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Private Relay egress ranges, so it is always part of AppleRanges, whatever the CSV holds.
 APPLE_BLOCK = "17.0.0.0/8"
 SNAPSHOT_FILE = "apple_ranges.csv"
+APPLE_LABEL = "apple"
+
+
+class AddressSet(Protocol):
+    """What the classifier asks of Apple's ranges: an AppleRanges, or a provider that loads one."""
+
+    def __contains__(self, address: object) -> bool: ...
 
 
 def parse_address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -34,7 +44,13 @@ def parse_address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Add
 
 
 class _Intervals:
-    """Disjoint [start, end] integer intervals of one IP version, each with a label."""
+    """Disjoint [start, end] integer intervals of one IP version, each with a label; values may be
+    kept in blocks of ``2**shift`` addresses (``compact.Intervals``), so a lookup shifts first."""
+
+    _starts: Sequence[int]
+    _ends: Sequence[int]
+    _labels: list[str]
+    _shift: int
 
     def __init__(self, rows: Iterable[tuple[int, int, str]]) -> None:
         spans = sorted(rows)
@@ -49,8 +65,24 @@ class _Intervals:
         self._starts = [start for start, _, _ in merged]
         self._ends = [end for _, end, _ in merged]
         self._labels = [label for _, _, label in merged]
+        self._shift = 0
+
+    @classmethod
+    def of_one_label(cls, intervals: compact.Intervals, label: str) -> _Intervals:
+        """From intervals already sorted, disjoint and merged (``compact.decode`` checked them)."""
+        table = cls.__new__(cls)
+        table._starts, table._ends, table._shift = intervals.starts, intervals.ends, intervals.shift
+        table._labels = [label] * len(intervals.starts)
+        return table
+
+    def bounds(self) -> compact.Intervals:
+        return compact.Intervals(list(self._starts), list(self._ends), self._shift)
+
+    def labels(self) -> frozenset[str]:
+        return frozenset(self._labels)
 
     def label_of(self, value: int) -> str | None:
+        value >>= self._shift
         index = bisect.bisect_right(self._starts, value) - 1
         if index >= 0 and value <= self._ends[index]:
             return self._labels[index]
@@ -84,6 +116,21 @@ class AddressTable:
             (v4 if version == 4 else v6).append((start, end, label))
         self._v4 = _Intervals(v4)
         self._v6 = _Intervals(v6)
+
+    @classmethod
+    def of_one_label(cls, v4: compact.Intervals, v6: compact.Intervals, label: str) -> AddressTable:
+        """From merged intervals of a single label (the compact form of Apple's ranges)."""
+        table = cls.__new__(cls)
+        table._v4 = _Intervals.of_one_label(v4, label)
+        table._v6 = _Intervals.of_one_label(v6, label)
+        return table
+
+    def intervals(self) -> tuple[compact.Intervals, compact.Intervals]:
+        """The merged IPv4 and IPv6 intervals (labels aside)."""
+        return self._v4.bounds(), self._v6.bounds()
+
+    def labels(self) -> frozenset[str]:
+        return self._v4.labels() | self._v6.labels()
 
     def label_of(self, address: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> str | None:
         ip = parse_address(address) if isinstance(address, str | None) else address
@@ -149,8 +196,23 @@ class AppleRanges:
     def from_csv(cls, text: str) -> AppleRanges:
         """From the text of Apple's egress CSV (a refreshed download or the shipped snapshot)."""
         spans = parse_egress_csv(text)
-        rows = [(*prefix_span(APPLE_BLOCK), "apple")] + [(*span, "apple") for span in spans]
+        rows = [(*prefix_span(APPLE_BLOCK), APPLE_LABEL)] + [(*span, APPLE_LABEL) for span in spans]
         return cls(AddressTable.from_spans(rows), len(spans))
+
+    def to_compact(self) -> bytes:
+        """The merged intervals in ``compact``'s form: what the refresher stores, and what
+        ``from_compact`` loads in milliseconds where ``from_csv`` would parse for seconds."""
+        if self.table.labels() - {APPLE_LABEL}:
+            raise ValueError("only Apple's ranges have a compact form")
+        v4, v6 = self.table.intervals()
+        return compact.encode(self.prefixes, v4, v6)
+
+    @classmethod
+    def from_compact(cls, blob: bytes) -> AppleRanges:
+        """From ``to_compact``'s bytes; ValueError when they are corrupt, truncated or of another
+        format version (the caller then keeps what it has)."""
+        prefixes, v4, v6 = compact.decode(blob)
+        return cls(AddressTable.of_one_label(v4, v6, APPLE_LABEL), prefixes)
 
     def __contains__(self, address: object) -> bool:
         if not isinstance(address, str | ipaddress.IPv4Address | ipaddress.IPv6Address):

@@ -25,12 +25,16 @@ from tracker.domain.engagement.rules import DEFAULT_RULES, EngagementRules
 
 @dataclass(frozen=True)
 class Fetch:
-    """One Open or Click as kept per recipient; canonical order is (at, kind, code, link)."""
+    """One Open or Click as kept per recipient; canonical order is (at, kind, code, link, event id).
+
+    ``event_id`` keeps two distinct SES events apart that happen to look alike (two opens in the
+    same millisecond through the same proxy); a duplicate of one event has the same id."""
 
     at: datetime
     kind: FetchKind
     code: str
     link: str | None = None
+    event_id: str = ""
 
     @classmethod
     def of(cls, value: Fetch | tuple[str, datetime, str, str | None]) -> Fetch:
@@ -44,8 +48,8 @@ class Fetch:
             return cls(at=at, kind="click", code=code, link=link)
         raise ValueError(f"fetch kind must be 'open' or 'click', not {kind!r}")
 
-    def _key(self) -> tuple[datetime, str, str, str]:
-        return (self.at, self.kind, self.code, self.link or "")
+    def _key(self) -> tuple[datetime, str, str, str, str]:
+        return (self.at, self.kind, self.code, self.link or "", self.event_id)
 
 
 @dataclass(frozen=True)

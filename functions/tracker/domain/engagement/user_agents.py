@@ -19,7 +19,7 @@ from typing import Protocol
 
 from tracker.domain.engagement.classes import FETCH_ON_OPEN_PROXIES, FetchClass, FetchKind, fetch_class
 from tracker.domain.engagement.networks import (
-    AppleRanges,
+    AddressSet,
     default_apple_ranges,
     parse_address,
     scanner_networks,
@@ -156,7 +156,7 @@ def _first_match(rules: tuple[tuple[re.Pattern[str], str], ...], user_agent: str
 
 
 def classify_code(
-    user_agent: str | None, ip_address: str | None, apple_ranges: AppleRanges | None = None
+    user_agent: str | None, ip_address: str | None, apple_ranges: AddressSet | None = None
 ) -> str:
     """The class code of a fetch: the part of ``classify_fetch`` that does not depend on its kind."""
     agent = (user_agent or "").strip()
@@ -191,10 +191,12 @@ def classify_fetch(
     kind: FetchKind,
     user_agent: str | None,
     ip_address: str | None,
-    apple_ranges: AppleRanges | None = None,
+    apple_ranges: AddressSet | None = None,
 ) -> FetchClass:
     """The intrinsic class of one Open or Click as SES reported it.
 
-    ``apple_ranges`` is the refreshed list when the caller has one; the shipped snapshot otherwise.
+    ``apple_ranges`` is the refreshed list when the caller has one (an AppleRanges, or a provider
+    that loads it when first asked: only a bare ``Mozilla/5.0`` agent asks); the shipped snapshot
+    otherwise.
     """
     return fetch_class(kind, classify_code(user_agent, ip_address, apple_ranges))

@@ -17,9 +17,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tracker.domain.engagement import AddressSet, FetchKind, classify_fetch
 from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.facts import FETCH_CLASS_DETAIL
 from tracker.domain.ids import normalize_email
+from tracker.models.ses.limits import (
+    MAX_ADDRESS,
+    MAX_RECIPIENTS_PER_EVENT,
+    MAX_SES_MESSAGE_ID,
+    MAX_TAG_TEXT,
+    MAX_TAGS,
+    bounded_details,
+    truncated,
+)
 from tracker.models.ses.objects import Mail, SnsNotification
 from tracker.models.ses.records import SES_EVENT, TYPE_FIELD, TYPE_NAMES, SesEvent, record_tag
 from tracker.models.ses.timestamps import format_ses_timestamp
@@ -38,6 +49,16 @@ def _first_error(error: ValidationError, skip: str | None = None) -> str:
         loc = loc[1:]  # the union tag pydantic puts first
     path = ".".join(str(part) for part in loc) or "<root>"
     return _clip(f"{path}: {first['msg']}")
+
+
+# Validation errors that have a quarantine reason of their own (else "invalid_event").
+_OWN_REASONS = frozenset({"time_out_of_range"})
+
+
+def _reason(error: ValidationError) -> str:
+    kinds = {detail["type"] for detail in error.errors(include_url=False, include_input=False)}
+    own = sorted(kinds & _OWN_REASONS)
+    return own[0] if own else "invalid_event"
 
 
 def _load_json(text: str, what: str) -> Any:
@@ -67,7 +88,7 @@ def _validate_record(document: Mapping[str, Any]) -> SesEvent:
     try:
         return SES_EVENT.validate_python(document)
     except ValidationError as exc:
-        raise InvalidEventError("invalid_event", _first_error(exc, skip=record_tag(document))) from None
+        raise InvalidEventError(_reason(exc), _first_error(exc, skip=record_tag(document))) from None
 
 
 def parse_notification_body(body: str) -> SesEvent:
@@ -129,10 +150,23 @@ def _event_id(kind: EventKind, mail: Mail, email: str, section: Mapping[str, Any
 
 
 def _tags(mail: Mail) -> dict[str, str]:
-    return {name: values[0] for name, values in (mail.tags or {}).items() if values}
+    """The first value of each message tag (SES allows 50 tags of 256 characters)."""
+    tags = list((mail.tags or {}).items())[:MAX_TAGS]
+    return {
+        truncated(name, MAX_TAG_TEXT): truncated(values[0], MAX_TAG_TEXT) for name, values in tags if values
+    }
 
 
-def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
+def _classified(kind: EventKind, details: dict[str, Any], apple_ranges: AddressSet | None) -> dict[str, Any]:
+    """An open's or click's details with who fetched it (its intrinsic class, docs/engagement.md)."""
+    if kind not in (EventKind.OPEN, EventKind.CLICK):
+        return details
+    fetch: FetchKind = "open" if kind is EventKind.OPEN else "click"
+    code = classify_fetch(fetch, details.get("user_agent"), details.get("ip_address"), apple_ranges).code
+    return {**details, FETCH_CLASS_DETAIL: code}
+
+
+def to_recipient_events(event: SesEvent, apple_ranges: AddressSet | None = None) -> list[RecipientEvent]:
     """One :class:`RecipientEvent` per affected recipient address (duplicates within a record dropped).
 
     Recipients: bounce → ``bouncedRecipients``; complaint → ``complainedRecipients``; delivery →
@@ -141,15 +175,24 @@ def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
     """
     kind = event.KIND
     mail = event.mail
+    if len(mail.message_id) > MAX_SES_MESSAGE_ID:
+        raise InvalidEventError(
+            "invalid_event", f"mail.messageId: longer than {MAX_SES_MESSAGE_ID} characters"
+        )
     occurrence = event.occurrence()
     at, recipients = occurrence.at, occurrence.recipients
+    if len(recipients) > MAX_RECIPIENTS_PER_EVENT:
+        raise InvalidEventError(
+            "invalid_event",
+            f"{len(recipients)} recipients in one event (SES sends to at most {MAX_RECIPIENTS_PER_EVENT})",
+        )
     section = _section(occurrence.section)
     tags = _tags(mail)
     with_sent_at = event.STAMPED_BY_MAIL
     results: list[RecipientEvent] = []
     seen: set[str] = set()
     for address, details in recipients:
-        email = normalize_address(address)
+        email = normalize_address(address) if len(address) <= MAX_ADDRESS else ""
         if not email or email in seen:
             continue
         seen.add(email)
@@ -162,12 +205,16 @@ def to_recipient_events(event: SesEvent) -> list[RecipientEvent]:
                 email=email,
                 mail_sent_at=mail.timestamp,
                 tags=dict(tags),
-                details=details,
+                details=_classified(kind, bounded_details(details), apple_ranges),
             )
         )
+    if not results:
+        raise InvalidEventError("no_recipient", f"{kind.value} event names no recipient address")
     return results
 
 
-def parse_record_body(body: str) -> list[RecipientEvent]:
-    """One SQS record body → its events, one per recipient (the ingest path's parser)."""
-    return to_recipient_events(parse_notification_body(body))
+def parse_record_body(body: str, apple_ranges: AddressSet | None = None) -> list[RecipientEvent]:
+    """One SQS record body → its events, one per recipient (the ingest path's parser); opens and
+    clicks are classified with ``apple_ranges`` (the shipped snapshot when None; anything with
+    ``__contains__``, such as a provider that loads the refreshed list on first use)."""
+    return to_recipient_events(parse_notification_body(body), apple_ranges)

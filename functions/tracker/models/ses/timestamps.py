@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+
+from tracker.models.ses.limits import check_event_time
 
 # The guide's own mail-object example (notification contents) writes "2018-10-08T14:05:45 +0000".
 _SPACED_OFFSET = re.compile(r"^(?P<stamp>.*\d)\s+(?P<offset>[+-]\d{2}:?\d{2})$")
@@ -47,5 +49,6 @@ def format_ses_timestamp(value: datetime) -> str:
 UtcDatetime = Annotated[
     datetime,
     BeforeValidator(parse_ses_timestamp),
+    AfterValidator(check_event_time),
     PlainSerializer(format_ses_timestamp, return_type=str, when_used="json"),
 ]
