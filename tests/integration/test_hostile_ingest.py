@@ -118,6 +118,19 @@ def test_an_event_that_names_no_recipient_is_quarantined_not_dropped(recipients:
     assert [item.reason for item in quarantined()] == ["no_recipient"]
 
 
+def test_a_lone_surrogate_is_quarantined_as_not_unicode_and_the_rest_of_its_batch_applies() -> None:
+    seed_message(recipients=2)
+    broken = b.open_event(ses_id("msg-1", 0), address(0), user_agent="Mail" + chr(0xD800), **tagged(0))
+    good = b.delivery_event(ses_id("msg-1", 1), address(1), **tagged(1))
+    body = b.sns_body(broken)
+    assert run([b.sqs_record(body), record(good)]) == []
+    [kept] = quarantined()
+    assert (kept.reason, kept.body) == ("invalid_unicode", body)
+    assert kept.detail.startswith("open.userAgent:")
+    assert recipient_facts("tenant-a", "msg-1", "r1").status is Status.DELIVERED
+    assert message_counts("tenant-a", "msg-1") == recount("tenant-a", "msg-1")
+
+
 def test_an_oversized_diagnostic_is_stored_truncated_and_costs_no_other_record_its_write() -> None:
     seed_message(recipients=99)
     huge = b.delivery_delay_event(
