@@ -19,8 +19,10 @@ SEEN_EVENT_SK_PREFIX = "S#"
 
 
 def iso(at: datetime) -> str:
-    """Fixed-width UTC timestamp, so lexicographic order is time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width UTC timestamp, so lexicographic order is time order (the year padded by hand:
+    strftime's %Y writes year 999 as "999" on Linux, which would sort after "2026")."""
+    utc = at.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_iso(value: str) -> datetime:
