@@ -79,6 +79,15 @@ def test_a_lone_surrogate_anywhere_is_refused_with_where_it_is(
     assert error.detail.startswith(f"{shown}:"), error.detail
 
 
+def test_a_lone_surrogate_in_a_key_is_named_with_an_escape_so_the_detail_can_be_stored() -> None:
+    event = an_open()
+    event["open"]["x" + chr(0xD800)] = "value"
+    error = refusal(b.sns_body(event))
+    assert error.reason == "invalid_unicode"
+    assert error.detail.startswith("open.x\\ud800:"), error.detail
+    error.detail.encode("utf-8")  # text DynamoDB takes
+
+
 def test_a_lone_surrogate_in_the_sns_envelope_is_refused_too() -> None:
     envelope = b.sns_wrap(an_open())
     envelope["Signature"] = chr(0xD800)

@@ -95,8 +95,9 @@ def _lone_surrogate_at(document: Any) -> str | None:
 
 def _refuse_lone_surrogates(text: str, document: Any, what: str) -> None:
     if _SURROGATE_ESCAPE.search(text) and (path := _lone_surrogate_at(document)) is not None:
+        shown = path.encode("utf-8", "backslashreplace").decode("utf-8")  # a key may hold it too
         raise InvalidEventError(
-            "invalid_unicode", _clip(f"{what}{path}: a lone UTF-16 surrogate, which is not Unicode text")
+            "invalid_unicode", _clip(f"{what}{shown}: a lone UTF-16 surrogate, which is not Unicode text")
         )
 
 
