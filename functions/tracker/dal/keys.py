@@ -100,6 +100,11 @@ def quarantine_sk(received_at: datetime, source_id: str) -> str:
     return f"{iso(received_at)}#{source_id}"
 
 
+def quarantine_part_sk(received_at: datetime, source_id: str, part: int) -> str:
+    """A continuation item of a quarantined record's body, beside the record's own item."""
+    return f"{quarantine_sk(received_at, source_id)}#{part:02d}"
+
+
 # --- The send path -----------------------------------------------------------------
 
 # Not under '#' (the header query would read it) nor 'R#'/'E#' (recipients, events).
