@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quarantine screenshots venv run test lint typecheck importlint unit integration infra-test e2e layer lock tools synth diff deploy destroy bench demo clean
+.PHONY: quarantine screenshots venv run test lint typecheck importlint unit integration infra-test e2e layer lock tools synth diff deploy destroy bench localload demo clean
 
 # The deploy toolchain (package.json, package-lock.json): the AWS CDK CLI and, on Linux x64/arm64, the
 # Node.js it runs on, installed into node_modules/ by `npm ci`. Context values pass through CONTEXT,
@@ -115,3 +115,9 @@ destroy: $(STAMP) tools
 # "Benchmarks"). Options pass through ARGS, e.g. `make bench ARGS="--recipients 100000"`.
 bench: $(STAMP)
 	PYTHONPATH=functions:. $(BIN)/python -m bench $(ARGS)
+
+# Local mode under load, end to end over HTTP (not part of `make test`, which runs a small version):
+# events/s, the time to drain, a 500-recipient send, peak memory and the Ctrl+C stop time beside the
+# goals (README, "Local mode under load"). Options pass through ARGS, e.g. ARGS="--events 10000 --recipients 1000".
+localload: $(STAMP)
+	PYTHONPATH=functions:. $(BIN)/python -m bench.localload $(ARGS)

@@ -137,8 +137,8 @@ def intro(args: argparse.Namespace) -> str:
     return (
         f"Delivery tracker benchmarks: {args.recipients:,} recipients, seed {args.seed}, SQS batches of 100\n"
         f"  {now}; Python {platform.python_version()} on {multiprocessing.cpu_count()} CPUs; {versions}\n"
-        f"  emulator: moto in-process (mock_aws), one request at a time; bench-only shortcuts in moto's\n"
-        f"  bookkeeping (bench/emulator.py) change its speed, not what is stored or answered"
+        f"  emulator: moto in-process (mock_aws), one request at a time; shortcuts in moto's\n"
+        f"  bookkeeping (local/moto_shortcuts.py) change its speed, not what is stored or answered"
     )
 
 

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "functions"))
 
 SENDER_ADDRESS = "noreply@example.com"
+STOP_SECONDS = 4.0  # Ctrl+C: the orderly stop gets this long, then the process exits all the same
 
 
 def step(message: str) -> None:
@@ -120,6 +122,8 @@ def main() -> int:
     stop = threading.Event()
 
     def shutdown(_signum: int, _frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl+C: do not wait for anything
+            _exit_now(130)
         stop.set()
 
     signal.signal(signal.SIGINT, shutdown)
@@ -148,10 +152,31 @@ def main() -> int:
     )
     stop.wait()
     print("\nstopping...", flush=True)
-    system.stop()
-    emulator.stop()
-    RUN_STATE.unlink(missing_ok=True)
+    RUN_STATE.unlink(missing_ok=True)  # `make quarantine` no longer finds a running local mode
+    stop_within(STOP_SECONDS, system.stop, emulator.stop)
     return 0
+
+
+def stop_within(seconds: float, *steps: Callable[[], None]) -> None:
+    """Run the stop steps in order; should they take longer than ``seconds`` (a handler still in
+    a long batch), exit anyway: everything local mode holds lives in memory and ends with it."""
+    finished = threading.Event()
+
+    def run() -> None:
+        for step_ in steps:
+            step_()
+        finished.set()
+
+    threading.Thread(target=run, name="stop", daemon=True).start()
+    if not finished.wait(seconds):
+        print(f"stopped after {seconds:.0f} s with work still running", file=sys.stderr, flush=True)
+        _exit_now(0)
+
+
+def _exit_now(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

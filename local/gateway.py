@@ -26,6 +26,12 @@ log = logging.getLogger("local.gateway")
 
 ApiHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_SNS_MESSAGE_BYTES = 256 * 1024  # SNS's message size limit: SES cannot publish a larger event either
+LOCAL_ROUTES = frozenset({"/local/token", "/local/ses-events"})
+
+
+class PublishError(Exception):
+    """The topic did not take an SES event (the emulator is unreachable or refused it)."""
 
 
 class Gateway:
@@ -46,41 +52,7 @@ class Gateway:
         self._invoke_lock = threading.Lock()
 
     def serve(self, port: int) -> ThreadingHTTPServer:
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "delivery-tracker-local"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("%s - %s", self.address_string(), format % args)
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    self._send(
-                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        _error("payload_too_large", "the body is over 10 MB"),
-                    )
-                    return
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(
-                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
-                )
-                self._send(status, payload, headers)
-
-            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                headers = headers or {"Content-Type": "application/json"}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle  # noqa: N815
-
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(self))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
         return server
@@ -88,46 +60,54 @@ class Gateway:
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
-        path = urlsplit(raw_path).path
+        """The answer to one request, whatever goes wrong on the way: an error inside the gateway
+        is a JSON 500 (an unreachable topic a 502), never a dropped connection."""
+        try:
+            return self._route(method, urlsplit(raw_path).path, raw_path, headers, body, source_ip)
+        except PublishError:
+            log.exception("could not publish an SES event to the topic")
+            return _json_error(502, "bad_gateway", "the SES event could not be published to the SNS topic")
+        except Exception:
+            log.exception("the local gateway failed on %s %s", method, raw_path)
+            return _json_error(500, "internal_error", "the local gateway failed on this request")
+
+    def _route(
+        self, method: str, path: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
         if path == "/health" and not self.ready.is_set():
             return 503, {"Content-Type": "application/json"}, json.dumps({"status": "starting"}).encode()
-        if path == "/local/token" and method == "POST":
+        if path in LOCAL_ROUTES and method != "POST":
+            status, out_headers, payload = _json_error(
+                405, "method_not_allowed", f"{path} answers POST only", field=None
+            )
+            return status, {**out_headers, "Allow": "POST"}, payload
+        if path == "/local/token":
             return self._issue_token(body)
         if method == "GET" and self._static_root is not None and not _is_api_path(path):
             static = self._static(path)
             if static is not None:
                 return static
         claims = self._tokens.verify(headers.get("Authorization") or headers.get("authorization"))
-        if path == "/local/ses-events" and method == "POST":
-            if claims is None:
-                return (
-                    401,
-                    {"Content-Type": "application/json"},
-                    _error("unauthenticated", "a valid bearer token is required"),
-                )
-            return self._ses_event(body)
-        if path != "/health" and claims is None:
+        if claims is None and path != "/health":
             # API Gateway's Cognito authorizer answers before the Lambda runs.
-            return (
-                401,
-                {"Content-Type": "application/json"},
-                _error("unauthenticated", "a valid bearer token is required"),
-            )
+            return _json_error(401, "unauthenticated", "a valid bearer token is required")
+        if path == "/local/ses-events":
+            return self._ses_event(body)
+        try:
+            text = body.decode("utf-8") if body else None
+        except UnicodeDecodeError:
+            # API Gateway hands a REST proxy integration the body as text: it must be UTF-8.
+            return _json_error(400, "invalid_request", "the body is not UTF-8 text")
         event = api_gateway_event(
-            method,
-            raw_path,
-            headers=headers,
-            body=body.decode("utf-8") if body else None,
-            claims=claims,
-            source_ip=source_ip,
+            method, raw_path, headers=headers, body=text, claims=claims, source_ip=source_ip
         )
         with self._invoke_lock:
             response = self._api_handler(event, LambdaContext(function_name="local-api"))
         out_headers = dict(response.get("headers") or {})
         for key, values in (response.get("multiValueHeaders") or {}).items():
             out_headers[key] = ", ".join(values)
-        payload = response.get("body") or ""
-        return int(response["statusCode"]), out_headers, payload.encode("utf-8")
+        text_out = str(response.get("body") or "")
+        return int(response["statusCode"]), out_headers, text_out.encode("utf-8")
 
     def _issue_token(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
@@ -169,7 +149,14 @@ class Gateway:
                     "expected an SES event record (eventType/notificationType) or an SNS notification",
                 ),
             )
-        message_id = self._publish(message)
+        if len(message.encode("utf-8")) > MAX_SNS_MESSAGE_BYTES:
+            return _json_error(
+                413, "payload_too_large", "the SES event is over 256 KB, the largest message SNS publishes"
+            )
+        try:
+            message_id = self._publish(message)
+        except Exception as error:
+            raise PublishError(str(error)) from error
         return 202, {"Content-Type": "application/json"}, json.dumps({"message_id": message_id}).encode()
 
     def _static(self, path: str) -> tuple[int, dict[str, str], bytes] | None:
@@ -186,6 +173,82 @@ class Gateway:
                 return None
         content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         return 200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, candidate.read_bytes()
+
+
+def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    """HTTP in, ``gateway.handle`` between, a JSON answer out for every request (even one this
+    server cannot parse, or one with a method it has never heard of)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "delivery-tracker-local"
+        protocol_version = "HTTP/1.1"  # keep-alive: a client does not connect for every request
+        # Headers and body leave in two writes; with Nagle's algorithm the body would wait for
+        # the client's delayed acknowledgement of the headers (~40 ms per request).
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s - %s", self.address_string(), format % args)
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):  # any method: the gateway decides what it allows
+                return self._handle
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:  # noqa: ARG002
+            """http.server's own errors (a malformed request line, headers too long), as JSON."""
+            self.close_connection = True
+            if (
+                self.request_version == "HTTP/0.9"
+            ):  # an unparsable request line: answer with headers all the same
+                self.request_version = "HTTP/1.0"
+            status = HTTPStatus(code)
+            self._send(code, _error(status.phrase.lower().replace(" ", "_"), message or status.description))
+
+        def _handle(self) -> None:
+            body = self._body()
+            if body is None:
+                return
+            status, headers, payload = gateway.handle(
+                self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+            )
+            self._send(status, payload, headers)
+
+        def _body(self) -> bytes | None:
+            """The request body, or None once an error has been answered (the connection then
+            closes: what is left of a refused body is never read)."""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                self.close_connection = True
+                self._send(411, _error("length_required", "send the body with a Content-Length"))
+                return None
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.close_connection = True
+                self._send(400, _error("invalid_request", "the Content-Length is not a number of bytes"))
+                return None
+            if length > MAX_BODY_BYTES:
+                self.close_connection = True
+                self._send(413, _error("payload_too_large", "the body is over 10 MB, API Gateway's limit"))
+                return None
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+            try:
+                self.send_response(status)
+                for key, value in (headers or {"Content-Type": "application/json"}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                if self.close_connection:
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+            except OSError:
+                self.close_connection = True  # the client has gone: nobody to answer
+
+    return Handler
 
 
 API_PREFIXES = (
@@ -205,6 +268,12 @@ def _is_api_path(path: str) -> bool:
         path == prefix or path.startswith(prefix.rstrip("/") + "/") or path == prefix.rstrip("/")
         for prefix in API_PREFIXES
     )
+
+
+def _json_error(
+    status: int, code: str, message: str, field: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, _error(code, message, field)
 
 
 def _error(code: str, message: str, field: str | None = None) -> bytes:

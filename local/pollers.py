@@ -47,10 +47,14 @@ class QueuePoller:
         self._thread = threading.Thread(target=self._run, name=f"poller-{self.name}", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Take no further batch; the one in flight finishes."""
+        self._stop.set()
+
+    def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
         if self._thread:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

@@ -11,9 +11,11 @@ import boto3
 
 from local.emulator import REGION
 from local.gateway import Gateway
+from local.lambda_runtime import LambdaContext
 from local.pollers import QueuePoller
 from local.resources import LocalResources
 from local.ses_simulator import SimulatedSes
+from local.streams import StreamPoller
 from local.tokens import LocalTokens
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -24,10 +26,13 @@ class LocalSystem:
     gateway: Gateway
     server: ThreadingHTTPServer
     tokens: LocalTokens
-    pollers: list[QueuePoller]
+    pollers: list[QueuePoller | StreamPoller]
     ses: SimulatedSes
 
     def stop(self) -> None:
+        """Stop taking requests and batches; the batches in flight finish (the emulator stops last)."""
+        for poller in self.pollers:
+            poller.request_stop()
         self.server.shutdown()
         for poller in self.pollers:
             poller.stop()
@@ -35,7 +40,7 @@ class LocalSystem:
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.bootstrap.sender import build_sender
-    from tracker.handlers import api, ingest, sender
+    from tracker.handlers import api, ingest, projector, sender
     from tracker.settings import SendSettings, Settings
 
     sns = boto3.client("sns", region_name=REGION)
@@ -53,9 +58,14 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     def send_handler(event: dict[str, Any], context: Any) -> Any:
         return sender.process_batch(event, context, local_sender)
 
-    pollers = [
+    def project(event: dict[str, Any]) -> Any:
+        return projector.handler(event, LambdaContext(function_name="local-projector"))
+
+    pollers: list[QueuePoller | StreamPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
         QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+        # The table's stream → the projector: message counts and the suppression list.
+        StreamPoller("projector", Settings.from_env().table_name, project),
     ]
     for poller in pollers:
         poller.start()

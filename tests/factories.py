@@ -6,12 +6,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tests.projection import project
 from tracker.dal import keys
 from tracker.dal.messages import NewMessage, NewRecipient, put_message
-from tracker.dal.models import CountDeltaItem, EventLogItem, MessageItem, RecipientItem
+from tracker.dal.models import MessageItem, RecipientItem
 from tracker.dal.recipients import facts_from_item
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
+from tracker.domain.timeline import TimelineEntry
 
 CREATED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -73,22 +75,25 @@ def recipient_item(tenant_id: str, message_id: str, recipient_id: str) -> Recipi
     return RecipientItem.get(keys.message_pk(tenant_id, message_id), keys.recipient_sk(recipient_id))
 
 
+def timeline(tenant_id: str, message_id: str, recipient_id: str) -> tuple[TimelineEntry, ...]:
+    """The recipient's kept events (its item holds them), oldest first."""
+    return recipient_facts(tenant_id, message_id, recipient_id).timeline
+
+
 def recipient_facts(tenant_id: str, message_id: str, recipient_id: str) -> RecipientFacts:
     return facts_from_item(recipient_item(tenant_id, message_id, recipient_id))
 
 
 def message_counts(tenant_id: str, message_id: str) -> dict[str, int]:
-    """Counts as the message item holds them (what the messages list shows)."""
+    """Counts as the messages list shows them once the projector has caught up with the table's
+    stream (it runs first); ``header_counts`` reads them without projecting."""
+    project()
+    return header_counts(tenant_id, message_id)
+
+
+def header_counts(tenant_id: str, message_id: str) -> dict[str, int]:
     item = MessageItem.get(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK)
     return {status: n for status, n in item.counts().items() if n}
-
-
-def pending_deltas(tenant_id: str, message_id: str) -> list[CountDeltaItem]:
-    return list(
-        CountDeltaItem.query(
-            keys.message_pk(tenant_id, message_id), CountDeltaItem.sk.startswith(keys.DELTA_SK_PREFIX)
-        )
-    )
 
 
 def recount(tenant_id: str, message_id: str) -> dict[str, int]:
@@ -102,12 +107,3 @@ def recount(tenant_id: str, message_id: str) -> dict[str, int]:
         tallies[Status(item.status)] += 1
         tallies.update(tally for tally in facts_from_item(item).tallies if tally != item.status)
     return dict(tallies)
-
-
-def event_log(tenant_id: str, message_id: str, recipient_id: str) -> list[EventLogItem]:
-    return list(
-        EventLogItem.query(
-            keys.message_pk(tenant_id, message_id),
-            EventLogItem.sk.startswith(keys.event_sk_prefix(recipient_id)),
-        )
-    )

@@ -22,10 +22,15 @@ class IndexSpec:
     name: str
     partition_key: str
     sort_key: str
+    # Non-key attributes the index carries (none: KEYS_ONLY). An item's update writes an index entry
+    # only when one of its keys or these attributes changes, so an open or a click writes none;
+    # a page reads its keys from the index and the items with one BatchGetItem.
+    included: tuple[str, ...] = ()
 
 
 # Overloaded GSIs; docs/data-model.md lists which item types populate which.
-GSI_LISTS = IndexSpec("gsi1", "gsi1pk", "gsi1sk")  # messages newest first; customer history
+# messages newest first; customer history (filtered by kind, which never changes)
+GSI_LISTS = IndexSpec("gsi1", "gsi1pk", "gsi1sk", included=("kind",))
 GSI_LOOKUP = IndexSpec("gsi2", "gsi2pk", "gsi2sk")  # messages by kind; recipient by SES message id
 GSI_DOCUMENTS = IndexSpec("gsi3", "gsi3pk", "gsi3sk")  # invoice / payment logs
 GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS)
@@ -67,9 +72,16 @@ METRIC_RETRIED_EVENTS = "RetriedEvents"
 METRIC_SES_BOUNCES = "SesBounces"
 METRIC_SES_COMPLAINTS = "SesComplaints"
 METRIC_SES_DELIVERIES = "SesDeliveries"
+# The projector (the table's stream → message counts, suppression evidence).
+METRIC_CHANGES_COUNTED = "RecipientChangesCounted"
+METRIC_CHANGES_SKIPPED = "RecipientChangesSkipped"  # nothing to count, or counted already (a replay)
+METRIC_CHANGES_UNREADABLE = "RecipientChangesUnreadable"  # quarantined
+METRIC_PROJECTION_RETRIES = "ProjectionRetries"  # batches restarted from a failed record
+METRIC_SUPPRESSION_EVIDENCE = "SuppressionEvidence"
 
 # --- Lambda handler entry points (module path inside the functions/ asset) --
 INGEST_HANDLER = "tracker.handlers.ingest.handler"
+PROJECTOR_HANDLER = "tracker.handlers.projector.handler"
 SENDER_HANDLER = "tracker.handlers.sender.handler"
 API_HANDLER = "tracker.handlers.api.handler"
 

@@ -27,6 +27,7 @@ LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 # What each function cannot run without (a tuple of names: any one of them will do).
 REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "ingest": ((constants.ENV_TABLE_NAME,),),
+    "projector": ((constants.ENV_TABLE_NAME,),),
     "sender": (
         (constants.ENV_TABLE_NAME,),
         (constants.ENV_CONFIGURATION_SET,),

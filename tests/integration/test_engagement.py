@@ -14,6 +14,7 @@ from tests.apigw import api_event, json_body
 from tests.factories import CREATED_AT, message_counts, recount, seed_message, ses_id
 from tests.integration.test_read_api import make_app
 from tests.lambda_context import FakeLambdaContext
+from tests.projection import project
 from tracker.handlers import ingest
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -27,6 +28,7 @@ def run(events: list[dict[str, Any]]) -> None:
     records = [b.sqs_record(b.sns_body(event)) for event in events]
     response = ingest.handler(b.sqs_event(records), FakeLambdaContext())
     assert response["batchItemFailures"] == []
+    project()
 
 
 def tagged(index: int) -> dict[str, Any]:

@@ -11,13 +11,12 @@ import pytest
 from tests import ses_builders as b
 from tests.factories import (
     CREATED_AT,
-    event_log,
     message_counts,
-    pending_deltas,
     recipient_facts,
     recount,
     seed_message,
     ses_id,
+    timeline,
 )
 from tests.lambda_context import FakeLambdaContext
 from tracker.dal.quarantine import DynamoQuarantineStore
@@ -53,7 +52,7 @@ def failures(response: dict[str, Any]) -> list[str]:
     return [f["itemIdentifier"] for f in response["batchItemFailures"]]
 
 
-def test_events_update_statuses_counts_and_the_event_log() -> None:
+def test_events_update_statuses_counts_and_the_timeline() -> None:
     seed_message(recipients=3)
     opened_at = SENT + timedelta(minutes=5)
     events = [
@@ -85,14 +84,14 @@ def test_events_update_statuses_counts_and_the_event_log() -> None:
     assert bounced.bounce_reason == "smtp; 550 5.1.1 user unknown"
 
     assert message_counts("tenant-a", "msg-1") == {Status.OPENED: 1, Status.CLICKED: 1, Status.BOUNCED: 1}
-    assert pending_deltas("tenant-a", "msg-1") == []
     assert recount("tenant-a", "msg-1") == message_counts("tenant-a", "msg-1")
 
-    log = event_log("tenant-a", "msg-1", "r0")
-    assert [entry.kind for entry in log] == ["send", "delivery", "open", "open"]
-    bounce_log = event_log("tenant-a", "msg-1", "r2")
-    assert bounce_log[0].details["diagnostic_code"] == "smtp; 550 5.1.1 user unknown"
-    assert bounce_log[0].expires_at is not None
+    kept = timeline("tenant-a", "msg-1", "r0")
+    assert [entry.kind for entry in kept] == ["send", "delivery", "open", "open"]
+    (bounce,) = timeline("tenant-a", "msg-1", "r2")
+    assert (bounce.kind, bounce.info) == ("bounce", "Permanent/General")
+    assert bounced.bounce is not None
+    assert bounced.bounce.event_id == bounce.event_id
 
 
 def test_untagged_events_find_their_recipient_by_ses_message_id() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from tests import ses_builders as b
 from tests.apigw import json_body
-from tests.factories import message_counts, pending_deltas, recipient_facts, recount
+from tests.factories import message_counts, recipient_facts, recount
 from tests.integration.test_send_support import (
     SENDER,
     SendWorld,
@@ -62,7 +62,6 @@ def test_three_recipients_make_one_message_three_ses_sends_and_untagged_events_f
         assert item.send_claim is None
         assert item.status == Status.SENT.value
     assert message_counts("tenant-a", message_id) == {Status.SENT: 3}
-    assert pending_deltas("tenant-a", message_id) == []
 
     # What SES was asked: one recipient, our sender, configuration set and correlation tags.
     call = world.ses.calls[0]

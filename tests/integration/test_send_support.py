@@ -24,6 +24,7 @@ from local.lambda_runtime import sqs_lambda_record_of
 from tests import ses_builders as b
 from tests.apigw import api_event
 from tests.lambda_context import FakeLambdaContext
+from tests.projection import project
 from tracker import constants
 from tracker.api import read_routes
 from tracker.api.app import build_app
@@ -32,7 +33,7 @@ from tracker.bootstrap.sender import build_sender
 from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem
 from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.domain.suppression import Evidence, EvidenceKind
+from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.handlers import ingest
 from tracker.handlers import sender as sender_handler
 from tracker.logic.sending import SenderPolicy
@@ -98,12 +99,12 @@ class SesSpy:
 
 def complain(address: str, *, tenant_id: str = "tenant-a", event_id: str | None = None) -> None:
     """The address complains (one complaint suppresses it for the tenant by default)."""
-    store = DynamoSuppressionStore()
     evidence = Evidence(
         event_id or f"complaint-{address}", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT, detail="abuse"
     )
-    store.add_evidence(tenant_id, address, [evidence])
-    assert SuppressionService(store).reevaluate(tenant_id, address) is not None
+    service = SuppressionService(DynamoSuppressionStore())
+    assert service.record_evidence({Address(tenant_id, address): [evidence]}) == set()
+    assert service.active_reasons(tenant_id, [address]), "suppressed"
 
 
 def moto_sent_messages() -> list[Any]:
@@ -214,6 +215,7 @@ class SendWorld:
             event, FakeLambdaContext(), sender or self.sender()
         )
         self.invocations.append(response)
+        project()
         return response
 
     def queued_jobs(self) -> list[dict[str, Any]]:
@@ -283,11 +285,10 @@ def recipients_of(tenant_id: str, message_id: str) -> list[RecipientItem]:
 
 
 def messages_of(tenant_id: str) -> list[MessageItem]:
-    return [
-        item
-        for item in MessageItem.lists_index.query(keys.messages_pk(tenant_id))
-        if isinstance(item, MessageItem)
-    ]
+    """The tenant's listed messages (the list index holds their keys), newest first."""
+    listed = [(item.pk, item.sk) for item in MessageItem.lists_index.query(keys.messages_pk(tenant_id))]
+    found = {(item.pk, item.sk): item for item in MessageItem.batch_get(listed)}
+    return [found[key] for key in listed if key in found]
 
 
 def run_ingest(events: list[dict[str, Any]], receive_count: int = 1) -> list[str]:
@@ -295,4 +296,5 @@ def run_ingest(events: list[dict[str, Any]], receive_count: int = 1) -> list[str
     ingest.default_ingestor.cache_clear()
     records = [b.sqs_record(b.sns_body(event), receive_count=receive_count) for event in events]
     response = ingest.handler(b.sqs_event(records), FakeLambdaContext())
+    project()
     return [f["itemIdentifier"] for f in response["batchItemFailures"]]

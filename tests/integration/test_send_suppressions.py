@@ -13,9 +13,9 @@ from tests.apigw import json_body
 from tests.factories import seed_message, ses_id
 from tests.integration.test_send_support import SendWorld, complain, email_body, run_ingest
 from tracker.dal import keys
-from tracker.dal.models import SuppressionEvidenceItem
+from tracker.dal.models import SuppressionItem
 from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.domain.suppression import Evidence, EvidenceKind
+from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.logic.suppression import SuppressionService
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -36,8 +36,13 @@ def suppression(world: SendWorld, email: str = ADDRESS, tenant_id: str = "tenant
     return body
 
 
-def evidence_items(email: str = ADDRESS) -> list[SuppressionEvidenceItem]:
-    return list(SuppressionEvidenceItem.query(keys.suppression_pk("tenant-a", email)))
+def evidence_entries(email: str = ADDRESS) -> set[str]:
+    """The address's evidence set as stored (one entry per distinct event)."""
+    try:
+        item = SuppressionItem.get(keys.suppression_pk("tenant-a", email), keys.SUPPRESSION_SK)
+    except SuppressionItem.DoesNotExist:
+        return set()
+    return set(item.observed or ())
 
 
 def test_two_permanent_bounces_suppress_and_a_redelivered_bounce_counts_once(world: SendWorld) -> None:
@@ -46,8 +51,12 @@ def test_two_permanent_bounces_suppress_and_a_redelivered_bounce_counts_once(wor
     first = b.bounce_event(ses_id("msg-1", 0), ADDRESS, **tagged("msg-1"))
     assert run_ingest([first, first]) == []
     assert run_ingest([first], receive_count=2) == []  # SQS redelivered it too
-    assert len(evidence_items()) == 1
+    assert len(evidence_entries()) == 1
     assert suppression(world) is None, "one permanent bounce, however often delivered, is not enough"
+    listed = json_body(world.request("GET", "/suppressions"))
+    assert listed["items"] == [], "an address with evidence only is not listed"
+    created = json_body(world.post(email_body(1)))
+    assert [r["status"] for r in created["recipients"]] == ["queued"], "nor dropped"
 
     # The second bounce arrives without our tags (found through its SES message id).
     second = b.notification_bounce(
@@ -104,7 +113,7 @@ def test_transient_bounces_outside_the_window_do_not_count(world: SendWorld) -> 
         )
 
     assert run_ingest([soft(i, day) for i, day in enumerate(days)]) == []
-    assert len(evidence_items()) == 5
+    assert len(evidence_entries()) == 5
     assert suppression(world) is None
     assert run_ingest([soft(5, 30)]) == []  # now days 0, 8, 16, 24, 30 fall within 30 days
     record = suppression(world)
@@ -185,11 +194,14 @@ def test_list_paginates_lift_is_audited_and_sending_works_again(world: SendWorld
     assert [world.ses.address(call) for call in world.ses.calls] == ["person3@example.com"]
 
     # The complaint from before the lift, delivered once more, does not suppress it again.
-    store.add_evidence(
-        "tenant-a", "person3@example.com", [Evidence("c3", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT)]
-    )
-    assert service.reevaluate("tenant-a", "person3@example.com") is not None
+    again = {
+        Address("tenant-a", "person3@example.com"): [
+            Evidence("c3", EvidenceKind.COMPLAINT, b.DEFAULT_SENT_AT)
+        ]
+    }
+    assert service.record_evidence(again) == set()
     assert service.active_reasons("tenant-a", ["person3@example.com"]) == {}
+    assert store.get("tenant-a", "person3@example.com") is not None
 
 
 def test_an_address_is_looked_up_in_either_form_of_its_domain(world: SendWorld) -> None:

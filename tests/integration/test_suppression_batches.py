@@ -1,104 +1,79 @@
-"""The suppression observer on moto, batched: a constant number of DynamoDB rounds per batch.
+"""Recording suppression evidence on moto: one UpdateItem per address and no read, unless the
+decision changes.
 
-``SuppressionService.observe`` records the evidence of every address of a batch in one round of
-BatchWriteItem requests, reads all their records with one BatchGetItem, queries all their evidence
-concurrently and writes the suppressions concurrently. These tests count the requests (and the
-sequential rounds, by which request waited for which, so the count does not depend on how busy the
-machine is) for one and for eight addresses, and check that the outcome is exactly the
-one-address-at-a-time one.
+The evidence is a string set on the address's own item, and the UpdateItem that adds to it answers
+(``ReturnValues=ALL_NEW``) with everything the rules need. Measured per call for one address, with
+the former design (one evidence item per event, then a batch read of the records and a Query of
+each address's evidence) beside it:
+
+=============================================  ===============================  ==================
+call                                           before (requests, rounds)        now
+=============================================  ===============================  ==================
+a bounce that decides nothing                  BatchWrite+BatchGet+Query: 3, 3  UpdateItem: 1, 1
+the same bounce replayed                       3, 3                             1, 1
+the bounce that suppresses                     + TransactWriteItems: 4, 4       2, 2
+a bounce to a suppressed address, no change    3, 3                             1, 1
+a bounce that changes the record's evidence    + GetItem + Transact: 5, 5       2 UpdateItems, 2
+8 addresses, a non-deciding bounce each        1 + 1 + 8 Queries: 10, 3         8 UpdateItems, 1
+=============================================  ===============================  ==================
+
+Rounds are counted by dependency (which request waited for which), so the numbers do not depend on
+how busy the machine is.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.aws_calls import ApiCall, intercepted
+from tests import suppression_samples as samples
+from tests.aws_calls import ApiCall, intercepted, is_write
+from tests.suppression_samples import evidence
 from tracker.dal import keys
-from tracker.dal.models import SuppressionEvidenceItem
-from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.domain.errors import TransientStoreError
-from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.facts import RecipientFacts
-from tracker.domain.records import LogEntry, RecipientKey, StoredRecipient
+from tracker.dal.models import SuppressionItem
+from tracker.dal.suppressions import DynamoSuppressionStore, encode_evidence
+from tracker.domain.errors import ConflictError
 from tracker.domain.suppression import (
+    EVIDENCE_KEPT,
     Address,
+    AddressState,
     Decision,
     Evidence,
     EvidenceKind,
-    SuppressionRecord,
     SuppressionRules,
+    SuppressionState,
     SuppressionWrite,
     evaluate,
-    evidence_from_event,
 )
 from tracker.logic.suppression import EVALUATE_ATTEMPTS, SuppressionService
 
 pytestmark = pytest.mark.usefixtures("table")
 
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
-NOW = T0 + timedelta(days=120)
+NOW = samples.T0 + timedelta(days=120)
+PERMANENT = EvidenceKind.PERMANENT_BOUNCE
+TRANSIENT = EvidenceKind.TRANSIENT_BOUNCE
+A = samples.address(0)
 
 
 def clock() -> datetime:
     return NOW
 
 
-# --- events -----------------------------------------------------------------------------------------
-
-
-def bounce(event_id: str, email: str, day: float, permanent: bool = True) -> RecipientEvent:
-    return RecipientEvent(
-        event_id=event_id,
-        kind=EventKind.BOUNCE,
-        at=T0 + timedelta(days=day),
-        ses_message_id=f"ses-{event_id}",
-        email=email,
-        mail_sent_at=T0,
-        details={
-            "bounce_type": "Permanent" if permanent else "Transient",
-            "bounce_subtype": "General",
-            "diagnostic_code": f"smtp; 550 {event_id}",
-        },
-    )
-
-
-def complaint(event_id: str, email: str, day: float) -> RecipientEvent:
-    return RecipientEvent(
-        event_id=event_id,
-        kind=EventKind.COMPLAINT,
-        at=T0 + timedelta(days=day),
-        ses_message_id=f"ses-{event_id}",
-        email=email,
-        mail_sent_at=T0,
-        details={"feedback_type": "abuse"},
-    )
-
-
-def delivery(event_id: str, email: str) -> RecipientEvent:
-    return RecipientEvent(
-        event_id=event_id, kind=EventKind.DELIVERY, at=T0, ses_message_id=f"ses-{event_id}", email=email, mail_sent_at=T0
-    )  # fmt: skip
-
-
-def entry(event: RecipientEvent, tenant_id: str) -> LogEntry:
-    key = RecipientKey(tenant_id, f"m-{event.event_id}", "r0000")
-    return LogEntry(StoredRecipient(key, event.email, RecipientFacts(), version=1), event)
-
-
-def address(i: int) -> str:
-    return f"person{i}@example.com"
+def service(
+    store: DynamoSuppressionStore | None = None, rules: SuppressionRules | None = None
+) -> SuppressionService:
+    return SuppressionService(store or DynamoSuppressionStore(), rules, clock=clock)
 
 
 # --- the request recorder -----------------------------------------------------------------------------
@@ -108,11 +83,11 @@ def address(i: int) -> str:
 class Recorder:
     """DynamoDB requests by operation, and the sequential rounds they took.
 
-    Rounds are counted by dependency, not by the clock: each thread of work carries the depth of
-    the last request it waited for, a request is one deeper than that, and the calls of one
-    ``_parallel`` section all start from the depth the section was entered at; after the section
-    the caller is as deep as its deepest call. So two requests issued side by side are one round
-    however the scheduler interleaves them, and two issued one after the other are two."""
+    Each thread of work carries the depth of the last request it waited for, a request is one
+    deeper than that, and the calls of one ``_parallel`` section all start from the depth the
+    section was entered at; after the section the caller is as deep as its deepest call. So two
+    requests issued side by side are one round however the scheduler interleaves them, and two
+    issued one after the other are two."""
 
     operations: Counter[str] = field(default_factory=Counter)
     rounds: int = 0
@@ -171,169 +146,190 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
 # --- the stored outcome ---------------------------------------------------------------------------------
 
 
-def stored_evidence(tenant_id: str, email: str) -> list[tuple[str, str, str, str | None]]:
-    return sorted(
-        (item.event_id, item.kind, item.at, item.detail)
-        for item in SuppressionEvidenceItem.query(keys.suppression_pk(tenant_id, email))
-    )
+def stored_entries(owner: Address) -> set[str]:
+    try:
+        item = SuppressionItem.get(keys.suppression_pk(*owner), keys.SUPPRESSION_SK, consistent_read=True)
+    except SuppressionItem.DoesNotExist:
+        return set()
+    return set(item.observed or ())
 
 
-def outcome(store: DynamoSuppressionStore, tenant_id: str, emails: Sequence[str]) -> dict[str, Any]:
-    """Records (without their tenant), audit history and evidence of each address."""
-    result: dict[str, Any] = {}
-    for email in emails:
-        record = store.get(tenant_id, email)
-        history = [(h.action, h.actor, h.reason, h.evidence) for h in store.history(tenant_id, email)]
-        result[email] = (
-            replace(record, tenant_id="") if record is not None else None,
-            history,
-            stored_evidence(tenant_id, email),
-        )
-    return result
+def outcome(store: DynamoSuppressionStore, owner: Address) -> tuple[Any, ...]:
+    """The record (without its tenant and version), the audit actions and the evidence set."""
+    record = store.get(*owner)
+    history = [(h.action, h.actor) for h in store.history(*owner)]
+    kept = replace(record, tenant_id="", version=None) if record is not None else None
+    return kept, history, stored_entries(owner)
 
 
-def batch_of(n: int, tenant_id: str) -> list[LogEntry]:
-    """n fresh addresses, each suppressed by one complaint or two permanent bounces, or not (one
-    bounce), with a redelivered copy and an uninteresting delivery; at most 25 evidence items."""
-    events: list[RecipientEvent] = []
-    for i in range(n):
-        email = address(i)
-        events.append(delivery(f"d{i}", email))
-        if i % 3 == 0:
-            events.append(complaint(f"c{i}", email, day=i))
-        elif i % 3 == 1:
-            events += [bounce(f"p{i}a", email, day=i), bounce(f"p{i}b", email, day=i + 1)]
-        else:
-            events.append(bounce(f"p{i}", email, day=i))
-    events.append(events[-1])  # the same SES event delivered twice
-    return [entry(event, tenant_id) for event in events]
+def in_tenant(calls: Mapping[Address, Sequence[Evidence]], tenant_id: str) -> dict[Address, list[Evidence]]:
+    return {Address(tenant_id, owner.email): list(items) for owner, items in calls.items()}
+
+
+def fresh_tenant() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
 
 
 # --- round trips -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("addresses", [1, 8])
-def test_a_batch_costs_the_same_rounds_however_many_addresses_it_carries(
-    monkeypatch: pytest.MonkeyPatch, addresses: int
+def test_evidence_costs_one_update_and_no_read_unless_the_decision_changes(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    store = DynamoSuppressionStore()
-    entries = batch_of(addresses, "tenant-a")
-    with recording(monkeypatch) as recorder:
-        SuppressionService(store, clock=clock).observe(entries)
+    svc = service()
+    steps = [
+        ("a first permanent bounce decides nothing", [evidence(1, PERMANENT, 1)], Counter(UpdateItem=1), 1),
+        ("the same bounce replayed", [evidence(1, PERMANENT, 1)], Counter(UpdateItem=1), 1),
+        (
+            "the second suppresses",
+            [evidence(2, PERMANENT, 2)],
+            Counter(UpdateItem=1, TransactWriteItems=1),
+            2,
+        ),
+        ("a third changes nothing", [evidence(3, PERMANENT, 3)], Counter(UpdateItem=1), 1),
+        (
+            "an earlier one changes the record's evidence",
+            [evidence(0, PERMANENT, 0)],
+            Counter(UpdateItem=2),
+            2,
+        ),
+    ]
+    for label, items, operations, rounds in steps:
+        with recording(monkeypatch) as recorder:
+            assert svc.record_evidence({A: items}) == set()
+        assert (recorder.operations, recorder.rounds) == (operations, rounds), label
 
-    suppressed = sum(1 for i in range(addresses) if i % 3 != 2)
-    # One round each: the evidence (BatchWriteItem), the records (BatchGetItem), the evidence
-    # Queries (concurrent), the suppress transactions (concurrent); no GetItem, no re-read.
-    assert recorder.operations == Counter(
-        BatchWriteItem=1, BatchGetItem=1, Query=addresses, TransactWriteItems=suppressed
+    record = DynamoSuppressionStore().get(*A)
+    assert record is not None
+    assert (record.reason, [e.event_id for e in record.evidence]) == (
+        "2 permanent bounces",
+        [samples.evidence_id(0), samples.evidence_id(1)],
     )
-    assert recorder.rounds == 4
+    assert [h.action for h in DynamoSuppressionStore().history(*A)] == ["suppressed"], (
+        "updated, not suppressed twice"
+    )
 
-    emails = [address(i) for i in range(addresses)]
-    reasons = SuppressionService(store).active_reasons("tenant-a", emails)
-    assert reasons == {
-        address(i): "1 complaint" if i % 3 == 0 else "2 permanent bounces"
-        for i in range(addresses)
-        if i % 3 != 2
+
+def test_a_call_for_many_addresses_is_one_round_of_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight addresses: every third complains (suppressed), the others bounce once (not)."""
+    calls = {
+        samples.address(i): [evidence(i, EvidenceKind.COMPLAINT if i % 3 == 0 else PERMANENT, i)]
+        for i in range(8)
+    }
+    with recording(monkeypatch) as recorder:
+        assert service().record_evidence(calls) == set()
+    assert recorder.operations == Counter(UpdateItem=8, TransactWriteItems=3)
+    assert recorder.rounds == 2
+    assert service().active_reasons(samples.TENANT, [samples.email(i) for i in range(8)]) == {
+        samples.email(i): "1 complaint" for i in (0, 3, 6)
     }
 
 
-def test_evidence_beyond_25_items_is_written_in_concurrent_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = DynamoSuppressionStore()
-    entries = [
-        entry(bounce(f"p{i}-{k}", address(i), day=k, permanent=False), "tenant-a")
-        for i in range(3)
-        for k in range(20)
-    ]
+def test_no_evidence_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     with recording(monkeypatch) as recorder:
-        SuppressionService(store, clock=clock).observe(entries)
-
-    # 60 evidence items: three BatchWriteItem requests side by side, in one round.
-    assert recorder.operations == Counter(BatchWriteItem=3, BatchGetItem=1, Query=3, TransactWriteItems=3)
-    assert recorder.rounds == 4
-    assert all(len(stored_evidence("tenant-a", address(i))) == 20 for i in range(3))
-
-
-def test_a_batch_without_bounces_or_complaints_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    with recording(monkeypatch) as recorder:
-        SuppressionService(DynamoSuppressionStore()).observe([entry(delivery("d0", address(0)), "tenant-a")])
+        assert service().record_evidence({}) == set()
+        assert service().record_evidence({A: []}) == set()
     assert recorder.calls == 0
 
 
-# --- the same outcome as one address at a time ----------------------------------------------------------
+# --- an address with evidence only ------------------------------------------------------------------------
 
 
-def prepare(service: SuppressionService, store: DynamoSuppressionStore, tenant_id: str) -> None:
-    """Addresses that already have a record: person3 active (2 bounces), person4 lifted at day 50."""
-    service.observe(
-        [entry(e, tenant_id) for e in (bounce("p3a", address(3), 10), bounce("p3b", address(3), 12))]
-    )
-    service.observe([entry(complaint("c4", address(4), 20), tenant_id)])
-    record = store.get(tenant_id, address(4))
-    assert record is not None
-    SuppressionService(store, clock=lambda: T0 + timedelta(days=50)).lift(tenant_id, address(4), "owner")
-
-
-def mixed_batch(tenant_id: str) -> list[LogEntry]:
-    events = [
-        complaint("c0", address(0), 1),
-        bounce("p1a", address(1), 2),
-        bounce("p1b", address(1), 3),
-        bounce("p2", address(2), 4),  # one permanent bounce: not suppressed
-        bounce("p3c", address(3), 5),  # earlier than the active record's evidence: evidence changes
-        complaint("c4", address(4), 20),  # before the lift: no longer counts
-        bounce("p4a", address(4), 60),  # after the lift: counts, but one is not enough
-        *(bounce(f"t5{k}", address(5), 30 + 5 * k, permanent=False) for k in range(5)),  # 5 in 20 days
-        bounce("t6", address(6), 7, permanent=False),
-        complaint("c7", address(7), 8),
-        complaint("c7", address(7), 8),  # redelivered
-    ]
-    return [entry(e, tenant_id) for e in events]
-
-
-def test_the_batch_outcome_equals_one_address_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_address_with_evidence_only_is_no_suppression() -> None:
     store = DynamoSuppressionStore()
-    service = SuppressionService(store, clock=clock)
-    emails = [address(i) for i in range(8)]
-    for tenant_id in ("tenant-batch", "tenant-sequential"):
-        prepare(service, store, tenant_id)
+    assert service(store).record_evidence({A: [evidence(1, PERMANENT)]}) == set()
+    assert stored_entries(A) == {encode_evidence(evidence(1, PERMANENT))}, "the evidence is kept"
 
+    assert store.get(*A) is None
+    assert store.get_many(A.tenant_id, [A.email]) == {}
+    assert service(store).active_reasons(A.tenant_id, [A.email]) == {}
+    for state in SuppressionState:
+        assert store.list_page(A.tenant_id, state, 10, None) == ([], None)
+    assert store.history(*A) == []
+
+
+# --- the bound ---------------------------------------------------------------------------------------------
+
+# Transient bounces ten days apart: never five within 30 days, so none of them decides anything.
+SPREAD = samples.bounces(0, [10.0 * k for k in range(EVIDENCE_KEPT + 10)])
+
+
+def test_the_set_keeps_the_latest_entries_and_prunes_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    oldest, newest = SPREAD[:EVIDENCE_KEPT], SPREAD[EVIDENCE_KEPT:]
+    latest = {encode_evidence(e) for e in SPREAD[-EVIDENCE_KEPT:]}
+    svc = service()
     with recording(monkeypatch) as recorder:
-        service.observe(mixed_batch("tenant-batch"))
-    # person0, 1, 5, 7 are suppressed and person3's record is updated (GetItem + transaction, so
-    # the suppress round takes two round trips); still no per-address sequence of requests.
-    assert recorder.operations == Counter(
-        BatchWriteItem=1, BatchGetItem=1, Query=8, GetItem=1, TransactWriteItems=5
-    )
-    assert recorder.rounds == 5
-
-    # The way it was done before: per address add the evidence, then re-evaluate it.
-    by_address: dict[str, dict[str, Evidence]] = {}
-    for item in mixed_batch("tenant-sequential"):
-        key = item.recipient.key
-        evidence = evidence_from_event(item.event, key.message_id, key.recipient_id)
-        by_address.setdefault(item.event.email, {})[evidence.event_id] = evidence
-    for email, evidence_by_id in sorted(by_address.items()):
-        store.add_evidence("tenant-sequential", email, list(evidence_by_id.values()))
-        service.reevaluate("tenant-sequential", email)
-
-    batched = outcome(store, "tenant-batch", emails)
-    assert batched == outcome(store, "tenant-sequential", emails)
-    reasons = {email: record.reason for email, (record, _, _) in batched.items() if record and record.active}
-    assert reasons == {
-        address(0): "1 complaint",
-        address(1): "2 permanent bounces",
-        address(3): "2 permanent bounces",
-        address(5): "5 transient bounces within 30 days",
-        address(7): "1 complaint",
-    }
-    record3 = batched[address(3)][0]
-    assert [e.event_id for e in record3.evidence] == ["p3c", "p3a"]
-    assert [h[0] for h in batched[address(3)][1]] == ["suppressed"], "updated, not suppressed twice"
-    assert batched[address(4)][0].state.value == "lifted"
+        svc.record_evidence({A: oldest})
+    assert recorder.operations == Counter(UpdateItem=1)
+    with recording(monkeypatch) as recorder:
+        svc.record_evidence({A: newest})
+    assert recorder.operations == Counter(UpdateItem=2), "the ADD, then the DELETE of the excess"
+    assert recorder.rounds == 2
+    assert stored_entries(A) == latest
+    # The oldest once more (a replay): added and pruned again, the same set kept.
+    svc.record_evidence({A: oldest[:3]})
+    assert stored_entries(A) == latest
+    assert DynamoSuppressionStore().get(*A) is None
 
 
-# --- conflicts -----------------------------------------------------------------------------------------------
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_kept_set_is_the_same_for_any_order_and_cuts(data: st.DataObject) -> None:
+    owner = Address(fresh_tenant(), A.email)
+    svc = service()
+    for call in data.draw(samples.deliveries({owner: SPREAD}, max_calls=5)):
+        assert svc.record_evidence(call) == set()
+    assert stored_entries(owner) == {encode_evidence(e) for e in SPREAD[-EVIDENCE_KEPT:]}
+
+
+# --- writes are decided on the state they change --------------------------------------------------------
+
+
+def test_evidence_stored_between_the_read_and_the_write_is_never_overlooked() -> None:
+    """Another call stores an earlier bounce (and stops before settling, a crash) while this call is
+    about to suppress: its write, decided without that bounce, must not go through."""
+    store = DynamoSuppressionStore()
+    svc = service(store)
+    svc.record_evidence({A: [evidence(3, PERMANENT, 3)]})
+    interfered: list[str] = []
+
+    def interfere(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        if call.operation == "TransactWriteItems" and not interfered:
+            interfered.append(call.operation)
+            store.add_evidence({A: [evidence(1, PERMANENT, 1)]})
+        return perform()
+
+    with intercepted(interfere) as calls:
+        assert svc.record_evidence({A: [evidence(5, PERMANENT, 5)]}) == set()
+    assert [c.operation for c in calls] == [
+        "UpdateItem",  # this call's evidence
+        "TransactWriteItems",  # decided on {3, 5}: refused, the set grew meanwhile
+        "UpdateItem",  # (the other call's evidence, stored before the refused write reached the table)
+        "BatchGetItem",  # read again
+        "TransactWriteItems",  # decided on {1, 3, 5}
+    ]
+    record = store.get(*A)
+    assert record is not None
+    assert [e.event_id for e in record.evidence] == [samples.evidence_id(1), samples.evidence_id(3)]
+
+
+def test_a_prune_between_the_read_and_the_write_makes_the_write_conflict() -> None:
+    """After a prune the set may have its old size with other entries: the version tells."""
+    store = DynamoSuppressionStore()
+    read = store.add_evidence({A: SPREAD[:EVIDENCE_KEPT]})[A]
+    decision = Decision("made up", ())
+    replayed = store.add_evidence({A: SPREAD[:1]})[A]
+    assert replayed.revision == read.revision, "a replay changes nothing"
+    store.add_evidence({A: SPREAD[EVIDENCE_KEPT : EVIDENCE_KEPT + 1]})  # one more: the oldest is pruned
+    assert len(stored_entries(A)) == EVIDENCE_KEPT
+    with pytest.raises(ConflictError):
+        store.suppress(SuppressionWrite(read, decision), NOW)
+    store.suppress(SuppressionWrite(store.load([A])[A], decision), NOW)
+    assert store.get(*A) is not None
 
 
 class Interfering(DynamoSuppressionStore):
@@ -345,107 +341,136 @@ class Interfering(DynamoSuppressionStore):
         self.times = times
         self.loaded: list[set[Address]] = []
 
-    def load_records(self, addresses: Any) -> dict[Address, SuppressionRecord]:
+    def load(self, addresses: Any) -> dict[Address, AddressState]:
         self.loaded.append(set(addresses))
-        return super().load_records(addresses)
+        return super().load(addresses)
 
     def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
         if self.times > 0:
             self.times -= 1
-            current = self.get(*self.victim)
-            other = Decision(f"concurrent {uuid.uuid4().hex}", ())
-            self.suppress(self.victim.tenant_id, self.victim.email, other, at, current)
+            current = super().load([self.victim])[self.victim]
+            self.suppress(SuppressionWrite(current, Decision(f"concurrent {uuid.uuid4().hex}", ())), at)
         return super().suppress_many(writes, at)
 
 
-def test_only_the_conflicted_addresses_are_read_and_written_again() -> None:
-    victim = Address("tenant-a", address(0))
-    store = Interfering(victim, times=1)
-    SuppressionService(store, clock=clock).observe(batch_of(5, "tenant-a"))
+def complaints(n: int) -> dict[Address, list[Evidence]]:
+    return {samples.address(i): [evidence(i, EvidenceKind.COMPLAINT, i)] for i in range(n)}
 
-    assert store.loaded == [{Address("tenant-a", address(i)) for i in range(5)}, {victim}]
-    record = store.get(*victim)
+
+def test_only_the_conflicted_addresses_are_read_again() -> None:
+    store = Interfering(A, times=1)
+    assert service(store).record_evidence(complaints(5)) == set()
+    assert store.loaded == [{A}], "nothing is read but the address that conflicted"
+    record = store.get(*A)
     assert record is not None
     assert record.reason == "1 complaint", "the evidence wins over the concurrent write"
-    assert [e.event_id for e in record.evidence] == ["c0"]
+    assert [e.event_id for e in record.evidence] == [samples.evidence_id(0)]
 
 
-def test_an_address_that_never_settles_is_a_transient_error() -> None:
-    store = Interfering(Address("tenant-a", address(0)), times=EVALUATE_ATTEMPTS)
-    with pytest.raises(TransientStoreError):
-        SuppressionService(store, clock=clock).observe(batch_of(2, "tenant-a"))
+def test_an_address_that_never_settles_is_returned_for_a_retry() -> None:
+    store = Interfering(A, times=EVALUATE_ATTEMPTS)
+    assert service(store).record_evidence(complaints(2)) == {A}
     assert len(store.loaded) == EVALUATE_ATTEMPTS
     # The other address was suppressed in the first round all the same.
-    assert SuppressionService(store).active_reasons("tenant-a", [address(1)]) == {
-        address(1): "2 permanent bounces"
+    assert service(store).active_reasons(A.tenant_id, [samples.email(1)]) == {samples.email(1): "1 complaint"}
+
+
+def test_a_failed_evidence_write_leaves_only_that_address_unsettled() -> None:
+    failing = keys.suppression_pk(*samples.address(1))
+
+    def fail_one(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        if call.operation == "UpdateItem" and call.params["Key"]["pk"]["S"] == failing:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, call.operation)  # type: ignore[arg-type]
+        return perform()
+
+    with intercepted(fail_one):
+        assert service().record_evidence(complaints(2)) == {samples.address(1)}
+    assert service().active_reasons(samples.TENANT, [samples.email(0), samples.email(1)]) == {
+        samples.email(0): "1 complaint"
     }
+    assert service().record_evidence(complaints(2)) == set(), "the retry settles it"
+    assert set(service().active_reasons(samples.TENANT, [samples.email(1)])) == {samples.email(1)}
 
 
-# --- order, batch cuts and duplicates do not matter ----------------------------------------------------------
+# --- order, cuts, duplicates and crashes do not matter -------------------------------------------------------
 
-KINDS = st.sampled_from(["permanent", "transient", "complaint"])
-
-
-@st.composite
-def histories(draw: st.DrawFn) -> list[RecipientEvent]:
-    """Events of up to four addresses (event ids unique per address)."""
-    events = []
-    for i in range(draw(st.integers(min_value=0, max_value=10))):
-        email = address(draw(st.integers(min_value=0, max_value=3)))
-        day = draw(st.integers(min_value=0, max_value=60))
-        kind = draw(KINDS)
-        if kind == "complaint":
-            events.append(complaint(f"e{i}", email, day))
-        else:
-            events.append(bounce(f"e{i}", email, day, permanent=kind == "permanent"))
-    return events
-
-
-def kind_of(event: RecipientEvent) -> EvidenceKind:
-    if event.kind is EventKind.COMPLAINT:
-        return EvidenceKind.COMPLAINT
-    if event.details["bounce_type"] == "Permanent":
-        return EvidenceKind.PERMANENT_BOUNCE
-    return EvidenceKind.TRANSIENT_BOUNCE
-
-
-@settings(
-    max_examples=30,
+PROPERTY = settings(
+    max_examples=25,
     deadline=None,
-    # One table for every example; each example has a tenant of its own.
+    # One table for every example; each example has tenants of its own.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@PROPERTY
 @given(data=st.data())
-def test_batches_in_any_order_with_duplicates_give_the_records_the_rules_say(data: st.DataObject) -> None:
-    events = data.draw(histories())
-    rules = SuppressionRules(
-        permanent_bounces=data.draw(st.integers(min_value=1, max_value=3)),
-        complaints=data.draw(st.integers(min_value=0, max_value=2)),
-        transient_bounces=data.draw(st.integers(min_value=1, max_value=4)),
-        transient_window=timedelta(days=data.draw(st.integers(min_value=1, max_value=45))),
-    )
-    copies = [e for e in events for _ in range(data.draw(st.integers(min_value=1, max_value=3)))]
-    shuffled = data.draw(st.permutations(copies))
-    cuts = sorted(data.draw(st.lists(st.integers(min_value=0, max_value=len(shuffled)), max_size=3)))
-    bounds = [0, *cuts, len(shuffled)]
-    tenant_id = f"t{uuid.uuid4().hex[:12]}"
-
+def test_any_order_cuts_and_duplicates_give_the_record_of_one_call_with_the_set(data: st.DataObject) -> None:
+    history = data.draw(samples.histories())
+    rules = data.draw(samples.rules())
     store = DynamoSuppressionStore()
-    service = SuppressionService(store, rules, clock=clock)
-    for start, end in itertools.pairwise(bounds):
-        service.observe([entry(e, tenant_id) for e in shuffled[start:end]])
+    reference, tenant = fresh_tenant(), fresh_tenant()
+    assert service(store, rules).record_evidence(in_tenant(history, reference)) == set()
+    for call in data.draw(samples.deliveries(history)):
+        assert service(store, rules).record_evidence(in_tenant(call, tenant)) == set()
 
-    for i in range(4):
-        email = address(i)
-        mine = [e for e in events if e.email == email]
-        assert {row[0] for row in stored_evidence(tenant_id, email)} == {e.event_id for e in mine}
-        expected = evaluate([Evidence(e.event_id, kind_of(e), e.at) for e in mine], rules)
-        record = store.get(tenant_id, email)
+    for owner, items in history.items():
+        mine = Address(tenant, owner.email)
+        assert outcome(store, mine) == outcome(store, Address(reference, owner.email))
+        expected = evaluate(items, rules)
+        record = store.get(*mine)
         if expected is None:
             assert record is None
             continue
         assert record is not None
         assert record.active
-        assert record.reason == expected.reason
-        assert [e.event_id for e in record.evidence] == [e.event_id for e in expected.evidence]
-        assert [h.action for h in store.history(tenant_id, email)] == ["suppressed"]
+        assert (record.reason, record.evidence) == (expected.reason, expected.evidence)
+
+
+class SimulatedCrash(BaseException):
+    """The function stops: no error handling of ours runs."""
+
+
+@contextmanager
+def crash_at_write(number: int, after: bool) -> Iterator[list[str]]:
+    """The function dies at its ``number``-th write, before it reaches the table or (``after``)
+    once it did: that write's caller never hears back, and no later write (of any thread) happens."""
+    writes: list[str] = []
+
+    def crash(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        if not is_write(call):
+            return perform()
+        writes.append(call.operation)
+        if len(writes) < number:
+            return perform()
+        if after and len(writes) == number:
+            perform()
+        raise SimulatedCrash(f"died at write {number}")
+
+    with intercepted(crash):
+        yield writes
+
+
+@PROPERTY
+@given(data=st.data())
+def test_a_crash_after_any_write_is_repaired_by_replaying_the_call(data: st.DataObject) -> None:
+    history = data.draw(samples.histories(addresses=2, max_size=8))
+    calls = data.draw(samples.deliveries(history, max_calls=3))
+    number, after = data.draw(st.integers(min_value=1, max_value=4)), data.draw(st.booleans())
+    store = DynamoSuppressionStore()
+    reference, tenant = fresh_tenant(), fresh_tenant()
+    assert service(store).record_evidence(in_tenant(history, reference)) == set()
+
+    *before, last = calls
+    for call in before:
+        assert service(store).record_evidence(in_tenant(call, tenant)) == set()
+    with crash_at_write(number, after) as writes:
+        try:
+            service(store).record_evidence(in_tenant(last, tenant))
+        except SimulatedCrash:
+            assert len(writes) >= number
+        else:
+            assert len(writes) < number, "no crash only when the call made fewer writes"
+    assert service(store).record_evidence(in_tenant(last, tenant)) == set(), "the replay"
+
+    for owner in history:
+        assert outcome(store, Address(tenant, owner.email)) == outcome(store, Address(reference, owner.email))

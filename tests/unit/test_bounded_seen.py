@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import SEEN_LIMIT, RecipientFacts
 from tracker.domain.records import RecipientChange, RecipientKey, StoredRecipient
-from tracker.logic.commits import compute, plan_chunks, rounds, weight
+from tracker.domain.timeline import short_id
+from tracker.logic.commits import ROUND_EVENTS, compute, rounds
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 KEY = RecipientKey("tenant-a", "m1", "r0")
@@ -40,7 +41,7 @@ def ingest(batches: Sequence[Sequence[RecipientEvent]]) -> tuple[RecipientFacts,
     facts, markers = RecipientFacts(), set()
     for batch in batches:
         distinct = list({event.event_id: event for event in batch}.values())
-        known = {e.event_id for e in distinct if facts.needs_marker_lookup(e.event_id)} & markers
+        known = {short_id(e.event_id) for e in distinct if facts.needs_marker_lookup(e.event_id)} & markers
         change = compute(stored(facts), distinct, known).change
         if change is not None:
             assert not change.markers & markers, "a marker is never written twice"
@@ -74,44 +75,39 @@ def test_any_order_duplicates_and_batch_cuts_give_the_distinct_events_facts(
     assert facts == expected
     assert facts.open_count == len(set(numbers))
     assert len(facts.seen) == min(SEEN_LIMIT, len(set(numbers)))
-    assert facts.seen | markers == {e.event_id for e in distinct}
+    assert facts.seen | markers == {short_id(e.event_id) for e in distinct}
     assert not facts.seen & markers
 
 
 def test_seen_keeps_the_smallest_ids_so_a_smaller_unkept_id_is_known_to_be_new() -> None:
     facts = RecipientFacts().apply_all(opened(n) for n in range(SEEN_LIMIT + 10))
     kept = sorted(facts.seen)
-    ids = sorted(opened(n).event_id for n in range(SEEN_LIMIT + 10))
+    ids = sorted(short_id(opened(n).event_id) for n in range(SEEN_LIMIT + 10))
     assert kept == ids[:SEEN_LIMIT]
     assert not facts.needs_marker_lookup(kept[0])  # kept: a duplicate, no lookup
     assert facts.needs_marker_lookup(ids[-1])  # beyond the kept ones: only a marker can tell
-    fresh = next(e for n in range(1000, 2000) if (e := opened(n)).event_id < kept[-1])
+    fresh = next(e for n in range(1000, 2000) if short_id((e := opened(n)).event_id) < kept[-1])
     assert not facts.needs_marker_lookup(fresh.event_id)  # sorts among the kept: certainly new
 
 
 def test_a_change_marks_the_new_ids_left_out_and_the_kept_ones_it_pushed_out() -> None:
     full = RecipientFacts().apply_all(opened(n) for n in range(SEEN_LIMIT))
-    newcomer = next(e for n in range(1000, 2000) if (e := opened(n)).event_id < max(full.seen))
+    newcomer = next(e for n in range(1000, 2000) if short_id((e := opened(n)).event_id) < max(full.seen))
     change = compute(stored(full), [newcomer], set()).change
     assert change is not None
     assert change.markers == {max(full.seen)}  # pushed out by a smaller id
-    latecomer = next(e for n in range(2000, 3000) if (e := opened(n)).event_id > max(full.seen))
+    latecomer = next(e for n in range(2000, 3000) if short_id((e := opened(n)).event_id) > max(full.seen))
     change = compute(stored(full), [latecomer], set()).change
     assert change is not None
-    assert change.markers == {latecomer.event_id}  # left out
+    assert change.markers == {short_id(latecomer.event_id)}  # left out
 
 
-def test_a_recipient_needs_room_for_its_possible_markers_and_many_events_go_in_rounds() -> None:
-    empty, full = RecipientFacts(), RecipientFacts().apply_all(opened(n) for n in range(SEEN_LIMIT))
-    assert weight(stored(empty), [opened(n) for n in range(10)]) == 1
-    assert weight(stored(empty), [opened(n) for n in range(SEEN_LIMIT + 5)]) == 6
-    assert weight(stored(full), [opened(n) for n in range(100, 103)]) == 4
-    keys = [RecipientKey("t", "m1", f"r{i}") for i in range(6)]
-    chunks = plan_chunks(dict.fromkeys(keys, 30), 100)
-    assert [len(chunk) for chunk in chunks] == [3, 3]  # 3 x 30 + one delta item fits, 4 do not
-    many = rounds({KEY: [opened(n) for n in range(200)], keys[0]: [opened(1)]})
-    assert [sorted(r) for r in many] == [sorted([KEY, keys[0]]), [KEY], [KEY]]
-    assert sum(len(r[KEY]) for r in many) == 200
+def test_many_events_of_one_recipient_go_in_rounds_that_fit_one_transaction_with_their_markers() -> None:
+    events = [opened(n) for n in range(2 * ROUND_EVENTS + 5)]
+    many = rounds(events)
+    assert [len(r) for r in many] == [ROUND_EVENTS, ROUND_EVENTS, 5]
+    assert [e for r in many for e in r] == events
+    assert rounds(events[:3]) == [events[:3]]
 
 
 def test_a_change_without_new_events_is_none() -> None:

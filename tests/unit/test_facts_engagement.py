@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tests.engagement_samples import ALL_SAMPLES
 from tracker.domain.engagement import classify_fetch
 from tracker.domain.events import EventKind, RecipientEvent
-from tracker.domain.facts import FETCH_CLASS_DETAIL, FETCHES_KEPT, RecipientFacts
+from tracker.domain.facts import FETCH_CLASS_DETAIL, RecipientFacts
+from tracker.domain.timeline import FETCHES_KEPT
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -11,22 +11,19 @@ import pytest
 
 from tracker.api.cursors import CursorCodec, LazyCursorCodec
 from tracker.bootstrap.api import read_dependencies
-from tracker.domain.engagement import Fetch
 from tracker.domain.errors import InvalidCursorError, InvalidRequestError, NotFoundError
 from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail, RecipientFacts
 from tracker.domain.status import Status
+from tracker.domain.timeline import TimelineEntry
 from tracker.domain.views import (
     SES_SUPPRESSION_REASON,
-    EventRecord,
     LogRecord,
     MessageRecord,
-    MessageWithPending,
     Page,
     RecipientRecord,
     dropped_reason,
     group_invoice_log,
-    sum_counts,
 )
 from tracker.logic.queries import ReadQueries
 from tracker.models.api import Bounce, InvoiceLogMessage, Message
@@ -50,7 +47,12 @@ def message(message_id: str = "m1", counts: Mapping[Status, int] | None = None) 
 
 
 def recipient(
-    message_id: str = "m1", recipient_id: str = "r0", status: Status = Status.DELIVERED, **facts: Any
+    message_id: str = "m1",
+    recipient_id: str = "r0",
+    status: Status = Status.DELIVERED,
+    *,
+    header: MessageRecord | None = None,
+    **facts: Any,
 ) -> RecipientRecord:
     return RecipientRecord(
         message_id=message_id,
@@ -59,26 +61,23 @@ def recipient(
         email=f"{recipient_id}@example.com",
         name=None,
         kind="invoice",
-        subject=f"Subject {message_id}",
         message_created_at=T0,
-        invoice_id="INV-1",
-        payment_id=None,
         ses_message_id=f"ses-{recipient_id}",
         status=status,
         facts=RecipientFacts(**facts),
+        message=header,
     )
 
 
-def event(message_id: str, recipient_id: str, minute: int, kind: EventKind = EventKind.OPEN) -> EventRecord:
-    return EventRecord(
-        message_id=message_id,
-        recipient_id=recipient_id,
-        email=f"{recipient_id}@example.com",
-        event_id=f"e-{recipient_id}-{minute}",
-        kind=kind,
-        at=T0 + timedelta(minutes=minute),
-        details={"minute": minute},
-    )
+def entry(minute: int, kind: EventKind = EventKind.OPEN, info: str = "") -> TimelineEntry:
+    return TimelineEntry(T0 + timedelta(minutes=minute), f"e{minute:011d}", kind, info or _INFO.get(kind, ""))
+
+
+_INFO = {EventKind.OPEN: "browser", EventKind.BOUNCE: "Permanent/General"}
+
+
+def timeline(*entries: TimelineEntry) -> tuple[TimelineEntry, ...]:
+    return tuple(sorted(entries))
 
 
 @dataclass
@@ -86,8 +85,10 @@ class FakeStore:
     """Returns canned pages and records what it was asked."""
 
     page: Page[Any] = field(default_factory=lambda: Page([], None, 0))
-    found: MessageWithPending | None = None
+    found: MessageRecord | None = None
     exists: bool = True
+    kept: tuple[TimelineEntry, ...] = ()
+    applied: int = 0
     asked: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def _answer(self, name: str, **kwargs: Any) -> Page[Any]:
@@ -97,21 +98,18 @@ class FakeStore:
     def messages(self, tenant_id: str, **kwargs: Any) -> Page[MessageRecord]:
         return self._answer("messages", tenant_id=tenant_id, **kwargs)
 
-    def message(self, tenant_id: str, message_id: str) -> MessageWithPending | None:
+    def message(self, tenant_id: str, message_id: str) -> MessageRecord | None:
         self.asked.append(("message", {"tenant_id": tenant_id, "message_id": message_id}))
         return self.found
 
     def recipients(self, tenant_id: str, message_id: str, **kwargs: Any) -> Page[RecipientRecord]:
         return self._answer("recipients", tenant_id=tenant_id, message_id=message_id, **kwargs)
 
-    def recipient_events(
-        self, tenant_id: str, message_id: str, recipient_id: str, **kwargs: Any
-    ) -> Page[EventRecord]:
-        return self._answer("events", tenant_id=tenant_id, **kwargs)
-
     def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
         self.asked.append(("recipient", {"tenant_id": tenant_id}))
-        return recipient(message_id, recipient_id) if self.exists else None
+        if not self.exists:
+            return None
+        return recipient(message_id, recipient_id, timeline=self.kept, applied=self.applied or len(self.kept))
 
     def invoice_log(self, tenant_id: str, invoice_id: str, **kwargs: Any) -> Page[LogRecord]:
         return self._answer("invoice_log", tenant_id=tenant_id, **kwargs)
@@ -132,27 +130,16 @@ def invoice_log_messages(records: Sequence[LogRecord]) -> list[InvoiceLogMessage
 # --- counts and reasons -----------------------------------------------------------------------------
 
 
-def test_detail_counts_are_the_header_plus_every_pending_delta() -> None:
-    header = {Status.QUEUED: 3, Status.DELIVERED: 1}
-    deltas: Sequence[Mapping[Status, int]] = [
-        {Status.QUEUED: -1, Status.SENT: 1},
-        {Status.SENT: -1, Status.OPENED: 1},
-        {Status.DELIVERED: -1, Status.BOUNCED: 1},
-    ]
-    total = sum_counts(header, deltas)
-    assert {s: n for s, n in total.items() if n} == {Status.QUEUED: 2, Status.OPENED: 1, Status.BOUNCED: 1}
-    store = FakeStore(found=MessageWithPending(message(counts=header), deltas))
+def test_detail_counts_and_rates_are_the_headers() -> None:
+    header = {Status.QUEUED: 2, Status.OPENED: 1, Status.BOUNCED: 1}
+    store = FakeStore(found=message(counts=header))
     detail = Message.of(queries(store).get_message("t", "m1"))
     assert detail.recipients == 4
     assert (detail.counts.queued, detail.counts.opened, detail.counts.bounced) == (2, 1, 1)
     assert detail.delivery_rate == pytest.approx(1 / 4)
     assert detail.open_rate == 1
     assert detail.bounce_rate == pytest.approx(1 / 4)
-
-
-def test_a_delta_read_twice_during_a_fold_never_shows_a_negative_count() -> None:
-    total = sum_counts({Status.SENT: 0, Status.DELIVERED: 1}, [{Status.SENT: -1, Status.DELIVERED: 1}])
-    assert total[Status.SENT] == 0
+    assert [name for name, _ in store.asked] == ["message"]
 
 
 def test_a_missing_message_is_not_found() -> None:
@@ -188,17 +175,12 @@ def test_bounce_reason_is_the_diagnostic_else_type_and_subtype() -> None:
 # --- invoice logs -----------------------------------------------------------------------------------
 
 
-def test_invoice_log_groups_a_page_into_messages_recipients_and_time_ordered_events() -> None:
+def test_invoice_log_groups_a_page_into_messages_and_recipients_with_their_time_ordered_events() -> None:
+    r0_events = timeline(entry(1, EventKind.SEND), entry(9), entry(5, EventKind.DELIVERY))
     records: list[LogRecord] = [
         message("m1"),
-        event("m1", "r0", 1, EventKind.SEND),
-        event("m1", "r0", 9),
-        event("m1", "r0", 5, EventKind.DELIVERY),
-        event("m1", "r1", 2, EventKind.BOUNCE),
-        recipient(
-            "m1", "r0", Status.OPENED, open_count=1, fetches=(Fetch(T0, "open", "browser", event_id="o1"),)
-        ),
-        recipient("m1", "r1", Status.BOUNCED),
+        recipient("m1", "r0", Status.OPENED, open_count=1, timeline=r0_events),
+        recipient("m1", "r1", Status.BOUNCED, timeline=timeline(entry(2, EventKind.BOUNCE))),
         message("m2"),
         recipient("m2", "r0", Status.QUEUED),
     ]
@@ -207,30 +189,40 @@ def test_invoice_log_groups_a_page_into_messages_recipients_and_time_ordered_eve
     r0, r1 = first.recipients
     assert (r0.recipient_id, r0.status, r0.open_count, r0.customer_id) == ("r0", Status.OPENED, 1, "cust-r0")
     assert [e.kind for e in r0.events] == [EventKind.SEND, EventKind.DELIVERY, EventKind.OPEN]
+    assert r0.events[-1].details == {"fetch_class": "browser"}
     assert r1.status is Status.BOUNCED
-    assert [e.kind for e in r1.events] == [EventKind.BOUNCE]
+    assert [(e.kind, e.details) for e in r1.events] == [
+        (EventKind.BOUNCE, {"bounce_type": "Permanent", "bounce_subtype": "General"})
+    ]
     assert second.message_id == "m2"
     assert [(r.recipient_id, r.status, r.events) for r in second.recipients] == [("r0", Status.QUEUED, [])]
 
 
-def test_an_invoice_log_page_that_starts_or_ends_inside_a_message_carries_what_it_holds() -> None:
-    # This page ends after the first events of m1: the recipients' items are on the next page.
-    (head,) = invoice_log_messages([message("m1"), event("m1", "r0", 1)])
-    (partial,) = head.recipients
-    assert (partial.recipient_id, partial.email, partial.status, partial.customer_id) == (
-        "r0",
-        "r0@example.com",
-        None,
-        None,
-    )
-    assert len(partial.events) == 1
-    # The next page starts with more events and then the recipient items, without the header.
-    (tail,) = invoice_log_messages([event("m1", "r0", 2), recipient("m1", "r0", Status.OPENED)])
-    assert (tail.message_id, tail.kind, tail.subject) == ("m1", "invoice", "Subject m1")  # from the recipient
+def test_an_invoice_log_page_that_starts_inside_a_message_has_its_header_from_the_batch_read() -> None:
+    (tail,) = invoice_log_messages([recipient("m1", "r3", Status.OPENED, header=message("m1"))])
+    assert (tail.message_id, tail.kind, tail.subject, tail.sent_at) == ("m1", "invoice", "Subject m1", T0)
     assert tail.recipients[0].status is Status.OPENED
-    # A page holding nothing but events knows only the ids.
-    (events_only,) = invoice_log_messages([event("m1", "r3", 7)])
-    assert (events_only.kind, events_only.subject, events_only.sent_at) == (None, None, None)
+    # A message whose header is gone (deleted with its data) still lists its recipients.
+    (orphan,) = invoice_log_messages([recipient("m9", "r0", Status.SENT)])
+    assert (orphan.kind, orphan.subject, orphan.sent_at) == (None, None, None)
+    assert [r.recipient_id for r in orphan.recipients] == ["r0"]
+
+
+def test_the_latest_bounce_keeps_its_full_details_and_a_click_its_link() -> None:
+    bounce = entry(3, EventKind.BOUNCE, "Permanent/General")
+    click = entry(4, EventKind.CLICK, "browser|ab12cd34")
+    record = recipient(
+        "m1",
+        "r0",
+        Status.BOUNCED,
+        timeline=timeline(bounce, click),
+        links={"ab12cd34": "https://pay.example/inv/1"},
+        bounce=Detail(bounce.at, bounce.event_id, {"bounce_type": "Permanent", "diagnostic_code": "550 5.1.1"}),
+    )
+    bounced, clicked = record.events
+    assert bounced.details["diagnostic_code"] == "550 5.1.1"
+    assert bounced.details["bounce_subtype"] == "General"
+    assert clicked.details == {"fetch_class": "browser", "link_id": "ab12cd34", "link": "https://pay.example/inv/1"}
 
 
 # --- cursors, filters and not-found ------------------------------------------------------------------
@@ -252,8 +244,9 @@ def test_the_store_gets_the_decoded_cursor_and_the_next_cursor_is_bound_to_tenan
 
 
 def test_ids_containing_the_scope_separator_of_another_list_cannot_share_a_cursor() -> None:
-    store = FakeStore(page=Page([event("a:b", "c", 1)], {"pk": {"S": "x"}}, 1))
+    store = FakeStore(kept=timeline(entry(1), entry(2)))
     cursor = queries(store).recipient_timeline("t", "a:b", "c", limit=1, cursor=None).events.next_cursor
+    assert cursor is not None
     with pytest.raises(InvalidCursorError):
         queries(store).recipient_timeline("t", "a", "b:c", limit=1, cursor=cursor)
 
@@ -276,21 +269,22 @@ def test_empty_first_pages_are_404_but_empty_later_pages_and_filtered_pages_are_
     assert queries(store).invoice_logs("t", "INV-1", limit=5, cursor=cursor).items == []
 
 
-def test_a_timeline_page_comes_with_its_recipient_and_an_unknown_recipient_is_not_found() -> None:
-    """Two reads per page: the events, and the recipient whose facts decide each open's verdict."""
-    store = FakeStore(page=Page([], None, 0), exists=True)
-    timeline = queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
-    assert timeline.events.items == []
-    assert timeline.recipient is not None
-    assert [name for name, _ in store.asked] == ["events", "recipient"]
+def test_a_timeline_page_is_one_read_of_the_recipient_and_an_unknown_recipient_is_not_found() -> None:
+    kept = timeline(entry(1, EventKind.SEND), entry(2, EventKind.DELIVERY), entry(3))
+    store = FakeStore(kept=kept, applied=40)
+    first = queries(store).recipient_timeline("t", "m1", "r0", limit=2, cursor=None)
+    assert [e.kind for e in first.events.items] == [EventKind.SEND, EventKind.DELIVERY]
+    assert first.omitted == 40 - 3  # counted, not kept
+    assert [name for name, _ in store.asked] == ["recipient"]
+    second = queries(store).recipient_timeline("t", "m1", "r0", limit=2, cursor=first.events.next_cursor)
+    assert [e.kind for e in second.events.items] == [EventKind.OPEN]
+    assert second.events.next_cursor is None
+    forged = CursorCodec(SECRET).encode("t", ("events", "m1", "r0"), {"offset": -1})
+    with pytest.raises(InvalidCursorError):
+        queries(store).recipient_timeline("t", "m1", "r0", limit=2, cursor=forged)
     store.exists = False
     with pytest.raises(NotFoundError):
         queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
-    store.asked.clear()
-    store.page = Page([event("m1", "r0", 1)], None, 1)
-    timeline = queries(store).recipient_timeline("t", "m1", "r0", limit=5, cursor=None)
-    assert [name for name, _ in store.asked] == ["events", "recipient"]
-    assert len(timeline.events.items) == 1  # events of a recipient removed since stay readable
 
 
 def test_message_list_times_are_utc_and_since_must_not_be_after_until() -> None:

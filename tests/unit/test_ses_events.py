@@ -18,6 +18,7 @@ from tests import ses_builders as b
 from tracker.constants import TAG_MESSAGE, TAG_RECIPIENT, TAG_TENANT
 from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.timeline import SHORT_ID
 from tracker.models.ses import (
     BounceEvent,
     BounceNotification,
@@ -123,7 +124,7 @@ def test_fixture_parses_to_its_model_and_kind(name: str, wrapped: bool) -> None:
         assert result.at.tzinfo is not None
         assert result.at.utcoffset() == timedelta(0)
         assert result.mail_sent_at.utcoffset() == timedelta(0)
-        assert len(result.event_id) == 16
+        assert len(result.event_id) == SHORT_ID
         int(result.event_id, 16)
         json.dumps(dict(result.details))  # JSON-safe
 
@@ -504,7 +505,7 @@ def test_event_id_matches_the_documented_recipe() -> None:
         sort_keys=True,
         separators=(",", ":"),
     )
-    assert only(fixture).event_id == hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    assert only(fixture).event_id == hashlib.sha256(canonical.encode()).hexdigest()[:SHORT_ID]
 
 
 def test_distinct_opens_get_distinct_ids() -> None:

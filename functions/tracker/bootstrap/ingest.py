@@ -7,7 +7,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from tracker.bootstrap.common import bind_table
-from tracker.bootstrap.suppression import suppression_service
 from tracker.dal.apple_ranges import READ_CLIENT_CONFIG, S3AppleRanges
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.domain.engagement import AddressSet
@@ -15,7 +14,7 @@ from tracker.domain.events import RecipientEvent
 from tracker.logic.apple_ranges_cache import StoredAppleRanges
 from tracker.logic.ingest import Ingestor
 from tracker.models.ses import parse_record_body
-from tracker.settings import AppleRangesSettings, SendSettings, Settings
+from tracker.settings import AppleRangesSettings, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -37,23 +36,17 @@ def apple_ranges(config: AppleRangesSettings, region: str | None) -> AddressSet 
     return StoredAppleRanges(store, reload_after=config.reload_after)
 
 
-def build_ingestor(config: Settings, send: SendSettings, apple: AddressSet | None = None) -> Ingestor:
-    """The ingest path on the bound table; bounces and complaints also feed the per-tenant
-    suppression list (the send path's Dropped); opens and clicks are classified with ``apple``'s
-    ranges (the shipped snapshot when None)."""
+def build_ingestor(config: Settings, apple: AddressSet | None = None) -> Ingestor:
+    """The ingest path on the bound table; opens and clicks are classified with ``apple``'s ranges
+    (the shipped snapshot when None). Bounces and complaints reach the suppression list through
+    the projector (tracker.bootstrap.projector)."""
     parse: Callable[[str], list[RecipientEvent]] = (
         parse_record_body if apple is None else partial(parse_record_body, apple_ranges=apple)
     )
-    return Ingestor(
-        DynamoIngestStore(config.event_log_retention),
-        parse=parse,
-        observer=suppression_service(config, send),
-    )
+    return Ingestor(DynamoIngestStore(config.event_log_retention), parse=parse)
 
 
 def default_ingestor() -> Ingestor:
     config = Settings.from_env()
     bind_table(config)
-    return build_ingestor(
-        config, SendSettings.from_env(), apple_ranges(AppleRangesSettings.from_env(), config.region)
-    )
+    return build_ingestor(config, apple_ranges(AppleRangesSettings.from_env(), config.region))

@@ -6,17 +6,22 @@ from __future__ import annotations
 from tracker.dal.suppressions import DynamoSuppressionStore
 from tracker.domain.suppression import SuppressionRules
 from tracker.logic.suppression import SuppressionService
-from tracker.settings import SendSettings, Settings
+from tracker.settings import SendSettings, SettingError, Settings
 
 
 def suppression_rules(send: SendSettings) -> SuppressionRules:
-    return SuppressionRules(
-        permanent_bounces=send.permanent_bounces_to_suppress,
-        complaints=send.complaints_to_suppress,
-        transient_bounces=send.transient_bounces_to_suppress,
-        transient_window=send.transient_bounce_window,
-    )
+    """Raises SettingError for a threshold no address could reach (above the evidence it keeps)."""
+    try:
+        return SuppressionRules(
+            permanent_bounces=send.permanent_bounces_to_suppress,
+            complaints=send.complaints_to_suppress,
+            transient_bounces=send.transient_bounces_to_suppress,
+            transient_window=send.transient_bounce_window,
+        )
+    except ValueError as error:
+        raise SettingError(str(error)) from error
 
 
-def suppression_service(config: Settings, send: SendSettings) -> SuppressionService:
-    return SuppressionService(DynamoSuppressionStore(config.event_log_retention), suppression_rules(send))
+def suppression_service(_config: Settings, send: SendSettings) -> SuppressionService:
+    """The first argument is every composition root's common one; this store needs nothing of it."""
+    return SuppressionService(DynamoSuppressionStore(), suppression_rules(send))

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 MESSAGE_SK = "#META"
-DELTA_SK_PREFIX = "#DELTA#"
-# Query `begins_with(sk, "#")` returns a message's header and its pending count deltas only.
-MESSAGE_HEADER_PREFIX = "#"
 RECIPIENT_SK_PREFIX = "R#"
-EVENT_SK_PREFIX = "E#"
 SEEN_EVENT_SK_PREFIX = "S#"
+# A recipient's sort key in the lookup and documents indexes: its table key tells recipients
+# apart, and the index only needs them after their message's header (whose sort key is "#META").
+RECIPIENT_INDEX_SK = "R"
+_MESSAGE_PK_PARTS = ("T", "M")
 
 
 def iso(at: datetime) -> str:
@@ -33,20 +33,26 @@ def message_pk(tenant_id: str, message_id: str) -> str:
     return f"T#{tenant_id}#M#{message_id}"
 
 
+def parse_message_pk(pk: str) -> tuple[str, str]:
+    """(tenant id, message id) of a message partition key (ids never contain '#')."""
+    tag, tenant_id, marker, message_id = pk.split("#")
+    if (tag, marker) != _MESSAGE_PK_PARTS:
+        raise ValueError(f"not a message key: {pk!r}")
+    return tenant_id, message_id
+
+
 def recipient_sk(recipient_id: str) -> str:
     return f"{RECIPIENT_SK_PREFIX}{recipient_id}"
 
 
-def event_sk(recipient_id: str, at: datetime, event_id: str) -> str:
-    return f"{EVENT_SK_PREFIX}{recipient_id}#{iso(at)}#{event_id}"
+def parse_recipient_sk(sk: str) -> str:
+    if not sk.startswith(RECIPIENT_SK_PREFIX):
+        raise ValueError(f"not a recipient key: {sk!r}")
+    return sk[len(RECIPIENT_SK_PREFIX) :]
 
 
 def seen_event_sk(recipient_id: str, event_id: str) -> str:
     return f"{SEEN_EVENT_SK_PREFIX}{recipient_id}#{event_id}"
-
-
-def event_sk_prefix(recipient_id: str) -> str:
-    return f"{EVENT_SK_PREFIX}{recipient_id}#"
 
 
 def messages_pk(tenant_id: str) -> str:
@@ -65,14 +71,22 @@ def customer_pk(tenant_id: str, customer_id: str) -> str:
     return f"T#{tenant_id}#C#{customer_id}"
 
 
-def customer_sk(created_at: datetime, message_id: str, recipient_id: str) -> str:
-    return f"{iso(created_at)}#{message_id}#{recipient_id}"
+def customer_sk(created_at: datetime) -> str:
+    """A customer's messages newest first; the table keys tell those of one instant apart."""
+    return iso(created_at)
+
+
+SES_LOOKUP_PREFIX = "SES#"
 
 
 def ses_lookup_pk(ses_message_id: str) -> str:
     # SES message ids are globally unique and the tenant is unknown when an untagged
     # event arrives, so this index key is the one key that does not start with a tenant.
-    return f"SES#{ses_message_id}"
+    return f"{SES_LOOKUP_PREFIX}{ses_message_id}"
+
+
+def parse_ses_lookup_pk(value: str) -> str:
+    return value[len(SES_LOOKUP_PREFIX) :]
 
 
 def invoice_pk(tenant_id: str, invoice_id: str) -> str:
@@ -84,8 +98,16 @@ def payment_pk(tenant_id: str, payment_id: str) -> str:
 
 
 def document_sk(created_at: datetime, message_id: str, item_sk: str) -> str:
-    """Sort key in the invoice/payment log index: message, then its recipients, then their events."""
+    """Sort key in the invoice/payment log index: each message's header, then its recipients."""
     return f"{iso(created_at)}#{message_id}#{item_sk}"
+
+
+def document_recipient_sk(created_at: datetime, message_id: str) -> str:
+    return document_sk(created_at, message_id, RECIPIENT_INDEX_SK)
+
+
+def document_created_at(sort_key: str) -> datetime:
+    return parse_iso(sort_key.split("#", 1)[0])
 
 
 def quarantine_day_pk(day: date, shard: int) -> str:
@@ -107,10 +129,9 @@ def quarantine_part_sk(received_at: datetime, source_id: str, part: int) -> str:
 
 # --- The send path -----------------------------------------------------------------
 
-# Not under '#' (the header query would read it) nor 'R#'/'E#' (recipients, events).
+# Not under '#' (the header) nor 'R#' / 'S#' (recipients, their markers).
 CONTENT_SK = "CONTENT"
 SUPPRESSION_SK = "#SUPPRESSION"
-EVIDENCE_SK_PREFIX = "EV#"
 HISTORY_SK_PREFIX = "H#"
 
 
@@ -123,10 +144,6 @@ def suppression_pk(tenant_id: str, email: str) -> str:
     # The address is the last component of an exact-match partition key (never a prefix query),
     # so even an address containing '#' cannot reach another tenant's or another item type's keys.
     return f"T#{tenant_id}#SUP#{email}"
-
-
-def evidence_sk(at: datetime, event_id: str) -> str:
-    return f"{EVIDENCE_SK_PREFIX}{iso(at)}#{event_id}"
 
 
 def history_sk(at: datetime, entry_id: str) -> str:

@@ -1,17 +1,17 @@
 """Writing messages and their recipients (the send path's first step).
 
-Order and retries (``put_message``): the content item, then every recipient, then the message
-item with its initial per-status counts **last**. A crash part-way leaves recipients without a
-message header, never a header whose counts disagree with its recipients, and the message only
-appears in lists once it is complete. Re-running the same call rewrites the same items: the
-recipient writes are plain puts of the initial state, which is safe because nothing else writes
-these recipients before their send jobs are queued, and that happens only after this returns; the
-header is written only if absent, so a repeated call never resets counts that moved meanwhile.
+Order and retries (``put_message``): the content item; the message header, with zero counts and
+without its list keys; every recipient; then the header's list keys. The projector counts each
+recipient from its creation on the table's stream (tracker.logic.projector), so the header must
+exist before its recipients; a crash part-way leaves a header no list shows. Re-running the same
+call rewrites the same items: the recipient writes are plain puts of the initial state, which is
+safe because nothing else writes these recipients before their send jobs are queued, and that
+happens only after this returns (a put that changes nothing makes no stream record, and one that
+does changes no tally); the header is written only if absent, so a repeat never resets its counts.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,10 +60,33 @@ def _document_key(message: NewMessage) -> str | None:
 
 
 def message_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> MessageItem:
-    pk = keys.message_pk(message.tenant_id, message.message_id)
+    """The complete header (``header_item`` and its ``list_keys``)."""
+    item = header_item(message, recipients)
+    for name, value in list_keys(message).items():
+        setattr(item, name, value)
+    return item
+
+
+def list_keys(message: NewMessage) -> dict[str, str | None]:
+    """The header's keys in the messages lists (and an invoice's or payment's log)."""
     list_sk = keys.message_list_sk(message.created_at, message.message_id)
     document = _document_key(message)
-    item = MessageItem(
+    return {
+        "gsi1pk": keys.messages_pk(message.tenant_id),
+        "gsi1sk": list_sk,
+        "gsi2pk": keys.messages_by_kind_pk(message.tenant_id, message.kind),
+        "gsi2sk": list_sk,
+        "gsi3pk": document,
+        "gsi3sk": keys.document_sk(message.created_at, message.message_id, keys.MESSAGE_SK)
+        if document
+        else None,
+    }
+
+
+def header_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> MessageItem:
+    """The header as first written: zero counts (the projector counts the recipients), no list keys."""
+    pk = keys.message_pk(message.tenant_id, message.message_id)
+    return MessageItem(
         pk,
         keys.MESSAGE_SK,
         tenant_id=message.tenant_id,
@@ -75,17 +98,8 @@ def message_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> Mes
         invoice_id=message.invoice_id,
         payment_id=message.payment_id,
         created_by=message.created_by,
-        gsi1pk=keys.messages_pk(message.tenant_id),
-        gsi1sk=list_sk,
-        gsi2pk=keys.messages_by_kind_pk(message.tenant_id, message.kind),
-        gsi2sk=list_sk,
-        gsi3pk=document,
-        gsi3sk=keys.document_sk(message.created_at, message.message_id, keys.MESSAGE_SK)
-        if document
-        else None,
+        projected={},
     )
-    item.set_counts(dict(Counter(r.send_outcome for r in recipients)))
-    return item
 
 
 def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientItem:
@@ -95,25 +109,17 @@ def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientIte
     item = RecipientItem(
         pk,
         sk,
-        tenant_id=message.tenant_id,
-        message_id=message.message_id,
-        recipient_id=recipient.recipient_id,
         customer_id=recipient.customer_id,
         email=normalize_email(recipient.email),
         name=recipient.name,
         kind=message.kind,
-        subject=message.subject,
-        message_created_at=keys.iso(message.created_at),
-        invoice_id=message.invoice_id,
-        payment_id=message.payment_id,
-        ses_message_id=recipient.ses_message_id,
         gsi1pk=keys.customer_pk(message.tenant_id, recipient.customer_id),
-        gsi1sk=keys.customer_sk(message.created_at, message.message_id, recipient.recipient_id),
-        gsi2pk=keys.ses_lookup_pk(recipient.ses_message_id) if recipient.ses_message_id else None,
-        gsi2sk=sk if recipient.ses_message_id else None,
+        gsi1sk=keys.customer_sk(message.created_at),
         gsi3pk=document,
-        gsi3sk=keys.document_sk(message.created_at, message.message_id, sk) if document else None,
+        gsi3sk=keys.document_recipient_sk(message.created_at, message.message_id) if document else None,
     )
+    if recipient.ses_message_id:
+        set_ses_message_id(item, recipient.ses_message_id)
     write_facts(
         item,
         RecipientFacts(
@@ -121,6 +127,12 @@ def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientIte
         ),
     )
     return item
+
+
+def set_ses_message_id(item: RecipientItem, ses_message_id: str) -> None:
+    """The lookup key of SES events without our tags (access pattern 9)."""
+    item.gsi2pk = keys.ses_lookup_pk(ses_message_id)
+    item.gsi2sk = keys.RECIPIENT_INDEX_SK
 
 
 def content_item(message: NewMessage, content: MessageContent) -> MessageContentItem:
@@ -138,19 +150,25 @@ def content_item(message: NewMessage, content: MessageContent) -> MessageContent
 def put_message(
     message: NewMessage, recipients: Sequence[NewRecipient], content: MessageContent | None = None
 ) -> None:
-    """Write the content, then the recipients, then the message with its initial counts (see above)."""
+    """Content, header, recipients, then the header's list keys (see above)."""
     with store_errors("create message"):
         if content is not None:
             content_item(message, content).save()
-        with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
-            for recipient in recipients:
-                batch.save(recipient_item(message, recipient))
+        header = header_item(message, recipients)
         try:
-            message_item(message, recipients).save(condition=MessageItem.pk.does_not_exist())
+            header.save(condition=MessageItem.pk.does_not_exist())
         except PutError as error:
             if not is_condition_failure(error):
                 raise  # store_errors makes it transient
             # Written by an earlier run of this same call: keep it (its counts may have moved since).
+        with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
+            for recipient in recipients:
+                batch.save(recipient_item(message, recipient))
+        header.update(
+            actions=[
+                getattr(MessageItem, name).set(value) for name, value in list_keys(message).items() if value
+            ]
+        )
 
 
 def load_content(tenant_id: str, message_id: str) -> MessageContent | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,7 @@ from pynamodb.attributes import (
     BinaryAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -16,15 +18,20 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection, Projection
 from pynamodb.models import Model
 
 from tracker import constants
+from tracker.dal import keys
 from tracker.domain.status import COUNTED, Status
 
 
+def projection(spec: constants.IndexSpec) -> Projection:
+    return IncludeProjection(list(spec.included)) if spec.included else KeysOnlyProjection()
+
+
 def _index_meta(spec: constants.IndexSpec) -> type:
-    return type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
+    return type("Meta", (), {"index_name": spec.name, "projection": projection(spec)})
 
 
 class ListsIndex(GlobalSecondaryIndex["TrackerItem"]):
@@ -109,74 +116,60 @@ class MessageItem(CountsItem, discriminator="message"):
     invoice_id = UnicodeAttribute(null=True)
     payment_id = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute(null=True)
+    # Per stream shard, the last recipient change the projector counted (tracker.logic.projector):
+    # "<padded sequence number>|<epoch ms written>".
+    projected = MapAttribute[str, str](default=dict)
 
 
-class CountDeltaItem(CountsItem, discriminator="count_delta"):
-    """Count changes committed atomically with the recipient changes that caused them,
-    waiting to be folded into the message item (see docs/counters.md)."""
+class CompactJSONAttribute(JSONAttribute):
+    """JSON without the spaces ``json.dumps`` puts after separators: bytes are write units."""
 
-    created_at = UnicodeAttribute()
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class RecipientItem(TrackerItem, discriminator="recipient"):
-    message_id = UnicodeAttribute()
-    recipient_id = UnicodeAttribute()
+    """A message's recipient and the record of its events (tracker.dal.recipients: the layout).
+
+    Nothing derivable is stored twice: the tenant, message and recipient ids are in the keys, the
+    SES message id is in the lookup key, the message's subject and dates are on its header (a page
+    reads both with one BatchGetItem)."""
+
     customer_id = UnicodeAttribute()
     email = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
-    # Denormalized from the message so the customer history is one query.
-    kind = UnicodeAttribute()
-    subject = UnicodeAttribute()
-    message_created_at = UnicodeAttribute()
-    invoice_id = UnicodeAttribute(null=True)
-    payment_id = UnicodeAttribute(null=True)
-    ses_message_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()  # projected into the lists index (a customer's messages by kind)
     # The sender's claim (send path): set by a conditional write just before SendEmail, cleared
     # when the outcome is recorded. A claim without an outcome means a sender stopped mid-send.
     send_claim = UnicodeAttribute(null=True)
     send_claimed_at = UnicodeAttribute(null=True)
 
     version = VersionAttribute()
-    status = UnicodeAttribute(default=Status.QUEUED.value)
-    send_outcome = UnicodeAttribute(default=Status.QUEUED.value)
-    send_outcome_reason = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default=Status.QUEUED.value)  # the Recipients tab filters on it
+    # What the message counts it under (its status and engagement tallies): the projector's input.
+    tallies = UnicodeSetAttribute(null=True)
+    facts = CompactJSONAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
-    applied = NumberAttribute(default=0)
-    mail_sent_at = UnicodeAttribute(null=True)
-    # The kept opens and clicks (tracker.dal.recipients: compact text) and the counts beyond them.
-    fetches = JSONAttribute(null=True)
-    late = JSONAttribute(null=True)
-    sent_at = UnicodeAttribute(null=True)
-    delivered_at = UnicodeAttribute(null=True)
-    first_delayed_at = UnicodeAttribute(null=True)
-    open_count = NumberAttribute(default=0)
-    first_opened_at = UnicodeAttribute(null=True)
-    last_opened_at = UnicodeAttribute(null=True)
-    click_count = NumberAttribute(default=0)
-    first_clicked_at = UnicodeAttribute(null=True)
-    last_clicked_at = UnicodeAttribute(null=True)
-    permanent_bounces = NumberAttribute(default=0)
-    transient_bounces = NumberAttribute(default=0)
-    first_bounced_at = UnicodeAttribute(null=True)
-    ses_suppressed_at = UnicodeAttribute(null=True)
-    delay = JSONAttribute(null=True)
-    bounce = JSONAttribute(null=True)
-    complaint = JSONAttribute(null=True)
-    reject = JSONAttribute(null=True)
-    rendering_failure = JSONAttribute(null=True)
-    subscription = JSONAttribute(null=True)
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(tenant id, message id, recipient id), from the item's keys."""
+        tenant_id, message_id = keys.parse_message_pk(self.pk)
+        return tenant_id, message_id, keys.parse_recipient_sk(self.sk)
 
-class EventLogItem(TrackerItem, discriminator="event"):
-    message_id = UnicodeAttribute()
-    recipient_id = UnicodeAttribute()
-    email = UnicodeAttribute()
-    event_id = UnicodeAttribute()
-    kind = UnicodeAttribute()
-    at = UnicodeAttribute()
-    ses_message_id = UnicodeAttribute()
-    details = JSONAttribute(null=True)
-    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+    @property
+    def message_id(self) -> str:
+        return self.key[1]
+
+    @property
+    def recipient_id(self) -> str:
+        return self.key[2]
+
+    @property
+    def ses_message_id(self) -> str | None:
+        return keys.parse_ses_lookup_pk(self.gsi2pk) if self.gsi2pk else None
 
 
 class SeenEventItem(TrackerItem, discriminator="seen_event"):
@@ -216,30 +209,22 @@ class MessageContentItem(TrackerItem, discriminator="message_content"):
 
 
 class SuppressionItem(TrackerItem, discriminator="suppression"):
-    """One address of one tenant that was suppressed at least once (active or lifted)."""
+    """One address of one tenant, from its first bounce or complaint on: its evidence and, once the
+    rules suppressed it, the record (active or lifted). Only a suppressed one has a gsi1 key."""
 
     email = UnicodeAttribute()
-    state = UnicodeAttribute()  # "active" | "lifted"
-    reason = UnicodeAttribute()
-    suppressed_at = UnicodeAttribute()
+    # Every bounce/complaint kept (the latest 50), one compact string each (tracker.dal.suppressions).
+    observed = UnicodeSetAttribute(null=True)
+    state = UnicodeAttribute(null=True)  # "active" | "lifted"; None: evidence only, never suppressed
+    reason = UnicodeAttribute(null=True)
+    suppressed_at = UnicodeAttribute(null=True)
     evidence = JSONAttribute(null=True)  # the events that made the rule fire
     counts_from = UnicodeAttribute(null=True)  # evidence before this instant no longer counts
     lifted_at = UnicodeAttribute(null=True)
     lifted_by = UnicodeAttribute(null=True)
-    version = VersionAttribute()
-
-
-class SuppressionEvidenceItem(TrackerItem, discriminator="suppression_evidence"):
-    """One bounce or complaint of an address, keyed by the SES event id (redelivery rewrites it)."""
-
-    email = UnicodeAttribute()
-    event_id = UnicodeAttribute()
-    kind = UnicodeAttribute()  # "permanent_bounce" | "transient_bounce" | "complaint"
-    at = UnicodeAttribute()
-    message_id = UnicodeAttribute(null=True)
-    recipient_id = UnicodeAttribute(null=True)
-    detail = UnicodeAttribute(null=True)
-    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+    # Bumped by every write but an evidence ADD (which grows the set instead), by hand: the writes
+    # are updates conditioned on it and on the set's size, never puts that would drop evidence.
+    version = NumberAttribute(null=True)
 
 
 class SuppressionHistoryItem(TrackerItem, discriminator="suppression_history"):
@@ -257,14 +242,11 @@ ALL_MODELS: tuple[type[TrackerItem], ...] = (
     TrackerItem,
     CountsItem,
     MessageItem,
-    CountDeltaItem,
     RecipientItem,
-    EventLogItem,
     SeenEventItem,
     QuarantineItem,
     MessageContentItem,
     SuppressionItem,
-    SuppressionEvidenceItem,
     SuppressionHistoryItem,
 )
 
@@ -288,6 +270,12 @@ def shared_connection() -> Connection:
     return TrackerItem._get_connection().connection
 
 
+def _projection_schema(spec: constants.IndexSpec) -> dict[str, Any]:
+    if spec.included:
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(spec.included)}
+    return {"ProjectionType": "KEYS_ONLY"}
+
+
 def table_schema() -> dict[str, Any]:
     """CreateTable arguments derived from the models, for local mode and tests."""
     return {
@@ -305,6 +293,8 @@ def table_schema() -> dict[str, Any]:
                 *(name for spec in constants.GLOBAL_INDEXES for name in (spec.partition_key, spec.sort_key)),
             )
         ],
+        # The projector's input: every recipient change with the item before and after it.
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": spec.name,
@@ -312,7 +302,7 @@ def table_schema() -> dict[str, Any]:
                     {"AttributeName": spec.partition_key, "KeyType": "HASH"},
                     {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": _projection_schema(spec),
             }
             for spec in constants.GLOBAL_INDEXES
         ],

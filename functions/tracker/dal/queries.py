@@ -1,15 +1,17 @@
 """DynamoDB reads of the HTTP API (logic.ports.ReadStore). Reads only.
 
-Every list method sends exactly one Query per page (``Limit`` + ``ExclusiveStartKey``) and reads
-``LastEvaluatedKey`` back as the next page's start; no Scan, no per-item follow-up reads. Access
-patterns and their read cost: docs/data-model.md.
+A list page is one Query (``Limit`` + ``ExclusiveStartKey``, ``LastEvaluatedKey`` back as the next
+page's start) and, when the Query runs on a global secondary index, one BatchGetItem of the items
+it found: the indexes carry keys only (and ``kind``), so that a recipient's update never rewrites an
+index entry. No Scan, no per-item follow-up reads. Access patterns and their read cost:
+docs/data-model.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
@@ -18,34 +20,28 @@ from pynamodb.pagination import ResultIterator
 
 from tracker import constants
 from tracker.dal import keys
-from tracker.dal.models import (
-    CountDeltaItem,
-    EventLogItem,
-    MessageItem,
-    RecipientItem,
-    TrackerItem,
-)
+from tracker.dal.models import MessageItem, RecipientItem, TrackerItem
 from tracker.dal.recipients import facts_from_item
 from tracker.dal.support import store_errors
-from tracker.domain.events import EventKind
 from tracker.domain.status import Status
-from tracker.domain.views import (
-    EventRecord,
-    LogRecord,
-    MessageRecord,
-    MessageWithPending,
-    Page,
-    RecipientRecord,
-)
-
-_Item = TypeVar("_Item", bound=TrackerItem)
+from tracker.domain.views import LogRecord, MessageRecord, Page, RecipientRecord
 
 # A filtered list (recipients by status, a customer's messages by kind) lets DynamoDB evaluate up
 # to this many items per page and returns the first `limit` that match, so a rare status still
 # fills pages instead of returning mostly empty ones. DynamoDB's 1 MB page cap bounds it as well.
 FILTERED_EVALUATION_LIMIT = 1000
 
+# A BatchGetItem reads at most 100 keys, so a page read from an index holds at most as many rows
+# as keep its BatchGetItem to one request: every row's item, plus, for the lists that show each
+# recipient's message, every row's header (an invoice log's rows are mostly headers and their
+# recipients, so one extra header at most; a customer's rows each need their own).
+BATCH_GET_KEYS = 100
+MESSAGES_PAGE_ROWS = BATCH_GET_KEYS
+INVOICE_LOG_PAGE_ROWS = BATCH_GET_KEYS - 1
+CUSTOMER_PAGE_ROWS = BATCH_GET_KEYS // 2
+
 TABLE_KEYS = (constants.TABLE_PARTITION_KEY, constants.TABLE_SORT_KEY)
+_Key = tuple[str, str]
 
 
 def _index_keys(spec: constants.IndexSpec) -> tuple[str, ...]:
@@ -67,58 +63,40 @@ def message_record(item: MessageItem) -> MessageRecord:
     )
 
 
-def recipient_record(item: RecipientItem) -> RecipientRecord:
+def recipient_record(item: RecipientItem, header: MessageItem | None = None) -> RecipientRecord:
+    _, message_id, recipient_id = item.key
     return RecipientRecord(
-        message_id=item.message_id,
-        recipient_id=item.recipient_id,
+        message_id=message_id,
+        recipient_id=recipient_id,
         customer_id=item.customer_id,
         email=item.email,
         name=item.name,
         kind=item.kind,
-        subject=item.subject,
-        message_created_at=keys.parse_iso(item.message_created_at),
-        invoice_id=item.invoice_id,
-        payment_id=item.payment_id,
+        message_created_at=keys.parse_iso(item.gsi1sk) if item.gsi1sk else _created(header),
         ses_message_id=item.ses_message_id,
         status=Status(item.status),
         facts=facts_from_item(item),
+        message=message_record(header) if header is not None else None,
     )
 
 
-def event_record(item: EventLogItem) -> EventRecord:
-    return EventRecord(
-        message_id=item.message_id,
-        recipient_id=item.recipient_id,
-        email=item.email,
-        event_id=item.event_id,
-        kind=EventKind(item.kind),
-        at=keys.parse_iso(item.at),
-        details=dict(item.details or {}),
-    )
+def _created(header: MessageItem | None) -> datetime:
+    if header is None:
+        raise ValueError("a recipient without its customer key needs its message header")
+    return keys.parse_iso(header.created_at)
 
 
-def log_record(item: TrackerItem) -> LogRecord | None:
-    if isinstance(item, MessageItem):
-        return message_record(item)
-    if isinstance(item, RecipientItem):
-        return recipient_record(item)
-    if isinstance(item, EventLogItem):
-        return event_record(item)
-    return None
+def _header_key(item_key: _Key) -> _Key:
+    return item_key[0], keys.MESSAGE_SK
 
 
 # --- one page -----------------------------------------------------------------------------------
 
 
 def one_page(
-    model: type[_Item],
-    results: ResultIterator[Any],
-    *,
-    limit: int,
-    key_names: Sequence[str],
-    action: str,
-) -> tuple[list[_Item], dict[str, Any] | None, int]:
-    """Send the one Query behind ``results`` and return (items, next start key, items evaluated).
+    results: ResultIterator[Any], *, limit: int, key_names: Sequence[str], action: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
+    """Send the one Query behind ``results`` and return (raw items, next start key, evaluated).
 
     With a filter, the Query may return more matches than ``limit``: the page then ends at the
     ``limit``-th match and the next one starts right after it (its key is a valid
@@ -131,7 +109,21 @@ def one_page(
         if len(items) > limit:
             items = items[:limit]
             next_key = {name: items[-1][name] for name in key_names}
-        return [model.from_raw_data(item) for item in items], next_key, int(raw.get("ScannedCount", 0))
+        return items, next_key, int(raw.get("ScannedCount", 0))
+
+
+def _table_key(raw: dict[str, Any]) -> _Key:
+    return raw[constants.TABLE_PARTITION_KEY]["S"], raw[constants.TABLE_SORT_KEY]["S"]
+
+
+def fetch_items(item_keys: Iterable[_Key], action: str) -> dict[_Key, TrackerItem]:
+    """The items of these keys, with one BatchGetItem per 100 keys (PynamoDB retries the
+    unprocessed ones); an item that no longer exists is left out."""
+    wanted = list(dict.fromkeys(item_keys))
+    if not wanted:
+        return {}
+    with store_errors(action):
+        return {(item.pk, item.sk): item for item in TrackerItem.batch_get(wanted)}
 
 
 class DynamoReadStore:
@@ -141,7 +133,7 @@ class DynamoReadStore:
     def _evaluate(self, limit: int, filtered: bool) -> int:
         return max(limit, self._filtered_evaluation_limit) if filtered else limit
 
-    # --- 1, 2: messages list (folded counts; never reads recipients) -------------------------
+    # --- 1, 2: messages list (their counts; never reads recipients) ---------------------------
 
     def messages(
         self,
@@ -168,6 +160,7 @@ class DynamoReadStore:
             condition = sort_key >= keys.iso(since)
         elif until is not None:
             condition = sort_key < keys.iso(until)
+        limit = min(limit, MESSAGES_PAGE_ROWS)
         results = index.query(
             hash_key,
             range_key_condition=condition,
@@ -175,27 +168,23 @@ class DynamoReadStore:
             page_size=limit,
             last_evaluated_key=start,
         )
-        items, next_key, evaluated = one_page(
-            MessageItem, results, limit=limit, key_names=_index_keys(spec), action="list messages"
+        found, next_key, evaluated = one_page(
+            results, limit=limit, key_names=_index_keys(spec), action="list messages"
         )
-        return Page([message_record(i) for i in items], next_key, evaluated)
+        order = [_table_key(raw) for raw in found]
+        items = fetch_items(order, "read messages")
+        headers = [item for key in order if isinstance(item := items.get(key), MessageItem)]
+        return Page([message_record(item) for item in headers], next_key, evaluated)
 
-    # --- 3: one message, exact counts (header + pending deltas) --------------------------------
+    # --- 3: one message and its counts --------------------------------------------------------
 
-    def message(self, tenant_id: str, message_id: str) -> MessageWithPending | None:
+    def message(self, tenant_id: str, message_id: str) -> MessageRecord | None:
         with store_errors("read message"):
-            items = list(
-                TrackerItem.query(
-                    keys.message_pk(tenant_id, message_id),
-                    TrackerItem.sk.startswith(keys.MESSAGE_HEADER_PREFIX),
-                    consistent_read=True,
-                )
-            )
-        header = next((item for item in items if isinstance(item, MessageItem)), None)
-        if header is None:
-            return None
-        deltas = [item.counts() for item in items if isinstance(item, CountDeltaItem)]
-        return MessageWithPending(message_record(header), deltas)
+            try:
+                item = MessageItem.get(keys.message_pk(tenant_id, message_id), keys.MESSAGE_SK)
+            except DoesNotExist:
+                return None
+        return message_record(item)
 
     # --- 4: Recipients tab ------------------------------------------------------------------------
 
@@ -215,26 +204,14 @@ class DynamoReadStore:
             page_size=self._evaluate(limit, status is not None),
             last_evaluated_key=start,
         )
-        items, next_key, evaluated = one_page(
-            RecipientItem, results, limit=limit, key_names=TABLE_KEYS, action="list recipients"
+        found, next_key, evaluated = one_page(
+            results, limit=limit, key_names=TABLE_KEYS, action="list recipients"
         )
-        return Page([recipient_record(i) for i in items], next_key, evaluated)
+        return Page(
+            [recipient_record(RecipientItem.from_raw_data(raw)) for raw in found], next_key, evaluated
+        )
 
-    # --- 5: one recipient's timeline ----------------------------------------------------------------
-
-    def recipient_events(
-        self, tenant_id: str, message_id: str, recipient_id: str, *, limit: int, start: dict[str, Any] | None
-    ) -> Page[EventRecord]:
-        results = EventLogItem.query(
-            keys.message_pk(tenant_id, message_id),
-            EventLogItem.sk.startswith(keys.event_sk_prefix(recipient_id)),
-            page_size=limit,
-            last_evaluated_key=start,
-        )
-        items, next_key, evaluated = one_page(
-            EventLogItem, results, limit=limit, key_names=TABLE_KEYS, action="list recipient events"
-        )
-        return Page([event_record(i) for i in items], next_key, evaluated)
+    # --- 5: one recipient and its timeline (the item holds it) ---------------------------------
 
     def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
         with store_errors("read recipient"):
@@ -251,17 +228,25 @@ class DynamoReadStore:
     def invoice_log(
         self, tenant_id: str, invoice_id: str, *, limit: int, start: dict[str, Any] | None
     ) -> Page[LogRecord]:
+        limit = min(limit, INVOICE_LOG_PAGE_ROWS)
         results = TrackerItem.documents_index.query(
             keys.invoice_pk(tenant_id, invoice_id), page_size=limit, last_evaluated_key=start
         )
-        items, next_key, evaluated = one_page(
-            TrackerItem,
-            results,
-            limit=limit,
-            key_names=_index_keys(constants.GSI_DOCUMENTS),
-            action="list invoice log",
+        found, next_key, evaluated = one_page(
+            results, limit=limit, key_names=_index_keys(constants.GSI_DOCUMENTS), action="list invoice log"
         )
-        records = [record for record in map(log_record, items) if record is not None]
+        order = [_table_key(raw) for raw in found]
+        # Every recipient's header too (the same BatchGetItem): it is on the page already but for
+        # a page that starts inside a message.
+        items = fetch_items([*order, *(_header_key(key) for key in order)], "read invoice log")
+        records: list[LogRecord] = []
+        for key in order:
+            item = items.get(key)
+            if isinstance(item, MessageItem):
+                records.append(message_record(item))
+            elif isinstance(item, RecipientItem):
+                header = items.get(_header_key(key))
+                records.append(recipient_record(item, header if isinstance(header, MessageItem) else None))
         return Page(records, next_key, evaluated)
 
     # --- 7: customer's Messages tab --------------------------------------------------------------
@@ -269,6 +254,7 @@ class DynamoReadStore:
     def customer_messages(
         self, tenant_id: str, customer_id: str, *, kind: str | None, limit: int, start: dict[str, Any] | None
     ) -> Page[RecipientRecord]:
+        limit = min(limit, CUSTOMER_PAGE_ROWS)
         results = RecipientItem.lists_index.query(
             keys.customer_pk(tenant_id, customer_id),
             filter_condition=(RecipientItem.kind == kind) if kind is not None else None,
@@ -276,11 +262,14 @@ class DynamoReadStore:
             page_size=self._evaluate(limit, kind is not None),
             last_evaluated_key=start,
         )
-        items, next_key, evaluated = one_page(
-            RecipientItem,
-            results,
-            limit=limit,
-            key_names=_index_keys(constants.GSI_LISTS),
-            action="list customer messages",
+        found, next_key, evaluated = one_page(
+            results, limit=limit, key_names=_index_keys(constants.GSI_LISTS), action="list customer messages"
         )
-        return Page([recipient_record(i) for i in items], next_key, evaluated)
+        order = [_table_key(raw) for raw in found]
+        items = fetch_items([*order, *(_header_key(key) for key in order)], "read customer messages")
+        records = []
+        for key in order:
+            item, header = items.get(key), items.get(_header_key(key))
+            if isinstance(item, RecipientItem):
+                records.append(recipient_record(item, header if isinstance(header, MessageItem) else None))
+        return Page(records, next_key, evaluated)

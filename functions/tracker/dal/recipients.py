@@ -1,96 +1,167 @@
-"""Mapping between RecipientItem attributes and the domain's RecipientFacts."""
+"""The recipient item's compact form: RecipientFacts in one attribute, small enough that the common
+recipient stays under 1 KB (one write unit per SES event; docs/data-model.md "The recipient item").
+
+``facts`` is one JSON object with short keys (``_KEYS``), written without spaces, leaving out every
+default (zero, None, empty); times are integers (epoch microseconds). Timeline entries are
+``<kind letter>|<epoch ms>|<short event id>|<info>``. ``seen`` is a separate set attribute and is
+stored only once the timeline no longer holds every applied event: until then the timeline's ids
+are the applied events' ids. This is a stored format: a key or a letter never changes meaning.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracker.dal.keys import iso, parse_iso
 from tracker.dal.models import RecipientItem
-from tracker.domain.engagement import DEFAULT_RULES, EngagementCounts, EngagementRules, Fetch
-from tracker.domain.facts import Detail, RecipientFacts
+from tracker.domain.engagement import DEFAULT_RULES, EngagementCounts, EngagementRules
+from tracker.domain.events import EventKind
+from tracker.domain.facts import SEEN_LIMIT, Detail, RecipientFacts
 from tracker.domain.status import Status
+from tracker.domain.timeline import TimelineEntry
 
-_TIME_FIELDS = (
-    "sent_at",
-    "delivered_at",
-    "first_delayed_at",
-    "first_opened_at",
-    "last_opened_at",
-    "first_clicked_at",
-    "last_clicked_at",
-    "first_bounced_at",
-    "ses_suppressed_at",
-    "mail_sent_at",
-)
-_COUNT_FIELDS = ("applied", "open_count", "click_count", "permanent_bounces", "transient_bounces")
-_DETAIL_FIELDS = ("delay", "bounce", "complaint", "reject", "rendering_failure", "subscription")
-
-# Every fact must be persisted (the rules are settings): fail at import if RecipientFacts grows a
-# field we do not map.
-_MAPPED = {
-    "send_outcome",
-    "send_outcome_reason",
-    "seen",
-    "fetches",
-    "late",
-    "rules",
-    *_TIME_FIELDS,
-    *_COUNT_FIELDS,
-    *_DETAIL_FIELDS,
+# RecipientFacts field -> stored key.
+_TIMES = {
+    "sent_at": "sa",
+    "delivered_at": "da",
+    "first_delayed_at": "fd",
+    "first_opened_at": "fo",
+    "last_opened_at": "lo",
+    "first_clicked_at": "fc",
+    "last_clicked_at": "lc",
+    "first_bounced_at": "fb",
+    "ses_suppressed_at": "ss",
+    "mail_sent_at": "ms",
 }
-assert {f.name for f in fields(RecipientFacts)} == _MAPPED, "RecipientFacts and its mapping disagree"
+_COUNTS = {
+    "applied": "ap",
+    "open_count": "oc",
+    "click_count": "cc",
+    "permanent_bounces": "pb",
+    "transient_bounces": "tb",
+}
+_DETAILS = {
+    "delay": "dl",
+    "bounce": "bo",
+    "complaint": "co",
+    "reject": "rj",
+    "rendering_failure": "rf",
+    "subscription": "su",
+}
+_OTHER = {
+    "send_outcome": "so",
+    "send_outcome_reason": "sr",
+    "late": "lt",
+    "timeline": "tl",
+    "links": "ln",
+}
+_NOT_IN_FACTS = {"seen", "rules"}  # its own attribute; settings
+_KEYS = {**_TIMES, **_COUNTS, **_DETAILS, **_OTHER}
+assert len(set(_KEYS.values())) == len(_KEYS), "two facts share a stored key"
+# Every fact must be persisted: fail at import if RecipientFacts grows a field we do not map.
+assert {f.name for f in fields(RecipientFacts)} == set(_KEYS) | _NOT_IN_FACTS, "facts and mapping disagree"
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-def _detail_to_json(detail: Detail | None) -> dict[str, Any] | None:
-    if detail is None:
-        return None
-    return {"at": iso(detail.at), "event_id": detail.event_id, "values": dict(detail.values)}
-
-
-def _detail_from_json(raw: Any) -> Detail | None:
-    if not raw:
-        return None
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return Detail(at=parse_iso(data["at"]), event_id=data["event_id"], values=data.get("values") or {})
-
-
-def _time(value: str | None) -> datetime | None:
-    return parse_iso(value) if value else None
-
-
-def _fetch_to_text(fetch: Fetch) -> str:
-    """``o|<epoch ms>|<code>||<event id>`` or ``c|<epoch ms>|<code>|<link id>|<event id>``: ~45 bytes."""
-    millis = int(fetch.at.timestamp() * 1000)
-    return f"{fetch.kind[0]}|{millis}|{fetch.code}|{fetch.link or ''}|{fetch.event_id}"
-
-
-def _fetch_from_text(text: str) -> Fetch:
-    kind, millis, code, link, event_id = text.split("|", 4)
-    at = datetime.fromtimestamp(int(millis) / 1000, tz=UTC)
-    if kind == "c":
-        return Fetch(at=at, kind="click", code=code, link=link or None, event_id=event_id)
-    return Fetch(at=at, kind="open", code=code, event_id=event_id)
-
-
-def _json_list(raw: Any) -> list[str]:
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return [str(value) for value in (data or [])]
-
-
+# One letter per event kind in a timeline entry.
+_KIND_LETTERS = {
+    EventKind.SEND: "s",
+    EventKind.DELIVERY: "d",
+    EventKind.OPEN: "o",
+    EventKind.CLICK: "c",
+    EventKind.BOUNCE: "b",
+    EventKind.COMPLAINT: "x",
+    EventKind.REJECT: "r",
+    EventKind.RENDERING_FAILURE: "f",
+    EventKind.DELIVERY_DELAY: "w",
+    EventKind.SUBSCRIPTION: "u",
+}
+_KINDS_BY_LETTER = {letter: kind for kind, letter in _KIND_LETTERS.items()}
+EVIDENCE_LETTERS = (_KIND_LETTERS[EventKind.BOUNCE], _KIND_LETTERS[EventKind.COMPLAINT])
 _LATE_KEYS = ("human_opens", "machine_opens", "human_clicks", "machine_clicks")
 
 
-def _late_to_json(late: EngagementCounts) -> dict[str, int] | None:
-    values = {key: getattr(late, key) for key in _LATE_KEYS if getattr(late, key)}
-    return values or None
+def micros(at: datetime) -> int:
+    delta = at.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _late_from_json(raw: Any) -> EngagementCounts:
-    data = (json.loads(raw) if isinstance(raw, str) else raw) or {}
-    return EngagementCounts(**{key: int(data.get(key, 0)) for key in _LATE_KEYS})
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+def entry_to_text(entry: TimelineEntry) -> str:
+    """``<kind letter>|<epoch ms>|<event id>|<info>``: ~30 bytes."""
+    return f"{_KIND_LETTERS[entry.kind]}|{micros(entry.at) // 1000}|{entry.event_id}|{entry.info}"
+
+
+def entry_from_text(text: str) -> TimelineEntry:
+    letter, millis, event_id, info = text.split("|", 3)
+    at = from_micros(int(millis) * 1000)
+    return TimelineEntry(at=at, event_id=event_id, kind=_KINDS_BY_LETTER[letter], info=info)
+
+
+def _detail_out(detail: Detail) -> list[Any]:
+    return [micros(detail.at), detail.event_id, dict(detail.values)]
+
+
+def detail_from_json(raw: list[Any]) -> Detail:
+    at, event_id, values = raw
+    return Detail(at=from_micros(at), event_id=str(event_id), values=dict(values or {}))
+
+
+def facts_to_json(facts: RecipientFacts) -> dict[str, Any]:
+    """The stored object: defaults left out."""
+    out: dict[str, Any] = {}
+    if facts.send_outcome is not Status.QUEUED:
+        out["so"] = facts.send_outcome.value
+    if facts.send_outcome_reason:
+        out["sr"] = facts.send_outcome_reason
+    for name, key in _TIMES.items():
+        if (value := getattr(facts, name)) is not None:
+            out[key] = micros(value)
+    for name, key in _COUNTS.items():
+        if value := getattr(facts, name):
+            out[key] = value
+    for name, key in _DETAILS.items():
+        if (detail := getattr(facts, name)) is not None:
+            out[key] = _detail_out(detail)
+    late = {k[0] + k.split("_")[1][0]: getattr(facts.late, k) for k in _LATE_KEYS if getattr(facts.late, k)}
+    if late:
+        out["lt"] = late  # "ho", "mo", "hc", "mc"
+    if facts.timeline:
+        out["tl"] = [entry_to_text(entry) for entry in facts.timeline]
+    if facts.links:
+        out["ln"] = dict(facts.links)
+    return out
+
+
+def facts_from_json(
+    data: Mapping[str, Any], seen: frozenset[str] | None, rules: EngagementRules
+) -> RecipientFacts:
+    timeline = tuple(entry_from_text(text) for text in data.get("tl") or ())
+    late = data.get("lt") or {}
+    kwargs: dict[str, Any] = {
+        "send_outcome": Status(data.get("so", Status.QUEUED.value)),
+        "send_outcome_reason": data.get("sr"),
+        "late": EngagementCounts(**{k: int(late.get(k[0] + k.split("_")[1][0], 0)) for k in _LATE_KEYS}),
+        "timeline": timeline,
+        "links": {str(k): str(v) for k, v in (data.get("ln") or {}).items()},
+        "rules": rules,
+    }
+    kwargs.update({name: from_micros(data[key]) if key in data else None for name, key in _TIMES.items()})
+    kwargs.update({name: int(data.get(key, 0)) for name, key in _COUNTS.items()})
+    kwargs.update(
+        {name: detail_from_json(data[key]) if key in data else None for name, key in _DETAILS.items()}
+    )
+    # While the timeline holds every applied event, its ids are the applied ids (see above).
+    kwargs["seen"] = (
+        seen if seen is not None else frozenset(sorted({e.event_id for e in timeline})[:SEEN_LIMIT])
+    )
+    return RecipientFacts(**kwargs)
 
 
 # The engagement thresholds facts are loaded with: settings, bound once per container with the
@@ -103,32 +174,17 @@ def use_engagement_rules(rules: EngagementRules) -> None:
     _rules = rules
 
 
+def _loaded(raw: Any) -> dict[str, Any]:
+    return (json.loads(raw) if isinstance(raw, str) else raw) or {}
+
+
 def facts_from_item(item: RecipientItem, rules: EngagementRules | None = None) -> RecipientFacts:
-    kwargs: dict[str, Any] = {
-        "send_outcome": Status(item.send_outcome),
-        "send_outcome_reason": item.send_outcome_reason,
-        "seen": frozenset(item.seen or ()),
-        "fetches": tuple(_fetch_from_text(text) for text in _json_list(item.fetches)),
-        "late": _late_from_json(item.late),
-        "rules": rules or _rules,
-    }
-    kwargs.update({name: _time(getattr(item, name)) for name in _TIME_FIELDS})
-    kwargs.update({name: int(getattr(item, name) or 0) for name in _COUNT_FIELDS})
-    kwargs.update({name: _detail_from_json(getattr(item, name)) for name in _DETAIL_FIELDS})
-    return RecipientFacts(**kwargs)
+    seen = frozenset(item.seen) if item.seen else None
+    return facts_from_json(_loaded(item.facts), seen, rules or _rules)
 
 
 def write_facts(item: RecipientItem, facts: RecipientFacts) -> None:
-    item.send_outcome = facts.send_outcome.value
-    item.send_outcome_reason = facts.send_outcome_reason
-    item.seen = set(facts.seen) or None
-    item.fetches = [_fetch_to_text(fetch) for fetch in facts.fetches] or None
-    item.late = _late_to_json(facts.late)
-    for name in _TIME_FIELDS:
-        value = getattr(facts, name)
-        setattr(item, name, iso(value) if value else None)
-    for name in _COUNT_FIELDS:
-        setattr(item, name, getattr(facts, name))
-    for name in _DETAIL_FIELDS:
-        setattr(item, name, _detail_to_json(getattr(facts, name)))
+    item.facts = facts_to_json(facts) or None
+    item.seen = set(facts.seen) if facts.omitted_events else None
+    item.tallies = set(facts.tallies)
     item.status = facts.status.value

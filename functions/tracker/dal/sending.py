@@ -3,8 +3,8 @@
 
 Every recipient write here goes through optimistic locking (the item's ``version``), like the
 ingest path's, so the sender, the ingest Lambda and a second copy of a send job never overwrite
-each other. Outcomes reuse the ingest path's atomic commit (recipient + count delta in one
-transaction, ``DynamoIngestStore.commit``) and its fold.
+each other. Outcomes reuse the ingest path's recipient write (``DynamoIngestStore.commit``); the
+counts follow from the table's stream like every other recipient change.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from pynamodb.exceptions import UpdateError
 
 from tracker.dal import keys
 from tracker.dal.ingest_store import DynamoIngestStore, to_stored
-from tracker.dal.messages import load_content
+from tracker.dal.messages import load_content, set_ses_message_id
 from tracker.dal.models import RecipientItem
 from tracker.dal.support import is_condition_failure, store_errors
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import MessageContent, SendTarget
-from tracker.domain.records import MessageKey, RecipientChange
+from tracker.domain.records import RecipientChange
 
 BATCH_GET_LIMIT = 100
 
@@ -59,8 +59,7 @@ class DynamoSendStore:
             for start in range(0, len(wanted), BATCH_GET_LIMIT):
                 group = [(pk, keys.recipient_sk(rid)) for rid in wanted[start : start + BATCH_GET_LIMIT]]
                 for item in RecipientItem.batch_get(group, consistent_read=True):
-                    if item.tenant_id == tenant_id:
-                        found[item.recipient_id] = _target(item)
+                    found[item.recipient_id] = _target(item)
         return found
 
     def reload(self, target: SendTarget) -> SendTarget:
@@ -85,8 +84,7 @@ class DynamoSendStore:
                     RecipientItem.send_claim.set(claim),
                     RecipientItem.send_claimed_at.set(keys.iso(at)),
                 ],
-                condition=RecipientItem.ses_message_id.does_not_exist()
-                & RecipientItem.send_claim.does_not_exist(),
+                condition=RecipientItem.gsi2pk.does_not_exist() & RecipientItem.send_claim.does_not_exist(),
             )
         except UpdateError as error:
             if is_condition_failure(error):
@@ -108,11 +106,5 @@ class DynamoSendStore:
         item.send_claim = None
         item.send_claimed_at = None
         if ses_message_id is not None:
-            item.ses_message_id = ses_message_id
-            # The lookup key of SES events without our tags (access pattern 9).
-            item.gsi2pk = keys.ses_lookup_pk(ses_message_id)
-            item.gsi2sk = item.sk
-        self._commits.commit([RecipientChange(target.recipient, facts)])
-
-    def fold(self, message: MessageKey) -> None:
-        self._commits.fold_counts([message])
+            set_ses_message_id(item, ses_message_id)
+        self._commits.commit(RecipientChange(target.recipient, facts))

@@ -106,3 +106,8 @@ class SendOutcomeUnknownError(SendError):
 class ReferenceDataError(TrackerError):
     """Reference data could not be fetched or kept: Apple's published address list (download,
     size, TLS, HTTP status) or its stored copy. Its message says which and why."""
+
+
+class UnreadableChangeError(ValueError):
+    """A stream record of a recipient whose images cannot be decoded: it is kept (quarantined)
+    and counted, never retried (it would block its stream shard)."""

@@ -7,17 +7,17 @@ applying any permutation of a multiset of events gives the same facts as
 applying the de-duplicated set in timestamp order, which is what makes the
 displayed status independent of SES's delivery order and duplicates.
 
-Which events were applied: ``seen`` keeps the ``SEEN_LIMIT`` smallest ids of
-them (so it is the same whatever the order), and the store keeps a marker for
-every other one (``RecipientChange.markers``). An id smaller than the largest
+Which events were applied: ``seen`` keeps the ``SEEN_LIMIT`` smallest (short)
+ids of them (so it is the same whatever the order), and the store keeps a marker
+for every other one (``RecipientChange.markers``). An id smaller than the largest
 kept one and not kept was never applied; only a larger one needs its marker
 looked up (``needs_marker_lookup``). So the item stays small however many
-events a recipient gets, and counts stay exact.
+events a recipient gets, and counts stay exact. The opens and clicks the
+engagement rules look at are the timeline's (tracker.domain.timeline).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,21 +31,24 @@ from tracker.domain.engagement import (
     EngagementRules,
     Fetch,
     FetchVerdict,
-    canonical,
     count_verdicts,
     fetch_class,
     final_verdicts,
 )
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.status import DELIVERED_STATUSES, Status, Tally
+from tracker.domain.timeline import (
+    TimelineEntry,
+    entry_of,
+    fetches,
+    short_id,
+    with_entry,
+    with_link,
+)
 
-# Event ids kept on the recipient item (16 characters each): every recipient with a normal life
-# (send, delivery, a few opens and clicks) stays far below it.
+# Event ids kept on the recipient item (short ids): every recipient with a normal life (send,
+# delivery, a few opens and clicks) stays far below it.
 SEEN_LIMIT = 48
-
-# Opens and clicks kept with what the engagement rules need (docs/engagement.md): the earliest
-# ones in canonical order, where the timing rules act; later ones count by their intrinsic verdict.
-FETCHES_KEPT = 20
 # Where the ingest path stores an open's or click's intrinsic class (tracker.domain.engagement).
 FETCH_CLASS_DETAIL = "fetch_class"
 UNCLASSIFIED = "unknown"
@@ -111,11 +114,23 @@ class RecipientFacts:
     # When SES accepted the message (every event carries it): the timing rules' reference
     # until the Delivery is known.
     mail_sent_at: datetime | None = None
-    fetches: tuple[Fetch, ...] = ()
     # Intrinsic verdicts of the opens and clicks beyond the kept ``fetches``.
     late: EngagementCounts = field(default_factory=EngagementCounts)
+    # The recipient's events as views show them (bounded: tracker.domain.timeline).
+    timeline: tuple[TimelineEntry, ...] = ()
+    links: Mapping[str, str] = field(default_factory=dict)
     # The thresholds the verdicts are derived with (settings, not facts).
     rules: EngagementRules = field(default=DEFAULT_RULES, compare=False, repr=False)
+
+    @cached_property
+    def fetches(self) -> tuple[Fetch, ...]:
+        """The opens and clicks the timing rules look at (the timeline keeps them)."""
+        return fetches(self.timeline)
+
+    @property
+    def omitted_events(self) -> int:
+        """Events applied but not kept in the timeline (a long history's middle)."""
+        return max(0, self.applied - len(self.timeline))
 
     @cached_property
     def verdicts(self) -> tuple[FetchVerdict, ...]:
@@ -139,8 +154,9 @@ class RecipientFacts:
     def verdict_of(self, event_id: str, kind: str, code: str) -> tuple[str, str]:
         """(verdict, reason) of one open or click: its timed verdict when it is kept, else its
         intrinsic one."""
+        identity = short_id(event_id)
         for item in self.verdicts:
-            if item.fetch.event_id == event_id:
+            if item.fetch.event_id == identity:
                 return item.verdict.value, item.reason
         cls = fetch_class("open" if kind == "open" else "click", code or UNCLASSIFIED)
         return cls.verdict.value, cls.reason
@@ -196,15 +212,18 @@ class RecipientFacts:
     def needs_marker_lookup(self, event_id: str) -> bool:
         """Whether only the store's markers can tell if this event was applied: ``seen`` is full
         and the id sorts after every kept one (a smaller unkept id was never applied)."""
-        return event_id not in self.seen and len(self.seen) >= SEEN_LIMIT and event_id > max(self.seen)
+        identity = short_id(event_id)
+        return identity not in self.seen and len(self.seen) >= SEEN_LIMIT and identity > max(self.seen)
 
     def apply(self, event: RecipientEvent) -> RecipientFacts:
         """The facts after ``event``; the same object when the event was already applied.
 
         An event whose marker the store holds must not be passed in (``needs_marker_lookup``)."""
-        if event.event_id in self.seen:
+        identity = short_id(event.event_id)
+        if identity in self.seen:
             return self
-        seen = self.seen | {event.event_id}
+        seen = self.seen | {identity}
+        entry = entry_of(event, _fetch_code(event))
         if len(seen) > SEEN_LIMIT:
             seen = frozenset(sorted(seen)[:SEEN_LIMIT])
         facts = replace(
@@ -212,8 +231,10 @@ class RecipientFacts:
             seen=seen,
             applied=self.applied + 1,
             mail_sent_at=_min(self.mail_sent_at, event.mail_sent_at),
+            timeline=with_entry(self.timeline, entry),
+            links=with_link(self.links, event),
         )
-        detail = Detail(at=event.at, event_id=event.event_id, values=dict(event.details))
+        detail = Detail(at=event.at, event_id=identity, values=dict(event.details))
         match event.kind:
             case EventKind.SEND:
                 return replace(facts, sent_at=_min(facts.sent_at, event.at))
@@ -227,7 +248,8 @@ class RecipientFacts:
                         first_opened_at=_min(facts.first_opened_at, event.at),
                         last_opened_at=_max(facts.last_opened_at, event.at),
                     ),
-                    event,
+                    self.fetches,
+                    entry,
                 )
             case EventKind.CLICK:
                 return _with_fetch(
@@ -237,7 +259,8 @@ class RecipientFacts:
                         first_clicked_at=_min(facts.first_clicked_at, event.at),
                         last_clicked_at=_max(facts.last_clicked_at, event.at),
                     ),
-                    event,
+                    self.fetches,
+                    entry,
                 )
             case EventKind.BOUNCE:
                 return _apply_bounce(facts, event, detail)
@@ -275,31 +298,17 @@ class RecipientFacts:
         return " / ".join(str(v) for v in (values.get("bounce_type"), values.get("bounce_subtype")) if v)
 
 
-def link_id(link: object) -> str | None:
-    """A short stable id of a clicked link (the burst rule only compares links)."""
-    if not link:
-        return None
-    return hashlib.sha256(str(link).encode("utf-8")).hexdigest()[:8]
+def _fetch_code(event: RecipientEvent) -> str:
+    if event.kind not in (EventKind.OPEN, EventKind.CLICK):
+        return ""
+    return str(event.details.get(FETCH_CLASS_DETAIL) or UNCLASSIFIED)
 
 
-def fetch_of(event: RecipientEvent) -> Fetch:
-    code = str(event.details.get(FETCH_CLASS_DETAIL) or UNCLASSIFIED)
-    if event.kind is EventKind.CLICK:
-        return Fetch(
-            at=event.at,
-            kind="click",
-            code=code,
-            link=link_id(event.details.get("link")),
-            event_id=event.event_id,
-        )
-    return Fetch(at=event.at, kind="open", code=code, event_id=event.event_id)
-
-
-def _with_fetch(facts: RecipientFacts, event: RecipientEvent) -> RecipientFacts:
-    """Keep the earliest FETCHES_KEPT fetches; one pushed out (or never kept) counts by its
-    intrinsic verdict, so the kept set and the counts do not depend on arrival order."""
-    ordered = canonical([*facts.fetches, fetch_of(event)])
-    kept, beyond = ordered[:FETCHES_KEPT], ordered[FETCHES_KEPT:]
+def _with_fetch(facts: RecipientFacts, before: tuple[Fetch, ...], entry: TimelineEntry) -> RecipientFacts:
+    """An open or click the kept fetches no longer hold (pushed out by an earlier one, or never
+    among the earliest) counts by its intrinsic verdict, so the counts do not depend on order."""
+    added = {entry.fetch} if entry.fetch is not None else set()
+    beyond = {*before, *added} - set(facts.fetches)
     late = facts.late
     for fetch in beyond:
         human = fetch_class(fetch.kind, fetch.code).verdict.is_human
@@ -309,7 +318,7 @@ def _with_fetch(facts: RecipientFacts, event: RecipientEvent) -> RecipientFacts:
             human_clicks=int(fetch.kind == "click" and human),
             machine_clicks=int(fetch.kind == "click" and not human),
         )
-    return replace(facts, fetches=tuple(kept), late=late)
+    return replace(facts, late=late)
 
 
 def _apply_bounce(facts: RecipientFacts, event: RecipientEvent, detail: Detail) -> RecipientFacts:

@@ -1,6 +1,9 @@
 """Suppression as data: the evidence (bounces and complaints) of an address, the rules, the decision
 and the record they produce. ``evaluate`` is a pure function of a set of evidence, so the order in
-which SES events arrive, and how often, never changes whether an address is suppressed."""
+which SES events arrive, and how often, never changes whether an address is suppressed.
+
+An address keeps at most ``EVIDENCE_KEPT`` pieces of evidence, the latest (``latest_evidence``): a
+function of the set, so which ones are kept does not depend on arrival order either."""
 
 from __future__ import annotations
 
@@ -11,9 +14,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from tracker.domain.events import EventKind, RecipientEvent
-
 SYSTEM_ACTOR = "system"
+
+# Evidence kept per address: the latest by (time, event id). A rule fires on at most its threshold
+# of events (defaults 2, 1 and 5; a threshold above this is refused by ``SuppressionRules``), and a
+# suppressed address receives no more mail, so only a long history that never tripped the rules
+# outgrows the bound, and its oldest entries matter least (the transient rule looks at 30-day
+# windows, a lift discards everything older anyway). 50 entries of at most ~2 KB each (a diagnostic
+# is cut at 500 characters) keep the address's item far below DynamoDB's 400 KB.
+EVIDENCE_KEPT = 50
 
 
 class EvidenceKind(StrEnum):
@@ -41,12 +50,26 @@ class Evidence:
 
 @dataclass(frozen=True)
 class SuppressionRules:
-    """A threshold of 0 (or less) switches that rule off."""
+    """A threshold of 0 (or less) switches that rule off; one above ``EVIDENCE_KEPT`` could never
+    be reached with the evidence kept, so it is refused (ValueError)."""
 
     permanent_bounces: int = 2
     complaints: int = 1
     transient_bounces: int = 5
     transient_window: timedelta = timedelta(days=30)
+
+    def __post_init__(self) -> None:
+        thresholds = {
+            "permanent_bounces": self.permanent_bounces,
+            "complaints": self.complaints,
+            "transient_bounces": self.transient_bounces,
+        }
+        too_high = [f"{name}={value}" for name, value in thresholds.items() if value > EVIDENCE_KEPT]
+        if too_high:
+            raise ValueError(
+                f"suppression thresholds above {EVIDENCE_KEPT} (the evidence kept per address) can never "
+                f"be reached: {', '.join(too_high)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -90,33 +113,43 @@ class Address(NamedTuple):
 
 
 @dataclass(frozen=True)
-class SuppressionWrite:
-    """A suppress write the rules call for: ``decision`` over the record read as ``previous``."""
+class AddressState:
+    """What the store holds for one address, as one read (or one write's answer) saw it.
+
+    ``record`` is None while the address was never suppressed (it may have evidence all the same);
+    ``evidence`` is what the address keeps (``latest_evidence``), oldest first. ``revision`` is the
+    store's version of the address and how many evidence entries it holds (more than ``evidence``
+    until the excess is pruned): a write conditioned on both fails if anything changed since."""
 
     address: Address
+    record: SuppressionRecord | None
+    evidence: tuple[Evidence, ...]
+    revision: tuple[int | None, int] = (None, 0)
+
+
+@dataclass(frozen=True)
+class SuppressionWrite:
+    """A suppress write the rules call for: ``decision`` over the address's ``state``."""
+
+    state: AddressState
     decision: Decision
-    previous: SuppressionRecord | None
+
+    @property
+    def address(self) -> Address:
+        return self.state.address
 
 
-def evidence_from_event(event: RecipientEvent, message_id: str | None, recipient_id: str | None) -> Evidence:
-    if event.kind is EventKind.COMPLAINT:
-        kind = EvidenceKind.COMPLAINT
-        detail = event.details.get("feedback_type")
-    else:
-        # Undetermined bounces count as transient: only a definite "Permanent" is permanent.
-        permanent = event.details.get("bounce_type") == "Permanent"
-        kind = EvidenceKind.PERMANENT_BOUNCE if permanent else EvidenceKind.TRANSIENT_BOUNCE
-        detail = event.details.get("diagnostic_code") or " / ".join(
-            str(v) for v in (event.details.get("bounce_type"), event.details.get("bounce_subtype")) if v
-        )
-    return Evidence(
-        event_id=event.event_id,
-        kind=kind,
-        at=event.at,
-        message_id=message_id,
-        recipient_id=recipient_id,
-        detail=str(detail)[:500] if detail else None,
-    )
+def _order(item: Evidence) -> tuple[object, ...]:
+    """A total order on evidence, by time and event id first (None before any text)."""
+    optional = (item.message_id, item.recipient_id, item.detail)
+    return (item.at, item.event_id, item.kind.value, *((v is not None, v or "") for v in optional))
+
+
+def latest_evidence(evidence: Iterable[Evidence], limit: int = EVIDENCE_KEPT) -> tuple[Evidence, ...]:
+    """The ``limit`` latest distinct pieces of evidence by (time, event id), oldest first: a
+    function of the set alone, so any arrival order and any duplicates keep the same ones."""
+    ordered = sorted(set(evidence), key=_order)
+    return tuple(ordered[-limit:]) if limit > 0 else ()
 
 
 def _plural(n: int, word: str) -> str:
@@ -134,7 +167,8 @@ def evaluate(
     turn "not suppressed" into "suppressed" (monotone).
     """
     distinct: dict[str, Evidence] = {}
-    for item in evidence:
+    # In a total order, so that two versions of one event id always resolve to the same one.
+    for item in sorted(evidence, key=_order):
         if counts_from is None or item.at >= counts_from:
             distinct.setdefault(item.event_id, item)
     by_kind: dict[EvidenceKind, list[Evidence]] = defaultdict(list)

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from tracker.domain.events import EventKind
-from tracker.domain.facts import RecipientFacts
-from tracker.domain.status import COUNTED, Status
+from tracker.domain.facts import FETCH_CLASS_DETAIL, RecipientFacts
+from tracker.domain.status import Status
+from tracker.domain.timeline import TimelineEntry
 
 T = TypeVar("T")
 
@@ -36,20 +37,23 @@ class RecipientRecord:
     customer_id: str
     email: str
     name: str | None
-    # Denormalized from the message.
-    kind: str
-    subject: str
+    kind: str  # the message's
     message_created_at: datetime
-    invoice_id: str | None
-    payment_id: str | None
     ses_message_id: str | None
     # The stored status (what the counts and the status filter use) and the facts behind it.
     status: Status
     facts: RecipientFacts
+    # Its message's header, when the view reads it too (a customer's messages, an invoice log).
+    message: MessageRecord | None = None
 
     @property
     def dropped_reason(self) -> str | None:
         return dropped_reason(self.status, self.facts)
+
+    @property
+    def events(self) -> list[EventRecord]:
+        """The recipient's kept events, oldest first (tracker.domain.timeline)."""
+        return [event_record(self, entry) for entry in self.facts.timeline]
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,59 @@ class EventRecord:
     details: Mapping[str, Any]
 
 
-LogRecord = MessageRecord | RecipientRecord | EventRecord
+LogRecord = MessageRecord | RecipientRecord
+
+# The latest event of these kinds keeps its full details in the facts (tracker.domain.facts).
+_DETAILED = {
+    EventKind.BOUNCE: "bounce",
+    EventKind.COMPLAINT: "complaint",
+    EventKind.DELIVERY_DELAY: "delay",
+    EventKind.REJECT: "reject",
+    EventKind.RENDERING_FAILURE: "rendering_failure",
+    EventKind.SUBSCRIPTION: "subscription",
+}
+
+
+def entry_details(entry: TimelineEntry, facts: RecipientFacts) -> dict[str, Any]:
+    """What a view shows of one kept event: its entry's detail, and the full details SES sent for
+    the latest event of its kind."""
+    details: dict[str, Any] = {}
+    match entry.kind:
+        case EventKind.OPEN:
+            details[FETCH_CLASS_DETAIL] = entry.info
+        case EventKind.CLICK:
+            code, _, link = entry.info.partition("|")
+            details[FETCH_CLASS_DETAIL] = code
+            if link:
+                details["link_id"] = link
+                if link in facts.links:
+                    details["link"] = facts.links[link]
+        case EventKind.BOUNCE:
+            bounce_type, _, subtype = entry.info.partition("/")
+            details.update(bounce_type=bounce_type or None, bounce_subtype=subtype or None)
+        case EventKind.COMPLAINT:
+            details["feedback_type"] = entry.info or None
+        case EventKind.DELIVERY_DELAY:
+            details["delay_type"] = entry.info or None
+        case EventKind.REJECT:
+            details["reason"] = entry.info or None
+    field_name = _DETAILED.get(entry.kind)
+    latest = getattr(facts, field_name) if field_name else None
+    if latest is not None and latest.event_id == entry.event_id:
+        details.update(latest.values)
+    return {key: value for key, value in details.items() if value is not None}
+
+
+def event_record(recipient: RecipientRecord, entry: TimelineEntry) -> EventRecord:
+    return EventRecord(
+        message_id=recipient.message_id,
+        recipient_id=recipient.recipient_id,
+        email=recipient.email,
+        event_id=entry.event_id,
+        kind=entry.kind,
+        at=entry.at,
+        details=entry_details(entry, recipient.facts),
+    )
 
 
 @dataclass(frozen=True)
@@ -90,37 +146,12 @@ class Listing(Generic[T]):
 
 @dataclass(frozen=True)
 class Timeline:
-    """A page of one recipient's events, and the recipient (whose facts decide each open's and
-    click's verdict); None when the recipient no longer exists."""
+    """A page of one recipient's kept events, and the recipient (whose facts decide each open's
+    and click's verdict); ``omitted`` events of a long history are counted, not kept."""
 
     events: Listing[EventRecord]
-    recipient: RecipientRecord | None
-
-
-@dataclass(frozen=True)
-class MessageWithPending:
-    """A message header (folded counts) and the count deltas not folded into it yet."""
-
-    message: MessageRecord
-    pending_deltas: Sequence[Mapping[str, int]] = field(default_factory=tuple)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return sum_counts(self.message.counts, self.pending_deltas)
-
-
-def sum_counts(header: Mapping[str, int], deltas: Sequence[Mapping[str, int]]) -> dict[str, int]:
-    """Folded counts plus pending deltas.
-
-    A fold that commits while the detail Query is between a delta and the header can make one
-    response count that delta twice (DynamoDB's Query is read-committed per item, not a snapshot);
-    a count below zero is such a transient artefact and is shown as 0.
-    """
-    total = {tally: header.get(tally, 0) for tally in COUNTED}
-    for delta in deltas:
-        for tally in COUNTED:
-            total[tally] += delta.get(tally, 0)
-    return {status: max(0, n) for status, n in total.items()}
+    recipient: RecipientRecord
+    omitted: int = 0
 
 
 def dropped_reason(status: Status, facts: RecipientFacts) -> str | None:
@@ -135,53 +166,31 @@ def dropped_reason(status: Status, facts: RecipientFacts) -> str | None:
 
 
 @dataclass
-class InvoiceLogRecipientGroup:
-    """One recipient of an invoice log page: its item (when on this page) and its events."""
-
-    recipient_id: str
-    record: RecipientRecord | None = None
-    email: str | None = None
-    events: list[EventRecord] = field(default_factory=list)
-
-    @property
-    def events_in_order(self) -> list[EventRecord]:
-        return sorted(self.events, key=lambda e: (e.at, e.event_id))
-
-
-@dataclass
 class InvoiceLogGroup:
-    """One message of an invoice log page: its header and a recipient item when on this page."""
+    """One message of an invoice log page: its header and those of its recipients on this page."""
 
     message_id: str
     header: MessageRecord | None = None
-    any_recipient: RecipientRecord | None = None
-    recipients: dict[str, InvoiceLogRecipientGroup] = field(default_factory=dict)
-
-    def recipient(self, recipient_id: str) -> InvoiceLogRecipientGroup:
-        return self.recipients.setdefault(recipient_id, InvoiceLogRecipientGroup(recipient_id))
+    recipients: list[RecipientRecord] = field(default_factory=list)
 
     @property
-    def recipients_in_order(self) -> list[InvoiceLogRecipientGroup]:
-        return [self.recipients[key] for key in sorted(self.recipients)]
+    def recipients_in_order(self) -> list[RecipientRecord]:
+        return sorted(self.recipients, key=lambda record: record.recipient_id)
 
 
 def group_invoice_log(records: Sequence[LogRecord]) -> list[InvoiceLogGroup]:
-    """Group one page of the invoice's index partition (message header, then the events of its
-    recipients, then its recipient items; oldest message first) into messages → recipients → events.
+    """Group one page of the invoice's index partition (each message's header, then its
+    recipients; oldest message first) into messages → recipients (each with its events).
 
-    A page may start or end inside a message: its groups then carry what this page holds, and
-    the client merges groups with the same ids across pages.
+    A page may end inside a message: the next page starts with the rest of its recipients (and
+    its header again), and the client merges groups with the same message id across pages.
     """
     groups: dict[str, InvoiceLogGroup] = {}
     for record in records:
         group = groups.setdefault(record.message_id, InvoiceLogGroup(record.message_id))
         if isinstance(record, MessageRecord):
             group.header = record
-        elif isinstance(record, RecipientRecord):
-            group.any_recipient = group.any_recipient or record
-            group.recipient(record.recipient_id).record = record
         else:
-            entry = group.recipient(record.recipient_id)
-            entry.email = entry.email or record.email
-            entry.events.append(record)
+            group.header = group.header or record.message
+            group.recipients.append(record)
     return list(groups.values())

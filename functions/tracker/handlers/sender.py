@@ -19,7 +19,6 @@ from tracker import constants
 from tracker.bootstrap import sender as bootstrap
 from tracker.dal.jobs import SendJobBody
 from tracker.domain.errors import TransientStoreError
-from tracker.domain.records import MessageKey
 from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.sending import JobResult, Sender
 from tracker.settings import require_environment
@@ -38,7 +37,6 @@ metrics = Metrics()
 @dataclass
 class BatchSummary:
     results: list[JobResult] = field(default_factory=list)
-    messages: set[MessageKey] = field(default_factory=set)
 
 
 @lru_cache(maxsize=1)
@@ -57,9 +55,8 @@ def process_batch(
 
     def run_job(record: dict[str, Any]) -> bool:
         job = SendJobBody.from_json(record["body"]).to_job()  # malformed: retried, then the DLQ
-        summary.messages.add(MessageKey(job.tenant_id, job.message_id))
         receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount") or "1")
-        result = sender.process_job(job, receive_count=receive_count, remaining_ms=remaining, fold=False)
+        result = sender.process_job(job, receive_count=receive_count, remaining_ms=remaining)
         summary.results.append(result)
         if not result.done:
             # Expected under throttling or a concurrent copy of the job, but worth seeing: a job
@@ -70,33 +67,25 @@ def process_batch(
             )
         return result.done
 
-    try:
-        # Records run one after another; a record whose job is not finished, or that fails in any
-        # way, is reported in the partial batch response (SQS delivers it again, then the DLQ).
-        for record in sqs_records(event):
-            try:
-                done = run_job(record)
-            except TransientStoreError as error:
-                logger.warning(
-                    "send job interrupted by the data store; SQS delivers it again",
-                    extra={"message_id": record["messageId"], "error": str(error)},
-                )
-                done = False
-            except Exception:
-                logger.exception(
-                    "send job failed; SQS delivers it again", extra={"message_id": record["messageId"]}
-                )
-                done = False
-            if not done:
-                failed.append(record["messageId"])
-        response = partial_batch_response(failed)
-    finally:
-        # One fold per message per batch. Should it fail, the deltas stay pending (readers of the
-        # message count them) and the next fold of the message (ingest or sender) takes them.
+    # Records run one after another; a record whose job is not finished, or that fails in any
+    # way, is reported in the partial batch response (SQS delivers it again, then the DLQ).
+    for record in sqs_records(event):
         try:
-            sender.fold(summary.messages)
-        except TransientStoreError:
-            logger.warning("count fold failed; deltas stay pending", exc_info=True)
+            done = run_job(record)
+        except TransientStoreError as error:
+            logger.warning(
+                "send job interrupted by the data store; SQS delivers it again",
+                extra={"message_id": record["messageId"], "error": str(error)},
+            )
+            done = False
+        except Exception:
+            logger.exception(
+                "send job failed; SQS delivers it again", extra={"message_id": record["messageId"]}
+            )
+            done = False
+        if not done:
+            failed.append(record["messageId"])
+    response = partial_batch_response(failed)
     publish_metrics(summary)
     return response
 

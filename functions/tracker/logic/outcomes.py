@@ -12,7 +12,6 @@ from dataclasses import replace
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import SendTarget
-from tracker.domain.records import MessageKey
 from tracker.domain.status import Status
 from tracker.logic.ports import SendStore
 from tracker.logic.retry import Backoff
@@ -97,8 +96,6 @@ class OutcomeRecorder:
             if target.unclaimed_unsent:
                 self.failed(target, reason)
                 failed.add(rid)
-        if failed:
-            self._store.fold(MessageKey(tenant_id, message_id))
         return failed
 
 

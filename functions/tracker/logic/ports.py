@@ -8,24 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
-from tracker.domain.events import RecipientEvent
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
 from tracker.domain.quarantine import QuarantinedRecord
 from tracker.domain.records import (
-    LogEntry,
-    MessageKey,
     RecipientChange,
     RecipientKey,
     StoredRecipient,
-    WrittenDelta,
 )
 from tracker.domain.status import Status
 from tracker.domain.suppression import (
     Address,
-    Decision,
+    AddressState,
     Evidence,
     HistoryEntry,
     SuppressionRecord,
@@ -33,10 +29,8 @@ from tracker.domain.suppression import (
     SuppressionWrite,
 )
 from tracker.domain.views import (
-    EventRecord,
     LogRecord,
     MessageRecord,
-    MessageWithPending,
     Page,
     RecipientRecord,
 )
@@ -45,7 +39,9 @@ from tracker.domain.views import (
 
 
 class IngestStore(Protocol):
-    def load_recipients(self, keys: Collection[RecipientKey]) -> dict[RecipientKey, StoredRecipient]: ...
+    def load_recipients(
+        self, keys: Collection[RecipientKey], consistent: bool = False
+    ) -> dict[RecipientKey, StoredRecipient]: ...
 
     def find_by_ses_message_ids(
         self, ses_message_ids: Collection[str]
@@ -55,45 +51,18 @@ class IngestStore(Protocol):
         """Of these event ids, those each recipient has a marker for (applied beyond ``seen``)."""
         ...
 
-    def commit(self, changes: Sequence[RecipientChange]) -> Sequence[WrittenDelta]:
-        """Atomically write the recipients, their markers (``RecipientChange.markers``, each only
-        if absent) and the count deltas their status changes imply; returns the delta items
-        written (one per message whose counts change).
+    def commit(self, change: RecipientChange) -> None:
+        """Write the recipient's new facts, conditioned on the version it was loaded at, with its
+        markers (``RecipientChange.markers``, each only if absent) in the same transaction.
 
-        Raises ConflictError (args: the conflicting keys) when a recipient changed since it was
-        loaded or a marker exists already, TransientStoreError when a retry may succeed (after
-        either, the caller cannot be sure that nothing was written: a response can be lost after
-        the write), UnwritableError when the store refuses the write for good.
-        """
-        ...
-
-    def append_log(self, entries: Sequence[LogEntry]) -> None: ...
-
-    def fold_deltas(
-        self, written: Mapping[MessageKey, Sequence[WrittenDelta]], query: Collection[MessageKey]
-    ) -> None:
-        """Fold count deltas into their message items, at most one message-item write per
-        message (per 99 deltas).
-
-        A message in ``query``: every pending delta of it, found with a consistent read (also
-        those in ``written``). Any other message: exactly its ``written`` deltas, without
-        reading; when that is refused because one of them is gone (another fold took it) or its
-        outcome is unknown, the store folds what is pending for that message instead. Raises
-        TransientStoreError when a message could not be folded (its deltas stay pending).
+        Raises ConflictError when the recipient changed since it was loaded (or a marker exists
+        already), TransientStoreError when a retry may succeed (the caller cannot be sure nothing
+        was written: a response can be lost after the write), UnwritableError when the store
+        refuses the write for good.
         """
         ...
 
     def quarantine(self, source_id: str, body: str, reason: str, detail: str) -> None: ...
-
-
-class EventObserver(Protocol):
-    """Told about the events of every committed recipient, duplicates included (so it must be
-    idempotent): a crash after the commit is repaired by the redelivery, whose events are then
-    duplicates. Raises TransientStoreError to have the records retried."""
-
-    def interested(self, event: RecipientEvent) -> bool: ...
-
-    def observe(self, entries: Sequence[LogEntry]) -> None: ...
 
 
 # --- the send path -----------------------------------------------------------------------------
@@ -153,8 +122,6 @@ class SendStore(Protocol):
         when given) and the count delta its status change implies. ConflictError when it changed."""
         ...
 
-    def fold(self, message: MessageKey) -> None: ...
-
 
 # --- SES, behind a small protocol -------------------------------------------------------
 
@@ -168,46 +135,33 @@ class Mailer(Protocol):
 # --- suppression -------------------------------------------------------------------------------
 
 
-@runtime_checkable
-class SuppressionBatches(Protocol):
-    """The batch operations of the ingest observer: each is a constant number of round trips,
-    however many addresses (and tenants) it is given."""
+class SuppressionStore(Protocol):
+    """An address's record and its evidence set, one item per address. Each batch method is one
+    round of requests (one per address, concurrently), however many addresses it is given."""
 
-    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
-        """``add_evidence`` for every address at once. Idempotent: evidence is keyed by its event id."""
+    def add_evidence(self, evidence: Mapping[Address, Sequence[Evidence]]) -> dict[Address, AddressState]:
+        """Add each address's evidence to its set, one write per address (creating the address when
+        it has none), and answer what each address holds now: the write's own answer, no read.
+        Idempotent (adding an entry the set holds changes nothing); keeps ``latest_evidence`` of
+        the set. An address whose write failed is missing from the answer."""
         ...
 
-    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
-        """The records of these addresses that exist, strongly consistent (like ``get``)."""
-        ...
-
-    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
-        """``load_evidence`` of every address (strongly consistent), each from its own instant."""
+    def load(self, addresses: Collection[Address]) -> dict[Address, AddressState]:
+        """Strongly consistent reads of these addresses; one that failed is missing from the answer."""
         ...
 
     def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
-        """``suppress`` each write; returns the addresses whose record changed since ``previous``
-        was read (the ConflictErrors). Any other failure raises TransientStoreError."""
+        """Write each decision (a new suppression with its audit entry, or an active record brought
+        in line) only if the address is unchanged since its ``state`` was read; returns the
+        addresses not written (changed meanwhile, or the write failed)."""
         ...
 
-
-class SuppressionStore(SuppressionBatches, Protocol):
-    def add_evidence(self, tenant_id: str, email: str, evidence: Sequence[Evidence]) -> None:
-        """Idempotent: evidence is keyed by its event id."""
+    def get(self, tenant_id: str, email: str) -> SuppressionRecord | None:
+        """Strongly consistent; None for an address that was never suppressed (evidence or not)."""
         ...
 
-    def load_evidence(self, tenant_id: str, email: str, since: datetime | None) -> list[Evidence]:
-        """Strongly consistent, so a writer always sees its own evidence and every earlier one."""
-        ...
-
-    def get(self, tenant_id: str, email: str) -> SuppressionRecord | None: ...
-
-    def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]: ...
-
-    def suppress(
-        self, tenant_id: str, email: str, decision: Decision, at: datetime, previous: SuppressionRecord | None
-    ) -> None:
-        """Raises ConflictError when the record changed since ``previous`` was read."""
+    def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]:
+        """The records of those of ``emails`` that were ever suppressed."""
         ...
 
     def lift(self, record: SuppressionRecord, actor: str, at: datetime) -> SuppressionRecord:
@@ -225,7 +179,8 @@ class SuppressionStore(SuppressionBatches, Protocol):
 
 
 class ReadStore(Protocol):
-    """Every list method is exactly one Query for one page of at most ``limit`` items."""
+    """Every list method is one Query for one page of at most ``limit`` items, and for a list read
+    from an index one BatchGetItem of its items (tracker.dal.queries)."""
 
     def messages(
         self,
@@ -238,7 +193,9 @@ class ReadStore(Protocol):
         start: dict[str, Any] | None,
     ) -> Page[MessageRecord]: ...
 
-    def message(self, tenant_id: str, message_id: str) -> MessageWithPending | None: ...
+    def message(self, tenant_id: str, message_id: str) -> MessageRecord | None:
+        """The message's header with its counts (a GetItem)."""
+        ...
 
     def recipients(
         self,
@@ -249,10 +206,6 @@ class ReadStore(Protocol):
         limit: int,
         start: dict[str, Any] | None,
     ) -> Page[RecipientRecord]: ...
-
-    def recipient_events(
-        self, tenant_id: str, message_id: str, recipient_id: str, *, limit: int, start: dict[str, Any] | None
-    ) -> Page[EventRecord]: ...
 
     def recipient(self, tenant_id: str, message_id: str, recipient_id: str) -> RecipientRecord | None:
         """One recipient by its key (a GetItem)."""

@@ -8,11 +8,10 @@ cursor is only ever replayed on the list it came from.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.domain.errors import InvalidRequestError, NotFoundError
+from tracker.domain.errors import InvalidCursorError, InvalidRequestError, NotFoundError
 from tracker.domain.status import Status
 from tracker.domain.views import (
     InvoiceLogGroup,
@@ -24,6 +23,16 @@ from tracker.domain.views import (
     group_invoice_log,
 )
 from tracker.logic.ports import CursorSigner, ReadStore
+
+
+def _offset(start: dict[str, Any] | None) -> int:
+    """Where a timeline page starts: a signed cursor's offset into the recipient's kept events."""
+    if start is None:
+        return 0
+    offset = start.get("offset")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise InvalidCursorError()
+    return offset
 
 
 def utc(value: datetime | None, field_name: str) -> datetime | None:
@@ -63,11 +72,11 @@ class ReadQueries:
         return self._listing(tenant_id, scope, page)
 
     def get_message(self, tenant_id: str, message_id: str) -> MessageRecord:
-        """The message with exact counts: the folded ones plus every delta not folded yet."""
+        """The message with its counts (the projector's: within one stream batch of every event)."""
         found = self._store.message(tenant_id, message_id)
         if found is None:
             raise NotFoundError("message not found")
-        return replace(found.message, counts=found.counts)
+        return found
 
     def list_recipients(
         self, tenant_id: str, message_id: str, *, status: Status | None, limit: int, cursor: str | None
@@ -82,15 +91,20 @@ class ReadQueries:
     def recipient_timeline(
         self, tenant_id: str, message_id: str, recipient_id: str, *, limit: int, cursor: str | None
     ) -> Timeline:
-        """A page of the recipient's events with the recipient itself, whose facts decide the
-        verdict of each open and click (two reads per page). An unknown recipient is a 404."""
+        """A page of the recipient's kept events with the recipient itself, whose facts decide the
+        verdict of each open and click: one read, the item holds its timeline. An unknown
+        recipient is a 404."""
         scope = ("events", message_id, recipient_id)
         start = self._cursors.decode(cursor, tenant_id, scope)
-        page = self._store.recipient_events(tenant_id, message_id, recipient_id, limit=limit, start=start)
+        offset = _offset(start)
         recipient = self._store.recipient(tenant_id, message_id, recipient_id)
-        if recipient is None and start is None and page.evaluated == 0:
+        if recipient is None:
             raise NotFoundError("recipient not found")
-        return Timeline(self._listing(tenant_id, scope, page), recipient)
+        events = recipient.events
+        page = events[offset : offset + limit]
+        following = {"offset": offset + limit} if offset + limit < len(events) else None
+        listing = Listing(page, self._cursors.encode(tenant_id, scope, following))
+        return Timeline(listing, recipient, omitted=recipient.facts.omitted_events)
 
     def invoice_logs(
         self, tenant_id: str, invoice_id: str, *, limit: int, cursor: str | None

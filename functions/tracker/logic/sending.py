@@ -8,8 +8,8 @@ The sender runs one job (a few recipient ids of one message) at a time and, per 
 2. **claims** it with a version-conditioned write (so two concurrent copies of a job cannot both
    send it);
 3. calls SES (retrying throttling with exponential backoff and jitter within a time budget);
-4. records the outcome (Sent with the SES message id, or Failed with the reason) in one transaction
-   with the count delta it implies, which also clears the claim, and folds the deltas at the end.
+4. records the outcome (Sent with the SES message id, or Failed with the reason) in one
+   version-conditioned write that also clears the claim (the counts follow from the table's stream).
 
 The one window left is a crash between SES accepting the message and step 4 (milliseconds). The
 claim makes it visible: a redelivered job that finds a claim older than the sender's timeout does
@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,7 +45,6 @@ from tracker.domain.errors import (
 )
 from tracker.domain.ids import normalize_email
 from tracker.domain.messages import MessageContent, OutgoingMail, SendJob, SendTarget
-from tracker.domain.records import MessageKey
 from tracker.logic.outcomes import (
     OUT_OF_TIME_REASON,
     THROTTLED_REASON,
@@ -135,14 +134,10 @@ class Sender:
         job: SendJob,
         receive_count: int = 1,
         remaining_ms: Callable[[], int] | None = None,
-        fold: bool = True,
     ) -> JobResult:
         """Send every unsent recipient of the job once. ``result.done`` is False when the job must
         be delivered again (throttling, time, a concurrent sender); on the queue's last delivery
-        nothing is left for a retry: unsent recipients are marked Failed instead.
-
-        ``fold=False`` leaves the count deltas for one ``fold`` per batch (fewer writes on the
-        message item; until then readers of the message add the pending deltas themselves)."""
+        nothing is left for a retry: unsent recipients are marked Failed instead."""
         state = _JobState(
             job=job,
             receive_count=receive_count,
@@ -154,33 +149,25 @@ class Sender:
         result.skipped += len(set(job.recipient_ids) - set(targets))  # never written: nothing to send
         pending = [targets[rid] for rid in sorted(targets)]
         unsettled: list[SendTarget] = []
-        try:
-            # One read for the job: a suppression that arrived after the message was created (and
-            # Dropped its recipients then) must not be sent to either.
-            sendable = [t.email for t in pending if t.unclaimed_unsent]
-            if sendable:
-                state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable)
-            for index, target in enumerate(pending):
-                step = self._isolated(state, target, result)
-                if step is _Step.STOP:
-                    unsettled.extend(pending[index:])
-                    break
-                if step is _Step.DEFER:
-                    unsettled.append(target)
-            if state.last_chance and unsettled:
-                # SQS will not deliver this job again: settle every recipient that is left.
-                reason = f"{result.retry_reason or OUT_OF_TIME_REASON} (delivery {receive_count})"
-                result.retry_reason = None
-                for target in unsettled:
-                    self._settle_last(state, target, reason, result)
-        finally:
-            if fold:
-                self._store.fold(MessageKey(job.tenant_id, job.message_id))
+        # One read for the job: a suppression that arrived after the message was created (and
+        # Dropped its recipients then) must not be sent to either.
+        sendable = [t.email for t in pending if t.unclaimed_unsent]
+        if sendable:
+            state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable)
+        for index, target in enumerate(pending):
+            step = self._isolated(state, target, result)
+            if step is _Step.STOP:
+                unsettled.extend(pending[index:])
+                break
+            if step is _Step.DEFER:
+                unsettled.append(target)
+        if state.last_chance and unsettled:
+            # SQS will not deliver this job again: settle every recipient that is left.
+            reason = f"{result.retry_reason or OUT_OF_TIME_REASON} (delivery {receive_count})"
+            result.retry_reason = None
+            for target in unsettled:
+                self._settle_last(state, target, reason, result)
         return result
-
-    def fold(self, messages: Collection[MessageKey]) -> None:
-        for message in sorted(set(messages)):
-            self._store.fold(message)
 
     # --- per job ---------------------------------------------------------------
 

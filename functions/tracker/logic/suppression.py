@@ -1,29 +1,33 @@
 """Suppression (Dropped): per tenant and address, decided from the bounces and complaints SES reports.
 
-Evidence is one record per SES event id, so a redelivered or republished bounce rewrites the same
-record and never counts twice. Whether an address is suppressed is a pure function of its set of
-evidence (``tracker.domain.suppression.evaluate``): the order in which events arrive, and how often,
-does not matter. Once suppressed, an address stays suppressed until someone lifts it; lifting keeps
-the record (and an audit entry) and restarts the counting, so only evidence from after the lift
-counts again.
+An address's evidence is a set (one entry per SES event, so a redelivered or replayed event adds
+nothing) kept on the address's own record, bounded to its latest ``EVIDENCE_KEPT`` entries. Whether
+an address is suppressed is a pure function of that set (``tracker.domain.suppression.evaluate``):
+the order in which events arrive, and how often, does not matter. Once suppressed, an address stays
+suppressed until someone lifts it; lifting keeps the record (and an audit entry) and restarts the
+counting, so only evidence from after the lift counts again.
 
-This module knows no AWS SDK: the store is injected. It is also the ingest path's observer of
-applied bounce and complaint events (``tracker.logic.ports.EventObserver``).
+Recording evidence costs one write per address and no read in the common case: the store's write
+answers with what the address now holds, and the rules are evaluated on that answer. Only a changed
+decision writes again (conditioned on nothing having changed since); a conflict reads the address
+again and re-evaluates, a bounded number of times.
+
+This module knows no AWS SDK: the store is injected. It is the projector's ``EvidenceSink`` and, for
+now, the ingest path's observer of applied bounce and complaint events (``EventObserver``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from tracker.domain.errors import ConflictError, NotFoundError, TransientStoreError
-from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.ids import normalize_email
-from tracker.domain.records import LogEntry
 from tracker.domain.suppression import (
     Address,
+    AddressState,
     Decision,
     Evidence,
     HistoryEntry,
@@ -32,48 +36,16 @@ from tracker.domain.suppression import (
     SuppressionState,
     SuppressionWrite,
     evaluate,
-    evidence_from_event,
+    latest_evidence,
     same_decision,
 )
-from tracker.logic.ports import SuppressionBatches, SuppressionStore
+from tracker.logic.ports import SuppressionStore
 
 EVALUATE_ATTEMPTS = 4
 
 
-class _OneAddressAtATime:
-    """SuppressionBatches over a store that only has the single-address methods (a test double):
-    the same results, one address after another."""
-
-    def __init__(self, store: SuppressionStore) -> None:
-        self._store = store
-
-    def add_evidence_many(self, evidence: Mapping[Address, Sequence[Evidence]]) -> None:
-        for address, items in sorted(evidence.items()):
-            self._store.add_evidence(address.tenant_id, address.email, items)
-
-    def load_records(self, addresses: Collection[Address]) -> dict[Address, SuppressionRecord]:
-        records = {address: self._store.get(*address) for address in sorted(addresses)}
-        return {address: record for address, record in records.items() if record is not None}
-
-    def load_evidence_many(self, since: Mapping[Address, datetime | None]) -> dict[Address, list[Evidence]]:
-        return {
-            address: self._store.load_evidence(address.tenant_id, address.email, counts_from)
-            for address, counts_from in sorted(since.items())
-        }
-
-    def suppress_many(self, writes: Sequence[SuppressionWrite], at: datetime) -> set[Address]:
-        conflicted: set[Address] = set()
-        for write in writes:
-            address = write.address
-            try:
-                self._store.suppress(address.tenant_id, address.email, write.decision, at, write.previous)
-            except ConflictError:
-                conflicted.add(address)
-        return conflicted
-
-
 class SuppressionService:
-    """Checks, records, lists and lifts suppressions; observes the ingest path's bounces/complaints."""
+    """Checks, records, lists and lifts suppressions; records the bounces/complaints it is given."""
 
     def __init__(
         self,
@@ -82,10 +54,6 @@ class SuppressionService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
-        # A store with only the single-address methods (an in-memory test double) is adapted.
-        self._batches: SuppressionBatches = (
-            store if isinstance(store, SuppressionBatches) else _OneAddressAtATime(store)
-        )
         self._rules = rules or SuppressionRules()
         self._clock = clock
 
@@ -99,87 +67,67 @@ class SuppressionService:
         records = self._store.get_many(tenant_id, wanted)
         return {email: record.reason for email, record in records.items() if record.active}
 
-    # --- the ingest path (logic.ingest.EventObserver) ------------------------
+    # --- evidence (the projector's EvidenceSink) --------------------------------
 
-    @staticmethod
-    def interested(event: RecipientEvent) -> bool:
-        return event.kind in (EventKind.BOUNCE, EventKind.COMPLAINT)
+    def record_evidence(self, evidence: Mapping[Address, Sequence[Evidence]]) -> set[Address]:
+        """Record bounce/complaint evidence per address and re-evaluate each address; returns the
+        addresses (as given) that could not be settled, to be retried with the same evidence.
 
-    def observe(self, entries: Sequence[LogEntry]) -> None:
-        """Record bounce/complaint evidence and re-evaluate each address, a whole batch at once.
-
-        Called for every matching event of a committed batch, duplicates included: a crash after
-        the ingest commit but before this point is repaired by the redelivery, and rewriting the
-        same evidence is harmless. The batch costs a constant number of round trips however many
-        addresses it carries: one round of evidence writes, then per attempt one batch read of the
-        records, one round of evidence Queries and one round of suppress writes (see ``_settle``).
-        Raises TransientStoreError so the ingest path retries the records.
+        Idempotent: the same evidence, however often and in whatever split across calls, leaves the
+        same record, and a call that stopped after its evidence write (a crash, a failure) is
+        repaired by calling again. Costs one write per address (all concurrently) when the decision
+        does not change; a new or changed suppression adds its conditioned write.
         """
-        grouped: dict[Address, dict[str, Evidence]] = defaultdict(dict)
-        for entry in entries:
-            if not self.interested(entry.event):
+        given: dict[Address, list[Address]] = defaultdict(list)
+        wanted: dict[Address, set[Evidence]] = defaultdict(set)
+        for address, items in evidence.items():
+            if not items:
                 continue
-            key = entry.recipient.key
-            evidence = evidence_from_event(entry.event, key.message_id, key.recipient_id)
-            grouped[Address(key.tenant_id, normalize_email(entry.event.email))][evidence.event_id] = evidence
-        if not grouped:
-            return
-        self._batches.add_evidence_many({address: list(items.values()) for address, items in grouped.items()})
-        self._settle(grouped.keys())
+            normalized = Address(address.tenant_id, normalize_email(address.email))
+            given[normalized].append(address)
+            wanted[normalized].update(items)
+        if not wanted:
+            return set()
+        # What is not among the latest of these is not among the latest of any larger set either.
+        states = self._store.add_evidence(
+            {address: latest_evidence(items) for address, items in wanted.items()}
+        )
+        unsettled = (set(wanted) - states.keys()) | self._settle(states)
+        return {original for address in unsettled for original in given[address]}
 
-    def _settle(self, addresses: Collection[Address]) -> None:
-        """``reevaluate`` for many addresses at once, without reading the records back: read all
-        records, load all evidence, write every suppression the rules call for; the addresses
-        whose record changed meanwhile (lifted or suppressed concurrently) go round again."""
-        pending = set(addresses)
+    def _settle(self, states: Mapping[Address, AddressState]) -> set[Address]:
+        """Write every suppression the rules call for over these states; the addresses whose write
+        did not go through (changed meanwhile, or failed) are read again and go round again.
+        Returns the addresses still not in line with their evidence after the last attempt."""
+        unsettled: set[Address] = set()
+        current = dict(states)
         for _ in range(EVALUATE_ATTEMPTS):
-            records = self._batches.load_records(pending)
-            since = {
-                address: record.counts_from if (record := records.get(address)) is not None else None
-                for address in pending
-            }
-            evidence = self._batches.load_evidence_many(since)
             writes = [
-                SuppressionWrite(address, decision, records.get(address))
-                for address in sorted(pending)
-                if (decision := self._needed(records.get(address), evidence.get(address, []))) is not None
+                SuppressionWrite(state, decision)
+                for _, state in sorted(current.items())
+                if (decision := self._needed(state)) is not None
             ]
             if not writes:
-                return
-            pending = self._batches.suppress_many(writes, self._clock())
-            if not pending:
-                return
-        tenants = ", ".join(sorted({address.tenant_id for address in pending}))
-        raise TransientStoreError(
-            f"could not settle the suppression of {len(pending)} address(es) of {tenants}"
-        )
+                return unsettled
+            retry = self._store.suppress_many(writes, self._clock())
+            if not retry:
+                return unsettled
+            current = self._store.load(retry)
+            unsettled |= retry - current.keys()
+        return unsettled | {address for address, state in current.items() if self._needed(state) is not None}
 
-    def _needed(self, record: SuppressionRecord | None, evidence: Iterable[Evidence]) -> Decision | None:
-        """The suppression to write for this evidence over ``record``, or None when there is none.
+    def _needed(self, state: AddressState) -> Decision | None:
+        """The suppression to write for this state, or None when there is none.
 
         An active record is brought in line with ``evaluate`` over all its evidence as well, so its
         reason and evidence end up the same whatever order the events came in; an active record
-        whose evidence expired stays active."""
+        whose evidence no longer fires (it aged out of the kept entries) stays active."""
+        record = state.record
         counts_from = record.counts_from if record is not None else None
-        decision = evaluate(evidence, self._rules, counts_from)
+        decision = evaluate(latest_evidence(state.evidence), self._rules, counts_from)
         if decision is None or (record is not None and record.active and same_decision(record, decision)):
             return None
         return decision
-
-    def reevaluate(self, tenant_id: str, email: str) -> SuppressionRecord | None:
-        """Suppress one address if its evidence now says so; returns the current record."""
-        for _ in range(EVALUATE_ATTEMPTS):
-            record = self._store.get(tenant_id, email)
-            counts_from = record.counts_from if record is not None else None
-            decision = self._needed(record, self._store.load_evidence(tenant_id, email, counts_from))
-            if decision is None:
-                return record
-            try:
-                self._store.suppress(tenant_id, email, decision, self._clock(), record)
-            except ConflictError:
-                continue  # lifted or suppressed concurrently: read again
-            return self._store.get(tenant_id, email)
-        raise TransientStoreError(f"could not settle the suppression of an address of {tenant_id}")
 
     # --- the API -------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from tracker.domain.status import COUNTED, Status, compute_rates
 from tracker.domain.views import (
     EventRecord,
     InvoiceLogGroup,
-    InvoiceLogRecipientGroup,
     Listing,
     MessageRecord,
     RecipientRecord,
@@ -256,13 +255,15 @@ class RecipientPage(ApiModel):
 
 
 class TimelineEvent(ApiModel):
-    """One SES event of a recipient, as recorded in the event log."""
+    """One SES event of a recipient, as its timeline keeps it."""
 
     event_id: str
     kind: EventKind
     at: datetime
     details: dict[str, Any] = Field(
-        description="Type-specific details, e.g. bounce_type, bounce_subtype, diagnostic_code, link."
+        description="Type-specific details: `fetch_class` and, for a click, `link_id` and `link`; "
+        "`bounce_type` and `bounce_subtype`; `feedback_type`; `delay_type`; and every detail SES "
+        "sent for the latest event of its kind (e.g. `diagnostic_code`)."
     )
     verdict: Verdict | None = Field(
         default=None, description="Opens and clicks: `human`, `privacy_proxy`, `prefetch` or `scanner`."
@@ -294,57 +295,45 @@ class TimelineEvent(ApiModel):
 class TimelinePage(ApiModel):
     items: list[TimelineEvent] = Field(description="Oldest first.")
     next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)
+    omitted_events: int = Field(
+        ge=0,
+        description="Events of a long history that are counted but not kept: a recipient keeps its "
+        "first 24 and last 8 events, its earliest 20 opens and clicks, and every bounce, complaint, "
+        "reject and rendering failure.",
+    )
 
     @classmethod
     def of(cls, timeline: Timeline) -> TimelinePage:
-        facts = timeline.recipient.facts if timeline.recipient is not None else None
+        facts = timeline.recipient.facts
         return cls(
             items=[TimelineEvent.of(r, facts) for r in timeline.events.items],
             next_cursor=timeline.events.next_cursor,
+            omitted_events=timeline.omitted,
         )
 
 
 class InvoiceLogRecipient(ApiModel):
-    """A recipient of a message that carried the invoice, with its events in time order.
-
-    Fields read from the recipient's own item are `null` when that item is on another page."""
+    """A recipient of a message that carried the invoice, with its events in time order."""
 
     recipient_id: str
-    email: str | None
-    customer_id: str | None
+    email: str
+    customer_id: str
     name: str | None
-    status: Status | None = Field(description="Current status; `null` when it is on another page.")
-    open_count: int | None = Field(description="Opens by the customer.")
-    click_count: int | None = Field(description="Clicks by the customer.")
-    machine_open_count: int | None
-    machine_click_count: int | None
-    engagement: Engagement | None
+    status: Status = Field(description="Current status.")
+    open_count: int = Field(ge=0, description="Opens by the customer.")
+    click_count: int = Field(ge=0, description="Clicks by the customer.")
+    machine_open_count: int = Field(ge=0)
+    machine_click_count: int = Field(ge=0)
+    engagement: Engagement
     bounce_reason: str | None
     dropped_reason: str | None
     events: list[TimelineEvent]
+    omitted_events: int = Field(ge=0, description="Events of a long history counted but not kept.")
 
     @classmethod
-    def of(cls, group: InvoiceLogRecipientGroup) -> InvoiceLogRecipient:
-        record = group.record
-        events = [TimelineEvent.of(e, record.facts if record else None) for e in group.events_in_order]
-        if record is None:
-            return cls(
-                recipient_id=group.recipient_id,
-                email=group.email,
-                customer_id=None,
-                name=None,
-                status=None,
-                open_count=None,
-                click_count=None,
-                machine_open_count=None,
-                machine_click_count=None,
-                engagement=None,
-                bounce_reason=None,
-                dropped_reason=None,
-                events=events,
-            )
+    def of(cls, record: RecipientRecord) -> InvoiceLogRecipient:
         return cls(
-            recipient_id=group.recipient_id,
+            recipient_id=record.recipient_id,
             email=record.email,
             customer_id=record.customer_id,
             name=record.name,
@@ -352,15 +341,17 @@ class InvoiceLogRecipient(ApiModel):
             **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
-            events=events,
+            events=[TimelineEvent.of(e, record.facts) for e in record.events],
+            omitted_events=record.facts.omitted_events,
         )
 
 
 class InvoiceLogMessage(ApiModel):
     """A message that carried the invoice.
 
-    A page can split a message: the same `message_id` (and `recipient_id`) can end one page and
-    start the next; merge them by id. Fields whose item is on another page are `null`."""
+    A page can split a message's recipients: the same `message_id` can end one page and start
+    the next; merge them by id. The message's fields are `null` only when its header no longer
+    exists."""
 
     message_id: str
     kind: MessageKind | None
@@ -373,35 +364,14 @@ class InvoiceLogMessage(ApiModel):
     @classmethod
     def of(cls, group: InvoiceLogGroup) -> InvoiceLogMessage:
         recipients = [InvoiceLogRecipient.of(r) for r in group.recipients_in_order]
-        if group.header is not None:
-            h = group.header
-            return cls(
-                message_id=group.message_id,
-                kind=_kind(h.kind),
-                subject=h.subject,
-                sent_at=h.created_at,
-                invoice_id=h.invoice_id,
-                payment_id=h.payment_id,
-                recipients=recipients,
-            )
-        if group.any_recipient is not None:
-            r = group.any_recipient
-            return cls(
-                message_id=group.message_id,
-                kind=_kind(r.kind),
-                subject=r.subject,
-                sent_at=r.message_created_at,
-                invoice_id=r.invoice_id,
-                payment_id=r.payment_id,
-                recipients=recipients,
-            )
+        h = group.header
         return cls(
             message_id=group.message_id,
-            kind=None,
-            subject=None,
-            sent_at=None,
-            invoice_id=None,
-            payment_id=None,
+            kind=_kind(h.kind) if h is not None else None,
+            subject=h.subject if h is not None else None,
+            sent_at=h.created_at if h is not None else None,
+            invoice_id=h.invoice_id if h is not None else None,
+            payment_id=h.payment_id if h is not None else None,
             recipients=recipients,
         )
 
@@ -442,13 +412,14 @@ class CustomerMessage(ApiModel):
 
     @classmethod
     def of(cls, record: RecipientRecord) -> CustomerMessage:
+        message = record.message
         return cls(
             message_id=record.message_id,
             kind=_kind(record.kind),
-            subject=record.subject,
+            subject=message.subject if message is not None else "",
             sent_at=record.message_created_at,
-            invoice_id=record.invoice_id,
-            payment_id=record.payment_id,
+            invoice_id=message.invoice_id if message is not None else None,
+            payment_id=message.payment_id if message is not None else None,
             recipient_id=record.recipient_id,
             email=record.email,
             status=record.status,

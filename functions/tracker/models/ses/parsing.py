@@ -23,6 +23,7 @@ from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import FETCH_CLASS_DETAIL
 from tracker.domain.ids import normalize_email
+from tracker.domain.timeline import SHORT_ID
 from tracker.models.ses.limits import (
     MAX_ADDRESS,
     MAX_RECIPIENTS_PER_EVENT,
@@ -189,7 +190,7 @@ def _event_id(kind: EventKind, mail: Mail, email: str, section: Mapping[str, Any
     if with_sent_at:
         payload["mail_timestamp"] = format_ses_timestamp(mail.timestamp)
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:SHORT_ID]
 
 
 def _tags(mail: Mail) -> dict[str, str]:

@@ -1,0 +1,26 @@
+"""The projector function's collaborators: the message counts and the suppression list, both fed
+from the recipients' changes on the table's stream."""
+
+from __future__ import annotations
+
+from tracker.bootstrap.common import bind_table
+from tracker.bootstrap.suppression import suppression_service
+from tracker.dal.projection import DynamoCountStore, recipient_change
+from tracker.dal.quarantine import DynamoQuarantineStore
+from tracker.logic.projector import Projector
+from tracker.settings import SendSettings, Settings
+
+
+def build_projector(config: Settings, send: SendSettings) -> Projector:
+    return Projector(
+        DynamoCountStore(),
+        evidence=suppression_service(config, send),
+        decode=recipient_change,
+        quarantine=DynamoQuarantineStore().put,
+    )
+
+
+def default_projector() -> Projector:
+    config = Settings.from_env()
+    bind_table(config)
+    return build_projector(config, SendSettings.from_env())

@@ -1,0 +1,512 @@
+"""Shortcuts in moto's bookkeeping that change its speed, not what it stores or answers.
+
+moto keeps its data in plain Python structures and does some of its bookkeeping in ways that cost
+time proportional to the whole table per request (or worse). Local mode and the bench run moto
+with these replaced by equivalents whose cost is proportional to the request:
+
+* ``item_scoped_transactions``: a transaction backs up the items it touches, not the whole table
+  once per action (a 100-action ``TransactWriteItems`` on a 5,000-item table deep-copied
+  500,000 items, and kept the copies alive until it ended);
+* ``partition_scoped_queries``: a table ``Query`` looks at the queried partition only;
+* ``linear_item_size_checks``: the 400 KB item limit from a running size, not re-measured on
+  every attribute set;
+* ``direct_json_requests`` / ``direct_json_responses``: DynamoDB's data-plane JSON decoded and
+  encoded with ``json`` instead of moto's shape-driven parser and serializer;
+* ``cached_action_lookup``: the handler class's method names listed once per class;
+* ``single_pass_queues``: SQS requests scan a queue once, not several times per message handled;
+* ``one_certificate_per_subscription``: SNS signs notifications with one certificate per
+  subscription instead of building a new one for every notification;
+* ``cached_host_lookup``: the server finds the service of a Host header once per host;
+* ``bounded_stream_retention``: a table's stream keeps its latest STREAM_RECORDS_KEPT records, as
+  DynamoDB keeps 24 hours of them (moto keeps every record of the process's life, with both
+  images: local mode under load grew by ~3 KB per event); sequence numbers are unchanged.
+
+Each is a context manager that patches moto while it is open and restores it after; ``installed``
+opens all of them. moto is not thread-safe and neither are these: requests must reach moto one at
+a time (local mode's emulator serves one request at a time, the bench's meter holds a lock).
+``tests/integration/test_moto_shortcuts.py`` sends the same requests to plain moto and to moto
+with the shortcuts and requires the same answers and the same stored items.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib
+import inspect
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+
+@contextmanager
+def item_scoped_transactions() -> Iterator[None]:
+    """Replace moto's whole-table transaction backup with a backup of the touched items."""
+    models: Any = importlib.import_module("moto.dynamodb.models")
+    table_class: Any = importlib.import_module("moto.dynamodb.models.table").Table
+
+    original = models.DynamoDBBackend.transact_write_items
+    real_copy = models.copy
+
+    class _NoTableCopy:
+        @staticmethod
+        def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+            return value if isinstance(value, table_class) else real_copy.deepcopy(value, memo)
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        backups: list[tuple[Any, Any, Any, Any]] = []
+        try:
+            for entry in transact_items:
+                (action, body), *_ = entry.items()
+                table = backend.get_table(body["TableName"])
+                key = body["Item"] if action == "Put" else body["Key"]
+                hash_value, range_value = backend.get_keys_value(table, key)
+                current = table.get_item(hash_value, range_value)
+                backups.append((table, hash_value, range_value, copy.deepcopy(current)))
+        except Exception:
+            original(backend, transact_items)  # let moto raise its validation error
+            return
+        models.copy = _NoTableCopy
+        try:
+            original(backend, transact_items)
+        except BaseException:
+            for table, hash_value, range_value, item in reversed(backups):
+                if item is None:
+                    table.delete_item(hash_value, range_value)
+                elif range_value is not None:
+                    table.items[hash_value][range_value] = item
+                else:
+                    table.items[hash_value] = item
+            raise
+        finally:
+            models.copy = real_copy
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    try:
+        yield
+    finally:
+        models.DynamoDBBackend.transact_write_items = original
+
+
+@contextmanager
+def linear_item_size_checks() -> Iterator[None]:
+    """moto re-measures the whole item on every attribute it sets (to refuse items over 400 KB):
+    quadratic in the number of attributes, ~3 ms per 25-attribute item. The bench keeps a running
+    size per item instead; the limit is enforced the same way."""
+    dynamo_type: Any = importlib.import_module("moto.dynamodb.models.dynamo_type")
+    cls = dynamo_type.LimitedSizeDict
+    original = cls.__setitem__
+
+    def measure(key: Any, value: Any) -> int:
+        value_size = (
+            value.size() if type(value) is dynamo_type.DynamoType else dynamo_type.bytesize(str(value))
+        )
+        return int(dynamo_type.bytesize(key)) + int(value_size)
+
+    def setitem(self: Any, key: str, value: Any) -> None:
+        total = self.__dict__.get("_bench_size")
+        if total is None:
+            total = sum(measure(k, v) for k, v in self.items())
+        if key in self:
+            total -= measure(key, dict.__getitem__(self, key))
+        total += measure(key, value)
+        if total > 405000:
+            raise dynamo_type.ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+        self.__dict__["_bench_size"] = total
+
+    def invalidate(method: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            self.__dict__.pop("_bench_size", None)
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    originals = {name: getattr(cls, name) for name in ("__delitem__", "pop", "update", "clear", "popitem")}
+    cls.__setitem__ = setitem
+    for name, method in originals.items():
+        setattr(cls, name, invalidate(method))
+    try:
+        yield
+    finally:
+        cls.__setitem__ = original
+        for name, method in originals.items():
+            setattr(cls, name, method)
+
+
+@contextmanager
+def partition_scoped_queries() -> Iterator[None]:
+    """Let moto's table ``Query`` look at the queried partition only.
+
+    moto answers every Query by sorting the *whole table* and then walking every item of it, so
+    one Query against a 40,000-item table takes seconds. For a table (not index) query the bench
+    hands moto only the items of the queried partition that satisfy the sort key condition; the
+    answer (items, order, pages, LastEvaluatedKey) is the same, since moto would have skipped
+    every other item."""
+    table_class: Any = importlib.import_module("moto.dynamodb.models.table").Table
+    original = table_class.query
+    signature = inspect.signature(original)
+
+    def query(table: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(table, *args, **kwargs)
+        hash_key = bound.arguments.get("hash_key")
+        comparison = bound.arguments.get("range_comparison")
+        if bound.arguments.get("index_name") or hash_key is None or not table.range_key_attr:
+            return original(table, *args, **kwargs)
+        partition = table.items.get(hash_key, {})
+        values = bound.arguments.get("range_objs") or []
+        if comparison == "BEGINS_WITH" and len(values) == 1 and values[0].type == "S":
+            prefix = values[0].value  # the common case, as a plain string test
+            partition = {
+                key: item
+                for key, item in partition.items()
+                if key.type == "S" and key.value.startswith(prefix)
+            }
+        elif comparison:
+            partition = {key: item for key, item in partition.items() if key.compare(comparison, values)}
+        everything = table.items
+        table.items = {hash_key: partition} if partition else {}
+        try:
+            return original(table, *args, **kwargs)
+        finally:
+            table.items = everything
+
+    table_class.query = query
+    try:
+        yield
+    finally:
+        table_class.query = original
+
+
+# Data-plane operations whose moto results are plain JSON-able dicts in DynamoDB's wire format.
+_DATA_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "TransactGetItems",
+    }
+)
+
+
+@contextmanager
+def direct_json_responses() -> Iterator[None]:
+    """Encode moto's DynamoDB data-plane results with ``json.dumps`` instead of moto's generic,
+    shape-driven serializer, which takes ~0.5 ms per attribute value (a 100-item BatchGetItem
+    answer: ~2 s). The results already are DynamoDB's JSON wire format; anything ``json.dumps``
+    cannot encode falls back to moto's serializer."""
+    serializer_class: Any = importlib.import_module("moto.core.serialize").BaseJSONSerializer
+    original = serializer_class._serialize_result
+
+    def serialize_result(serializer: Any, resp: Any, result: Any) -> Any:
+        operation = serializer.operation_model
+        if (
+            operation.service_model.service_name == "dynamodb"
+            and operation.name in _DATA_OPERATIONS
+            and isinstance(result, dict)
+        ):
+            try:
+                resp["body"] = json.dumps(result)
+            except (TypeError, ValueError):
+                return original(serializer, resp, result)
+            resp["headers"]["Content-Type"] = serializer._get_protocol_specific_content_type()
+            return resp
+        return original(serializer, resp, result)
+
+    serializer_class._serialize_result = serialize_result
+    try:
+        yield
+    finally:
+        serializer_class._serialize_result = original
+
+
+@contextmanager
+def direct_json_requests() -> Iterator[None]:
+    """Decode DynamoDB data-plane requests with ``json.loads`` instead of moto's shape-driven
+    parser. For these operations the two agree except for binary values (base64 in JSON) and
+    timestamps, which the bench's requests do not carry; a request with a binary value takes the
+    parser."""
+    parser_class: Any = importlib.import_module("moto.core.parse").JSONParser
+    original = parser_class._do_parse
+
+    def do_parse(parser: Any, request_dict: Any, shape: Any) -> Any:
+        operation = parser.operation_model
+        body = request_dict.get("body")
+        if operation.service_model.service_name == "dynamodb" and operation.name in _DATA_OPERATIONS and body:
+            text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+            if '"B":' not in text and '"BS":' not in text:
+                parsed = json.loads(text)
+                if isinstance(parsed, dict):
+                    return parsed
+        return original(parser, request_dict, shape)
+
+    parser_class._do_parse = do_parse
+    try:
+        yield
+    finally:
+        parser_class._do_parse = original
+
+
+@contextmanager
+def cached_action_lookup() -> Iterator[None]:
+    """moto lists the handler class's methods with ``inspect.getmembers`` on every request (~1 ms);
+    the list never changes, so the bench remembers it per class."""
+    responses: Any = importlib.import_module("moto.core.responses")
+    original = responses.method_names_from_class
+    cache: dict[object, list[str]] = {}
+
+    def method_names(clazz: object) -> list[str]:
+        if clazz not in cache:
+            cache[clazz] = original(clazz)
+        return list(cache[clazz])
+
+    responses.method_names_from_class = method_names
+    try:
+        yield
+    finally:
+        responses.method_names_from_class = original
+
+
+@contextmanager
+def single_pass_queues() -> Iterator[None]:
+    """moto's SQS rescans the whole queue several times per request, reading the clock through
+    datetime arithmetic for every message: every SendMessage computes all queue attributes (three
+    scans, for one FIFO setting), every received message re-reads the retention period through
+    them, and a DeleteMessage scans twice. With a 2,000-message backlog a SendMessage took ~25 ms.
+    Here the clock is ``time.time()`` (the same instant moto's datetime arithmetic computes), a
+    scan reads it once, the retention period is read from the queue, and a delete scans once."""
+    sqs: Any = importlib.import_module("moto.sqs.models")
+    queue_class, backend_class = sqs.Queue, sqs.SQSBackend
+    originals = {
+        "unix_time": sqs.unix_time,
+        "unix_time_millis": sqs.unix_time_millis,
+    }
+    queue_originals = {
+        name: queue_class.__dict__[name]
+        for name in (
+            "messages",
+            "approximate_number_of_messages_delayed",
+            "approximate_number_of_messages_not_visible",
+            "delete_message",
+        )
+    }
+    retention_original = backend_class.is_message_valid_based_on_retention_period
+
+    def unix_time(dt: Any = None) -> float:
+        return originals["unix_time"](dt) if dt is not None else round(time.time(), 6)
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return unix_time(dt) * 1000.0
+
+    def messages(queue: Any) -> list[Any]:
+        now = unix_time_millis()
+        return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed(queue: Any) -> int:
+        now = unix_time_millis()
+        return sum(1 for m in queue._messages if now < m.delayed_until)
+
+    def not_visible(queue: Any) -> int:
+        now = unix_time_millis()
+        return sum(1 for m in queue._messages if not now > m.visible_at)
+
+    def delete_message(queue: Any, receipt_handle: str) -> None:
+        if receipt_handle in queue.deleted_messages:
+            return  # already deleted: moto accepts it again
+        kept: list[Any] = []
+        deleted: list[Any] = []
+        for message in queue._messages:
+            (deleted if message.had_receipt_handle(receipt_handle) else kept).append(message)
+        if not deleted:
+            raise sqs.ReceiptHandleIsInvalid()
+        for message in deleted:
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(message.all_receipt_handles)
+        queue._messages = kept
+
+    def retained(backend: Any, queue_name: str, message: Any) -> bool:
+        retention_period = backend.get_queue(queue_name).message_retention_period
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    sqs.unix_time, sqs.unix_time_millis = unix_time, unix_time_millis
+    queue_class.messages = property(messages)
+    queue_class.approximate_number_of_messages_delayed = property(delayed)
+    queue_class.approximate_number_of_messages_not_visible = property(not_visible)
+    queue_class.delete_message = delete_message
+    backend_class.is_message_valid_based_on_retention_period = retained
+    try:
+        yield
+    finally:
+        sqs.unix_time, sqs.unix_time_millis = originals["unix_time"], originals["unix_time_millis"]
+        for name, value in queue_originals.items():
+            setattr(queue_class, name, value)
+        backend_class.is_message_valid_based_on_retention_period = retention_original
+
+
+@contextmanager
+def one_certificate_per_subscription() -> Iterator[None]:
+    """moto's SNS builds and signs a new X.509 certificate for every notification it delivers to
+    a queue (and keeps every one of them). Real SNS signs each notification with a key whose
+    certificate stays at one ``SigningCertURL`` for a long time; here each subscription builds its
+    certificate once and signs every notification with it, as moto does, in moto's format."""
+    sns: Any = importlib.import_module("moto.sns.models")
+    subscription_class = sns.Subscription
+    original = subscription_class.get_post_data
+    certificates: dict[int, str] = {}
+
+    def key_name_for(subscription: Any) -> str:
+        if id(subscription) not in certificates:
+            key = subscription.private_key()
+            issuer = [
+                sns.NameAttribute(sns.NameOID.COUNTRY_NAME, "US"),
+                sns.NameAttribute(sns.NameOID.ORGANIZATION_NAME, "Amazon"),
+                sns.NameAttribute(sns.NameOID.COMMON_NAME, "Amazon RSA 2048 M01"),
+            ]
+            certificate = (
+                sns.cryptography.x509.CertificateBuilder()
+                .subject_name(sns.Name([sns.NameAttribute(sns.NameOID.COMMON_NAME, "sns.amazonaws.com")]))
+                .issuer_name(sns.Name(issuer))
+                .public_key(key.public_key())
+                .serial_number(sns.cryptography.x509.random_serial_number())
+                .not_valid_before(sns.utcnow())
+                .not_valid_after(sns.utcnow() + sns.timedelta(days=365))
+                .sign(key, sns.hashes.SHA256())
+            )
+            name = f"SimpleNotificationService-{str(sns.mock_random.uuid4()).replace('-', '')}.pem"
+            region = subscription.topic.sns_backend.region_name
+            default_backend = sns.sns_backends[sns.DEFAULT_ACCOUNT_ID][region]
+            default_backend._message_public_keys[name] = certificate.public_bytes(
+                sns.serialization.Encoding.PEM
+            )
+            certificates[id(subscription)] = name
+        return certificates[id(subscription)]
+
+    def get_post_data(
+        subscription: Any,
+        message: str,
+        message_id: str,
+        subject: str | None,
+        message_attributes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        key_name = key_name_for(subscription)
+        topic = subscription.topic
+        timestamp = sns.iso_8601_datetime_with_milliseconds()
+        string_to_sign = (
+            f"Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\n"
+            f"TopicArn\n{topic.arn}\nType\nNotification\n"
+        )
+        signature = subscription.private_key().sign(
+            string_to_sign.encode("UTF-8"), sns.padding.PKCS1v15(), sns.hashes.SHA256()
+        )
+        region = topic.sns_backend.region_name
+        post_data: dict[str, Any] = {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": topic.arn,
+            "Message": message,
+            "Timestamp": timestamp,
+            "SignatureVersion": "2",
+            "Signature": base64.b64encode(signature).decode("utf-8"),
+            "SigningCertURL": f"https://sns.{region}.amazonaws.com/{key_name}",
+            "UnsubscribeURL": (
+                "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:"
+                f"us-east-1:{subscription.account_id}:{topic.name}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55"
+            ),
+        }
+        if subject:
+            post_data["Subject"] = subject
+        if message_attributes:
+            post_data["MessageAttributes"] = message_attributes
+        return post_data
+
+    subscription_class.get_post_data = get_post_data
+    try:
+        yield
+    finally:
+        subscription_class.get_post_data = original
+
+
+@contextmanager
+def cached_host_lookup() -> Iterator[None]:
+    """moto's server lists its own package directory and tries every service's URL patterns for
+    the Host header of every request (~300 regular expressions, then the same again for the host
+    it infers from the signature); the answer for a host never changes, so it is remembered."""
+    werkzeug_app: Any = importlib.import_module("moto.moto_server.werkzeug_app")
+    dispatcher = werkzeug_app.DomainDispatcherApplication
+    original = dispatcher.get_backend_for_host
+    cache: dict[tuple[int, str | None], Any] = {}
+
+    def get_backend_for_host(app: Any, host: str | None) -> Any:
+        key = (id(app), host)
+        if key not in cache:
+            cache[key] = original(app, host)
+        return cache[key]
+
+    dispatcher.get_backend_for_host = get_backend_for_host
+    try:
+        yield
+    finally:
+        dispatcher.get_backend_for_host = original
+
+
+STREAM_RECORDS_KEPT = 20_000
+
+
+@contextmanager
+def bounded_stream_retention(kept: int = STREAM_RECORDS_KEPT) -> Iterator[None]:
+    """Trim a stream shard's oldest records once it holds twice ``kept``: a reader that fell that
+    far behind reads from the oldest record left, as after DynamoDB's 24-hour trim."""
+    shard_class: Any = importlib.import_module("moto.dynamodb.models.table").StreamShard
+    record_class: Any = importlib.import_module("moto.dynamodb.models.table").StreamRecord
+    original_add, original_get = shard_class.add, shard_class.get
+
+    def add(shard: Any, old: Any, new: Any) -> None:
+        trimmed = getattr(shard, "trimmed", 0)
+        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        seq = trimmed + len(shard.items) + shard.starting_sequence_number
+        view = shard.table.stream_specification["StreamViewType"]
+        shard.items.append(record_class(shard.table, view, event_name, old, new, seq))
+        if len(shard.items) >= 2 * kept:
+            shard.trimmed = trimmed + len(shard.items) - kept
+            del shard.items[: len(shard.items) - kept]
+
+    def get(shard: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+        begin = max(0, start - shard.starting_sequence_number - getattr(shard, "trimmed", 0))
+        return [record.to_json() for record in shard.items[begin : begin + quantity]]
+
+    shard_class.add, shard_class.get = add, get
+    try:
+        yield
+    finally:
+        shard_class.add, shard_class.get = original_add, original_get
+
+
+@contextmanager
+def installed() -> Iterator[None]:
+    """Every shortcut, for as long as the context is open."""
+    with ExitStack() as stack:
+        for shortcut in SHORTCUTS:
+            stack.enter_context(shortcut())
+        yield
+
+
+SHORTCUTS = (
+    item_scoped_transactions,
+    partition_scoped_queries,
+    linear_item_size_checks,
+    direct_json_requests,
+    direct_json_responses,
+    cached_action_lookup,
+    single_pass_queues,
+    one_certificate_per_subscription,
+    cached_host_lookup,
+    bounded_stream_retention,
+)

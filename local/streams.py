@@ -1,0 +1,208 @@
+"""The table's DynamoDB stream read the way Lambda's event source mapping reads it, for local mode,
+the tests and the bench: shard by shard, in order, in batches, from where the last batch stopped;
+a partial batch response restarts the shard at the record it names. Each batch reaches the
+projector's handler as the event Lambda sends a function with a tumbling window (``shardId``,
+``state``), and only recipient records reach it, as the mapping's filter lets through.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from local.lambda_runtime import REGION
+
+log = logging.getLogger("local.streams")
+
+# botocore's account-based endpoints for DynamoDB Streams are not served by moto: the regional one is.
+STREAMS_CLIENT_CONFIG = Config(account_id_endpoint_mode="disabled")
+BATCH_SIZE = 100
+# A batch that keeps failing is retried this often before reading stops (a test's failure, not a hang).
+MAX_ATTEMPTS = 10
+RECIPIENT_TYPE = "recipient"
+
+Handler = Callable[[dict[str, Any]], Mapping[str, Any] | None]
+
+
+def _lambda_value(value: Any) -> Any:
+    """A wire-format value as Lambda's event carries it (binary base64-encoded, as in JSON)."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Mapping):
+        return {key: _lambda_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lambda_value(item) for item in value]
+    if isinstance(value, set):
+        return [_lambda_value(item) for item in sorted(value)]
+    return value
+
+
+def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        data["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        **_lambda_value({k: v for k, v in record.items() if k != "dynamodb"}),
+        "dynamodb": _lambda_value(data),
+        "eventSourceARN": stream_arn,
+    }
+
+
+def is_recipient_record(record: Mapping[str, Any]) -> bool:
+    """The event source mapping's filter: a recipient item's change (either image)."""
+    data = record.get("dynamodb") or {}
+    return any(
+        (data.get(image) or {}).get("item_type", {}).get("S") == RECIPIENT_TYPE
+        for image in ("NewImage", "OldImage")
+    )
+
+
+def stream_event(records: list[dict[str, Any]], shard_id: str, stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB Streams event of a tumbling-window mapping."""
+    return {
+        "Records": records,
+        "shardId": shard_id,
+        "eventSourceARN": stream_arn,
+        "window": {"start": "1970-01-01T00:00:00Z", "end": "1970-01-01T00:15:00Z"},
+        "state": {},
+        "isFinalInvokeForWindow": False,
+        "isWindowTerminatedEarly": False,
+    }
+
+
+@dataclass
+class DrainReport:
+    batches: int = 0
+    records: int = 0  # delivered to the handler (a retried record counts each time)
+    retries: int = 0
+    failed_batches: list[str] = field(default_factory=list)  # shard ids given up on
+
+
+class TableStream:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str = REGION,
+        endpoint_url: str | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        kwargs: dict[str, Any] = {"region_name": region, "endpoint_url": endpoint_url}
+        table = boto3.client("dynamodb", **kwargs).describe_table(TableName=table_name)["Table"]
+        self.stream_arn: str = table["LatestStreamArn"]
+        self._client = boto3.client("dynamodbstreams", config=STREAMS_CLIENT_CONFIG, **kwargs)
+        self.batch_size = batch_size
+        # Per shard, where to read next: (iterator type, sequence number); none yet: its start.
+        self._positions: dict[str, tuple[str, str]] = {}
+
+    def rewind(self) -> None:
+        """Read every shard from its start again (a replay, as after an iterator reset)."""
+        self._positions.clear()
+
+    def _shards(self) -> list[str]:
+        description = self._client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description.get("Shards", [])]
+
+    def _read(self, shard: str) -> list[dict[str, Any]]:
+        position = self._positions.get(shard)
+        if position is None:
+            iterator = self._client.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+            )
+        else:
+            kind, sequence = position
+            iterator = self._client.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=kind, SequenceNumber=sequence
+            )
+        response = self._client.get_records(ShardIterator=iterator["ShardIterator"], Limit=self.batch_size)
+        return list(response.get("Records", []))
+
+    def batches(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Every shard's next batch of records (raw GetRecords records), until none is left."""
+        for shard in self._shards():
+            records = self._read(shard)
+            if records:
+                yield shard, records
+
+    def _advance(self, shard: str, records: list[dict[str, Any]], restart_at: str | None) -> None:
+        if restart_at is not None:
+            self._positions[shard] = ("AT_SEQUENCE_NUMBER", restart_at)
+        else:
+            self._positions[shard] = ("AFTER_SEQUENCE_NUMBER", str(records[-1]["dynamodb"]["SequenceNumber"]))
+
+    def drain(self, handler: Handler, *, max_batches: int | None = None) -> DrainReport:
+        """Hand every unread record to ``handler`` (recipient records only, as the mapping's
+        filter does), batch after batch, until the stream has nothing unread."""
+        report = DrainReport()
+        attempts: dict[tuple[str, str], int] = {}
+        while max_batches is None or report.batches < max_batches:
+            progressed = False
+            for shard, records in self.batches():
+                progressed = True
+                delivered = [lambda_record(r, self.stream_arn) for r in records if is_recipient_record(r)]
+                restart_at = None
+                if delivered:
+                    response = handler(stream_event(delivered, shard, self.stream_arn)) or {}
+                    failures = response.get("batchItemFailures") or []
+                    restart_at = str(failures[0]["itemIdentifier"]) if failures else None
+                    report.batches += 1
+                    report.records += len(delivered)
+                if restart_at is not None:
+                    key = (shard, restart_at)
+                    attempts[key] = attempts.get(key, 0) + 1
+                    report.retries += 1
+                    if attempts[key] >= MAX_ATTEMPTS:
+                        report.failed_batches.append(shard)
+                        return report
+                self._advance(shard, records, restart_at)
+            if not progressed:
+                return report
+        return report
+
+
+@dataclass
+class StreamPoller:
+    """Local mode's event source mapping for the table's stream: drains it into ``handler`` in a
+    thread, then waits a moment when nothing was new (as Lambda polls a shard about 4 times a
+    second)."""
+
+    name: str
+    table_name: str
+    handler: Handler
+    idle_sleep_seconds: float = 0.25
+    batches: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stream = TableStream(self.table_name)
+        self._thread = threading.Thread(target=self._run, name=f"poller-{self.name}", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self._stream.drain(self.handler, max_batches=1)
+                self.batches += report.batches
+                if report.batches == 0 or report.failed_batches:
+                    self._stop.wait(self.idle_sleep_seconds)
+            except Exception:  # a poller must survive anything a handler or the emulator does
+                log.exception("poller %s failed; retrying", self.name)
+                self._stop.wait(1.0)

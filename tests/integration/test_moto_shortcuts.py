@@ -1,0 +1,239 @@
+"""The shortcuts in moto's bookkeeping (local/moto_shortcuts.py) change its speed, nothing else.
+
+The same requests go to two emulators, as local mode runs them (moto's server in a child
+process): plain moto and moto with every shortcut. The answers must be the same, request by
+request (less what is random or a clock reading in both: message and request ids, receipt
+handles, timestamps, signatures), and so must everything stored at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local.emulator import Emulator, start_emulator
+from tracker.dal.models import bind_table, table_schema
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+TABLE = "shortcuts"
+RANDOM_KEYS = {"MessageId", "ReceiptHandle", "RequestId", "ResponseMetadata", "Timestamp", "Signature"}
+RANDOM_KEYS |= {"SigningCertURL", "SentTimestamp", "ApproximateFirstReceiveTimestamp", "MD5OfBody"}
+RANDOM_KEYS |= {"CreatedTimestamp", "LastModifiedTimestamp", "SequenceNumber"}
+
+
+@pytest.fixture(scope="module")
+def emulators() -> Iterator[dict[str, Emulator]]:
+    started = {"plain": start_emulator(shortcuts=False), "shortcuts": start_emulator(shortcuts=True)}
+    try:
+        yield started
+    finally:
+        for emulator in started.values():
+            emulator.stop()
+
+
+def client(emulator: Emulator, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=emulator.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # the emulator's fake credentials
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def normalized(value: Any) -> Any:
+    """An answer without what is random or a clock reading; SNS notifications in bodies parsed."""
+    if isinstance(value, dict):
+        return {k: normalized(v) for k, v in value.items() if k not in RANDOM_KEYS}
+    if isinstance(value, list):
+        return [normalized(v) for v in value]
+    if isinstance(value, str) and value.startswith("{") and '"Type"' in value:
+        return normalized(json.loads(value))
+    return value
+
+
+def answer(call: Callable[[], Any]) -> Any:
+    try:
+        return normalized(call())
+    except ClientError as error:
+        return {
+            "error": error.response["Error"]["Code"],
+            "reasons": error.response.get("CancellationReasons"),
+        }
+
+
+def item(pk: str, sk: str, **extra: Any) -> dict[str, Any]:
+    values = {"pk": {"S": pk}, "sk": {"S": sk}}
+    values.update({name: {"S": str(v)} if isinstance(v, str) else {"N": str(v)} for name, v in extra.items()})
+    return values
+
+
+def dynamodb_script(db: Any) -> list[Any]:
+    bind_table(TABLE, region="us-east-1")
+    db.create_table(**table_schema())
+    log: list[Any] = []
+    for n in range(12):
+        db.put_item(
+            TableName=TABLE, Item=item("m#1", f"r#{n:03d}", v=0, gsi1pk="tenant", gsi1sk=f"m#{n % 3}")
+        )
+    db.put_item(TableName=TABLE, Item=item("m#2", "r#000", v=0))
+    version = {"ConditionExpression": "v = :v", "ExpressionAttributeValues": {":v": {"N": "0"}}}
+    bump = {"UpdateExpression": "SET v = v + :one, s = :s", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+    ok = [
+        {
+            "Update": {"TableName": TABLE, "Key": item("m#1", f"r#{n:03d}"), **bump}
+            | {"ExpressionAttributeValues": {":one": {"N": "1"}, ":s": {"S": "opened"}}}
+        }
+        for n in range(5)
+    ] + [{"Put": {"TableName": TABLE, "Item": item("m#1", "delta#1", n=5)}}]
+    log.append(answer(lambda: db.transact_write_items(TransactItems=ok)))
+    cancelled = [
+        {
+            "Update": {"TableName": TABLE, "Key": item("m#1", "r#006"), **bump}
+            | {"ExpressionAttributeValues": {":one": {"N": "1"}, ":s": {"S": "x"}}}
+        },
+        {"Put": {"TableName": TABLE, "Item": item("m#1", "delta#2", n=1)}},
+        {"Delete": {"TableName": TABLE, "Key": item("m#1", "r#007")}},
+        {"ConditionCheck": {"TableName": TABLE, "Key": item("m#1", "r#000"), **version}},  # v is 1 now
+    ]
+    log.append(answer(lambda: db.transact_write_items(TransactItems=cancelled)))
+    log.append(answer(lambda: db.transact_write_items(TransactItems=[ok[0], ok[0]])))  # one item twice
+    log.append(answer(lambda: db.put_item(TableName=TABLE, Item=item("m#3", "big", blob="x" * 410_000))))
+    db.put_item(TableName=TABLE, Item=item("m#3", "near", blob="x" * 300_000))
+    grow = {":b": {"S": "y" * 120_000}}
+    log.append(
+        answer(
+            lambda: db.update_item(
+                TableName=TABLE,
+                Key=item("m#3", "near"),
+                UpdateExpression="SET more = :b",
+                ExpressionAttributeValues=grow,
+            )
+        )
+    )
+    log.append(
+        answer(
+            lambda: db.update_item(
+                TableName=TABLE,
+                Key=item("m#3", "near"),
+                UpdateExpression="REMOVE blob SET more = :b",
+                ExpressionAttributeValues=grow,
+            )
+        )
+    )
+    for condition, values in [
+        ("pk = :p AND begins_with(sk, :s)", {":p": {"S": "m#1"}, ":s": {"S": "r#00"}}),
+        (
+            "pk = :p AND sk BETWEEN :a AND :b",
+            {":p": {"S": "m#1"}, ":a": {"S": "delta"}, ":b": {"S": "r#003"}},
+        ),
+        ("pk = :p AND sk > :a", {":p": {"S": "m#1"}, ":a": {"S": "r#009"}}),
+        ("pk = :p", {":p": {"S": "m#nothing"}}),
+    ]:
+        log.append(
+            answer(
+                lambda c=condition, v=values: db.query(
+                    TableName=TABLE, KeyConditionExpression=c, ExpressionAttributeValues=v
+                )
+            )
+        )
+    page = {"TableName": TABLE, "KeyConditionExpression": "pk = :p", "Limit": 4, "ScanIndexForward": False}
+    page["ExpressionAttributeValues"] = {":p": {"S": "m#1"}}
+    first = db.query(**page)
+    log += [normalized(first), answer(lambda: db.query(**page, ExclusiveStartKey=first["LastEvaluatedKey"]))]
+    log.append(
+        answer(
+            lambda: db.query(
+                TableName=TABLE,
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :t AND gsi1sk = :m",
+                ExpressionAttributeValues={":t": {"S": "tenant"}, ":m": {"S": "m#1"}},
+            )
+        )
+    )
+    keys = [item("m#1", f"r#{n:03d}") for n in (0, 3, 7, 11)] + [item("m#9", "none")]
+    got = db.batch_get_item(RequestItems={TABLE: {"Keys": keys}})
+    log.append(sorted(json.dumps(i, sort_keys=True) for i in got["Responses"][TABLE]))
+    log.append(
+        answer(
+            lambda: db.batch_write_item(
+                RequestItems={
+                    TABLE: [{"PutRequest": {"Item": item("m#4", f"log#{n}", kind="open")}} for n in range(20)]
+                    + [{"DeleteRequest": {"Key": item("m#1", "r#010")}}]
+                }
+            )
+        )
+    )
+    everything = db.scan(TableName=TABLE)["Items"]
+    log.append(sorted(json.dumps(i, sort_keys=True) for i in everything))
+    return log
+
+
+def sqs_sns_script(sqs: Any, sns: Any) -> list[Any]:
+    log: list[Any] = []
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
+    queue = sqs.create_queue(
+        QueueName="events", Attributes={"VisibilityTimeout": "0", "RedrivePolicy": policy}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name="ses-events")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    for n in range(4):
+        sns.publish(TopicArn=topic, Message=json.dumps({"eventType": "Open", "n": n}))
+    sqs.send_message(QueueUrl=queue, MessageBody="plain", DelaySeconds=0)
+    counts = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+        "MessageRetentionPeriod",
+    ]
+    log.append(answer(lambda: sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)))
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    log.append(normalized(received))
+    log.append(signatures(received))
+    handles = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received[:2])]
+    handles.append({"Id": "bogus", "ReceiptHandle": "not-a-handle"})
+    log.append(answer(lambda: sqs.delete_message_batch(QueueUrl=queue, Entries=handles)))
+    log.append(answer(lambda: sqs.delete_message(QueueUrl=queue, ReceiptHandle=received[0]["ReceiptHandle"])))
+    log.append(answer(lambda: sqs.delete_message(QueueUrl=queue, ReceiptHandle="never-issued")))
+    for _ in range(3):  # the rest come back (visibility 0), then move to the DLQ after 2 receives
+        log.append(answer(lambda: sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)))
+    log.append(answer(lambda: sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)))
+    log.append(answer(lambda: sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=counts)))
+    return log
+
+
+def signatures(messages: list[dict[str, Any]]) -> list[int]:
+    """The length of each SNS notification's signature: an RSA-2048 signature is 256 bytes."""
+    notes = [json.loads(m["Body"]) for m in messages if m["Body"].startswith("{")]
+    return [len(base64.b64decode(note["Signature"])) for note in notes]
+
+
+def test_dynamodb_answers_and_stores_the_same_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
+    plain, fast = (dynamodb_script(client(emulators[name], "dynamodb")) for name in ("plain", "shortcuts"))
+    assert len(plain) == len(fast)
+    for step, (expected, got) in enumerate(zip(plain, fast, strict=True)):
+        assert got == expected, f"request {step} answered differently"
+    assert plain[1]["error"] == "TransactionCanceledException"  # the script does exercise the failures
+    assert plain[3]["error"] == "ValidationException"
+
+
+def test_sqs_and_sns_answer_the_same_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
+    plain, fast = (
+        sqs_sns_script(client(emulators[name], "sqs"), client(emulators[name], "sns"))
+        for name in ("plain", "shortcuts")
+    )
+    for step, (expected, got) in enumerate(zip(plain, fast, strict=True)):
+        assert got == expected, f"request {step} answered differently"
+    assert plain[2] == [256, 256, 256, 256]  # four notifications, each signed
