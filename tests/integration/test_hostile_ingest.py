@@ -4,7 +4,7 @@ SQS record succeeds, and it never costs another record its write."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -27,10 +27,13 @@ from tests.factories import (
     timeline,
 )
 from tests.lambda_context import FakeLambdaContext
-from tracker.dal.models import QuarantineItem, table_schema
+from tests.projection import default_projector, project, stream
+from tracker.dal import keys
+from tracker.dal.models import QuarantineItem, SuppressionItem, table_schema
 from tracker.domain.facts import SEEN_LIMIT
 from tracker.domain.status import Status
 from tracker.handlers import ingest
+from tracker.handlers.projector import process_batch
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -190,7 +193,9 @@ def test_a_recipient_the_store_refuses_for_good_is_quarantined_and_the_rest_of_i
 
     def refuse(call: ApiCall, perform: Callable[[], Any]) -> Any:
         if call.operation == "PutItem" and call.params.get("Item", {}).get("sk", {}).get("S") == refused_key:
-            error = {"Error": {"Code": "ValidationException", "Message": "Item size has exceeded the maximum"}}
+            error = {
+                "Error": {"Code": "ValidationException", "Message": "Item size has exceeded the maximum"}
+            }
             raise ClientError(error, "PutItem")  # type: ignore[arg-type]
         return perform()
 
@@ -233,17 +238,36 @@ def test_a_crash_between_any_two_writes_of_a_recipient_beyond_its_kept_ids_stays
             each["attributes"]["ApproximateReceiveCount"] = "1"
 
 
-def test_a_suppression_store_failure_for_one_address_retries_only_that_addresses_records() -> None:
+def test_a_suppression_store_failure_for_one_address_costs_no_ingest_write_and_retries_only_its_change() -> (
+    None
+):
     seed_message(recipients=2)
+    project()
     bounces = [b.bounce_event(ses_id("msg-1", i), address(i), **tagged(i)) for i in range(2)]
     records = [record(e) for e in bounces]
-    failing_pk = "T#tenant-a#SUP#person1@example.com"
+    assert run(records) == []  # the ingest path writes no suppression: nothing waits on it
+    failing_pk = keys.suppression_pk("tenant-a", address(1))
+    restarts: list[str] = []
 
     def fail_for_one_address(call: ApiCall, perform: Callable[[], Any]) -> Any:
         if failing_pk in json.dumps(call.params):
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, call.operation)  # type: ignore[arg-type]
         return perform()
 
+    def projector(event: dict[str, Any]) -> Mapping[str, Any]:
+        response = process_batch(event, default_projector())
+        restarts.extend(f["itemIdentifier"] for f in response["batchItemFailures"])
+        by_sequence = {r["dynamodb"]["SequenceNumber"]: r for r in event["Records"]}
+        for sequence in response["batchItemFailures"]:
+            changed = by_sequence[sequence["itemIdentifier"]]["dynamodb"]["Keys"]["sk"]["S"]
+            assert changed == keys.recipient_sk("r1"), "restarted before the failing address's change"
+        return response
+
     with intercepted(fail_for_one_address):
-        assert run(records) == [records[1]["messageId"]]
-    assert [recipient_facts("tenant-a", "msg-1", f"r{i}").status for i in range(2)] == [Status.BOUNCED] * 2
+        stream().drain(projector, max_batches=2)
+    assert restarts, "the failing address's change was not retried"
+    project()
+    assert message_counts("tenant-a", "msg-1") == {Status.BOUNCED: 2}
+    for i in range(2):
+        item = SuppressionItem.get(keys.suppression_pk("tenant-a", address(i)), keys.SUPPRESSION_SK)
+        assert len(item.observed or ()) == 1, f"evidence of {address(i)}"
