@@ -11,8 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from tracker.dal import keys
 from tracker import constants
+from tracker.dal import keys
 from tracker.dal.models import RecipientItem, SeenEventItem, TrackerItem, shared_connection
 from tracker.dal.quarantine import DynamoQuarantineStore
 from tracker.dal.recipients import facts_from_item, write_facts
