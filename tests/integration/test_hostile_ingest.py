@@ -187,6 +187,37 @@ def test_a_recipient_with_very_many_opens_keeps_an_exact_count_in_a_bounded_item
     assert message_counts("tenant-a", "msg-1") == {Status.OPENED: 1}
 
 
+def test_a_recipient_with_very_many_distinct_bounces_stops_growing_and_takes_its_next_event() -> None:
+    seed_message(recipients=1)
+    subtype = "S" * 64  # the longest a bounce's timeline entry keeps
+
+    def bounces(start: int, end: int) -> list[dict[str, Any]]:
+        return [
+            b.bounce_event(
+                ses_id("msg-1", 0),
+                address(0),
+                at=SENT + timedelta(seconds=i),
+                bounce_type="Transient",
+                bounce_subtype=subtype,
+                **tagged(0),
+            )
+            for i in range(start, end)
+        ]
+
+    for first in range(0, 300, 100):
+        assert run([record(e) for e in bounces(first, first + 100)]) == []
+        if first == 100:
+            size_at_200 = item_size("tenant-a", "msg-1", "r0")
+    # Each bounce used to add its ~110-byte entry: ~3,600 of them made the item one DynamoDB refuses.
+    assert item_size("tenant-a", "msg-1", "r0") <= size_at_200 + 200
+    complaint = b.complaint_event(ses_id("msg-1", 0), address(0), at=SENT + timedelta(hours=3), **tagged(0))
+    assert run([record(complaint)]) == []
+    assert quarantined() == []
+    facts = recipient_facts("tenant-a", "msg-1", "r0")
+    assert (facts.status, facts.transient_bounces, facts.applied) == (Status.COMPLAINT, 300, 301)
+    assert message_counts("tenant-a", "msg-1") == {Status.COMPLAINT: 1}
+
+
 def test_a_recipient_the_store_refuses_for_good_is_quarantined_and_the_rest_of_its_batch_commits() -> None:
     seed_message(recipients=60)
     refused_key = "R#r7"

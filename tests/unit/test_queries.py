@@ -217,12 +217,18 @@ def test_the_latest_bounce_keeps_its_full_details_and_a_click_its_link() -> None
         Status.BOUNCED,
         timeline=timeline(bounce, click),
         links={"ab12cd34": "https://pay.example/inv/1"},
-        bounce=Detail(bounce.at, bounce.event_id, {"bounce_type": "Permanent", "diagnostic_code": "550 5.1.1"}),
+        bounce=Detail(
+            bounce.at, bounce.event_id, {"bounce_type": "Permanent", "diagnostic_code": "550 5.1.1"}
+        ),
     )
     bounced, clicked = record.events
     assert bounced.details["diagnostic_code"] == "550 5.1.1"
     assert bounced.details["bounce_subtype"] == "General"
-    assert clicked.details == {"fetch_class": "browser", "link_id": "ab12cd34", "link": "https://pay.example/inv/1"}
+    assert clicked.details == {
+        "fetch_class": "browser",
+        "link_id": "ab12cd34",
+        "link": "https://pay.example/inv/1",
+    }
 
 
 # --- cursors, filters and not-found ------------------------------------------------------------------
