@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -25,6 +25,9 @@ from tracker.dal.support import (
 )
 from tracker.domain.errors import ConflictError, TransientStoreError, UnwritableError
 from tracker.domain.records import RecipientChange, RecipientKey, StoredRecipient
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 BATCH_GET_LIMIT = 100
 PK, SK = constants.TABLE_PARTITION_KEY, constants.TABLE_SORT_KEY
@@ -62,7 +65,7 @@ def _lookup_keys(lookup_pk: str) -> list[RecipientKey]:
     }
     while True:
         try:
-            page = shared_connection().client.query(**request)
+            page = cast("DynamoDBClient", shared_connection().client).query(**request)
         except (BotoCoreError, ClientError) as error:
             raise TransientStoreError(f"find recipient by SES message id: {error}") from error
         found += [recipient_key(raw[PK]["S"], raw[SK]["S"]) for raw in page.get("Items") or ()]
