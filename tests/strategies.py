@@ -127,6 +127,28 @@ def histories(targets: Sequence[Target], max_events: int = 30) -> st.SearchStrat
     return st.lists(one, min_size=1, max_size=max_events)
 
 
+def labelled_events(
+    targets: Sequence[Target], tagged: bool | None = None
+) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    """One event of a history with a label saying what it is (``open msg-1/r0 +12min``); tagged
+    with our SES tags when ``tagged`` (either way when it is None)."""
+
+    def labelled(
+        kind: str, target: Target, minute: int, variant: int, tags: bool
+    ) -> tuple[str, dict[str, Any]]:
+        label = f"{kind} {target.message_id}/{target.recipient_id} +{minute}min v{variant}"
+        return label + ("" if tags else " untagged"), _event(kind, target, minute, variant, tags)
+
+    return st.builds(
+        labelled,
+        st.sampled_from(KINDS),
+        st.sampled_from(list(targets)),
+        st.integers(min_value=0, max_value=240),
+        st.integers(min_value=1, max_value=3),
+        st.booleans() if tagged is None else st.just(tagged),
+    )
+
+
 @st.composite
 def deliveries(
     draw: st.DrawFn, history: list[dict[str, Any]], max_batch: int = 10

@@ -121,6 +121,19 @@ def test_an_event_that_names_no_recipient_is_quarantined_not_dropped(recipients:
     assert [item.reason for item in quarantined()] == ["no_recipient"]
 
 
+def test_a_lone_surrogate_is_quarantined_as_not_unicode_and_the_rest_of_its_batch_applies() -> None:
+    seed_message(recipients=2)
+    broken = b.open_event(ses_id("msg-1", 0), address(0), user_agent="Mail" + chr(0xD800), **tagged(0))
+    good = b.delivery_event(ses_id("msg-1", 1), address(1), **tagged(1))
+    body = b.sns_body(broken)
+    assert run([b.sqs_record(body), record(good)]) == []
+    [kept] = quarantined()
+    assert (kept.reason, kept.body) == ("invalid_unicode", body)
+    assert kept.detail.startswith("open.userAgent:")
+    assert recipient_facts("tenant-a", "msg-1", "r1").status is Status.DELIVERED
+    assert message_counts("tenant-a", "msg-1") == recount("tenant-a", "msg-1")
+
+
 def test_an_oversized_diagnostic_is_stored_truncated_and_costs_no_other_record_its_write() -> None:
     seed_message(recipients=99)
     huge = b.delivery_delay_event(
@@ -172,6 +185,37 @@ def test_a_recipient_with_very_many_opens_keeps_an_exact_count_in_a_bounded_item
     # The item does not grow with the number of events it has seen.
     assert item_size("tenant-a", "msg-1", "r0") <= size_at_200 + 200
     assert message_counts("tenant-a", "msg-1") == {Status.OPENED: 1}
+
+
+def test_a_recipient_with_very_many_distinct_bounces_stops_growing_and_takes_its_next_event() -> None:
+    seed_message(recipients=1)
+    subtype = "S" * 64  # the longest a bounce's timeline entry keeps
+
+    def bounces(start: int, end: int) -> list[dict[str, Any]]:
+        return [
+            b.bounce_event(
+                ses_id("msg-1", 0),
+                address(0),
+                at=SENT + timedelta(seconds=i),
+                bounce_type="Transient",
+                bounce_subtype=subtype,
+                **tagged(0),
+            )
+            for i in range(start, end)
+        ]
+
+    for first in range(0, 300, 100):
+        assert run([record(e) for e in bounces(first, first + 100)]) == []
+        if first == 100:
+            size_at_200 = item_size("tenant-a", "msg-1", "r0")
+    # Each bounce used to add its ~110-byte entry: ~3,600 of them made the item one DynamoDB refuses.
+    assert item_size("tenant-a", "msg-1", "r0") <= size_at_200 + 200
+    complaint = b.complaint_event(ses_id("msg-1", 0), address(0), at=SENT + timedelta(hours=3), **tagged(0))
+    assert run([record(complaint)]) == []
+    assert quarantined() == []
+    facts = recipient_facts("tenant-a", "msg-1", "r0")
+    assert (facts.status, facts.transient_bounces, facts.applied) == (Status.COMPLAINT, 300, 301)
+    assert message_counts("tenant-a", "msg-1") == {Status.COMPLAINT: 1}
 
 
 def test_a_recipient_the_store_refuses_for_good_is_quarantined_and_the_rest_of_its_batch_commits() -> None:

@@ -3,6 +3,8 @@ applies them exactly once, however often they are re-driven."""
 
 from __future__ import annotations
 
+import base64
+import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,12 +13,13 @@ import boto3
 import pytest
 
 from tests import ses_builders as b
+from tests.aws_calls import intercepted, is_write
 from tests.factories import CREATED_AT, message_counts, recipient_facts, recount, seed_message, ses_id
 from tests.lambda_context import FakeLambdaContext
 from tracker import constants
 from tracker.admin import quarantine as cli
 from tracker.dal.models import QuarantineItem
-from tracker.dal.quarantine import SHARDS
+from tracker.dal.quarantine import SHARDS, DynamoQuarantineStore
 from tracker.domain.status import Status
 from tracker.handlers import ingest
 
@@ -127,3 +130,107 @@ def test_redrive_without_a_queue_says_what_to_set(
     monkeypatch.delenv(constants.ENV_EVENTS_QUEUE_URL, raising=False)
     assert cli.main(["redrive", "--day", TODAY.isoformat()]) == 2
     assert constants.ENV_EVENTS_QUEUE_URL in capsys.readouterr().err
+
+
+# --- bodies of any size SQS carries --------------------------------------------------------------
+
+SQS_BODY_LIMIT = 1024 * 1024  # bytes of UTF-8
+ITEM_LIMIT = 400 * 1024  # DynamoDB's item size limit
+
+
+def item_size(item: QuarantineItem) -> int:
+    """The item's size as DynamoDB counts it: attribute names and values (UTF-8 text, raw bytes)."""
+    size = 0
+    for name, value in item.serialize().items():
+        [(kind, data)] = value.items()
+        raw = data if kind == "B" else str(data).encode("utf-8")
+        size += len(name.encode("utf-8")) + len(raw)
+    return size
+
+
+def broken_body(size: int, seed: int = 1, *, cjk: bool = False) -> str:
+    """An SQS body of about ``size`` bytes (at most) that is not JSON (quarantined as
+    malformed_json) and that gzip can hardly shrink: random base64, or random CJK characters
+    (3 bytes of UTF-8 each)."""
+    rng = random.Random(seed)
+    if cjk:
+        return "<" + "".join(map(chr, rng.choices(range(0x4E00, 0x9FFF), k=(size - 1) // 3)))
+    return "<" + base64.b64encode(rng.randbytes((size - 1) // 4 * 3)).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    ("kind", "size"),
+    [
+        ("compressible", 600_000),
+        ("base64", SQS_BODY_LIMIT),  # needs continuation items even compressed
+        ("cjk", SQS_BODY_LIMIT),
+        ("cjk", 300_000),
+    ],
+)
+def test_a_quarantined_body_is_kept_whole_up_to_what_sqs_carries(
+    events_queue: str, kind: str, size: int
+) -> None:
+    body = "{" * size if kind == "compressible" else broken_body(size, cjk=kind == "cjk")
+    assert len(body.encode("utf-8")) <= SQS_BODY_LIMIT
+    assert run([b.sqs_record(body, "sqs-big")]) == []  # kept, not retried
+    [record] = cli.quarantine_service(events_queue).records(TODAY)
+    assert (record.source_id, record.reason, record.body) == ("sqs-big", "malformed_json", body)
+    assert all(item_size(item) < ITEM_LIMIT for item in QuarantineItem.scan())
+
+
+def test_a_body_too_large_for_one_item_even_compressed_is_written_in_one_transaction(
+    events_queue: str,
+) -> None:
+    body = broken_body(SQS_BODY_LIMIT)
+    with intercepted() as calls:
+        assert run([b.sqs_record(body, "sqs-big")]) == []
+    writes = [call for call in calls if is_write(call)]
+    assert [call.operation for call in writes] == ["TransactWriteItems"]
+    assert len(writes[0].params["TransactItems"]) > 1  # the record and its continuations, together
+    [record] = cli.quarantine_service(events_queue).records(TODAY)
+    assert record.body == body
+
+
+def test_a_small_body_stays_readable_text_on_its_item(events_queue: str) -> None:
+    assert run([b.sqs_record("not json at all", "sqs-small")]) == []
+    [item] = QuarantineItem.scan()
+    assert item.body == "not json at all"
+
+
+def test_large_records_list_show_and_redrive_whole(
+    events_queue: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bodies = {f"sqs-{n}": f"<{n}" + "x" * 600_000 for n in range(3)}
+    assert run([b.sqs_record(body, source_id) for source_id, body in bodies.items()]) == []
+    assert cli.main(["list", "--day", TODAY.isoformat()]) == 0
+    assert "3 record(s)" in capsys.readouterr().out
+    assert cli.main(["show", "--day", TODAY.isoformat(), "sqs-1"]) == 0
+    assert bodies["sqs-1"] in capsys.readouterr().out
+    # Three bodies of 600 KB do not fit one SendMessageBatch (1 MiB): all are queued all the same.
+    assert cli.main(["redrive", "--day", TODAY.isoformat()]) == 0
+    assert "re-driven: 3; not queued (run again): 0" in capsys.readouterr().out
+    assert drain(events_queue) == 3
+    again = cli.quarantine_service(events_queue).records(TODAY)  # still broken: quarantined anew
+    assert sorted(r.body for r in again) == sorted(bodies.values())
+
+
+def test_a_body_that_is_not_unicode_text_is_kept_whole_as_bytes(events_queue: str) -> None:
+    """SQS never carries a lone surrogate, but whatever calls the store may: DynamoDB refuses one
+    in a string, so such a body goes to bytes and the detail gets the escape."""
+    body, detail = "broken" + chr(0xD800) + "body", "at" + chr(0xDFFF)
+    DynamoQuarantineStore().put("sqs-odd", body, "invalid_unicode", detail)
+    [item] = QuarantineItem.scan()
+    texts = [value["S"] for value in item.serialize().values() if "S" in value]
+    for text in texts:
+        text.encode("utf-8")  # raises on a lone surrogate
+    [record] = cli.quarantine_service(events_queue).records(TODAY)
+    assert (record.body, record.detail) == (body, "at\\udfff")
+
+
+def test_a_record_whose_continuation_expired_first_is_left_out_not_half_read(events_queue: str) -> None:
+    assert (
+        run([b.sqs_record(broken_body(SQS_BODY_LIMIT), "sqs-big"), b.sqs_record("small", "sqs-small")]) == []
+    )
+    [continuation, *_] = [item for item in QuarantineItem.scan() if item.part is not None]
+    continuation.delete()  # TTL deletes items one by one
+    assert [r.source_id for r in cli.quarantine_service(events_queue).records(TODAY)] == ["sqs-small"]

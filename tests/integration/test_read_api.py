@@ -316,6 +316,9 @@ def test_messages_list_filters_by_kind(app: APIGatewayRestResolver, kind: str, e
         ("2026-11-01T10:00:00Z", "2026-11-01T12:00:00Z", ["receipt-1", "inv-1-first"]),
         ("2026-11-01T11:00:00+01:00", "2026-11-01T11:00:00", ["inv-1-first"]),  # offsets; no offset = UTC
         ("2026-11-02T00:00:00Z", None, []),
+        # Key times are fixed width: a year before 1000 sorts before 2026, it is not "999-..." > "2026".
+        ("0999-01-01T00:00:00Z", None, ["inv-1-reminder", "receipt-1", "inv-1-first", "news"]),
+        (None, "0999-01-01T00:00:00Z", []),
     ],
 )
 def test_messages_list_filters_by_time(

@@ -19,8 +19,10 @@ _MESSAGE_PK_PARTS = ("T", "M")
 
 
 def iso(at: datetime) -> str:
-    """Fixed-width UTC timestamp, so lexicographic order is time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width UTC timestamp, so lexicographic order is time order (the year padded by hand:
+    strftime's %Y writes year 999 as "999" on Linux, which would sort after "2026")."""
+    utc = at.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_iso(value: str) -> datetime:
@@ -118,6 +120,11 @@ def quarantine_pk(received_at: datetime, shard: int) -> str:
 
 def quarantine_sk(received_at: datetime, source_id: str) -> str:
     return f"{iso(received_at)}#{source_id}"
+
+
+def quarantine_part_sk(received_at: datetime, source_id: str, part: int) -> str:
+    """A continuation item of a quarantined record's body, beside the record's own item."""
+    return f"{quarantine_sk(received_at, source_id)}#{part:02d}"
 
 
 # --- The send path -----------------------------------------------------------------

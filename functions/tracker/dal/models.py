@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     MapAttribute,
@@ -188,6 +189,11 @@ class QuarantineItem(TrackerItem, discriminator="quarantine"):
     body = UnicodeAttribute()
     redriven_at = UnicodeAttribute(null=True)  # sent back to the ingest path (it stays for the record)
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+    # A large body (then ``body`` is ""): gzip-compressed, in ``body_parts`` items; a continuation
+    # item holds its ``part`` of it (tracker.dal.quarantine).
+    body_gzip = BinaryAttribute(null=True, legacy_encoding=False)
+    body_parts = NumberAttribute(null=True)
+    part = NumberAttribute(null=True)
 
 
 class MessageContentItem(TrackerItem, discriminator="message_content"):

@@ -57,6 +57,8 @@ def recipient_image(image: Mapping[str, Any] | None) -> RecipientImage | None:
         raise UnreadableChangeError("recipient image without an address")
     tallies = image.get(RecipientItem.tallies.attr_name, {}).get("SS", [])
     facts = json.loads(_text(image, RecipientItem.facts.attr_name) or "{}")
+    if not isinstance(facts, dict):
+        raise UnreadableChangeError(f"recipient facts are a JSON {type(facts).__name__}, not an object")
     outcomes = tuple(
         entry_from_text(text)
         for text in facts.get("tl") or ()
@@ -80,7 +82,8 @@ def recipient_change(record: Mapping[str, Any], shard: str) -> RecipientStreamCh
         before = recipient_image(data.get("OldImage"))
         after = recipient_image(data.get("NewImage"))
         sequence = str(data["SequenceNumber"])
-    except (KeyError, TypeError, ValueError) as error:
+    # OverflowError: a time too far from the epoch for a datetime (an image edited by hand).
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise UnreadableChangeError(f"stream record of {pk} {sk}: {error}") from error
     if before is None and after is None:
         return None

@@ -7,8 +7,9 @@ the class and link id of a click, a bounce's type); the full details of the late
 complaint and delay stay in the facts, and clicked links' addresses in ``links``.
 
 Bounded, and the same whatever the order events arrive in, because what is kept is a function of
-the set of entries: the earliest HEAD and the latest TAIL entries, every bounce, complaint, reject
-and failure (a person must see those), and the earliest FETCHES_KEPT opens and clicks in the
+the set of entries: the earliest HEAD and the latest TAIL entries, the latest OUTCOMES_KEPT of each
+kind of bounce, complaint, reject and failure (a person must see those; a recipient has one or two,
+only hostile input brings thousands), and the earliest FETCHES_KEPT opens and clicks in the
 engagement rules' canonical order (the timing rules act on them: ``fetches``). What lies between
 is counted, not kept (``RecipientFacts.omitted_events``). Each rule keeps the extremes of an order,
 so keeping it over (kept entries + a new one) gives what it keeps over (all entries + the new one).
@@ -23,6 +24,7 @@ from datetime import datetime
 
 from tracker.domain.engagement import Fetch, canonical
 from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.suppression import EVIDENCE_KEPT
 
 HEAD = 24
 TAIL = 8
@@ -33,10 +35,15 @@ LINKS = 10
 SHORT_ID = 12  # hex characters of an event id: 48 bits, unique enough within one recipient
 MAX_INFO = 80
 MAX_LINK = 512
-# Outcomes a person has to see, however long the history around them.
+# Outcomes a person has to see, however long the history around them: the latest OUTCOMES_KEPT of
+# each kind. The projector reads bounces and complaints here as suppression evidence, and an
+# address keeps only its latest EVIDENCE_KEPT of those: one this recipient's latest OUTCOMES_KEPT
+# leave out has as many newer ones of the same address, so the address would not keep it either.
 ALWAYS_KEPT = frozenset(
     {EventKind.BOUNCE, EventKind.COMPLAINT, EventKind.REJECT, EventKind.RENDERING_FAILURE}
 )
+OUTCOMES_KEPT = EVIDENCE_KEPT
+MAX_ENTRIES = HEAD + TAIL + FETCHES_KEPT + len(ALWAYS_KEPT) * OUTCOMES_KEPT
 FETCH_KINDS = {EventKind.OPEN: "open", EventKind.CLICK: "click"}
 
 
@@ -116,7 +123,8 @@ def kept(entries: Iterable[TimelineEntry]) -> tuple[TimelineEntry, ...]:
     if len(ordered) <= HEAD + TAIL:
         return tuple(ordered)
     keep = {*ordered[:HEAD], *ordered[-TAIL:], *_earliest_fetches(ordered)}
-    keep.update(entry for entry in ordered[HEAD:-TAIL] if entry.kind in ALWAYS_KEPT)
+    for kind in ALWAYS_KEPT:
+        keep.update([entry for entry in ordered if entry.kind is kind][-OUTCOMES_KEPT:])
     return tuple(sorted(keep))
 
 

@@ -44,7 +44,8 @@ def sequence_key(sequence: str) -> str:
 class RecipientImage:
     """What the projector needs of a recipient item as the stream shows it: its address, what it
     is counted under, and the suppression evidence it holds (the bounces and complaints of its
-    timeline, which keeps every one, and the details of its latest bounce)."""
+    timeline, which keeps the latest of them an address's evidence can use, and the details of its
+    latest bounce)."""
 
     email: str
     tallies: frozenset[str]
@@ -231,8 +232,8 @@ class Projector:
 
 
 def new_evidence(change: RecipientStreamChange) -> list[tuple[Address, Evidence]]:
-    """The bounces and complaints this change added to the recipient's timeline (a timeline
-    always keeps them), as suppression evidence of its address."""
+    """The bounces and complaints this change added to the recipient's timeline (it keeps the
+    latest OUTCOMES_KEPT of each: tracker.domain.timeline), as suppression evidence of its address."""
     after = change.after
     if after is None:
         return []

@@ -9,12 +9,31 @@ that still cannot be applied is quarantined again, as a new entry.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from tracker.domain.quarantine import QuarantinedRecord
 from tracker.logic.ports import EventRedelivery, QuarantineStore
+
+# The events queue takes at most 1 MiB per request (SendMessageBatch's total, as for one body), and
+# a quarantined body may be 1 MiB itself: bodies are handed over in groups no larger than that.
+REDELIVERY_BYTES = 1024 * 1024
+
+
+def _groups(bodies: Sequence[str], limit: int = REDELIVERY_BYTES) -> list[list[int]]:
+    """Positions of ``bodies`` in consecutive groups of at most ``limit`` bytes of UTF-8 (a body
+    alone may reach it)."""
+    groups: list[list[int]] = []
+    size = limit
+    for index, body in enumerate(bodies):
+        length = len(body.encode("utf-8", "surrogatepass"))
+        if size + length > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(index)
+        size += length
+    return groups
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,10 @@ class QuarantineService:
             for record in self.records(day, reason)
             if source_ids is None or record.source_id in source_ids
         ]
-        failed = set(self._redelivery.redeliver([record.body for record in chosen]))
+        failed: set[int] = set()
+        for group in _groups([record.body for record in chosen]):
+            missed = self._redelivery.redeliver([chosen[index].body for index in group])
+            failed.update(group[position] for position in missed)
         queued = [record for index, record in enumerate(chosen) if index not in failed]
         if queued:
             self._store.mark_redriven(queued, self._clock())

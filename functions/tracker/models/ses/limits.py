@@ -88,15 +88,19 @@ def bounded_details(details: Mapping[str, Any]) -> dict[str, Any]:
     return {key: bounded(value, FIELD_LIMITS.get(key, DEFAULT_FIELD_LIMIT)) for key, value in details.items()}
 
 
+def out_of_range(value: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "time_out_of_range",
+        "{value} is outside the times SES can report ({earliest} to {latest})",
+        {
+            "value": value,
+            "earliest": EARLIEST_EVENT_TIME.date().isoformat(),
+            "latest": LATEST_EVENT_TIME.date().isoformat(),
+        },
+    )
+
+
 def check_event_time(value: datetime) -> datetime:
     if not EARLIEST_EVENT_TIME <= value < LATEST_EVENT_TIME:
-        raise PydanticCustomError(
-            "time_out_of_range",
-            "{value} is outside the times SES can report ({earliest} to {latest})",
-            {
-                "value": value.isoformat(),
-                "earliest": EARLIEST_EVENT_TIME.date().isoformat(),
-                "latest": LATEST_EVENT_TIME.date().isoformat(),
-            },
-        )
+        raise out_of_range(value.isoformat())
     return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Any
@@ -69,6 +70,38 @@ def _load_json(text: str, what: str) -> Any:
         raise InvalidEventError("malformed_json", _clip(f"{what} is not JSON: {exc}")) from None
 
 
+# A lone UTF-16 surrogate is not Unicode text: UTF-8 cannot encode it and DynamoDB refuses it. JSON
+# can only carry one as an escape (\ud800), so a document is walked only when its text has one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _lone_surrogate_at(document: Any) -> str | None:
+    """The path of a string (or key) of ``document`` that holds a lone surrogate, if any."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return ".".join(path) or "<root>"
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if _SURROGATE.search(key):
+                    return ".".join((*path, key))
+                stack.append(((*path, key), value))
+        elif isinstance(node, list):
+            stack.extend(((*path, str(index)), value) for index, value in enumerate(node))
+    return None
+
+
+def _refuse_lone_surrogates(text: str, document: Any, what: str) -> None:
+    if _SURROGATE_ESCAPE.search(text) and (path := _lone_surrogate_at(document)) is not None:
+        shown = path.encode("utf-8", "backslashreplace").decode("utf-8")  # a key may hold it too
+        raise InvalidEventError(
+            "invalid_unicode", _clip(f"{what}{shown}: a lone UTF-16 surrogate, which is not Unicode text")
+        )
+
+
 def _is_sns_envelope(document: Mapping[str, Any]) -> bool:
     return "Type" in document and "eventType" not in document and "notificationType" not in document
 
@@ -99,9 +132,10 @@ def parse_notification_body(body: str) -> SesEvent:
     a body that is directly an SES record (no SNS envelope) is accepted as well.
 
     Raises :class:`InvalidEventError` with reason ``malformed_json``, ``not_a_notification``,
-    ``unknown_event_type`` or ``invalid_event``; never a JSON or pydantic error.
+    ``invalid_unicode`` (a lone surrogate anywhere in it), ``unknown_event_type``,
+    ``time_out_of_range`` or ``invalid_event``; never a JSON or pydantic error.
     """
-    document = _load_json(body, "SQS body")
+    document, text = _load_json(body, "SQS body"), body
     if not isinstance(document, dict):
         raise InvalidEventError(
             "not_a_notification", f"SQS body is a JSON {type(document).__name__}, not an object"
@@ -109,15 +143,17 @@ def parse_notification_body(body: str) -> SesEvent:
     if _is_sns_envelope(document):
         if document["Type"] != "Notification":
             raise InvalidEventError("not_a_notification", _clip(f"SNS message of Type={document['Type']!r}"))
+        _refuse_lone_surrogates(text, document, "SNS ")
         try:
             envelope = SnsNotification.model_validate(document)
         except ValidationError as exc:
             raise InvalidEventError("invalid_event", "SNS " + _first_error(exc)) from None
-        document = _load_json(envelope.message, "SNS Message")
+        document, text = _load_json(envelope.message, "SNS Message"), envelope.message
         if not isinstance(document, dict):
             raise InvalidEventError(
                 "not_a_notification", f"SNS Message is a JSON {type(document).__name__}, not an object"
             )
+    _refuse_lone_surrogates(text, document, "")
     return _validate_record(document)
 
 
@@ -131,9 +167,16 @@ def normalize_address(address: str) -> str:
     return normalize_email(parsed or address)
 
 
-def _section(model: BaseModel) -> dict[str, Any]:
-    """The type-specific object as published, in a deterministic JSON-safe form."""
-    dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+def _section(kind: EventKind, model: BaseModel) -> dict[str, Any]:
+    """The type-specific object as published, in a deterministic JSON-safe form (it is hashed
+    into the event id, so it must serialize whole: pydantic stops at about 250 levels of nesting,
+    with a plain ValueError)."""
+    try:
+        dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    except ValueError as exc:
+        raise InvalidEventError(
+            "invalid_event", _clip(f"{kind.value}: cannot be serialized: {exc}")
+        ) from None
     return dumped
 
 
@@ -187,7 +230,7 @@ def to_recipient_events(event: SesEvent, apple_ranges: AddressSet | None = None)
             "invalid_event",
             f"{len(recipients)} recipients in one event (SES sends to at most {MAX_RECIPIENTS_PER_EVENT})",
         )
-    section = _section(occurrence.section)
+    section = _section(kind, occurrence.section)
     tags = _tags(mail)
     with_sent_at = event.STAMPED_BY_MAIL
     results: list[RecipientEvent] = []

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
-from tracker.models.ses.limits import check_event_time
+from tracker.models.ses.limits import check_event_time, out_of_range
 
 # The guide's own mail-object example (notification contents) writes "2018-10-08T14:05:45 +0000".
 _SPACED_OFFSET = re.compile(r"^(?P<stamp>.*\d)\s+(?P<offset>[+-]\d{2}:?\d{2})$")
@@ -37,7 +37,10 @@ def parse_ses_timestamp(value: object) -> datetime:
         raise ValueError("expected an ISO 8601 timestamp string")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:30-01:00 is valid ISO 8601, its UTC instant is past year 9999
+        raise out_of_range(parsed.isoformat()) from None
 
 
 def format_ses_timestamp(value: datetime) -> str:
