@@ -5,15 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from tracker import constants
 from tracker.dal import keys
-from tracker.dal.models import RecipientItem, SeenEventItem, TrackerItem, shared_connection
+from tracker.dal.models import RecipientItem, SeenEventItem, shared_connection
 from tracker.dal.quarantine import DynamoQuarantineStore
 from tracker.dal.recipients import facts_from_item, write_facts
 from tracker.dal.support import (
@@ -26,11 +23,7 @@ from tracker.dal.support import (
 from tracker.domain.errors import ConflictError, TransientStoreError, UnwritableError
 from tracker.domain.records import RecipientChange, RecipientKey, StoredRecipient
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
-
 BATCH_GET_LIMIT = 100
-PK, SK = constants.TABLE_PARTITION_KEY, constants.TABLE_SORT_KEY
 
 
 def recipient_key(pk: str, sk: str) -> RecipientKey:
@@ -47,31 +40,6 @@ def to_stored(item: RecipientItem) -> StoredRecipient:
         ses_message_id=item.ses_message_id,
         store_ref=item,
     )
-
-
-def _lookup_keys(lookup_pk: str) -> list[RecipientKey]:
-    """The recipients of a lookup key, by a raw Query of the keys-only index: its entries carry no
-    item type, so a model query (filtered on the type) would drop every one."""
-    found: list[RecipientKey] = []
-    request: dict[str, Any] = {
-        "TableName": TrackerItem.Meta.table_name,
-        "IndexName": constants.GSI_LOOKUP.name,
-        "KeyConditionExpression": "#pk = :pk AND #sk = :sk",
-        "ExpressionAttributeNames": {
-            "#pk": constants.GSI_LOOKUP.partition_key,
-            "#sk": constants.GSI_LOOKUP.sort_key,
-        },
-        "ExpressionAttributeValues": {":pk": {"S": lookup_pk}, ":sk": {"S": keys.RECIPIENT_INDEX_SK}},
-    }
-    while True:
-        try:
-            page = cast("DynamoDBClient", shared_connection().client).query(**request)
-        except (BotoCoreError, ClientError) as error:
-            raise TransientStoreError(f"find recipient by SES message id: {error}") from error
-        found += [recipient_key(raw[PK]["S"], raw[SK]["S"]) for raw in page.get("Items") or ()]
-        if not page.get("LastEvaluatedKey"):
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoIngestStore:
@@ -113,7 +81,11 @@ class DynamoIngestStore:
 
         def lookup(ses_message_id: str) -> None:
             with store_errors("find recipient by SES message id"):
-                found_keys[ses_message_id] = _lookup_keys(keys.ses_lookup_pk(ses_message_id))
+                items = RecipientItem.lookup_index.query(
+                    keys.ses_lookup_pk(ses_message_id),
+                    RecipientItem.gsi2sk == keys.RECIPIENT_INDEX_SK,
+                )
+                found_keys[ses_message_id] = [recipient_key(item.pk, item.sk) for item in items]
 
         parallel(lookup, sorted(ses_message_ids), self._workers)
         loaded = self.load_recipients({key for found in found_keys.values() for key in found})
