@@ -10,6 +10,7 @@ from bench import capacity, counting
 from bench.emulator import ACCOUNT_ID, ENVIRONMENT, REGION, TABLE, emulated_table
 from bench.generator import SyntheticSend
 from bench.hot import item_kind
+from bench.reads import page_rows
 from bench.runs import NAIVE, OURS, run_ingest
 from tracker.models.ses import parse_record_body
 
@@ -186,3 +187,10 @@ def test_index_entries_are_written_only_when_their_key_or_projected_attributes_c
     assert capacity.index_write_units(before, retitled, changed=True) == 1.0 + 2.0
     assert capacity.index_write_units(before, before, changed=True) == 0.0
     assert capacity.index_write_units(before, after, changed=False) == 0.0
+
+
+def test_an_invoice_log_page_counts_each_header_and_recipient_as_a_row() -> None:
+    groups = {"items": [{"message_id": "m1", "recipients": [{}, {}]}, {"message_id": "m2", "recipients": []}]}
+    assert page_rows(groups) == 4
+    assert page_rows({"items": [{"message_id": "m1"}, {"message_id": "m2"}]}) == 2
+    assert page_rows({"items": []}) == 0
