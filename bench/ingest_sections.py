@@ -434,7 +434,7 @@ def latency_section(ours: RunResult, naive: RunResult, rate: int, goals: list[Go
 def lag_lines(ours: RunResult, d_proj: cost.Duration, rate: int, goals: list[Goal]) -> list[str]:
     """How long a recipient's change takes to reach its message's counts at ``rate`` events/s."""
     batch_size = cost.deployed_setting("PROJECTOR_BATCH_SIZE", 100)
-    window = cost.deployed_setting("PROJECTOR_BATCHING_WINDOW", 0)
+    window = cost.deployed_setting("PROJECTOR_BATCHING_WINDOW_SECONDS", 0)
     if not ours.projector_batches or not ours.records:
         return ["  count lag: no projector in this run"]
     changes_per_event = sum(b.records for b in ours.projector_batches) / ours.records

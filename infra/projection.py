@@ -55,9 +55,8 @@ TUMBLING_WINDOW = Duration.seconds(900)
 PROJECTOR_MAX_RECORD_AGE = Duration.hours(6)
 PROJECTOR_RETRY_ATTEMPTS = 1000
 
-# The models' discriminator of a recipient item (tracker.dal.models.RecipientItem); the filter is
-# checked against the images the dal writes in tests/infra/test_projection.py.
-ITEM_TYPE_ATTRIBUTE = "item_type"
+# The models' discriminator value of a recipient item (tracker.dal.models.RecipientItem); the filter
+# is checked against the images the dal writes in tests/infra/test_projection.py.
 RECIPIENT_ITEM_TYPE = "recipient"
 
 
@@ -65,7 +64,7 @@ def recipient_change_patterns() -> list[dict[str, Any]]:
     """Lambda event filter patterns (any one matches): a recipient item created or changed (its new
     image), or removed (only an old image)."""
     return [
-        {"dynamodb": {image: {ITEM_TYPE_ATTRIBUTE: {"S": [RECIPIENT_ITEM_TYPE]}}}}
+        {"dynamodb": {image: {c.ITEM_TYPE_ATTRIBUTE: {"S": [RECIPIENT_ITEM_TYPE]}}}}
         for image in ("NewImage", "OldImage")
     ]
 
