@@ -126,7 +126,8 @@ def page_rows(body: dict[str, Any]) -> int:
     """The rows a page holds: its items, where an invoice log's item is a message's group of its
     header and recipients (one row each, as its index holds them)."""
     items = body.get("items") or []
-    return sum(1 + len(item["recipients"]) if "recipients" in item else 1 for item in items)
+    # A messages list item's "recipients" is a count; an invoice log group's is its recipient list.
+    return sum(1 + len(group) if isinstance(group := item.get("recipients"), list) else 1 for item in items)
 
 
 def _api() -> tuple[Any, Any]:

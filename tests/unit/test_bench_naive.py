@@ -192,5 +192,5 @@ def test_index_entries_are_written_only_when_their_key_or_projected_attributes_c
 def test_an_invoice_log_page_counts_each_header_and_recipient_as_a_row() -> None:
     groups = {"items": [{"message_id": "m1", "recipients": [{}, {}]}, {"message_id": "m2", "recipients": []}]}
     assert page_rows(groups) == 4
-    assert page_rows({"items": [{"message_id": "m1"}, {"message_id": "m2"}]}) == 2
+    assert page_rows({"items": [{"message_id": "m1", "recipients": 7}, {"message_id": "m2"}]}) == 2
     assert page_rows({"items": []}) == 0
