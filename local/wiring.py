@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +19,13 @@ from local.resources import LocalResources
 from local.ses_simulator import SimulatedSes
 from local.streams import StreamPoller
 from local.tokens import LocalTokens
+from local.topic import BatchingPublisher
 
+log = logging.getLogger("local.wiring")
+
+# Send batches in flight at once, as Lambda runs several invocations of the sender: each recipient
+# is three round trips one after another (claim, SES, outcome), which one poller would serialize.
+SENDER_CONCURRENCY = 4
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -28,6 +36,7 @@ class LocalSystem:
     tokens: LocalTokens
     pollers: list[QueuePoller | StreamPoller]
     ses: SimulatedSes
+    publisher: BatchingPublisher
 
     def stop(self) -> None:
         """Stop taking requests and batches; the batches in flight finish (the emulator stops last)."""
@@ -36,6 +45,7 @@ class LocalSystem:
         self.server.shutdown()
         for poller in self.pollers:
             poller.stop()
+        self.publisher.stop()
 
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
@@ -43,13 +53,10 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.handlers import api, ingest, projector, sender
     from tracker.settings import SendSettings, Settings
 
-    sns = boto3.client("sns", region_name=REGION)
-
-    def publish(message: str) -> str:
-        return str(sns.publish(TopicArn=resources.topic_arn, Message=message)["MessageId"])
+    publisher = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
 
     def publish_simulated(message: str) -> None:
-        publish(message)
+        publisher.submit(message).add_done_callback(_log_failure)
 
     ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=publish_simulated)
     # The sender's only local collaborator: SES is the simulator (the API and ingest handlers run as is).
@@ -63,7 +70,10 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
 
     pollers: list[QueuePoller | StreamPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
-        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+        *(
+            QueuePoller(f"sender-{n}", resources.send_queue_url, send_handler, batch_size=10)
+            for n in range(SENDER_CONCURRENCY)
+        ),
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project),
     ]
@@ -71,6 +81,15 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         poller.start()
 
     tokens = LocalTokens()
-    gateway = Gateway(api.handler, tokens, publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
+    gateway = Gateway(
+        api.handler, tokens, publisher.publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None
+    )
     server = gateway.serve(port)
-    return LocalSystem(gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses)
+    return LocalSystem(
+        gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses, publisher=publisher
+    )
+
+
+def _log_failure(published: Future[str]) -> None:
+    if published.exception() is not None:
+        log.error("could not publish a simulated SES event: %s", published.exception())
