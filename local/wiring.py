@@ -26,6 +26,7 @@ log = logging.getLogger("local.wiring")
 # Send batches in flight at once, as Lambda runs several invocations of the sender: each recipient
 # is three round trips one after another (claim, SES, outcome), which one poller would serialize.
 SENDER_CONCURRENCY = 4
+INGEST_CONCURRENCY = 1  # one batch at a time: concurrent batches on the same recipients only conflict
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -69,10 +70,9 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         return projector.handler(event, LambdaContext(function_name="local-projector"))
 
     pollers: list[QueuePoller | StreamPoller] = [
-        QueuePoller("ingest", resources.events_queue_url, ingest.handler),
-        *(
-            QueuePoller(f"sender-{n}", resources.send_queue_url, send_handler, batch_size=10)
-            for n in range(SENDER_CONCURRENCY)
+        QueuePoller("ingest", resources.events_queue_url, ingest.handler, concurrency=INGEST_CONCURRENCY),
+        QueuePoller(
+            "sender", resources.send_queue_url, send_handler, batch_size=10, concurrency=SENDER_CONCURRENCY
         ),
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project),
