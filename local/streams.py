@@ -28,7 +28,8 @@ STREAMS_CLIENT_CONFIG = Config(account_id_endpoint_mode="disabled")
 BATCH_SIZE = 100
 # A batch that keeps failing is retried this often before reading stops (a test's failure, not a hang).
 MAX_ATTEMPTS = 10
-# How often the shard list is read again (DynamoDB splits shards over hours; moto keeps one).
+# How often the shard list is read again (DynamoDB splits shards over hours; moto keeps one, made
+# at the table's first write: until there is one, the list is read at every poll).
 SHARD_LIST_SECONDS = 5.0
 RECIPIENT_TYPE = "recipient"
 
@@ -121,7 +122,7 @@ class TableStream:
         self._shards_listed_at = -SHARD_LIST_SECONDS
 
     def _shards(self) -> list[str]:
-        if time.monotonic() - self._shards_listed_at >= SHARD_LIST_SECONDS:
+        if not self._shard_ids or time.monotonic() - self._shards_listed_at >= SHARD_LIST_SECONDS:
             description = self._client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
             self._shard_ids = [shard["ShardId"] for shard in description.get("Shards", [])]
             self._shards_listed_at = time.monotonic()
