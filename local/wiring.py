@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -19,13 +17,11 @@ from local.resources import LocalResources
 from local.ses_simulator import SimulatedSes
 from local.streams import StreamPoller
 from local.tokens import LocalTokens
-from local.topic import BatchingPublisher
 
-log = logging.getLogger("local.wiring")
-
-# Send batches in flight at once, as Lambda runs several invocations of the sender: each recipient
-# is three round trips one after another (claim, SES, outcome), which one poller would serialize.
-SENDER_CONCURRENCY = 4
+# One send batch at a time: the demo data and the browser tests expect messages sent in the order
+# they were created (a complaint suppresses the address before the next message goes out); four
+# concurrent batches halved a 500-recipient send but broke that order.
+SENDER_CONCURRENCY = 1
 INGEST_CONCURRENCY = 1  # one batch at a time: concurrent batches on the same recipients only conflict
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
@@ -37,7 +33,6 @@ class LocalSystem:
     tokens: LocalTokens
     pollers: list[QueuePoller | StreamPoller]
     ses: SimulatedSes
-    publisher: BatchingPublisher
 
     def stop(self) -> None:
         """Stop taking requests and batches; the batches in flight finish (the emulator stops last)."""
@@ -46,7 +41,6 @@ class LocalSystem:
         self.server.shutdown()
         for poller in self.pollers:
             poller.stop()
-        self.publisher.stop()
 
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
@@ -54,10 +48,13 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.handlers import api, ingest, projector, sender
     from tracker.settings import SendSettings, Settings
 
-    publisher = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
+    sns = boto3.client("sns", region_name=REGION)
+
+    def publish(message: str) -> str:
+        return str(sns.publish(TopicArn=resources.topic_arn, Message=message)["MessageId"])
 
     def publish_simulated(message: str) -> None:
-        publisher.submit(message).add_done_callback(_log_failure)
+        publish(message)
 
     ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=publish_simulated)
     # The sender's only local collaborator: SES is the simulator (the API and ingest handlers run as is).
@@ -81,15 +78,6 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         poller.start()
 
     tokens = LocalTokens()
-    gateway = Gateway(
-        api.handler, tokens, publisher.publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None
-    )
+    gateway = Gateway(api.handler, tokens, publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
     server = gateway.serve(port)
-    return LocalSystem(
-        gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses, publisher=publisher
-    )
-
-
-def _log_failure(published: Future[str]) -> None:
-    if published.exception() is not None:
-        log.error("could not publish a simulated SES event: %s", published.exception())
+    return LocalSystem(gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses)
