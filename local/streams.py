@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,9 @@ STREAMS_CLIENT_CONFIG = Config(account_id_endpoint_mode="disabled")
 BATCH_SIZE = 100
 # A batch that keeps failing is retried this often before reading stops (a test's failure, not a hang).
 MAX_ATTEMPTS = 10
+# How often the shard list is read again (DynamoDB splits shards over hours; moto keeps one, made
+# at the table's first write: until there is one, the list is read at every poll).
+SHARD_LIST_SECONDS = 5.0
 RECIPIENT_TYPE = "recipient"
 
 Handler = Callable[[dict[str, Any]], Mapping[str, Any] | None]
@@ -103,16 +107,39 @@ class TableStream:
         self.batch_size = batch_size
         # Per shard, where to read next: (iterator type, sequence number); none yet: its start.
         self._positions: dict[str, tuple[str, str]] = {}
+        # Per shard, the iterator GetRecords handed back for that position, as Lambda's poller
+        # reads on: one request per batch instead of three (no new iterator, no DescribeStream).
+        self._iterators: dict[str, str] = {}
+        self._handed_back: dict[str, str] = {}  # read, not yet handled
+        self._shard_ids: list[str] = []
+        self._shards_listed_at = -SHARD_LIST_SECONDS
 
     def rewind(self) -> None:
         """Read every shard from its start again (a replay, as after an iterator reset)."""
         self._positions.clear()
+        self._iterators.clear()
+        self._handed_back.clear()
+        self._shards_listed_at = -SHARD_LIST_SECONDS
 
     def _shards(self) -> list[str]:
-        description = self._client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        return [shard["ShardId"] for shard in description.get("Shards", [])]
+        if not self._shard_ids or time.monotonic() - self._shards_listed_at >= SHARD_LIST_SECONDS:
+            description = self._client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+            self._shard_ids = [shard["ShardId"] for shard in description.get("Shards", [])]
+            self._shards_listed_at = time.monotonic()
+        return self._shard_ids
 
     def _read(self, shard: str) -> list[dict[str, Any]]:
+        iterator = self._iterators.pop(shard, None) or self._new_iterator(shard)
+        response = self._client.get_records(ShardIterator=iterator, Limit=self.batch_size)
+        records = list(response.get("Records", []))
+        following = response.get("NextShardIterator")
+        if following:
+            # Nothing read: the position stands and so does the iterator; else it is the next
+            # position's once the batch is handled (_advance).
+            (self._handed_back if records else self._iterators)[shard] = str(following)
+        return records
+
+    def _new_iterator(self, shard: str) -> str:
         position = self._positions.get(shard)
         if position is None:
             iterator = self._client.get_shard_iterator(
@@ -123,8 +150,7 @@ class TableStream:
             iterator = self._client.get_shard_iterator(
                 StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=kind, SequenceNumber=sequence
             )
-        response = self._client.get_records(ShardIterator=iterator["ShardIterator"], Limit=self.batch_size)
-        return list(response.get("Records", []))
+        return str(iterator["ShardIterator"])
 
     def batches(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """Every shard's next batch of records (raw GetRecords records), until none is left."""
@@ -136,8 +162,11 @@ class TableStream:
     def _advance(self, shard: str, records: list[dict[str, Any]], restart_at: str | None) -> None:
         if restart_at is not None:
             self._positions[shard] = ("AT_SEQUENCE_NUMBER", restart_at)
+            self._handed_back.pop(shard, None)  # it is past the restart
         else:
             self._positions[shard] = ("AFTER_SEQUENCE_NUMBER", str(records[-1]["dynamodb"]["SequenceNumber"]))
+            if shard in self._handed_back:
+                self._iterators[shard] = self._handed_back.pop(shard)
 
     def drain(self, handler: Handler, *, max_batches: int | None = None) -> DrainReport:
         """Hand every unread record to ``handler`` (recipient records only, as the mapping's

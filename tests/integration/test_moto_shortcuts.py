@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -218,6 +219,88 @@ def signatures(messages: list[dict[str, Any]]) -> list[int]:
     """The length of each SNS notification's signature: an RSA-2048 signature is 256 bytes."""
     notes = [json.loads(m["Body"]) for m in messages if m["Body"].startswith("{")]
     return [len(base64.b64decode(note["Signature"])) for note in notes]
+
+
+STREAMED = "streamed"
+# moto's SizeBytes is the length of the record's JSON with its creation time in it: a clock reading too.
+STREAM_RANDOM_KEYS = {"eventID", "NextShardIterator", "ResponseMetadata", "SizeBytes"}
+
+
+def raw_bodies(streams: Any) -> list[Any]:
+    """Every answer's body as it came over the wire (JSON, before botocore parses it)."""
+    bodies: list[Any] = []
+
+    def keep(http_response: Any, **_: Any) -> None:
+        bodies.append(json.loads(http_response.content))
+
+    streams.meta.events.register("after-call.dynamodb-streams", keep)
+    return bodies
+
+
+def wire_normalized(value: Any) -> Any:
+    """A raw stream answer without what is random; a creation time only as what it is, epoch
+    seconds within the last minute (plain moto writes a float, or an int on a whole second)."""
+    if isinstance(value, dict):
+        return {
+            k: ("epoch seconds" if isinstance(v, int | float) and abs(time.time() - v) < 60 else v)
+            if k == "ApproximateCreationDateTime"
+            else wire_normalized(v)
+            for k, v in value.items()
+            if k not in STREAM_RANDOM_KEYS
+        }
+    if isinstance(value, list):
+        return [wire_normalized(v) for v in value]
+    return value
+
+
+def stream_script(db: Any, streams: Any) -> list[Any]:
+    """Inserts, updates and deletes of items with every attribute type, read back from the
+    table's stream in pages, from the start, at and after a sequence number."""
+    bind_table(STREAMED, region="us-east-1")
+    db.create_table(**table_schema())
+    for n in range(5):
+        values = item("m#1", f"r#{n}", v=n, item_type="recipient")
+        values |= {
+            "tl": {"L": [{"S": "o|1|abc"}, {"N": "2"}]},
+            "f": {"M": {"a": {"BOOL": True}, "z": {"NULL": True}}},
+            "tallies": {"SS": ["open", "sent"]},
+            "counts": {"NS": ["1", "2"]},
+        }
+        db.put_item(TableName=STREAMED, Item=values)
+    db.update_item(
+        TableName=STREAMED,
+        Key=item("m#1", "r#1"),
+        UpdateExpression="SET v = v + :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    db.delete_item(TableName=STREAMED, Key=item("m#1", "r#2"))
+    bodies = raw_bodies(streams)
+    arn = db.describe_table(TableName=STREAMED)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    page = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=3)
+    while page["Records"]:
+        page = streams.get_records(ShardIterator=page["NextShardIterator"], Limit=3)
+    sequence = bodies[2]["Records"][1]["dynamodb"]["SequenceNumber"]
+    for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType=kind, SequenceNumber=sequence
+        )
+        streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=2)
+    return [wire_normalized(body) for body in bodies[2:] if "Records" in body]
+
+
+def test_the_stream_answers_the_same_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
+    plain, fast = (
+        stream_script(client(emulators[name], "dynamodb"), client(emulators[name], "dynamodbstreams"))
+        for name in ("plain", "shortcuts")
+    )
+    assert len(plain) == len(fast) == 6  # 7 records in pages of 3 (the last empty), then at and after
+    for step, (expected, got) in enumerate(zip(plain, fast, strict=True)):
+        assert got == expected, f"stream answer {step} differs"
+    records = [record for page in plain for record in page["Records"]]
+    assert {r["eventName"] for r in records} == {"INSERT", "MODIFY", "REMOVE"}
+    assert records[0]["dynamodb"]["ApproximateCreationDateTime"] == "epoch seconds"
 
 
 def test_dynamodb_answers_and_stores_the_same_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
