@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,18 +43,6 @@ class RecipientChange:
     after: RecipientFacts
     # Short ids of the events this change applies (for the markers of those ``seen`` cannot keep).
     new_event_ids: frozenset[str] = frozenset()
-
-    @property
-    def status_delta(self) -> Counter[str]:
-        """The message counts' change (the projector makes it from the stream): -1 for what the
-        recipient was counted under, +1 for what it is counted under now."""
-        before, after = self.before.facts.tallies, self.after.tallies
-        delta: Counter[str] = Counter()
-        for tally in before - after:
-            delta[tally] -= 1
-        for tally in after - before:
-            delta[tally] += 1
-        return delta
 
     @property
     def markers(self) -> frozenset[str]:

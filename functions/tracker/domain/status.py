@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,3 +82,14 @@ def compute_rates(counts: Mapping[str, int]) -> Rates:
             counts.get(Status.CLICKED, 0) + counts.get(Tally.MACHINE_CLICKED, 0), delivered
         ),
     )
+
+
+def tally_delta(before: Set[str], after: Set[str]) -> Counter[str]:
+    """A message's count change when one recipient's tallies go from ``before`` to ``after``: -1 for
+    what it was counted under, +1 for what it is counted under now."""
+    delta: Counter[str] = Counter()
+    for tally in before - after:
+        delta[tally] -= 1
+    for tally in after - before:
+        delta[tally] += 1
+    return delta

@@ -21,6 +21,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
@@ -28,6 +29,7 @@ from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail
 from tracker.domain.ids import normalize_email
 from tracker.domain.records import MessageKey, RecipientKey
+from tracker.domain.status import tally_delta
 from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.domain.timeline import TimelineEntry
 
@@ -63,16 +65,11 @@ class RecipientStreamChange:
     before: RecipientImage | None
     after: RecipientImage | None
 
-    @property
+    @cached_property
     def delta(self) -> Counter[str]:
         before = self.before.tallies if self.before is not None else frozenset()
         after = self.after.tallies if self.after is not None else frozenset()
-        delta: Counter[str] = Counter()
-        for tally in before - after:
-            delta[tally] -= 1
-        for tally in after - before:
-            delta[tally] += 1
-        return delta
+        return tally_delta(before, after)
 
     @property
     def ordering(self) -> str:
