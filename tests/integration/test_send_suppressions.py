@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -10,10 +11,11 @@ import pytest
 
 from tests import ses_builders as b
 from tests.apigw import json_body
+from tests.aws_calls import ApiCall, intercepted
 from tests.factories import evidence_entries, seed_message, ses_id
 from tests.integration.test_send_support import SendWorld, complain, email_body, run_ingest
 from tracker.dal.suppressions import DynamoSuppressionStore
-from tracker.domain.suppression import Address, Evidence, EvidenceKind
+from tracker.domain.suppression import Address, Evidence, EvidenceKind, SuppressionState
 from tracker.logic.suppression import SuppressionService
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -199,3 +201,26 @@ def test_an_address_is_looked_up_in_either_form_of_its_domain(world: SendWorld) 
         record = suppression(world, form)
         assert record is not None, form
         assert record["email"] == "kim@xn--bcher-kva.ch"
+
+
+def test_an_address_lifted_between_the_list_query_and_its_read_is_not_listed_as_active(
+    world: SendWorld,
+) -> None:
+    for address in ("person1@example.com", "person2@example.com"):
+        complain(address)
+    store = DynamoSuppressionStore()
+    service = SuppressionService(store)
+    lifted = False
+
+    def lift_after_the_query(call: ApiCall, perform: Callable[[], Any]) -> Any:
+        nonlocal lifted
+        response = perform()
+        if call.operation == "Query" and not lifted:
+            lifted = True  # the lift's own requests pass through here as well
+            service.lift("tenant-a", "person1@example.com", "owner-7")
+        return response
+
+    with intercepted(lift_after_the_query):
+        records, _ = store.list_page("tenant-a", SuppressionState.ACTIVE, 10, None)
+    assert lifted
+    assert [record.email for record in records] == ["person2@example.com"]
