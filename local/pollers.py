@@ -34,34 +34,27 @@ class QueuePoller:
     batch_size: int = 100
     batching_window_seconds: float = 0.3
     idle_sleep_seconds: float = 0.2
-    # Batches handled at once (Lambda's concurrent invocations); one thread receives for them all,
-    # so an idle queue costs one ReceiveMessage per idle sleep however many there are.
-    concurrency: int = 1
     invocations: int = 0
     failures: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-    _in_flight: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
         self._client = boto3.client("sqs", region_name=REGION)
         self._queue_arn = self._client.get_queue_attributes(
             QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
-        self._free = threading.Semaphore(self.concurrency)
         self._thread = threading.Thread(target=self._run, name=f"poller-{self.name}", daemon=True)
         self._thread.start()
 
     def request_stop(self) -> None:
-        """Take no further batch; the ones in flight finish."""
+        """Take no further batch; the one in flight finishes."""
         self._stop.set()
 
     def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
-        deadline = time.monotonic() + timeout
-        for thread in [self._thread, *self._in_flight]:
-            if thread is not None:
-                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._thread:
+            self._thread.join(timeout=timeout)
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -81,35 +74,15 @@ class QueuePoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if not self._free.acquire(timeout=self.idle_sleep_seconds):
-                continue  # every batch slot is busy
             try:
                 messages = self._receive()
-            except Exception:  # a poller must survive anything the emulator does
-                self._free.release()
+                if not messages:
+                    self._stop.wait(self.idle_sleep_seconds)
+                    continue
+                self._invoke(messages)
+            except Exception:  # a poller must survive anything a handler or the emulator does
                 log.exception("poller %s failed; retrying", self.name)
                 self._stop.wait(1.0)
-                continue
-            if not messages:
-                self._free.release()
-                self._stop.wait(self.idle_sleep_seconds)
-            elif self.concurrency == 1:
-                self._handle(messages)
-            else:
-                self._in_flight = [t for t in self._in_flight if t.is_alive()]
-                worker = threading.Thread(
-                    target=self._handle, args=(messages,), name=f"poller-{self.name}-batch", daemon=True
-                )
-                self._in_flight.append(worker)
-                worker.start()
-
-    def _handle(self, messages: list[dict[str, Any]]) -> None:
-        try:
-            self._invoke(messages)
-        except Exception:  # a poller must survive anything a handler or the emulator does
-            log.exception("poller %s failed; retrying", self.name)
-        finally:
-            self._free.release()
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [sqs_lambda_record_of(m, self._queue_arn) for m in messages]}

@@ -18,11 +18,6 @@ from local.ses_simulator import SimulatedSes
 from local.streams import StreamPoller
 from local.tokens import LocalTokens
 
-# One send batch at a time: the demo data and the browser tests expect messages sent in the order
-# they were created (a complaint suppresses the address before the next message goes out); four
-# concurrent batches halved a 500-recipient send but broke that order.
-SENDER_CONCURRENCY = 1
-INGEST_CONCURRENCY = 1  # one batch at a time: concurrent batches on the same recipients only conflict
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -67,10 +62,8 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         return projector.handler(event, LambdaContext(function_name="local-projector"))
 
     pollers: list[QueuePoller | StreamPoller] = [
-        QueuePoller("ingest", resources.events_queue_url, ingest.handler, concurrency=INGEST_CONCURRENCY),
-        QueuePoller(
-            "sender", resources.send_queue_url, send_handler, batch_size=10, concurrency=SENDER_CONCURRENCY
-        ),
+        QueuePoller("ingest", resources.events_queue_url, ingest.handler),
+        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project),
     ]
