@@ -2,7 +2,8 @@
 """CDK app entry point (`cdk synth`, `cdk deploy`; see docs/deploy.md).
 
 Context values (docs/deploy.md, "Context values"): senderAddress and sesIdentity are required;
-stage, frontendOrigin, existingUserPoolId, alarmEmail, eventLogRetentionDays, web,
+stage, frontendOrigin, existingUserPoolId, alarmEmail, messageRetentionDays, recipientRetentionDays (formerly eventLogRetentionDays),
+contentRetentionDays, web,
 webAuthDomainPrefix and the table throughput values are optional.
 """
 

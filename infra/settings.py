@@ -141,7 +141,11 @@ class Settings:
     frontend_origin: str = DEFAULT_FRONTEND_ORIGIN
     existing_user_pool_id: str | None = None
     alarm_email: str | None = None
-    event_log_retention_days: int = c.DEFAULT_EVENT_LOG_RETENTION_DAYS
+    # How long the table keeps messages, recipients (with their events) and content, in days after
+    # a message's creation (the TTL attribute; docs/data-model.md "Retention").
+    message_retention_days: int = c.DEFAULT_MESSAGE_RETENTION_DAYS
+    recipient_retention_days: int = c.DEFAULT_RECIPIENT_RETENTION_DAYS
+    content_retention_days: int = c.DEFAULT_CONTENT_RETENTION_DAYS
     # The dashboard's hosting (infra/web.py): off unless `-c web=true`.
     web_enabled: bool = False
     web_auth_domain_prefix: str | None = None  # Cognito hosted UI prefix; default from the stage
@@ -172,8 +176,7 @@ class Settings:
             raise SettingsError(f"existingUserPoolId {self.existing_user_pool_id!r} is not a user pool id")
         if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
             raise SettingsError(f"alarmEmail {self.alarm_email!r} is not an email address")
-        if not 1 <= self.event_log_retention_days <= 3650:
-            raise SettingsError("eventLogRetentionDays must be between 1 and 3650")
+        self._check_retention()
         if self.web_auth_domain_prefix is not None and not _valid_domain_prefix(self.web_auth_domain_prefix):
             raise SettingsError(
                 f"webAuthDomainPrefix {self.web_auth_domain_prefix!r}: 1-63 lowercase letters, digits or "
@@ -214,6 +217,27 @@ class Settings:
             )
         if self.apple_ranges_min_prefixes < 1:
             raise SettingsError("appleRangesMinPrefixes must be at least 1")
+
+    def _check_retention(self) -> None:
+        days = {
+            "messageRetentionDays": self.message_retention_days,
+            "recipientRetentionDays": self.recipient_retention_days,
+            "contentRetentionDays": self.content_retention_days,
+        }
+        for key, value in days.items():
+            if not 1 <= value <= c.MAX_RETENTION_DAYS:
+                raise SettingsError(f"{key} must be between 1 and {c.MAX_RETENTION_DAYS}")
+        for key in ("recipientRetentionDays", "contentRetentionDays"):
+            if days[key] > self.message_retention_days:
+                raise SettingsError(f"{key} cannot exceed messageRetentionDays: a message outlives its parts")
+
+    @property
+    def retention_environment(self) -> dict[str, str]:
+        return {
+            c.ENV_MESSAGE_RETENTION_DAYS: str(self.message_retention_days),
+            c.ENV_RECIPIENT_RETENTION_DAYS: str(self.recipient_retention_days),
+            c.ENV_CONTENT_RETENTION_DAYS: str(self.content_retention_days),
+        }
 
     def _check_sender(self) -> None:
         if not _EMAIL.match(self.sender_address):
@@ -263,6 +287,12 @@ def _flag(node: Node, key: str) -> bool:
     if text.lower() in _TRUE:
         return True
     raise SettingsError(f"{key} must be true or false, not {text!r}")
+
+
+def _retention_days(node: Node, key: str, default: int, old_name: str | None = None) -> int:
+    if old_name is not None and _text(node, key) is None and _text(node, old_name) is not None:
+        return _integer(node, old_name, default)  # the name it had before recipients held the events
+    return _integer(node, key, default)
 
 
 def _integer(node: Node, key: str, default: int) -> int:
@@ -337,7 +367,18 @@ def settings_from_context(node: Node) -> Settings:
         frontend_origin=(_text(node, "frontendOrigin") or DEFAULT_FRONTEND_ORIGIN).rstrip("/"),
         existing_user_pool_id=_text(node, "existingUserPoolId"),
         alarm_email=_text(node, "alarmEmail"),
-        event_log_retention_days=_integer(node, "eventLogRetentionDays", c.DEFAULT_EVENT_LOG_RETENTION_DAYS),
+        message_retention_days=_retention_days(
+            node, "messageRetentionDays", c.DEFAULT_MESSAGE_RETENTION_DAYS
+        ),
+        recipient_retention_days=_retention_days(
+            node,
+            "recipientRetentionDays",
+            c.DEFAULT_RECIPIENT_RETENTION_DAYS,
+            old_name="eventLogRetentionDays",
+        ),
+        content_retention_days=_retention_days(
+            node, "contentRetentionDays", c.DEFAULT_CONTENT_RETENTION_DAYS
+        ),
         web_enabled=_flag(node, "web"),
         web_auth_domain_prefix=_text(node, "webAuthDomainPrefix"),
         web_domain_name=_text(node, "webDomainName"),

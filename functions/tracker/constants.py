@@ -39,7 +39,10 @@ GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS)
 
 # --- Environment variables read by the handlers (set by the CDK helper) ----
 ENV_TABLE_NAME = "TABLE_NAME"
-ENV_EVENT_LOG_RETENTION_DAYS = "EVENT_LOG_RETENTION_DAYS"
+# How long the table keeps each kind of item (its TTL attribute; docs/data-model.md "Retention").
+ENV_MESSAGE_RETENTION_DAYS = "MESSAGE_RETENTION_DAYS"  # the message header: its counts and subject
+ENV_RECIPIENT_RETENTION_DAYS = "RECIPIENT_RETENTION_DAYS"  # recipients, their events, seen-event markers
+ENV_CONTENT_RETENTION_DAYS = "CONTENT_RETENTION_DAYS"  # the subject and body the sender sends
 ENV_SEND_QUEUE_URL = "SEND_QUEUE_URL"
 # The SES events queue (the ingest function's source): where `make quarantine` re-drives records to.
 ENV_EVENTS_QUEUE_URL = "EVENTS_QUEUE_URL"
@@ -47,7 +50,13 @@ ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
 ENV_SENDER_ADDRESS = "SENDER_ADDRESS"
 ENV_CURSOR_SECRET = "CURSOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
-DEFAULT_EVENT_LOG_RETENTION_DAYS = 400
+DEFAULT_MESSAGE_RETENTION_DAYS = 730
+# Was the event log's retention (EVENT_LOG_RETENTION_DAYS) when each event was an item of its own;
+# the events now live on their recipient, so they expire with it.
+DEFAULT_RECIPIENT_RETENTION_DAYS = 400
+# Only the sender reads the content; longer than a send job can wait (the queue keeps it 7 days).
+DEFAULT_CONTENT_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
 
 # --- Resource names (CDK construct ids and local-mode names) --------------
 TABLE_NAME = "delivery-tracker"

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from tracker import constants
 from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
+from tracker.domain.retention import Retention
 
 # Interpreter-level settings every function gets (infra.functions; the cold-start bench imitates a
 # function's environment with them too). The layer ships no pydantic plugin, so pydantic need not
@@ -97,7 +98,7 @@ class Settings:
     table_name: str
     region: str | None
     dynamodb_endpoint: str | None
-    event_log_retention: timedelta
+    retention: Retention
     # The timing rules' thresholds (ENGAGEMENT_*, docs/engagement.md).
     engagement_rules: EngagementRules = DEFAULT_RULES
 
@@ -108,11 +109,26 @@ class Settings:
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             # Local mode points the handlers at the embedded emulator; unset in AWS.
             dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
-            event_log_retention=timedelta(
-                days=_int(constants.ENV_EVENT_LOG_RETENTION_DAYS, constants.DEFAULT_EVENT_LOG_RETENTION_DAYS)
-            ),
+            retention=_retention(),
             engagement_rules=_engagement_rules(),
         )
+
+
+def _retention() -> Retention:
+    try:
+        return Retention(
+            messages=timedelta(
+                days=_int(constants.ENV_MESSAGE_RETENTION_DAYS, constants.DEFAULT_MESSAGE_RETENTION_DAYS)
+            ),
+            recipients=timedelta(
+                days=_int(constants.ENV_RECIPIENT_RETENTION_DAYS, constants.DEFAULT_RECIPIENT_RETENTION_DAYS)
+            ),
+            content=timedelta(
+                days=_int(constants.ENV_CONTENT_RETENTION_DAYS, constants.DEFAULT_CONTENT_RETENTION_DAYS)
+            ),
+        )
+    except ValueError as error:
+        raise SettingError(f"retention ({constants.ENV_MESSAGE_RETENTION_DAYS} ...): {error}") from error
 
 
 def _engagement_rules() -> EngagementRules:

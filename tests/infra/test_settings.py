@@ -42,7 +42,11 @@ def test_optional_values_have_their_documented_defaults() -> None:
     assert s.frontend_origin == "http://127.0.0.1:8000"
     assert s.existing_user_pool_id is None
     assert s.alarm_email is None
-    assert s.event_log_retention_days == c.DEFAULT_EVENT_LOG_RETENTION_DAYS
+    assert (s.message_retention_days, s.recipient_retention_days, s.content_retention_days) == (
+        c.DEFAULT_MESSAGE_RETENTION_DAYS,
+        c.DEFAULT_RECIPIENT_RETENTION_DAYS,
+        c.DEFAULT_CONTENT_RETENTION_DAYS,
+    )
     assert s.stage is None
     assert s.stack_name == c.STACK_NAME
     assert s.configuration_set_name == c.CONFIGURATION_SET_NAME
@@ -89,7 +93,10 @@ def test_the_identity_may_be_the_address_and_values_are_normalized() -> None:
         settings(**REQUIRED, frontendOrigin="https://app.acme.example/").frontend_origin
         == "https://app.acme.example"
     )
-    assert settings(**REQUIRED, eventLogRetentionDays=30).event_log_retention_days == 30
+    assert settings(**REQUIRED, recipientRetentionDays=30).recipient_retention_days == 30
+    # The name it had when each event was an item of its own.
+    assert settings(**REQUIRED, eventLogRetentionDays=30).recipient_retention_days == 30
+    assert settings(**REQUIRED, contentRetentionDays=7).content_retention_days == 7
     assert settings(**REQUIRED, tableMaxWriteUnits="30_000").table.max_write_units == 30_000
 
 
@@ -110,8 +117,11 @@ def test_a_stage_prefixes_the_stack_and_configuration_set_names() -> None:
         ({"frontendOrigin": "https://app.acme.example/path"}, "frontendOrigin"),
         ({"existingUserPoolId": "pool"}, "existingUserPoolId"),
         ({"alarmEmail": "ops"}, "alarmEmail"),
-        ({"eventLogRetentionDays": "0"}, "eventLogRetentionDays"),
+        ({"recipientRetentionDays": "0"}, "recipientRetentionDays"),
         ({"eventLogRetentionDays": "a year"}, "eventLogRetentionDays must be a whole number"),
+        ({"messageRetentionDays": "3651"}, "messageRetentionDays must be between"),
+        ({"messageRetentionDays": "100"}, "recipientRetentionDays cannot exceed messageRetentionDays"),
+        ({"contentRetentionDays": "800"}, "contentRetentionDays cannot exceed messageRetentionDays"),
         ({"stage": "Staging"}, "stage"),
         ({"stage": "stage_1"}, "stage"),
         ({"stage": "-staging"}, "stage"),

@@ -115,8 +115,8 @@ def test_outside_lambda_the_defaults_stand_in(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_a_number_that_is_not_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(constants.ENV_EVENT_LOG_RETENTION_DAYS, "a year")
-    with pytest.raises(SettingError, match=constants.ENV_EVENT_LOG_RETENTION_DAYS):
+    monkeypatch.setenv(constants.ENV_RECIPIENT_RETENTION_DAYS, "a year")
+    with pytest.raises(SettingError, match=constants.ENV_RECIPIENT_RETENTION_DAYS):
         Settings.from_env()
 
 

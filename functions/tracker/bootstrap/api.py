@@ -62,10 +62,10 @@ def build_send_dependencies(
 
     suppressions = suppression_service(config, send)
     messages = MessageService(
-        store=DynamoMessageStore(),
+        store=DynamoMessageStore(config.retention),
         queue=SqsJobQueue(sqs_client, send.send_queue_url),
         suppressions=suppressions,
-        outcomes=OutcomeRecorder(DynamoSendStore(DynamoIngestStore(config.event_log_retention))),
+        outcomes=OutcomeRecorder(DynamoSendStore(DynamoIngestStore(config.retention.recipients))),
         chunk_size=max(1, min(send.chunk_size, MAX_JOB_RECIPIENTS)),
     )
     return send_routes.Dependencies(

@@ -43,7 +43,7 @@ def build_ingestor(config: Settings, apple: AddressSet | None = None) -> Ingesto
     parse: Callable[[str], list[RecipientEvent]] = (
         parse_record_body if apple is None else partial(parse_record_body, apple_ranges=apple)
     )
-    return Ingestor(DynamoIngestStore(config.event_log_retention), parse=parse)
+    return Ingestor(DynamoIngestStore(config.retention.recipients), parse=parse)
 
 
 def default_ingestor() -> Ingestor:

@@ -27,7 +27,7 @@ def build_sender(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Sender:
     """A Sender on the given SES client (the models must already be bound to the table)."""
-    store = DynamoSendStore(DynamoIngestStore(config.event_log_retention))
+    store = DynamoSendStore(DynamoIngestStore(config.retention.recipients))
     mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
     return Sender(
         store, mailer, suppression_service(config, send), policy, clock=clock, sleep=sleep or time.sleep

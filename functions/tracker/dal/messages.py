@@ -25,6 +25,7 @@ from tracker.dal.support import is_condition_failure, store_errors
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.ids import normalize_email
 from tracker.domain.messages import MessageContent, PlannedMessage
+from tracker.domain.retention import DEFAULT_RETENTION, Retention
 from tracker.domain.status import Status
 
 
@@ -59,9 +60,11 @@ def _document_key(message: NewMessage) -> str | None:
     return None
 
 
-def message_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> MessageItem:
+def message_item(
+    message: NewMessage, recipients: Sequence[NewRecipient], retention: Retention = DEFAULT_RETENTION
+) -> MessageItem:
     """The complete header (``header_item`` and its ``list_keys``)."""
-    item = header_item(message, recipients)
+    item = header_item(message, recipients, retention)
     for name, value in list_keys(message).items():
         setattr(item, name, value)
     return item
@@ -83,7 +86,9 @@ def list_keys(message: NewMessage) -> dict[str, str | None]:
     }
 
 
-def header_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> MessageItem:
+def header_item(
+    message: NewMessage, recipients: Sequence[NewRecipient], retention: Retention = DEFAULT_RETENTION
+) -> MessageItem:
     """The header as first written: zero counts (the projector counts the recipients), no list keys."""
     pk = keys.message_pk(message.tenant_id, message.message_id)
     return MessageItem(
@@ -99,10 +104,13 @@ def header_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> Mess
         payment_id=message.payment_id,
         created_by=message.created_by,
         projected={},
+        expires_at=retention.message_expiry(message.created_at),
     )
 
 
-def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientItem:
+def recipient_item(
+    message: NewMessage, recipient: NewRecipient, retention: Retention = DEFAULT_RETENTION
+) -> RecipientItem:
     pk = keys.message_pk(message.tenant_id, message.message_id)
     sk = keys.recipient_sk(recipient.recipient_id)
     document = _document_key(message)
@@ -117,6 +125,7 @@ def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientIte
         gsi1sk=keys.customer_sk(message.created_at),
         gsi3pk=document,
         gsi3sk=keys.document_recipient_sk(message.created_at, message.message_id) if document else None,
+        expires_at=retention.recipient_expiry(message.created_at),
     )
     if recipient.ses_message_id:
         set_ses_message_id(item, recipient.ses_message_id)
@@ -135,7 +144,9 @@ def set_ses_message_id(item: RecipientItem, ses_message_id: str) -> None:
     item.gsi2sk = keys.RECIPIENT_INDEX_SK
 
 
-def content_item(message: NewMessage, content: MessageContent) -> MessageContentItem:
+def content_item(
+    message: NewMessage, content: MessageContent, retention: Retention = DEFAULT_RETENTION
+) -> MessageContentItem:
     return MessageContentItem(
         keys.message_pk(message.tenant_id, message.message_id),
         keys.CONTENT_SK,
@@ -144,17 +155,21 @@ def content_item(message: NewMessage, content: MessageContent) -> MessageContent
         subject=content.subject,
         text=content.text or None,
         html=content.html or None,
+        expires_at=retention.content_expiry(message.created_at),
     )
 
 
 def put_message(
-    message: NewMessage, recipients: Sequence[NewRecipient], content: MessageContent | None = None
+    message: NewMessage,
+    recipients: Sequence[NewRecipient],
+    content: MessageContent | None = None,
+    retention: Retention = DEFAULT_RETENTION,
 ) -> None:
     """Content, header, recipients, then the header's list keys (see above)."""
     with store_errors("create message"):
         if content is not None:
-            content_item(message, content).save()
-        header = header_item(message, recipients)
+            content_item(message, content, retention).save()
+        header = header_item(message, recipients, retention)
         try:
             header.save(condition=MessageItem.pk.does_not_exist())
         except PutError as error:
@@ -163,7 +178,7 @@ def put_message(
             # Written by an earlier run of this same call: keep it (its counts may have moved since).
         with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
             for recipient in recipients:
-                batch.save(recipient_item(message, recipient))
+                batch.save(recipient_item(message, recipient, retention))
         header.update(
             actions=[
                 getattr(MessageItem, name).set(value) for name, value in list_keys(message).items() if value
@@ -184,6 +199,9 @@ def load_content(tenant_id: str, message_id: str) -> MessageContent | None:
 
 class DynamoMessageStore:
     """logic.ports.MessageStore on the single table."""
+
+    def __init__(self, retention: Retention = DEFAULT_RETENTION) -> None:
+        self._retention = retention
 
     def create(self, message: PlannedMessage) -> None:
         put_message(
@@ -209,4 +227,5 @@ class DynamoMessageStore:
                 for r in message.recipients
             ],
             message.content,
+            self._retention,
         )

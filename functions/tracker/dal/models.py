@@ -119,6 +119,8 @@ class MessageItem(CountsItem, discriminator="message"):
     # Per stream shard, the last recipient change the projector counted (tracker.logic.projector):
     # "<padded sequence number>|<epoch ms written>".
     projected = MapAttribute[str, str](default=dict)
+    # The table's TTL removes it (MESSAGE_RETENTION_DAYS after its creation; docs/data-model.md).
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
 
 class CompactJSONAttribute(JSONAttribute):
@@ -152,6 +154,8 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     tallies = UnicodeSetAttribute(null=True)
     facts = CompactJSONAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
+    # RECIPIENT_RETENTION_DAYS after the message's creation (the projector ignores TTL removals).
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -206,6 +210,7 @@ class MessageContentItem(TrackerItem, discriminator="message_content"):
     subject = UnicodeAttribute()
     text = UnicodeAttribute(null=True)
     html = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)  # CONTENT_RETENTION_DAYS
 
 
 class SuppressionItem(TrackerItem, discriminator="suppression"):

@@ -68,9 +68,27 @@ def recipient_image(image: Mapping[str, Any] | None) -> RecipientImage | None:
     return RecipientImage(email=email, tallies=frozenset(tallies), outcomes=outcomes, bounce=bounce)
 
 
+# What DynamoDB Streams names as the remover of an item the table's TTL deleted.
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+
+
+def is_ttl_removal(record: Mapping[str, Any]) -> bool:
+    """A recipient the table's TTL removed (RECIPIENT_RETENTION_DAYS) leaves its message's counts as
+    they are: the message outlives it (MESSAGE_RETENTION_DAYS) and keeps counting it."""
+    identity = record.get("userIdentity")
+    return (
+        record.get("eventName") == "REMOVE"
+        and isinstance(identity, Mapping)
+        and identity.get("type") == "Service"
+        and identity.get("principalId") == TTL_PRINCIPAL
+    )
+
+
 def recipient_change(record: Mapping[str, Any], shard: str) -> RecipientStreamChange | None:
     """The recipient change of one stream record; None when it is not a recipient's. Raises
     UnreadableChangeError when it is one that cannot be decoded."""
+    if is_ttl_removal(record):
+        return None
     data = record.get("dynamodb") or {}
     item_keys = data.get("Keys") or {}
     pk = _text(item_keys, constants.TABLE_PARTITION_KEY)
