@@ -37,6 +37,9 @@ ROUTES = (
     GatewayRoute(f"/messages/{GREEDY}", ANY, ApiFunction.READ),
     GatewayRoute("/suppressions", ANY, ApiFunction.SEND),
     GatewayRoute(f"/suppressions/{GREEDY}", ANY, ApiFunction.SEND),
+    # The erasure of a customer's data writes; the customer's history (GET) is a read route.
+    GatewayRoute(f"/customers/{GREEDY}", "DELETE", ApiFunction.SEND),
+    GatewayRoute(f"/customers/{GREEDY}", ANY, ApiFunction.READ),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
     # no route has (404).
     GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),

@@ -56,7 +56,10 @@ READ_API = TableAccess(
 # The send API: writes a new message and its recipients (PutItem, BatchWriteItem, UpdateItem),
 # checks suppressions (BatchGetItem), keeps Powertools idempotency records (PutItem, GetItem,
 # UpdateItem, DeleteItem), lists suppressions (Query of gsi1, the history on the table), reads one
-# (GetItem) and lifts it with its audit entry (a transaction: UpdateItem + PutItem).
+# (GetItem) and lifts it with its audit entry (a transaction: UpdateItem + PutItem). The erasure
+# of a customer (DELETE /customers/{id}) reads the customer index (Query of gsi1, BatchGetItem),
+# moves suppressions (transactions of UpdateItem, PutItem, DeleteItem), redacts texts
+# (GetItem, UpdateItem, Query of the Idempotency-Key partition) and rewrites recipients (PutItem).
 SEND_API = TableAccess(
     actions=(
         "dynamodb:BatchGetItem",

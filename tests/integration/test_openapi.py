@@ -103,6 +103,7 @@ DOCUMENTED_STATUSES = {
     ("get", "/suppressions"): {"200", "400", "401", "503"},
     ("get", "/suppressions/{email}"): {"200", "400", "401", "404", "503"},
     ("delete", "/suppressions/{email}"): {"200", "400", "401", "404", "503"},
+    ("delete", "/customers/{customer_id}"): {"200", "400", "401", "404", "503"},
 }
 
 

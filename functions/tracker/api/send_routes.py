@@ -1,4 +1,5 @@
-"""Send routes: POST /messages, and the suppression list (GET, GET one, DELETE = lift).
+"""Send routes: POST /messages, the suppression list (GET, GET one, DELETE = lift), and the
+erasure of a customer's personal data (DELETE /customers/{id}): the routes that write.
 
 Routes validate their input (Powertools + pydantic: request validation errors become 400s naming
 the field in the app's one error mapping) and make one call into tracker.logic; the tenant comes
@@ -27,6 +28,7 @@ from tracker.api.params import (
     UNAVAILABLE,
     AddressParam,
     Cursor,
+    CustomerId,
     Limit,
     current_caller,
     error_doc,
@@ -35,6 +37,7 @@ from tracker.domain.errors import InvalidRequestError
 from tracker.domain.suppression import SuppressionState
 from tracker.models.send import (
     EmailAddress,
+    ErasureOut,
     HistoryOut,
     SendMessageRequest,
     SendMessageResponse,
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from tracker.logic.creation import MessageService
+    from tracker.logic.erasure import ErasureService
     from tracker.logic.ports import IdempotencyGuard
     from tracker.logic.suppression import SuppressionService
 
@@ -64,6 +68,7 @@ class Dependencies:
     suppressions: SuppressionService
     idempotency: IdempotencyGuard
     cursors: LazyCursorCodec
+    erasure: ErasureService
 
 
 def current_lambda_context() -> LambdaContext | None:
@@ -99,6 +104,7 @@ def router(dependencies: Callable[[], Dependencies]) -> Router:
     router = Router()
     _send_routes(router, dependencies)
     _suppression_routes(router, dependencies)
+    _erasure_routes(router, dependencies)
     return router
 
 
@@ -207,3 +213,28 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
         who = caller()
         actor = who.subject or "unknown"
         return SuppressionOut.of(deps().suppressions.lift(who.tenant_id, _address(email), actor))
+
+
+def _erasure_routes(router: Router, deps: Callable[[], Dependencies]) -> None:
+    @router.delete(
+        "/customers/<customer_id>",
+        summary="Erase a customer's personal data across this tenant's messages (audited, idempotent)",
+        description=(
+            "Removes the customer's addresses, names and event details (user agents, IP addresses, "
+            "links, bounce diagnostics) from every message sent to them; statuses and counts stay. "
+            "A suppressed address stays suppressed, kept only as a hash. Repeating the call erases "
+            "what was sent since, or, when nothing is left, answers the latest erasure unchanged."
+        ),
+        tags=["customers"],
+        responses={
+            200: {"description": "The erasure's audit entry"},
+            400: error_doc("Invalid customer id"),
+            401: error_doc(UNAUTHENTICATED),
+            404: error_doc("This tenant never sent to this customer"),
+            503: error_doc("The data store is unavailable; repeat the call (it resumes)"),
+        },
+    )
+    def erase_customer(customer_id: CustomerId) -> ErasureOut:
+        who = current_caller(router)
+        record = deps().erasure.erase(who.tenant_id, customer_id, who.subject or "unknown")
+        return ErasureOut.of(record)

@@ -51,6 +51,7 @@ def build_send_dependencies(
     already be bound to the table). Their modules are imported here, on first use."""
     from tracker.api import send_routes
     from tracker.bootstrap.suppression import suppression_service
+    from tracker.dal.erasure import DynamoErasureStore
     from tracker.dal.idempotency import PowertoolsIdempotency
     from tracker.dal.ingest_store import DynamoIngestStore
     from tracker.dal.messages import DynamoMessageStore
@@ -58,6 +59,7 @@ def build_send_dependencies(
     from tracker.dal.sending import DynamoSendStore
     from tracker.domain.messages import MAX_JOB_RECIPIENTS
     from tracker.logic.creation import MessageService
+    from tracker.logic.erasure import ErasureService
     from tracker.logic.outcomes import OutcomeRecorder
 
     suppressions = suppression_service(config, send)
@@ -73,6 +75,7 @@ def build_send_dependencies(
         suppressions=suppressions,
         idempotency=PowertoolsIdempotency(config.table_name, dynamodb_client, lambda_context),
         cursors=LazyCursorCodec(cursor_secret),
+        erasure=ErasureService(DynamoErasureStore()),
     )
 
 

@@ -157,3 +157,18 @@ def suppressions_pk(tenant_id: str, state: str) -> str:
 
 def suppressions_sk(at: datetime, email: str) -> str:
     return f"{iso(at)}#{email}"
+
+
+# --- Erasure (DELETE /customers/{id}) ----------------------------------------------
+
+ERASURE_SK_PREFIX = "ERASURE#"
+
+
+def erasure_pk(tenant_id: str, customer_id: str) -> str:
+    """The customer's audit partition. The same string is the customer index's key (gsi1) of its
+    recipients, but on the table no other item uses it."""
+    return f"T#{tenant_id}#C#{customer_id}"
+
+
+def erasure_sk(at: datetime, entry_id: str) -> str:
+    return f"{ERASURE_SK_PREFIX}{iso(at)}#{entry_id}"

@@ -156,6 +156,9 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     seen = UnicodeSetAttribute(null=True)
     # RECIPIENT_RETENTION_DAYS after the message's creation (the projector ignores TTL removals).
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+    # Set by DELETE /customers/{id} (tracker.dal.erasure): ``email`` then holds the address's
+    # pseudonym, and every later write of the item keeps it free of personal data (``write_facts``).
+    erased_at = UnicodeAttribute(null=True)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -243,6 +246,17 @@ class SuppressionHistoryItem(TrackerItem, discriminator="suppression_history"):
     evidence = JSONAttribute(null=True)
 
 
+class ErasureItem(TrackerItem, discriminator="erasure"):
+    """The audit entry of one DELETE /customers/{id} that erased something (never deleted)."""
+
+    customer_id = UnicodeAttribute()
+    erased_at = UnicodeAttribute()
+    erased_by = UnicodeAttribute()  # the caller's subject (verified claims)
+    recipients = NumberAttribute()
+    messages = NumberAttribute()
+    suppressions = NumberAttribute()
+
+
 ALL_MODELS: tuple[type[TrackerItem], ...] = (
     TrackerItem,
     CountsItem,
@@ -253,6 +267,7 @@ ALL_MODELS: tuple[type[TrackerItem], ...] = (
     MessageContentItem,
     SuppressionItem,
     SuppressionHistoryItem,
+    ErasureItem,
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from tracker.dal.models import RecipientItem
 from tracker.domain.engagement import DEFAULT_RULES, EngagementCounts, EngagementRules
+from tracker.domain.erasure import erase_facts
 from tracker.domain.events import EventKind
 from tracker.domain.facts import SEEN_LIMIT, Detail, RecipientFacts
 from tracker.domain.status import Status
@@ -184,6 +185,8 @@ def facts_from_item(item: RecipientItem, rules: EngagementRules | None = None) -
 
 
 def write_facts(item: RecipientItem, facts: RecipientFacts) -> None:
+    if item.erased_at:  # erased (DELETE /customers/{id}): a later SES event brings no personal data back
+        facts = erase_facts(facts)
     item.facts = facts_to_json(facts) or None
     item.seen = set(facts.seen) if facts.omitted_events else None
     item.tallies = set(facts.tallies)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tracker import constants
+from tracker.domain.erasure import same_address
 from tracker.domain.errors import InvalidEventError, TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.records import RecipientKey, StoredRecipient
@@ -112,7 +113,11 @@ class Ingestor:
         for item in unmatched:
             self._unmatched(report, by_id[item.record_id], item.event)
         matched = [item for item in located if item.key is not None and item.key in recipients]
-        mismatched = [item for item in matched if item.key and recipients[item.key].email != item.event.email]
+        mismatched = [
+            item
+            for item in matched
+            if item.key and not same_address(item.key.tenant_id, recipients[item.key].email, item.event.email)
+        ]
         for item in mismatched:
             self._quarantine(
                 report,
@@ -150,7 +155,9 @@ class Ingestor:
         for item in located:
             if item.key is None:
                 candidates = found.get(item.event.ses_message_id, [])
-                match = next((c for c in candidates if c.email == item.event.email), None)
+                match = next(
+                    (c for c in candidates if same_address(c.key.tenant_id, c.email, item.event.email)), None
+                )
                 item = _Located(item.record_id, item.event, match.key if match else None)
             resolved.append(item)
         return resolved

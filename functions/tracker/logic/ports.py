@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from tracker.domain.erasure import CustomerRecipient, ErasureRecord
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
 from tracker.domain.quarantine import QuarantinedRecord
@@ -231,6 +232,38 @@ class CursorSigner(Protocol):
     def decode(
         self, cursor: str | None, tenant_id: str, scope: Sequence[str | None]
     ) -> dict[str, Any] | None: ...
+
+
+# --- erasure (DELETE /customers/{id}) --------------------------------------------------------------
+
+
+class ErasureStore(Protocol):
+    def customer_recipients(self, tenant_id: str, customer_id: str) -> list[CustomerRecipient]:
+        """Every recipient item of the customer (the customer index), erased ones included."""
+        ...
+
+    def move_suppression(self, tenant_id: str, email: str) -> bool:
+        """Move the address's suppression item and history to its pseudonym's key (their free-text
+        details dropped); False when the address has none."""
+        ...
+
+    def redact_message(self, tenant_id: str, message_id: str, personal: Collection[str]) -> None:
+        """Replace these values wherever the message's subject and content hold them."""
+        ...
+
+    def redact_idempotency(self, tenant_id: str, personal: Collection[str]) -> int:
+        """Redact these values in the stored answers of the tenant's Idempotency-Key records
+        (they live a day); returns how many were redacted."""
+        ...
+
+    def erase_recipient(self, recipient: CustomerRecipient, at: datetime) -> bool:
+        """Erase the recipient's personal data, keeping status and tallies (a version-conditioned
+        write, retried over concurrent ones); False when it was erased already."""
+        ...
+
+    def latest_erasure(self, tenant_id: str, customer_id: str) -> ErasureRecord | None: ...
+
+    def record_erasure(self, record: ErasureRecord) -> None: ...
 
 
 # --- the quarantine ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker.domain.erasure import is_pseudonym, pseudonym
 from tracker.domain.errors import ConflictError, NotFoundError, TransientStoreError
 from tracker.domain.ids import normalize_email
 from tracker.domain.suppression import (
@@ -42,6 +43,7 @@ from tracker.domain.suppression import (
 from tracker.logic.ports import SuppressionStore
 
 EVALUATE_ATTEMPTS = 4
+ERASED_REASON = "the recipient's personal data was erased"
 
 
 class SuppressionService:
@@ -64,8 +66,20 @@ class SuppressionService:
         wanted = {normalize_email(e) for e in emails}
         if not wanted:
             return {}
-        records = self._store.get_many(tenant_id, wanted)
-        return {email: record.reason for email, record in records.items() if record.active}
+        # An erased address's suppression is kept under its pseudonym (tracker.domain.erasure):
+        # both keys are read, in the same requests.
+        hashed = {pseudonym(tenant_id, email): email for email in wanted if not is_pseudonym(email)}
+        records = self._store.get_many(tenant_id, wanted | hashed.keys())
+        active = {email: record.reason for email, record in records.items() if record.active}
+        reasons = {email: active[email] for email in wanted if email in active}
+        for hashed_email, email in hashed.items():
+            if email not in reasons and hashed_email in active:
+                reasons[email] = active[hashed_email]
+        # A recipient erased before it was sent has no address left to send to.
+        reasons.update(
+            {email: ERASED_REASON for email in wanted if is_pseudonym(email) and email not in reasons}
+        )
+        return reasons
 
     # --- evidence (the projector's EvidenceSink) --------------------------------
 
@@ -137,16 +151,23 @@ class SuppressionService:
         return self._store.list_page(tenant_id, state, limit, position)
 
     def get(self, tenant_id: str, email: str) -> tuple[SuppressionRecord, list[HistoryEntry]]:
-        record = self._store.get(tenant_id, normalize_email(email))
+        record = self._find(tenant_id, normalize_email(email))
         if record is None:
             raise NotFoundError("this address has never been suppressed")
         return record, self._store.history(tenant_id, record.email)
+
+    def _find(self, tenant_id: str, email: str) -> SuppressionRecord | None:
+        """The address's record, or its pseudonym's once the address was erased."""
+        record = self._store.get(tenant_id, email)
+        if record is None and not is_pseudonym(email):
+            return self._store.get(tenant_id, pseudonym(tenant_id, email))
+        return record
 
     def lift(self, tenant_id: str, email: str, actor: str) -> SuppressionRecord:
         """Lift an active suppression (audited); the record and its history are kept."""
         address = normalize_email(email)
         for _ in range(EVALUATE_ATTEMPTS):
-            record = self._store.get(tenant_id, address)
+            record = self._find(tenant_id, address)
             if record is None or not record.active:
                 raise NotFoundError("this address is not suppressed")
             try:

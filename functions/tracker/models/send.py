@@ -35,6 +35,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
+from tracker.domain.erasure import ErasureRecord
 from tracker.domain.ids import normalize_email
 from tracker.domain.messages import CreatedMessage, MessageContent, MessageDraft, RecipientDraft
 from tracker.domain.status import Status
@@ -331,3 +332,26 @@ class HistoryOut(ApiModel):
 
 class SuppressionDetail(SuppressionOut):
     history: list[HistoryOut] = Field(description="Every suppression and lift of this address, oldest first.")
+
+
+class ErasureOut(ApiModel):
+    """The audit entry of the erasure that erased the customer's data (a repeated call that finds
+    nothing left to erase answers the same entry)."""
+
+    customer_id: str
+    erased_at: datetime
+    erased_by: str = Field(description="Who asked for it (the token's subject).")
+    recipients: int = Field(description="Recipient items erased (their status and the counts stay).")
+    messages: int = Field(description="Messages those recipients belong to.")
+    suppressions: int = Field(description="Suppression records kept under the address's hash instead.")
+
+    @classmethod
+    def of(cls, record: ErasureRecord) -> ErasureOut:
+        return cls(
+            customer_id=record.customer_id,
+            erased_at=record.erased_at,
+            erased_by=record.erased_by,
+            recipients=record.recipients,
+            messages=record.messages,
+            suppressions=record.suppressions,
+        )
