@@ -171,6 +171,10 @@ def test_an_erased_address_stays_suppressed_and_is_dropped_when_sent_to_again(
     assert [r["status"] for r in created["recipients"]] == ["dropped"]
     assert world.drain() == []
     assert world.ses.calls_to(ADDRESS) == calls, "never sent"
+    # Lifted (by its address, which only the caller knows now): sending works again.
+    assert world.request("DELETE", "/suppressions/ada%40example.com")["statusCode"] == 200
+    again = json_body(world.post(body))
+    assert [r["status"] for r in again["recipients"]] == ["queued"]
 
 
 def test_a_later_ses_event_brings_no_personal_data_back(world: SendWorld, sent: tuple[str, str]) -> None:
