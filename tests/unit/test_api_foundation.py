@@ -105,6 +105,7 @@ def test_the_send_stack_is_built_on_the_first_send_route_only(monkeypatch: pytes
             suppressions=cast(Any, _FakeSuppressions()),
             idempotency=cast(Any, None),
             cursors=cast(Any, _FakeCursors()),
+            erasure=cast(Any, None),
         )
         built.append(deps)
         return deps
