@@ -25,7 +25,9 @@ TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
 def test_header_recipients_and_content_expire_after_their_retention() -> None:
-    retention = Retention(messages=timedelta(days=90), recipients=timedelta(days=60), content=timedelta(days=7))
+    retention = Retention(
+        messages=timedelta(days=90), recipients=timedelta(days=60), content=timedelta(days=7)
+    )
     message = NewMessage("tenant-a", "msg-ttl", "email", "Hello", CREATED_AT)
     put_message(
         message, [NewRecipient("r0", "cust-0", "a@example.com")], MessageContent("Hello", "Hi"), retention

@@ -35,17 +35,20 @@ def _text(facts: RecipientFacts) -> str:
 
 def test_an_erased_recipient_keeps_status_tallies_and_events_and_loses_its_details() -> None:
     facts = RecipientFacts(send_outcome_reason=f"MessageRejected: {ADDRESS} not verified").apply_all(events())
-    assert ADDRESS in _text(facts) and "ada's mail client" in _text(facts)
+    assert ADDRESS in _text(facts)
+    assert "ada's mail client" in _text(facts)
     erased = erase_facts(facts, [ADDRESS])
     for needle in (ADDRESS, "ada's", "203.0.113.9", "mx.ada.example"):
         assert needle not in _text(erased), needle
     assert (erased.status, erased.tallies, erased.timeline) == (facts.status, facts.tallies, facts.timeline)
     assert (erased.open_count, erased.click_count, erased.permanent_bounces) == (1, 1, 1)
-    assert erased.bounce is not None and erased.bounce.values == {
+    assert erased.bounce is not None
+    assert erased.bounce.values == {
         "bounce_type": "Permanent",
         "bounce_subtype": "General",
     }
-    assert erased.complaint is not None and erased.complaint.values == {"feedback_type": "abuse"}
+    assert erased.complaint is not None
+    assert erased.complaint.values == {"feedback_type": "abuse"}
     assert erased.send_outcome_reason == "MessageRejected: [erased] not verified"
     assert erase_facts(erased, [ADDRESS]) == erased, "idempotent"
 
@@ -67,7 +70,8 @@ def test_an_erasure_between_events_ends_where_an_erasure_after_them_does(
 def test_the_pseudonym_is_per_tenant_and_spelling_blind_and_never_an_address() -> None:
     assert pseudonym("tenant-a", "Ada@Example.com ") == pseudonym("tenant-a", ADDRESS)
     assert pseudonym("tenant-b", ADDRESS) != pseudonym("tenant-a", ADDRESS)
-    assert is_pseudonym(pseudonym("tenant-a", ADDRESS)) and "@" not in pseudonym("tenant-a", ADDRESS)
+    assert is_pseudonym(pseudonym("tenant-a", ADDRESS))
+    assert "@" not in pseudonym("tenant-a", ADDRESS)
     assert same_address("tenant-a", pseudonym("tenant-a", ADDRESS), ADDRESS)
     assert not same_address("tenant-b", pseudonym("tenant-a", ADDRESS), ADDRESS)
     assert not same_address("tenant-a", pseudonym("tenant-a", ADDRESS), "grace@example.com")
