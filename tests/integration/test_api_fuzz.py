@@ -82,6 +82,7 @@ REQUESTS_AT_LEAST = {
     "GET /suppressions": 90,
     "GET /suppressions/{email}": 75,
     "DELETE /suppressions/{email}": 70,
+    "DELETE /customers/{customer_id}": 70,
 }
 
 
