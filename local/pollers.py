@@ -34,7 +34,6 @@ class QueuePoller:
     batch_size: int = 100
     batching_window_seconds: float = 0.3
     idle_sleep_seconds: float = 0.2
-    fill_pause_seconds: float = 0.05
     invocations: int = 0
     failures: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -73,9 +72,9 @@ class QueuePoller:
                 break
             if not got:
                 # As Lambda's batching window does, a started batch waits for more messages (to
-                # its size or the window's end): under load a batch then carries more events per
-                # recipient, one write each, and fewer polls come back empty.
-                self._stop.wait(self.fill_pause_seconds)
+                # its size or the window's end, then one more poll): under load a batch carries
+                # more events per recipient write, and at most one poll per batch comes back empty.
+                self._stop.wait(max(0.0, deadline - time.monotonic()))
         return messages
 
     def _run(self) -> None:

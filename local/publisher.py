@@ -5,7 +5,7 @@ made the topic the costliest hop under load: each request pays the SDK's and the
 fixed cost (serialising, HTTP, moto's dispatch) for one message. ``PublishBatch`` carries up to
 ten messages, and moto publishes each entry exactly as a ``Publish`` (the same notification in
 the queue). The gateway's requests wait on one publisher thread: whatever arrives while a batch
-is in flight goes out in the next batch, so a lone request waits for nothing and concurrent ones
+is in flight, or within a few milliseconds of the first, goes out in the next batch: concurrent ones
 share a request.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ log = logging.getLogger("local.publisher")
 
 MAX_BATCH = 10  # SNS PublishBatch's limits: entries, and bytes of all the messages together
 MAX_BATCH_BYTES = 256 * 1024
+LINGER_SECONDS = 0.004
 
 
 class PublishRefusedError(Exception):
@@ -37,7 +39,8 @@ class _Pending:
 
 
 class BatchingPublisher:
-    def __init__(self, sns: Any, topic_arn: str) -> None:
+    def __init__(self, sns: Any, topic_arn: str, linger_seconds: float = LINGER_SECONDS) -> None:
+        self.linger_seconds = linger_seconds
         self._sns = sns
         self._topic_arn = topic_arn
         self._waiting: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
@@ -73,6 +76,9 @@ class BatchingPublisher:
     def _run(self) -> None:
         while True:
             batch = [self._waiting.get()]
+            # A moment for the requests arriving together to join (a few ms on a request that
+            # takes a few ms anyway): concurrent posters then share one request.
+            time.sleep(self.linger_seconds)
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._waiting.get_nowait())

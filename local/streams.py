@@ -265,7 +265,10 @@ class StreamPoller:
             try:
                 report = self._stream.drain(self.handler, max_batches=1)
                 self.batches += report.batches
-                if report.batches == 0 or report.failed_batches:
+                if report.records < self.batch_size or report.failed_batches:
+                    # Nothing left but a partial batch: wait for the next poll, as Lambda polls a
+                    # shard a few times a second (under load a batch then carries more records:
+                    # one count update per message per batch, fewer reads).
                     self._stop.wait(self.idle_sleep_seconds)
             except Exception:  # a poller must survive anything a handler or the emulator does
                 log.exception("poller %s failed; retrying", self.name)
