@@ -22,16 +22,15 @@ class FakeSns:
         self.refuse = refuse
         self._lock = threading.Lock()
 
-    def publish_batch(
-        self, TopicArn: str, PublishBatchRequestEntries: list[dict[str, str]]
-    ) -> dict[str, Any]:  # noqa: N803
-        messages = [entry["Message"] for entry in PublishBatchRequestEntries]
+    def publish_batch(self, **request: Any) -> dict[str, Any]:
+        entries: list[dict[str, str]] = request["PublishBatchRequestEntries"]
+        messages = [entry["Message"] for entry in entries]
         assert len(messages) <= MAX_BATCH
         assert sum(len(m.encode()) for m in messages) <= MAX_BATCH_BYTES or len(messages) == 1
         with self._lock:
             self.batches.append(messages)
-        ok = [e for e in PublishBatchRequestEntries if e["Message"] not in self.refuse]
-        failed = [e for e in PublishBatchRequestEntries if e["Message"] in self.refuse]
+        ok = [e for e in entries if e["Message"] not in self.refuse]
+        failed = [e for e in entries if e["Message"] in self.refuse]
         return {
             "Successful": [{"Id": e["Id"], "MessageId": f"id-{e['Message']}"} for e in reversed(ok)],
             "Failed": [{"Id": e["Id"], "Code": "InvalidParameter", "SenderFault": True} for e in failed],
