@@ -100,6 +100,9 @@ def main() -> int:
 
     emulator = start_emulator()
     point_sdk_at(emulator.endpoint)
+    from local import unsigned
+
+    unsigned.install()  # the emulator reads no signature: local mode computes none
     step(
         f"AWS emulator (moto server) on {emulator.endpoint}; data lives in its memory and ends with this process"
     )

@@ -20,7 +20,8 @@ with these replaced by equivalents whose cost is proportional to the request:
 * ``cached_host_lookup``: the server finds the service of a Host header once per host;
 * ``bounded_stream_retention``: a table's stream keeps its latest STREAM_RECORDS_KEPT records, as
   DynamoDB keeps 24 hours of them (moto keeps every record of the process's life, with both
-  images: local mode under load grew by ~3 KB per event); sequence numbers are unchanged.
+  images: local mode under load grew by ~3 KB per event); sequence numbers are unchanged;
+* and ``local.moto_request_shortcuts``' per-request ones (names and condition tokens remembered).
 
 Each is a context manager that patches moto while it is open and restores it after; ``installed``
 opens all of them. moto is not thread-safe and neither are these: requests must reach moto one at
@@ -41,6 +42,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
+
+from local import moto_request_shortcuts
 
 
 @contextmanager
@@ -522,4 +525,5 @@ SHORTCUTS = (
     one_certificate_per_subscription,
     cached_host_lookup,
     bounded_stream_retention,
+    *moto_request_shortcuts.SHORTCUTS,
 )

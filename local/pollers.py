@@ -68,8 +68,13 @@ class QueuePoller:
                 WaitTimeSeconds=0,  # the emulator serves one request at a time: never long-poll
             ).get("Messages", [])
             messages.extend(got)
-            if not got or time.monotonic() > deadline:
+            if not messages or time.monotonic() > deadline:
                 break
+            if not got:
+                # As Lambda's batching window does, a started batch waits for more messages (to
+                # its size or the window's end, then one more poll): under load a batch carries
+                # more events per recipient write, and at most one poll per batch comes back empty.
+                self._stop.wait(max(0.0, deadline - time.monotonic()))
         return messages
 
     def _run(self) -> None:

@@ -28,6 +28,7 @@ log = logging.getLogger("local.ses")
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 ACCOUNT_ID = "000000000000"
 REGION = "us-east-1"
+BATCH = 10  # events published together at most (SNS PublishBatch's limit)
 
 
 def ses_time(at: datetime) -> str:
@@ -201,7 +202,7 @@ class SimulatedSes:
     def __init__(
         self,
         client: Any,
-        publish: Callable[[str], None],
+        publish: Callable[[list[str]], object],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         delay_seconds: float = 0.5,
     ) -> None:
@@ -243,12 +244,26 @@ class SimulatedSes:
         return response
 
     def _drain(self) -> None:
+        """Publish the events in the order they were queued, each at its time; those already due
+        together go out in one batch (the publisher splits it within PublishBatch's limits)."""
+        held: tuple[float, str] | None = None
         while True:
-            due, message = self._outbox.get()
+            due, message = held or self._outbox.get()
+            held = None
             pause = due - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
+            batch = [message]
+            while len(batch) < BATCH and held is None:
+                try:
+                    following = self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if following[0] <= time.monotonic():
+                    batch.append(following[1])
+                else:
+                    held = following  # not due yet: it starts the next batch, keeping the order
             try:
-                self._publish(message)
+                self._publish(batch)
             except Exception:
-                log.exception("could not publish a simulated SES event")
+                log.exception("could not publish %d simulated SES events", len(batch))

@@ -13,11 +13,15 @@ from local.emulator import REGION
 from local.gateway import Gateway
 from local.lambda_runtime import LambdaContext
 from local.pollers import QueuePoller
+from local.publisher import BatchingPublisher
 from local.resources import LocalResources
 from local.ses_simulator import SimulatedSes
 from local.streams import StreamPoller
 from local.tokens import LocalTokens
 
+# The stack's projector mapping takes up to 1,000 records a batch (infra/projection.py): one count
+# update per message per batch, so bigger batches under load are fewer writes.
+PROJECTOR_BATCH_SIZE = 1000
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -43,15 +47,8 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.handlers import api, ingest, projector, sender
     from tracker.settings import SendSettings, Settings
 
-    sns = boto3.client("sns", region_name=REGION)
-
-    def publish(message: str) -> str:
-        return str(sns.publish(TopicArn=resources.topic_arn, Message=message)["MessageId"])
-
-    def publish_simulated(message: str) -> None:
-        publish(message)
-
-    ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=publish_simulated)
+    topic = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
+    ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=topic.publish_batch)
     # The sender's only local collaborator: SES is the simulator (the API and ingest handlers run as is).
     local_sender = build_sender(ses, SendSettings.from_env(), Settings.from_env())
 
@@ -65,12 +62,12 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
         QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
         # The table's stream → the projector: message counts and the suppression list.
-        StreamPoller("projector", Settings.from_env().table_name, project),
+        StreamPoller("projector", Settings.from_env().table_name, project, batch_size=PROJECTOR_BATCH_SIZE),
     ]
     for poller in pollers:
         poller.start()
 
     tokens = LocalTokens()
-    gateway = Gateway(api.handler, tokens, publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
+    gateway = Gateway(api.handler, tokens, topic.publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
     server = gateway.serve(port)
     return LocalSystem(gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses)

@@ -192,6 +192,9 @@ def sqs_sns_script(sqs: Any, sns: Any) -> list[Any]:
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     for n in range(4):
         sns.publish(TopicArn=topic, Message=json.dumps({"eventType": "Open", "n": n}))
+    # As local mode publishes: batches of notifications (and a FIFO-only attribute read per message).
+    entries = [{"Id": str(n), "Message": json.dumps({"eventType": "Click", "n": n})} for n in range(3)]
+    log.append(answer(lambda: sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)))
     sqs.send_message(QueueUrl=queue, MessageBody="plain", DelaySeconds=0)
     counts = [
         "ApproximateNumberOfMessages",
@@ -319,4 +322,4 @@ def test_sqs_and_sns_answer_the_same_with_the_shortcuts(emulators: dict[str, Emu
     )
     for step, (expected, got) in enumerate(zip(plain, fast, strict=True)):
         assert got == expected, f"request {step} answered differently"
-    assert plain[2] == [256, 256, 256, 256]  # four notifications, each signed
+    assert plain[3] == [256] * 7  # seven notifications (four published, three in a batch), each signed

@@ -1,0 +1,73 @@
+"""Shortcuts in moto's per-request work: pure functions moto recomputes on every request,
+remembered per argument (the same answers, computed once). Part of ``local.moto_shortcuts``'
+set, kept honest by the same differential test (``tests/integration/test_moto_shortcuts.py``).
+
+* ``remembered_name_conversions``: moto turns CamelCase names into snake_case character by
+  character, ~15 times per SQS ``SendMessage`` (every queue attribute, to read one FIFO setting)
+  and for every request's action: the answer for a name never changes;
+* ``remembered_condition_lexing``: a DynamoDB condition expression is split into tokens with a
+  dozen regular expressions per token on every conditional write, though local mode's writes use
+  a handful of expression texts; the tokens of a text never change.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+NAME_CACHE_SIZE = 4096
+LEXING_CACHE_SIZE = 1024
+
+
+@contextmanager
+def remembered_name_conversions() -> Iterator[None]:
+    """``moto.core.utils.camelcase_to_underscores``, remembered, wherever moto has imported it
+    (modules moto imports later import the remembered one)."""
+    utils: Any = importlib.import_module("moto.core.utils")
+    original: Callable[[str], str] = utils.camelcase_to_underscores
+    remembered = functools.lru_cache(maxsize=NAME_CACHE_SIZE)(original)
+    patched = [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto") and getattr(module, "camelcase_to_underscores", None) is original
+    ]
+    for module in patched:
+        setattr(module, "camelcase_to_underscores", remembered)  # noqa: B010
+    try:
+        yield
+    finally:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("moto") and getattr(module, "camelcase_to_underscores", None) is remembered:
+                setattr(module, "camelcase_to_underscores", original)  # noqa: B010
+
+
+@contextmanager
+def remembered_condition_lexing() -> Iterator[None]:
+    """The tokens of a condition expression text, lexed once. Tokens are immutable named tuples
+    but for their (empty) ``children`` list: each parse gets fresh lists."""
+    parser_class: Any = importlib.import_module("moto.dynamodb.comparisons").ConditionExpressionParser
+    original = parser_class._lex_condition_expression
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def lex(parser: Any) -> deque[Any]:
+        text = parser.condition_expression
+        tokens = lexed.get(text) if isinstance(text, str) else None
+        if tokens is None:
+            tokens = tuple(original(parser))  # a text that does not lex raises here, every time
+            if isinstance(text, str) and len(lexed) < LEXING_CACHE_SIZE:
+                lexed[text] = tokens
+        return deque(token._replace(children=[]) for token in tokens)
+
+    parser_class._lex_condition_expression = lex
+    try:
+        yield
+    finally:
+        parser_class._lex_condition_expression = original
+
+
+SHORTCUTS = (remembered_name_conversions, remembered_condition_lexing)

@@ -1,0 +1,109 @@
+"""Publishing SES events to the topic in batches, for local mode's gateway and SES simulator.
+
+Every SES event reaches the ingest queue through the topic, as in AWS. One ``Publish`` per event
+made the topic the costliest hop under load: each request pays the SDK's and the emulator's
+fixed cost (serialising, HTTP, moto's dispatch) for one message. ``PublishBatch`` carries up to
+ten messages, and moto publishes each entry exactly as a ``Publish`` (the same notification in
+the queue). The gateway's requests wait on one publisher thread: whatever arrives while a batch
+is in flight, or within a few milliseconds of the first, goes out in the next batch: concurrent ones
+share a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("local.publisher")
+
+MAX_BATCH = 10  # SNS PublishBatch's limits: entries, and bytes of all the messages together
+MAX_BATCH_BYTES = 256 * 1024
+LINGER_SECONDS = 0.004
+
+
+class PublishRefusedError(Exception):
+    """The topic refused one message of a batch."""
+
+
+@dataclass
+class _Pending:
+    message: str
+    done: threading.Event = field(default_factory=threading.Event)
+    message_id: str | None = None
+    error: BaseException | None = None
+
+
+class BatchingPublisher:
+    def __init__(self, sns: Any, topic_arn: str, linger_seconds: float = LINGER_SECONDS) -> None:
+        self.linger_seconds = linger_seconds
+        self._sns = sns
+        self._topic_arn = topic_arn
+        self._waiting: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sns-publisher", daemon=True)
+        self._thread.start()
+
+    def publish_batch(self, messages: Sequence[str]) -> list[str]:
+        """Publish ``messages`` in order, in as few requests as the limit allows: their ids."""
+        ids: list[str] = []
+        for chunk in _chunks(messages):
+            answer = self._sns.publish_batch(
+                TopicArn=self._topic_arn,
+                PublishBatchRequestEntries=[
+                    {"Id": str(index), "Message": message} for index, message in enumerate(chunk)
+                ],
+            )
+            if answer.get("Failed"):
+                raise PublishRefusedError(str(answer["Failed"]))
+            by_entry = {entry["Id"]: str(entry["MessageId"]) for entry in answer.get("Successful", [])}
+            ids += [by_entry[str(index)] for index in range(len(chunk))]
+        return ids
+
+    def publish(self, message: str) -> str:
+        """Publish one message (from any thread, sharing a batch with those that wait with it)."""
+        pending = _Pending(message)
+        self._waiting.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.message_id is not None
+        return pending.message_id
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._waiting.get()]
+            # A moment for the requests arriving together to join (a few ms on a request that
+            # takes a few ms anyway): concurrent posters then share one request.
+            time.sleep(self.linger_seconds)
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                ids = self.publish_batch([pending.message for pending in batch])
+                for pending, message_id in zip(batch, ids, strict=True):
+                    pending.message_id = message_id
+            except Exception as error:  # each waiting request answers it (the gateway: a 502)
+                for pending in batch:
+                    pending.error = error
+            for pending in batch:
+                pending.done.set()
+
+
+def _chunks(messages: Sequence[str]) -> list[list[str]]:
+    """``messages`` in order, in batches within PublishBatch's limits (a message alone may use all)."""
+    chunks: list[list[str]] = []
+    size = 0
+    for message in messages:
+        length = len(message.encode("utf-8"))
+        if not chunks or len(chunks[-1]) == MAX_BATCH or size + length > MAX_BATCH_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(message)
+        size += length
+    return chunks
