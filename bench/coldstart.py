@@ -2,8 +2,9 @@
 
 Each measurement is a new ``python`` process (``PYTHONPATH=functions``, the environment a Lambda
 function of this stack gets, with ``LAMBDA_TASK_ROOT`` set so Powertools' Tracer behaves as in
-Lambda: X-Ray SDK loaded, botocore patched, and the interpreter settings ``infra.functions`` gives
-every function) that times ``import <module>`` with
+Lambda: X-Ray SDK loaded, botocore patched; the handlers' cold start in Lambda, tracker.handlers:
+the collector off while the module loads, its objects frozen afterwards; and the interpreter
+settings ``infra.functions`` gives every function) that times ``import <module>`` with
 ``time.perf_counter``; interpreter start-up itself is not included. Modules are measured round
 robin (so drift in machine load spreads evenly), one untimed warm-up round first (byte-code
 compilation), then the median of ``runs`` rounds. ``import boto3`` alone, measured the same way,

@@ -36,11 +36,9 @@ ALL_SES_EVENTS = [
 ]
 
 INGEST_TIMEOUT = Duration.seconds(30)
-# The handler is CPU-bound (parsing, classifying, encoding the recipients' facts): Lambda gives
-# 1,769 MB one full vCPU, where a batch of 100 takes ~0.12 s in the bench's model (README,
-# "Benchmarks": ~8,000 events/s at concurrency 10; 512 MB managed ~3,000). `-c ingestMemoryMb=...`
-# overrides it; the bench reads this line.
-INGEST_MEMORY_MB = 1769
+# The function's memory and the queue's maximum concurrency: c.INGEST_MEMORY_MB and
+# c.INGEST_MAX_CONCURRENCY (defined with the bench's reasoning in tracker/constants.py, where the bench
+# reads them too); `-c ingestMemoryMb=...` and `-c ingestMaxConcurrency=...` override them.
 # 100 events per invocation: one SQS batch per 100 SES events lets the core merge counter updates per
 # message within the batch (fewer DynamoDB writes, no hot counter item) and divides the per-invocation
 # overhead by 100.
@@ -49,11 +47,6 @@ INGEST_BATCH_SIZE = 100
 # well under that under load; when traffic is light a status appears at most ~5 s late, which the
 # dashboard (a human reloading a page) does not notice. Longer windows buy little and delay everything.
 INGEST_BATCHING_WINDOW = Duration.seconds(5)
-# At most 10 concurrent batches (`-c ingestMaxConcurrency=...`): bounds the write rate on the table
-# (one recipient write per event, ~8,000 WRU/s at 10) below its warm throughput; a backlog waits in
-# the queue (alarmed on its age) instead of being throttled by DynamoDB and retried. The bench reads
-# this line.
-INGEST_MAX_CONCURRENCY = 10
 
 
 def ingest_consumer(max_concurrency: int) -> Consumer:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from constructs import Node
 
-from infra.ingestion import INGEST_MAX_CONCURRENCY, INGEST_MEMORY_MB
 from infra.projection import (
     PROJECTOR_BATCH_SIZE,
     PROJECTOR_BATCHING_WINDOW_SECONDS,
@@ -57,7 +56,8 @@ class TableThroughput:
     same values apply to the table and to each global secondary index."""
 
     # Ingest writes about one unit per SES event and an index entry only when a list key changes
-    # (README, "Benchmarks"): ~8,000 WRU/s at its default concurrency. A new table serves 4,000.
+    # (README, "Benchmarks"): ~8,300-9,700 WRU/s at its default concurrency (c.INGEST_MAX_CONCURRENCY).
+    # A new table serves 4,000.
     warm_write_units: int = 10_000
     warm_read_units: int = NEW_TABLE_READ_UNITS
     max_write_units: int = 20_000
@@ -93,11 +93,11 @@ def _within(name: str, value: int, bounds: tuple[int, int]) -> None:
 
 @dataclass(frozen=True)
 class IngestTuning:
-    """The ingest function's memory and concurrency (defaults: infra/ingestion.py, where the bench
+    """The ingest function's memory and concurrency (defaults: tracker/constants.py, where the bench
     reads them from)."""
 
-    memory_mb: int = INGEST_MEMORY_MB
-    max_concurrency: int = INGEST_MAX_CONCURRENCY
+    memory_mb: int = c.INGEST_MEMORY_MB
+    max_concurrency: int = c.INGEST_MAX_CONCURRENCY
     # None: no reservation (the function draws on the account's unreserved concurrency).
     reserved_concurrency: int | None = None
 
@@ -330,8 +330,8 @@ def _engagement(node: Node) -> dict[str, str]:
 def _ingest_tuning(node: Node) -> IngestTuning:
     reserved = _text(node, c.CONTEXT_INGEST_RESERVED_CONCURRENCY)
     return IngestTuning(
-        memory_mb=_integer(node, c.CONTEXT_INGEST_MEMORY_MB, INGEST_MEMORY_MB),
-        max_concurrency=_integer(node, c.CONTEXT_INGEST_MAX_CONCURRENCY, INGEST_MAX_CONCURRENCY),
+        memory_mb=_integer(node, c.CONTEXT_INGEST_MEMORY_MB, c.INGEST_MEMORY_MB),
+        max_concurrency=_integer(node, c.CONTEXT_INGEST_MAX_CONCURRENCY, c.INGEST_MAX_CONCURRENCY),
         reserved_concurrency=None
         if reserved is None
         else _integer(node, c.CONTEXT_INGEST_RESERVED_CONCURRENCY, 0),

@@ -154,6 +154,19 @@ METRIC_APPLE_RANGES_PREFIXES = "AppleRangesPrefixes"  # prefixes of the list sto
 CONTEXT_INGEST_MEMORY_MB = "ingestMemoryMb"
 CONTEXT_INGEST_MAX_CONCURRENCY = "ingestMaxConcurrency"
 CONTEXT_INGEST_RESERVED_CONCURRENCY = "ingestReservedConcurrency"
+# Their defaults, defined once here: the stack deploys them (infra/ingestion.py, infra/settings.py) and
+# the bench's Lambda model holds the throughput goal at them, so the two cannot drift apart.
+# The handler is CPU-bound (parsing, classifying, encoding the recipients' facts): Lambda gives
+# 1,769 MB one full vCPU, and more memory adds no CPU that one thread uses.
+INGEST_MEMORY_MB = 1769
+# Concurrent batches: 8,000 events/s needs concurrency >= 8,000 x (one batch's duration) / 100. The
+# bench's model puts a batch at ~135-160 ms (~45 ms of DynamoDB round trips + 90-115 ms of CPU,
+# depending on the machine's load), so 13 = ceil(80 x 0.157) meets the goal with the slowest
+# figure. It also bounds the write rate on the table: ~1 write unit per event, ~8,300-9,700 WRU/s at
+# 13, below the table's default warm throughput (10,000, `tableWarmWriteUnits`); past that DynamoDB
+# adapts (throttling meanwhile) up to `tableMaxWriteUnits`. A backlog waits in the queue (alarmed on
+# its age) instead. Raise the warm throughput with this value (docs/operations.md, "Tuning the table").
+INGEST_MAX_CONCURRENCY = 13
 # The projector's reading of the table's stream: records per batch, how long Lambda gathers a
 # batch, and concurrent batches per shard.
 CONTEXT_PROJECTOR_BATCH_SIZE = "projectorBatchSize"

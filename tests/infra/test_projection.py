@@ -135,17 +135,23 @@ def test_the_mapping_follows_the_context(tmp_path: Path) -> None:
 
 
 def test_the_ingest_function_has_the_benchs_memory_and_concurrency_by_default(synth: Synthesized) -> None:
-    from infra.ingestion import INGEST_MAX_CONCURRENCY, INGEST_MEMORY_MB
+    """The bench's Lambda model holds the throughput goal at tracker.constants' values: the stack
+    must deploy exactly those."""
+    from bench import cost
 
+    assert (cost.ingest_memory().value, cost.ingest_concurrency().value) == (
+        c.INGEST_MEMORY_MB,
+        c.INGEST_MAX_CONCURRENCY,
+    )
     ingest_id, ingest = function_by_handler(synth, c.INGEST_HANDLER)
-    assert ingest["Properties"]["MemorySize"] == INGEST_MEMORY_MB == 1769  # one full vCPU
+    assert ingest["Properties"]["MemorySize"] == c.INGEST_MEMORY_MB == 1769  # one full vCPU
     assert "ReservedConcurrentExecutions" not in ingest["Properties"]
     (sqs_mapping,) = [
         m["Properties"]
         for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["FunctionName"] == {"Ref": ingest_id}
     ]
-    assert sqs_mapping["ScalingConfig"] == {"MaximumConcurrency": INGEST_MAX_CONCURRENCY}
+    assert sqs_mapping["ScalingConfig"] == {"MaximumConcurrency": c.INGEST_MAX_CONCURRENCY}
 
 
 # --- the filter, on the records the dal writes ------------------------------------------------------

@@ -148,7 +148,7 @@ def test_ingest_event_source_mapping(synth: Synthesized) -> None:
             "BatchSize": 100,
             "MaximumBatchingWindowInSeconds": 5,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "ScalingConfig": {"MaximumConcurrency": 10},
+            "ScalingConfig": {"MaximumConcurrency": c.INGEST_MAX_CONCURRENCY},  # 13: the bench's model
         },
     )
 

@@ -121,3 +121,37 @@ def test_each_api_function_builds_its_app_without_the_other_functions_routes(mod
     modules = imported_by(module, then=f"{module}.default_app()")
     assert "tracker.api.app" in modules
     assert [name for name in BUILT_WITHOUT[module] if name in modules] == []
+
+
+def _after_import(module: str, in_lambda: bool) -> dict[str, int]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "functions"),
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "delivery-tracker",
+    }
+    env.pop("LAMBDA_TASK_ROOT", None)
+    if in_lambda:
+        env["LAMBDA_TASK_ROOT"] = str(ROOT / "functions")
+    code = (
+        f"import gc, json, {module}\n"
+        "print(json.dumps({'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count(),"
+        " 'garbage': gc.collect()}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=str(ROOT)
+    )
+    found: dict[str, int] = json.loads(result.stdout.splitlines()[-1])
+    return found
+
+
+@pytest.mark.parametrize("module", sorted({*NOT_IN, "tracker.handlers.projector"}))
+def test_in_lambda_a_handler_freezes_what_its_import_built_and_collects_again(module: str) -> None:
+    after = _after_import(module, in_lambda=True)
+    assert after["enabled"] == 1, "the collector is back on once the module has loaded"
+    assert after["frozen"] > 10_000, "the import's objects are in the permanent generation"
+
+
+def test_outside_lambda_importing_a_handler_leaves_the_collector_alone() -> None:
+    after = _after_import("tracker.handlers.ingest", in_lambda=False)
+    assert (after["enabled"], after["frozen"]) == (1, 0)

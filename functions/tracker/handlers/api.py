@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker.bootstrap import api as bootstrap
+from tracker.handlers import cold_start_done
 from tracker.handlers.support import TRACED_MODULES
 from tracker.settings import require_environment
 
@@ -33,3 +34,7 @@ def default_app() -> APIGatewayRestResolver:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return default_app().resolve(event, context)
+
+
+# The cold start ends here (tracker.handlers): what it built lives as long as the process.
+cold_start_done()

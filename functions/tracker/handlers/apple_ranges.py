@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
 from tracker.bootstrap import apple_ranges as bootstrap
+from tracker.handlers import cold_start_done
 from tracker.logic.apple_ranges_refresh import AppleRangesRefresh, RefreshResult
 from tracker.settings import require_environment
 
@@ -73,3 +74,7 @@ def publish_metrics(result: RefreshResult) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001 - a schedule's tick
     return refresh(default_refresh())
+
+
+# The cold start ends here (tracker.handlers): what it built lives as long as the process.
+cold_start_done()

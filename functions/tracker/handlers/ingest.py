@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from tracker import constants
 from tracker.bootstrap import ingest as bootstrap
 from tracker.domain.events import EventKind
+from tracker.handlers import cold_start_done
 from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.ingest import BatchReport, IncomingRecord, Ingestor, Outcome
 from tracker.settings import require_environment
@@ -88,3 +89,7 @@ def publish_metrics(report: BatchReport) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_batch(event, context, default_ingestor())
+
+
+# The cold start ends here (tracker.handlers): what it built lives as long as the process.
+cold_start_done()

@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
 from tracker.bootstrap import projector as bootstrap
+from tracker.handlers import cold_start_done
 from tracker.handlers.support import TRACED_MODULES
 from tracker.logic.projector import ProjectionReport, Projector
 from tracker.settings import require_environment
@@ -70,3 +71,7 @@ def publish_metrics(report: ProjectionReport) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     return process_batch(event, default_projector())
+
+
+# The cold start ends here (tracker.handlers): what it built lives as long as the process.
+cold_start_done()

@@ -19,6 +19,7 @@ from tracker import constants
 from tracker.bootstrap import sender as bootstrap
 from tracker.dal.jobs import SendJobBody
 from tracker.domain.errors import TransientStoreError
+from tracker.handlers import cold_start_done
 from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
 from tracker.logic.sending import JobResult, Sender
 from tracker.settings import require_environment
@@ -114,3 +115,7 @@ def publish_metrics(summary: BatchSummary) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_batch(event, context, default_sender())
+
+
+# The cold start ends here (tracker.handlers): what it built lives as long as the process.
+cold_start_done()

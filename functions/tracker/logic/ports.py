@@ -8,33 +8,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tracker.domain.erasure import CustomerRecipient, ErasureRecord
-from tracker.domain.facts import RecipientFacts
-from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
-from tracker.domain.quarantine import QuarantinedRecord
-from tracker.domain.records import (
-    RecipientChange,
-    RecipientKey,
-    StoredRecipient,
-)
-from tracker.domain.status import Status
-from tracker.domain.suppression import (
-    Address,
-    AddressState,
-    Evidence,
-    HistoryEntry,
-    SuppressionRecord,
-    SuppressionState,
-    SuppressionWrite,
-)
-from tracker.domain.views import (
-    LogRecord,
-    MessageRecord,
-    Page,
-    RecipientRecord,
-)
+# Annotations only (the Protocols' signatures): the domain modules they name are loaded by the code
+# that uses them, so a function imports only the parts of the domain it needs.
+if TYPE_CHECKING:
+    from tracker.domain.erasure import CustomerRecipient, ErasureRecord
+    from tracker.domain.facts import RecipientFacts
+    from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
+    from tracker.domain.quarantine import QuarantinedRecord
+    from tracker.domain.records import (
+        RecipientChange,
+        RecipientKey,
+        StoredRecipient,
+    )
+    from tracker.domain.status import Status
+    from tracker.domain.suppression import (
+        Address,
+        AddressState,
+        Evidence,
+        HistoryEntry,
+        SuppressionRecord,
+        SuppressionState,
+        SuppressionWrite,
+    )
+    from tracker.domain.views import (
+        LogRecord,
+        MessageRecord,
+        Page,
+        RecipientRecord,
+    )
+
 
 # --- the ingest path ---------------------------------------------------------------------------
 

@@ -13,12 +13,24 @@ from tracker.models.ses.timestamps import UtcDatetime
 
 
 class SesModel(BaseModel):
+    """``defer_build``: an object validated only inside an SES record goes through the record union's
+    one validator (tracker.models.ses.records.SES_EVENT), which builds its schema inline; a
+    validator and a serializer of its own class, built at import, would never run."""
+
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="allow",
         frozen=True,
+        defer_build=True,
     )
+
+
+class SesSection(SesModel):
+    """A record's type-specific object: dumped on its own (hashed into the event id), so its class
+    builds its serializer at import like any model (a deferred one would build it on first use)."""
+
+    model_config = ConfigDict(defer_build=False)
 
 
 class MailHeader(SesModel):
@@ -63,7 +75,7 @@ class BouncedRecipient(SesModel):
     diagnostic_code: str | None = None
 
 
-class Bounce(SesModel):
+class Bounce(SesSection):
     bounce_type: str  # Undetermined | Permanent | Transient
     bounce_sub_type: str  # General, NoEmail, Suppressed, OnAccountSuppressionList, MailboxFull, ...
     bounced_recipients: list[BouncedRecipient]
@@ -77,7 +89,7 @@ class ComplainedRecipient(SesModel):
     email_address: str
 
 
-class Complaint(SesModel):
+class Complaint(SesSection):
     complained_recipients: list[ComplainedRecipient]
     timestamp: UtcDatetime
     feedback_id: str | None = None
@@ -88,7 +100,7 @@ class Complaint(SesModel):
     arrival_date: str | None = None
 
 
-class Delivery(SesModel):
+class Delivery(SesSection):
     timestamp: UtcDatetime
     recipients: list[str]
     processing_time_millis: int | None = None
@@ -97,21 +109,21 @@ class Delivery(SesModel):
     remote_mta_ip: str | None = None  # identity notifications only
 
 
-class Send(SesModel):
+class Send(SesSection):
     """Always an empty object."""
 
 
-class Reject(SesModel):
+class Reject(SesSection):
     reason: str | None = None  # only documented value: "Bad content"
 
 
-class Open(SesModel):
+class Open(SesSection):
     timestamp: UtcDatetime
     ip_address: str | None = None
     user_agent: str | None = None
 
 
-class Click(SesModel):
+class Click(SesSection):
     timestamp: UtcDatetime
     link: str
     ip_address: str | None = None
@@ -119,7 +131,7 @@ class Click(SesModel):
     link_tags: dict[str, list[str]] | None = None
 
 
-class RenderingFailure(SesModel):
+class RenderingFailure(SesSection):
     """Published under the top-level key ``failure`` (not ``renderingFailure``)."""
 
     error_message: str | None = None
@@ -132,7 +144,7 @@ class DelayedRecipient(SesModel):
     diagnostic_code: str | None = None
 
 
-class DeliveryDelay(SesModel):
+class DeliveryDelay(SesSection):
     timestamp: UtcDatetime
     delayed_recipients: list[DelayedRecipient]
     delay_type: str | None = None  # TransientCommunicationFailure, MailboxFull, SpamDetected, ...
@@ -145,13 +157,13 @@ class TopicSubscriptionStatus(SesModel):
     subscription_status: str  # OptIn | OptOut
 
 
-class TopicPreferences(SesModel):
+class TopicPreferences(SesSection):
     unsubscribe_all: bool | None = None
     topic_subscription_status: list[TopicSubscriptionStatus] | None = None
     topic_default_subscription_status: list[TopicSubscriptionStatus] | None = None
 
 
-class Subscription(SesModel):
+class Subscription(SesSection):
     timestamp: UtcDatetime
     contact_list: str | None = None
     source: str | None = None  # e.g. UnsubscribeHeader
