@@ -83,7 +83,16 @@ REQUESTS_AT_LEAST = {
     "GET /suppressions": 90,
     "GET /suppressions/{email}": 75,
     "DELETE /suppressions/{email}": 70,
+    "GET /attention": 10,
+    "GET /attention/count": 10,
+    "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
+    "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
 }
+
+
+# A resend copies its message's content: the seeded messages are written without any (as the read
+# tests write them), so every resend here is a 404; test_attention.py covers its 201.
+NO_SUCCESS_IN_THIS_WORLD = frozenset({"POST /messages/{message_id}/recipients/{recipient_id}/resend"})
 
 
 @dataclass
@@ -199,4 +208,5 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     requests = sum(gateway.statuses.values())
     print(f"{label}: {requests} requests, statuses {dict(sorted(gateway.statuses.items()))}")
     assert requests >= REQUESTS_AT_LEAST[label], requests
-    assert any(200 <= status < 300 for status in gateway.statuses), "the run never reached a success"
+    if label not in NO_SUCCESS_IN_THIS_WORLD:
+        assert any(200 <= status < 300 for status in gateway.statuses), "the run never reached a success"
