@@ -253,6 +253,7 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
 API_PREFIXES = (
     "/messages",
+    "/attention",
     "/invoices",
     "/customers",
     "/suppressions",

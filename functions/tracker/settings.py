@@ -101,6 +101,8 @@ class Settings:
     retention: Retention
     # The timing rules' thresholds (ENGAGEMENT_*, docs/engagement.md).
     engagement_rules: EngagementRules = DEFAULT_RULES
+    # A recipient without Delivery this long after its message's first send makes it stuck.
+    attention_stuck_after: timedelta = timedelta(hours=constants.DEFAULT_ATTENTION_STUCK_HOURS)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -111,6 +113,9 @@ class Settings:
             dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
             retention=_retention(),
             engagement_rules=_engagement_rules(),
+            attention_stuck_after=timedelta(
+                hours=_int(constants.ENV_ATTENTION_STUCK_HOURS, constants.DEFAULT_ATTENTION_STUCK_HOURS)
+            ),
         )
 
 

@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.apigw import api_event, json_body
+from tests.factories import attention_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
 from tests.integration.test_send_support import SendWorld, complain, make_world
@@ -83,7 +84,16 @@ REQUESTS_AT_LEAST = {
     "GET /suppressions/{email}": 75,
     "DELETE /suppressions/{email}": 70,
     "DELETE /customers/{customer_id}": 70,
+    "GET /attention": 10,
+    "GET /attention/count": 10,
+    "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
+    "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
 }
+
+
+# A resend copies its message's content: the seeded messages are written without any (as the read
+# tests write them), so every resend here is a 404; test_attention.py covers its 201.
+NO_SUCCESS_IN_THIS_WORLD = frozenset({"POST /messages/{message_id}/recipients/{recipient_id}/resend"})
 
 
 @dataclass
@@ -133,7 +143,9 @@ class Gateway:
 @pytest.fixture(scope="module")
 def world() -> Iterator[SendWorld]:
     with seeded_world():
-        world = make_world(read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET))))
+        world = make_world(
+            read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
+        )
         complain(SUPPRESSED, tenant_id=A)
         yield world
 
@@ -197,4 +209,5 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     requests = sum(gateway.statuses.values())
     print(f"{label}: {requests} requests, statuses {dict(sorted(gateway.statuses.items()))}")
     assert requests >= REQUESTS_AT_LEAST[label], requests
-    assert any(200 <= status < 300 for status in gateway.statuses), "the run never reached a success"
+    if label not in NO_SUCCESS_IN_THIS_WORLD:
+        assert any(200 <= status < 300 for status in gateway.statuses), "the run never reached a success"

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from tracker.logic.creation import MessageService
     from tracker.logic.erasure import ErasureService
     from tracker.logic.ports import IdempotencyGuard
+    from tracker.logic.resending import RecipientActionService
     from tracker.logic.suppression import SuppressionService
 
 
@@ -69,6 +70,7 @@ class Dependencies:
     idempotency: IdempotencyGuard
     cursors: LazyCursorCodec
     erasure: ErasureService
+    actions: RecipientActionService | None = None  # resend and dismiss
 
 
 def current_lambda_context() -> LambdaContext | None:
