@@ -1,7 +1,7 @@
 // Invoice -> Logs tab, Customer -> Messages tab, the lookup form and the status guide.
 
 import { h, nextId } from "../dom.js";
-import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, plural } from "../format.js";
+import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, PENDING_STATUSES, plural } from "../format.js";
 import {
   breadcrumbs,
   emptyState,
@@ -173,7 +173,10 @@ export async function invoiceView(ctx) {
       legend(),
     ),
   );
-  ctx.done(`Invoice ${invoiceId}`, `${plural(messages.length, "message", "messages")} carried this invoice.`);
+  ctx.done(`Invoice ${invoiceId}`, `${plural(messages.length, "message", "messages")} carried this invoice.`, {
+    live: messages.some((message) => message.recipients.some((recipient) => PENDING_STATUSES.includes(recipient.status))),
+    what: "an email is pending",
+  });
 }
 
 // --- Customer -> Messages -------------------------------------------------------------------------
@@ -274,7 +277,10 @@ export async function customerView(ctx) {
       legend(),
     ),
   );
-  ctx.done(`Customer ${customerId}`, `${plural(items.length, "message", "messages")} shown.`);
+  ctx.done(`Customer ${customerId}`, `${plural(items.length, "message", "messages")} shown.`, {
+    live: items.some((item) => PENDING_STATUSES.includes(item.status)),
+    what: "an email is pending",
+  });
 }
 
 // --- Lookup and status guide ----------------------------------------------------------------------

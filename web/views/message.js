@@ -2,7 +2,7 @@
 // recipient's timeline of events.
 
 import { h, srOnly } from "../dom.js";
-import { isAutomatic, isStatus, kindLabel, plural, rateParts, STATUSES, statusLabel, TALLIES, verdictLabel } from "../format.js";
+import { isAutomatic, isStatus, kindLabel, PENDING_STATUSES, plural, rateParts, STATUSES, statusLabel, TALLIES, verdictLabel } from "../format.js";
 import {
   automaticNote,
   breadcrumbs,
@@ -227,7 +227,10 @@ export async function recipientsView(ctx) {
       legend(),
     ),
   );
-  ctx.done(message.subject || "Message", `${plural(items.length, "recipient", "recipients")} shown.`);
+  ctx.done(message.subject || "Message", `${plural(items.length, "recipient", "recipients")} shown.`, {
+    live: message.pending > 0 || items.some((recipient) => PENDING_STATUSES.includes(recipient.status)),
+    what: "some recipients are pending",
+  });
 }
 
 export async function summaryView(ctx) {
@@ -277,7 +280,7 @@ export async function summaryView(ctx) {
       ),
     ),
   );
-  ctx.done(`${message.subject || "Message"}: summary`);
+  ctx.done(`${message.subject || "Message"}: summary`, null, { live: message.pending > 0, what: "some recipients are pending" });
 }
 
 // --- Timeline -------------------------------------------------------------------------------------
@@ -350,7 +353,8 @@ export function eventList(events) {
 }
 
 async function findRecipient(ctx, messageId, recipientId) {
-  const cached = recipientCache.get(`${messageId}/${recipientId}`);
+  // A live update asks the API: the cached row is what the Recipients tab showed a while ago.
+  const cached = ctx.refreshing ? null : recipientCache.get(`${messageId}/${recipientId}`);
   if (cached) return cached;
   let cursor = null;
   for (let pages = 0; pages < 5; pages += 1) {
@@ -378,7 +382,9 @@ export async function timelineView(ctx) {
     list.replaceChildren(events.length ? eventList(events) : emptyState("No events yet.", "Events appear as the sending service reports them."));
     more.hidden = !page.next_cursor;
   };
+  let loadedMore = false;
   more.addEventListener("click", async () => {
+    loadedMore = true;
     more.disabled = true;
     try {
       page = await ctx.api.listEvents(messageId, recipientId, { cursor: page.next_cursor });
@@ -417,5 +423,9 @@ export async function timelineView(ctx) {
     more,
     legend(),
   );
-  ctx.done(`Timeline: ${who}`, `${plural(events.length, "event", "events")} shown.`);
+  // Live while the recipient has no outcome yet, unless the reader has loaded later pages of events.
+  ctx.done(`Timeline: ${who}`, `${plural(events.length, "event", "events")} shown.`, {
+    live: () => PENDING_STATUSES.includes(recipient?.status) && !loadedMore,
+    what: "this recipient is pending",
+  });
 }
