@@ -186,7 +186,15 @@ def test_recipients_tab_shows_status_open_count_and_bounce_reason(
     expect(opener.locator(".opens")).to_contain_text("3")
     bounced = page.locator(f'tr[data-email="{BOUNCED}"]')
     expect(bounced.locator(".badge")).to_have_text("Bounced")
-    expect(bounced.locator(".bounce-reason")).to_have_text(f"Bounce reason: {BOUNCE_REASON}")
+    raw = bounced.locator(".bounce-reason")
+    reason = by_email[BOUNCED].get("reason")
+    if reason:  # the plain reason and what to do first, SES's diagnostic one click away
+        expect(bounced.locator(".reason-summary")).to_have_text(reason["summary"])
+        expect(bounced.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
+        expect(raw).to_be_hidden()
+        bounced.get_by_text("Technical details").click()
+    expect(raw).to_be_visible()
+    expect(raw).to_have_text(f"Bounce reason: {BOUNCE_REASON}")
     # The status legend, with the help article's explanations.
     page.get_by_text("What do the statuses mean?").click()
     legend = page.locator("details.legend dl")

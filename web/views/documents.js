@@ -5,12 +5,14 @@ import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, PENDING_STATUSES, plural } fro
 import {
   breadcrumbs,
   emptyState,
+  followUp,
   legend,
   legendList,
   links,
   pageHeading,
   pagerNav,
   pageSize,
+  plainReason,
   statusBadge,
   tabs,
   time,
@@ -64,6 +66,9 @@ async function invoiceLogs(api, invoiceId) {
           "engagement",
           "bounce_reason",
           "dropped_reason",
+          "reason",
+          "resent_as",
+          "dismissed",
         ]);
         const seen = new Set(recipient.events.map((event) => event.event_id));
         recipient.events.push(...(part.events ?? []).filter((event) => !seen.has(event.event_id)));
@@ -79,6 +84,14 @@ async function invoiceLogs(api, invoiceId) {
   return { messages: list, truncated: Boolean(cursor) };
 }
 
+/** The raw texts of a log or customer row (bounce_reason, dropped_reason), as SES and the send path gave them. */
+function rawReasons(item) {
+  return [
+    item.bounce_reason ? h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), item.bounce_reason) : null,
+    item.dropped_reason ? h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), item.dropped_reason) : null,
+  ];
+}
+
 function logRecipient(message, recipient) {
   const who = recipient.name || recipient.email || recipient.recipient_id;
   const headingId = nextId("log-recipient");
@@ -88,12 +101,7 @@ function logRecipient(message, recipient) {
   if (recipient.engagement === "machine_only") {
     facts.push(h("span", { class: "reason automatic-only" }, "Opened automatically only, not by the customer"));
   }
-  if (recipient.bounce_reason) {
-    facts.push(h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), recipient.bounce_reason));
-  }
-  if (recipient.dropped_reason) {
-    facts.push(h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), recipient.dropped_reason));
-  }
+  const reason = plainReason(recipient.reason, rawReasons(recipient), { key: `raw-log-${message.message_id}-${recipient.recipient_id}` });
   return h(
     "article",
     { class: "log-recipient", "aria-labelledby": headingId, dataset: { recipientId: recipient.recipient_id, status: recipient.status ?? "" } },
@@ -110,6 +118,7 @@ function logRecipient(message, recipient) {
       recipient.customer_id ? h("a", { href: links.customer(recipient.customer_id) }, `Customer ${recipient.customer_id}`) : null,
       facts,
     ),
+    h("div", { class: "log-reason" }, reason, followUp(recipient)),
     recipient.events.length
       ? h(
           "div",
@@ -132,7 +141,11 @@ function logRecipient(message, recipient) {
                     "td",
                     {},
                     event.verdict ? verdictBadge(event) : null,
-                    eventDetails(event).map(([label, value]) => h("span", { class: "detail-line" }, `${label}: ${value}`)),
+                    plainReason(
+                      event.reason,
+                      eventDetails(event).map(([label, value]) => `${label}: ${value}`),
+                      { key: event.event_id ? `raw-log-event-${event.event_id}` : undefined },
+                    ),
                   ),
                 ),
               ),
@@ -207,8 +220,8 @@ function customerRow(item) {
     h(
       "td",
       { class: "details" },
-      item.bounce_reason ? h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), item.bounce_reason) : null,
-      item.dropped_reason ? h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), item.dropped_reason) : null,
+      plainReason(item.reason, rawReasons(item), { key: `raw-customer-${item.message_id}-${item.recipient_id}` }),
+      followUp(item),
       h("a", { href: links.timeline(item.message_id, item.recipient_id), class: "detail-line" }, "Timeline"),
     ),
   );
