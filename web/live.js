@@ -198,8 +198,8 @@ export class LiveUpdates {
     mode.textContent = !view.live()
       ? ""
       : document.hidden
-        ? " \u00b7 updates paused while this tab is hidden"
-        : ` \u00b7 updates every ${seconds} s while ${view.what ?? "something is pending"}`;
+        ? "\u00b7 updates paused while this tab is hidden"
+        : `\u00b7 updates every ${seconds} s while ${view.what ?? "something is pending"}`;
     view.indicator.dataset.live = view.live() ? "on" : "off";
   }
 }
@@ -210,7 +210,7 @@ export function liveIndicator(onRefresh) {
   const mode = h("span", { class: "live-mode" });
   const button = h("button", { type: "button", class: "button secondary live-refresh", dataset: { focusKey: "refresh-now" } }, "Refresh now");
   button.addEventListener("click", onRefresh);
-  const element = h("p", { class: "live-status" }, updated, mode, " ", button);
+  const element = h("p", { class: "live-status" }, updated, mode, button);
   element.parts = { updated, mode };
   return element;
 }
