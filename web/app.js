@@ -5,6 +5,7 @@ import { createApi } from "./api.js";
 import { Auth } from "./auth.js";
 import { announce, h, replace } from "./dom.js";
 import { captureState, liveIndicator, LiveUpdates, refreshInterval, restoreState } from "./live.js";
+import { attentionView } from "./views/attention.js";
 import { errorState, links, loadingState, notFoundState, pageHeading } from "./views/common.js";
 import { customerView, invoiceView, lookupView, statusesView } from "./views/documents.js";
 import { recipientsView, summaryView, timelineView } from "./views/message.js";
@@ -25,6 +26,7 @@ const main = document.getElementById("main");
 // Each route: path pattern, view, section (for the navigation), and what a 404 is about.
 const ROUTES = [
   { pattern: ["messages"], view: messagesView, section: "messages" },
+  { pattern: ["attention"], view: attentionView, section: "attention" },
   { pattern: ["messages", ":id"], view: recipientsView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "summary"], view: summaryView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "recipients", ":rid"], view: timelineView, section: "messages", missing: "Recipient" },
