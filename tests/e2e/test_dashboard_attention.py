@@ -196,3 +196,34 @@ def test_dismiss_removes_an_item_without_a_new_send(chromium: Browser, local_dem
         assert recipient["dismissed"]["at"]
     finally:
         view.close()
+
+
+def test_a_bounced_recipients_timeline_shows_the_plain_reason_first(
+    dashboard: Dashboard, local_demo: LocalInstance
+) -> None:
+    message = next(
+        m
+        for m in local_demo.api("GET", "/messages?limit=200")["items"]
+        if m["subject"] == "December class schedule"
+    )
+    recipients = local_demo.api("GET", f"/messages/{message['message_id']}/recipients?limit=200")["items"]
+    ben = next(r for r in recipients if r["email"] == f"bounce@{SIM}")
+    events = local_demo.api(
+        "GET", f"/messages/{message['message_id']}/recipients/{ben['recipient_id']}/events"
+    )
+    bounce = next(e for e in events["items"] if e["kind"] == "bounce")
+
+    page = dashboard.open(f"#/messages/{message['message_id']}/recipients/{ben['recipient_id']}")
+    dashboard.heading(f"Timeline: {ben['name']}")
+    item = page.locator('.timeline-item[data-kind="bounce"]')
+    raw = item.locator(".timeline-details")
+    reason = bounce.get("reason")
+    if reason:  # an API with plain reasons (issue 16): they come first, SES's words one click away
+        expect(item.locator(".reason-summary")).to_have_text(reason["summary"])
+        expect(item.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
+        expect(raw).to_be_hidden()
+        item.get_by_text("Technical details").click()
+        summary = page.locator(".meta .reason-summary")
+        expect(summary).to_have_text(ben["reason"]["summary"])
+    expect(raw).to_be_visible()
+    expect(raw).to_contain_text(bounce["details"]["diagnostic_code"])
