@@ -136,6 +136,7 @@ function signedOutView(reason) {
   main.removeAttribute("aria-busy");
   document.title = `Signed out \u00b7 ${APP_NAME}`;
   updateChrome(null);
+  showAttentionCount(null); // the next account's count is fetched once it has signed in
   announce("You are signed out.");
   rendered({ focusHeading: true });
 }
