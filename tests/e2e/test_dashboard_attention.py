@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 SIM = "simulator.amazonses.com"
 CORRECTED = f"success+corrected@{SIM}"
+BOUNCED = f"bounce@{SIM}"
 UPDATE_TIMEOUT_MS = 30_000
 
 
@@ -46,9 +47,18 @@ def attention_api(local_demo: LocalInstance) -> None:
         pytest.skip("this API has no GET /attention yet (issue 16's backend)")
 
 
+def suppressed(local_demo: LocalInstance, tenant: str, email: str) -> bool:
+    response = requests.get(
+        f"{local_demo.base_url}/suppressions/{email}",
+        headers={"Authorization": f"Bearer {local_demo.token(tenant)}"},
+        timeout=10,
+    )
+    return response.status_code == 200 and response.json()["state"] == "active"
+
+
 def send_bouncing(local_demo: LocalInstance, tenant: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """An invoice and a receipt to SES's bouncing simulator address, once both are in the queue."""
-    person = {"customer_id": "c-ben", "email": f"bounce@{SIM}", "name": "Ben Okafor"}
+    person = {"customer_id": "c-ben", "email": BOUNCED, "name": "Ben Okafor"}
     invoice = local_demo.api(
         "POST",
         "/messages",
@@ -138,10 +148,21 @@ def test_resend_to_a_corrected_address_shows_the_new_send_on_the_invoice_logs(
         expect(article.locator(".field-error")).to_be_visible()
         expect(field).to_be_focused()
 
+        # Two permanent bounces suppressed the old address: the API's 409 says what to do, in the row.
+        wait_until(lambda: suppressed(local_demo, tenant, BOUNCED), 60, f"{BOUNCED} suppressed")
+        field.fill(BOUNCED)
+        with page.expect_request("**/resend") as refused:
+            article.get_by_role("button", name="Resend").click()
+        expect(article.locator(".action-note")).to_contain_text("suppress")
+        expect(field).to_be_focused()
+
         field.fill(CORRECTED)
         with page.expect_request("**/resend") as sent:
             article.get_by_role("button", name="Resend").click()
-        assert sent.value.headers.get("idempotency-key"), "each click carries an Idempotency-Key"
+        key = sent.value.headers.get("idempotency-key")
+        assert key, "each click carries an Idempotency-Key"
+        assert key != refused.value.headers.get("idempotency-key"), "a new one per click"
+        assert refused.value.post_data_json == {}  # the address as it was: nothing to correct
         assert sent.value.post_data_json == {"email": CORRECTED}
         flash = page.locator("#attention-flash")
         expect(flash).to_contain_text(f"Invoice INV-7001 was sent again to {CORRECTED}")

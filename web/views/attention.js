@@ -69,7 +69,9 @@ function noteView(key) {
 }
 
 function actionError(error) {
-  if (error?.code === "address_suppressed") return error.message;
+  if (error?.code === "address_suppressed") {
+    return `Not sent: the address is suppressed, because earlier emails to it bounced or were reported as spam. Correct the address, or lift the suppression first. (${error.message})`;
+  }
   if (error?.code === "already_resent") return "This email was already resent. The list is updated.";
   if (error?.status === 404) return "This email no longer exists. The list is updated.";
   return `It did not work: ${error?.message ?? error}. Try again.`;
