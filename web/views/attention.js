@@ -24,6 +24,9 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 let flash = null;
 // A row's own message (an address the API refused) survives the list's live updates.
 const rowNotes = new Map();
+// Recipients resent or dismissed from this tab: the queue may list them for a moment longer (it
+// is updated from the table's stream), and a row the owner has dealt with must not come back.
+const handled = new Set();
 
 /** One key per click: a retried request with the same key sends nothing new (POST .../resend). */
 function idempotencyKey() {
@@ -122,12 +125,14 @@ function recipientBlock(ctx, item, recipient) {
           })
         : ctx.api.dismiss(item.message_id, recipient.recipient_id));
       rowNotes.delete(key);
+      handled.add(key);
       flash = describe.done(answer);
     } catch (error) {
       if (error?.status === 401) throw error;
       rowNotes.delete(key);
       if (error?.code === "already_resent" || error?.status === 404) {
-        flash = { text: actionError(error) }; // the row is gone once the list is fetched again
+        handled.add(key);
+        flash = { text: actionError(error) }; // nothing more to do on this row
       } else {
         rowNotes.set(key, { text: actionError(error), error: true });
         release();
@@ -253,7 +258,9 @@ export async function attentionView(ctx) {
   ctx.loading("Loading what needs attention\u2026");
   const page = await ctx.api.attention({ kind, cursor: ctx.pager.cursors[ctx.pager.index], limit: pageSize(ctx.query, 20) });
   if (!ctx.isCurrent()) return;
-  const items = page.items ?? [];
+  const items = (page.items ?? [])
+    .map((item) => ({ ...item, recipients: (item.recipients ?? []).filter((r) => !handled.has(`${item.message_id}/${r.recipient_id}`)) }))
+    .filter((item) => item.recipients.length || item.omitted_recipients);
   const filterLink = (value) => withQuery("#/attention", { kind: value, limit: ctx.query.get("limit") });
 
   const content = items.length
