@@ -34,7 +34,16 @@ ROUTES = (
     GatewayRoute("/messages", "GET", ApiFunction.READ),
     GatewayRoute("/messages", "POST", ApiFunction.SEND),
     GatewayRoute("/messages", ANY, ApiFunction.READ),
-    GatewayRoute(f"/messages/{GREEDY}", ANY, ApiFunction.READ),
+    # A resource level holds one variable at most (API Gateway), so the send function's two routes
+    # under a message are spelled out with their parents, and every other path under a message is
+    # the read function's.
+    GatewayRoute("/messages/{message_id}", ANY, ApiFunction.READ),
+    GatewayRoute(f"/messages/{{message_id}}/{GREEDY}", ANY, ApiFunction.READ),
+    GatewayRoute("/messages/{message_id}/recipients", ANY, ApiFunction.READ),
+    GatewayRoute("/messages/{message_id}/recipients/{recipient_id}", ANY, ApiFunction.READ),
+    GatewayRoute(f"/messages/{{message_id}}/recipients/{{recipient_id}}/{GREEDY}", ANY, ApiFunction.READ),
+    GatewayRoute("/messages/{message_id}/recipients/{recipient_id}/resend", ANY, ApiFunction.SEND),
+    GatewayRoute("/messages/{message_id}/recipients/{recipient_id}/dismiss", ANY, ApiFunction.SEND),
     GatewayRoute("/suppressions", ANY, ApiFunction.SEND),
     GatewayRoute(f"/suppressions/{GREEDY}", ANY, ApiFunction.SEND),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
@@ -43,13 +52,18 @@ ROUTES = (
 )
 
 
+_VARIABLE = re.compile(r"\\\{\w+\\\}")
+
+
 def _pattern(resource: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(resource).replace(re.escape(GREEDY), ".+") + "$")
+    escaped = re.escape(resource).replace(re.escape(GREEDY), ".+")
+    return re.compile("^" + _VARIABLE.sub("[^/]+", escaped) + "$")
 
 
 def _specificity(resource: str) -> tuple[int, int]:
     # API Gateway prefers a resource without a greedy variable, then the longer literal prefix.
-    return (0 if GREEDY in resource else 1, len(resource.replace(GREEDY, "")))
+    literal = re.sub(r"\{\w+\+?\}", "", resource)
+    return (0 if GREEDY in resource else 1, len(literal))
 
 
 def function_for(method: str, path: str) -> ApiFunction | None:

@@ -25,6 +25,10 @@ CUSTOMERS = {
     "dev": ("cust-dev", "Dev Patel", f"success+dev@{SIM}"),
     "eli": ("cust-eli", "Eli Novak", f"ooto@{SIM}"),
     "fay": ("cust-fay", "Fay Moreau", "fay.moreau@example.com"),
+    # Undelivered documents for the "Needs attention" page: each bounces once (two permanent
+    # bounces would suppress the address, and a resend to it would need a lift first).
+    "gus": ("cust-gus", "Gus Ferreira", f"bounce+gus@{SIM}"),
+    "hana": ("cust-hana", "Hana Sato", f"bounce+hana@{SIM}"),
 }
 
 
@@ -168,13 +172,45 @@ def seed(base_url: str) -> dict[str, Any]:
         ),
         timeout=60,
     )
-    for message in (schedule, invoice, receipt, holiday):
+    undelivered = _undelivered_documents(client)
+    for message in (schedule, invoice, receipt, holiday, *undelivered):
         client.wait_until(lambda m=message: _projected(client, m["message_id"]), timeout=60)
     return {
         "tenant_id": DEMO_TENANT,
         "token": client.token,
-        "messages": [m["message_id"] for m in (schedule, invoice, receipt, holiday)],
+        "messages": [m["message_id"] for m in (schedule, invoice, receipt, holiday, *undelivered)],
     }
+
+
+def _undelivered_documents(client: LocalClient) -> list[dict[str, Any]]:
+    """An invoice and a receipt that bounce (the simulator's bounce address), waited for until both
+    are in the attention queue."""
+    invoice = _send(
+        client,
+        {
+            "kind": "invoice",
+            "subject": "Invoice INV-1002 for January classes",
+            "text": "Your invoice INV-1002 of $95.00 is due on January 15.",
+            "invoice_id": "INV-1002",
+            "recipients": _recipients("gus"),
+        },
+    )
+    receipt = _send(
+        client,
+        {
+            "kind": "receipt",
+            "subject": "Payment receipt PAY-2002",
+            "text": "We received your payment of $45.00. Thank you!",
+            "payment_id": "PAY-2002",
+            "recipients": _recipients("hana"),
+        },
+    )
+    wanted = {invoice["message_id"], receipt["message_id"]}
+    client.wait_until(
+        lambda: wanted <= {item["message_id"] for item in client.ok("GET", "/attention")["items"]},
+        timeout=60,
+    )
+    return [invoice, receipt]
 
 
 def main() -> None:

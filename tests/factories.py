@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from tracker.dal.recipients import facts_from_item
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
 from tracker.domain.timeline import TimelineEntry
+from tracker.logic.attention import AttentionQueries
 
 CREATED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -116,3 +118,13 @@ def evidence_entries(email: str, tenant_id: str = "tenant-a") -> set[str]:
     except SuppressionItem.DoesNotExist:
         return set()
     return set(item.observed or ())
+
+
+def attention_queries(secret: bytes, clock: Callable[[], datetime] | None = None) -> AttentionQueries:
+    """The attention queue's reads on the test table (``clock``: the queue's "now")."""
+    from tracker.api.cursors import CursorCodec
+    from tracker.dal.attention_queue import DynamoAttentionStore
+
+    if clock is None:
+        return AttentionQueries(DynamoAttentionStore(), CursorCodec(secret))
+    return AttentionQueries(DynamoAttentionStore(), CursorCodec(secret), clock)

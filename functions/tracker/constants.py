@@ -35,7 +35,10 @@ class IndexSpec:
 GSI_LISTS = IndexSpec("gsi1", "gsi1pk", "gsi1sk", included=(ITEM_TYPE_ATTRIBUTE, "kind"))
 GSI_LOOKUP = IndexSpec("gsi2", "gsi2pk", "gsi2sk")  # messages by kind; recipient by SES message id
 GSI_DOCUMENTS = IndexSpec("gsi3", "gsi3pk", "gsi3sk")  # invoice / payment logs
-GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS)
+# The attention queue (sparse: only messages that need or will need attention), by when it started;
+# kind filters the documents' queue (invoices and receipts share one).
+GSI_ATTENTION = IndexSpec("gsi4", "gsi4pk", "gsi4sk", included=(ITEM_TYPE_ATTRIBUTE, "kind"))
+GLOBAL_INDEXES = (GSI_LISTS, GSI_LOOKUP, GSI_DOCUMENTS, GSI_ATTENTION)
 
 # --- Environment variables read by the handlers (set by the CDK helper) ----
 ENV_TABLE_NAME = "TABLE_NAME"
@@ -48,6 +51,9 @@ ENV_SENDER_ADDRESS = "SENDER_ADDRESS"
 ENV_CURSOR_SECRET = "CURSOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
 DEFAULT_EVENT_LOG_RETENTION_DAYS = 400
+# Hours after its first send a message with a recipient still without Delivery counts as stuck.
+ENV_ATTENTION_STUCK_HOURS = "ATTENTION_STUCK_HOURS"
+DEFAULT_ATTENTION_STUCK_HOURS = 24
 
 # --- Resource names (CDK construct ids and local-mode names) --------------
 TABLE_NAME = "delivery-tracker"

@@ -100,6 +100,8 @@ class Settings:
     event_log_retention: timedelta
     # The timing rules' thresholds (ENGAGEMENT_*, docs/engagement.md).
     engagement_rules: EngagementRules = DEFAULT_RULES
+    # A recipient without Delivery this long after its message's first send makes it stuck.
+    attention_stuck_after: timedelta = timedelta(hours=constants.DEFAULT_ATTENTION_STUCK_HOURS)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -112,6 +114,9 @@ class Settings:
                 days=_int(constants.ENV_EVENT_LOG_RETENTION_DAYS, constants.DEFAULT_EVENT_LOG_RETENTION_DAYS)
             ),
             engagement_rules=_engagement_rules(),
+            attention_stuck_after=timedelta(
+                hours=_int(constants.ENV_ATTENTION_STUCK_HOURS, constants.DEFAULT_ATTENTION_STUCK_HOURS)
+            ),
         )
 
 

@@ -249,3 +249,39 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
     assert detail["open_rate"] == pytest.approx(1 / 2)
     listed = {m["message_id"]: m for m in mode.ok("GET", "/messages")["items"]}
     assert listed[message_id]["open_rate"] == pytest.approx(1 / 2)
+
+
+def test_a_bounced_invoice_is_resent_to_a_corrected_address_and_leaves_the_queue(
+    local_mode: LocalMode,
+) -> None:
+    """The attention queue through the real pipeline: the simulator bounces, the stream projector
+    queues the invoice, a resend delivers and the old one leaves the queue."""
+    mode = local_mode
+    mode.token = mode.ok("POST", "/local/token", json={"tenant_id": "e2e-attention"})["token"]
+    invoice = mode.ok(
+        "POST",
+        "/messages",
+        json={
+            "kind": "invoice",
+            "subject": "Invoice INV-77",
+            "text": "Your invoice INV-77 is due.",
+            "invoice_id": "INV-77",
+            "recipients": [{"customer_id": "c-77", "email": f"bounce+old@{SIM}", "name": "Old"}],
+        },
+    )
+    queued = mode.wait_for(lambda: mode.ok("GET", "/attention")["items"])
+    assert [item["message_id"] for item in queued] == [invoice["message_id"]]
+    [recipient] = queued[0]["recipients"]
+    assert recipient["reason"]["code"] == "mailbox_does_not_exist"
+    assert mode.ok("GET", "/attention/count") == {"count": 1}
+
+    url = f"/messages/{invoice['message_id']}/recipients/{recipient['recipient_id']}/resend"
+    headers = {"Idempotency-Key": "e2e-resend-1"}
+    resent = mode.ok("POST", url, json={"email": f"success+new@{SIM}"}, headers=headers)
+    assert resent["resent_from"]["message_id"] == invoice["message_id"]
+    assert mode.ok("POST", url, json={"email": f"success+new@{SIM}"}, headers=headers) == resent
+    mode.wait_for(lambda: _settled(mode, resent["message_id"]))
+    mode.wait_for(lambda: mode.ok("GET", "/attention/count") == {"count": 0})
+    logs = mode.ok("GET", "/invoices/INV-77/logs")["items"]
+    assert [group["message_id"] for group in logs] == [invoice["message_id"], resent["message_id"]]
+    assert [r["status"] for group in logs for r in group["recipients"]] == ["bounced", "delivered"]

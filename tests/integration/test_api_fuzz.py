@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.apigw import api_event, json_body
+from tests.factories import attention_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
 from tests.integration.test_send_support import SendWorld, complain, make_world
@@ -132,7 +133,9 @@ class Gateway:
 @pytest.fixture(scope="module")
 def world() -> Iterator[SendWorld]:
     with seeded_world():
-        world = make_world(read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET))))
+        world = make_world(
+            read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
+        )
         complain(SUPPRESSED, tenant_id=A)
         yield world
 

@@ -103,6 +103,12 @@ DOCUMENTED_STATUSES = {
     ("get", "/suppressions"): {"200", "400", "401", "503"},
     ("get", "/suppressions/{email}"): {"200", "400", "401", "404", "503"},
     ("delete", "/suppressions/{email}"): {"200", "400", "401", "404", "503"},
+    ("get", "/attention"): {"200", "400", "401", "503"},
+    ("get", "/attention/count"): {"200", "400", "401", "503"},
+    ("post", "/messages/{message_id}/recipients/{recipient_id}/resend"): {
+        *("201", "400", "401", "404", "409", "413", "415", "422", "503"),
+    },
+    ("post", "/messages/{message_id}/recipients/{recipient_id}/dismiss"): {"200", "400", "401", "404", "503"},
 }
 
 

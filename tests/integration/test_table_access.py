@@ -174,6 +174,8 @@ def exercise_the_reads(world: SendWorld, message_id: str) -> None:
         f"/messages/{message_id}/recipients/{recipient_id}/events",
         "/invoices/inv-7/logs",
         "/customers/cust-0/messages",
+        "/attention?kind=email",
+        "/attention/count?kind=email",
         "/suppressions",
         f"/suppressions/{quote('person2@example.com')}",
     ):

@@ -54,7 +54,13 @@ class Counts:
         self.added: Counter[str] = Counter()
 
     def add_counts(
-        self, message: MessageKey, shard: str, first: str, last: str, delta: Mapping[str, int]
+        self,
+        message: MessageKey,
+        shard: str,
+        first: str,
+        last: str,
+        delta: Mapping[str, int],
+        attention: object = None,
     ) -> None:
         self.added.update(delta)
 

@@ -76,12 +76,15 @@ def build_app(
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    from tracker.api import read_routes, send_routes
+    from tracker.api import attention_routes, read_routes, resend_routes, send_routes
 
     app = _prepare(TrackerResolver())
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
-    app.include_router(send_routes.router(functools.cache(send)))
+    app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    send_deps = functools.cache(send)
+    app.include_router(send_routes.router(send_deps))
+    app.include_router(resend_routes.router(send_deps))
     _add_docs(app, lambda: app)
     return app
 
@@ -92,12 +95,13 @@ def build_read_app(
     ready: Callable[[], bool] = lambda: True,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import read_routes
+    from tracker.api import attention_routes, read_routes
 
     app = PartialResolver(whole)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
+    app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
     _add_docs(app, app.whole)
     return app
 
@@ -106,9 +110,11 @@ def build_send_app(
     send: Callable[[], send_routes.Dependencies], whole: Callable[[], TrackerResolver]
 ) -> PartialResolver:
     """POST /messages and the suppression routes."""
-    from tracker.api import send_routes
+    from tracker.api import resend_routes, send_routes
 
     app = PartialResolver(whole)
     _prepare(app)
-    app.include_router(send_routes.router(functools.cache(send)))
+    send_deps = functools.cache(send)
+    app.include_router(send_routes.router(send_deps))
+    app.include_router(resend_routes.router(send_deps))
     return app

@@ -29,6 +29,7 @@ from tracker.api.params import (
     read_responses,
 )
 from tracker.domain.status import Status
+from tracker.logic.attention import AttentionQueries
 from tracker.logic.queries import ReadQueries
 from tracker.models.api import (
     CustomerMessagePage,
@@ -43,6 +44,7 @@ from tracker.models.api import (
 @dataclass(frozen=True)
 class Dependencies:
     queries: ReadQueries
+    attention: AttentionQueries
 
 
 def router(dependencies: Dependencies) -> Router:
@@ -51,6 +53,10 @@ def router(dependencies: Dependencies) -> Router:
     _recipient_routes(router, dependencies.queries)
     _document_routes(router, dependencies.queries)
     return router
+
+
+def attention(dependencies: Dependencies) -> AttentionQueries:
+    return dependencies.attention
 
 
 def _message_routes(router: Router, queries: ReadQueries) -> None:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from tracker.logic.creation import MessageService
     from tracker.logic.ports import IdempotencyGuard
+    from tracker.logic.resending import RecipientActionService
     from tracker.logic.suppression import SuppressionService
 
 
@@ -64,6 +65,7 @@ class Dependencies:
     suppressions: SuppressionService
     idempotency: IdempotencyGuard
     cursors: LazyCursorCodec
+    actions: RecipientActionService | None = None  # resend and dismiss
 
 
 def current_lambda_context() -> LambdaContext | None:

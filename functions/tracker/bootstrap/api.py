@@ -26,11 +26,16 @@ if TYPE_CHECKING:
 def read_dependencies() -> read_routes.Dependencies:
     """No network until a request needs the table or a cursor (the secret is loaded then)."""
     from tracker.api import read_routes
+    from tracker.dal.attention_queue import DynamoAttentionStore
     from tracker.dal.queries import DynamoReadStore
+    from tracker.logic.attention import AttentionQueries
     from tracker.logic.queries import ReadQueries
 
     bind_table(Settings.from_env())
-    return read_routes.Dependencies(ReadQueries(DynamoReadStore(), LazyCursorCodec(settings.cursor_secret)))
+    cursors = LazyCursorCodec(settings.cursor_secret)
+    return read_routes.Dependencies(
+        ReadQueries(DynamoReadStore(), cursors), AttentionQueries(DynamoAttentionStore(), cursors)
+    )
 
 
 def _current_lambda_context() -> LambdaContext | None:
@@ -51,6 +56,7 @@ def build_send_dependencies(
     already be bound to the table). Their modules are imported here, on first use."""
     from tracker.api import send_routes
     from tracker.bootstrap.suppression import suppression_service
+    from tracker.dal.actions import DynamoRecipientActions
     from tracker.dal.idempotency import PowertoolsIdempotency
     from tracker.dal.ingest_store import DynamoIngestStore
     from tracker.dal.messages import DynamoMessageStore
@@ -59,6 +65,7 @@ def build_send_dependencies(
     from tracker.domain.messages import MAX_JOB_RECIPIENTS
     from tracker.logic.creation import MessageService
     from tracker.logic.outcomes import OutcomeRecorder
+    from tracker.logic.resending import RecipientActionService
 
     suppressions = suppression_service(config, send)
     messages = MessageService(
@@ -73,6 +80,7 @@ def build_send_dependencies(
         suppressions=suppressions,
         idempotency=PowertoolsIdempotency(config.table_name, dynamodb_client, lambda_context),
         cursors=LazyCursorCodec(cursor_secret),
+        actions=RecipientActionService(DynamoRecipientActions(), messages, suppressions),
     )
 
 

@@ -13,7 +13,7 @@ from tracker.settings import SendSettings, Settings
 
 def build_projector(config: Settings, send: SendSettings) -> Projector:
     return Projector(
-        DynamoCountStore(),
+        DynamoCountStore(stuck_after=config.attention_stuck_after),
         evidence=suppression_service(config, send),
         decode=recipient_change,
         quarantine=DynamoQuarantineStore().put,

@@ -76,6 +76,21 @@ def customer_sk(created_at: datetime) -> str:
     return iso(created_at)
 
 
+def attention_pk(tenant_id: str, category: str) -> str:
+    """A tenant's attention queue of one category (tracker.domain.attention.category)."""
+    return f"T#{tenant_id}#ATTN#{category}"
+
+
+def attention_sk(at: datetime, message_id: str) -> str:
+    return f"{iso(at)}#{message_id}"
+
+
+def attention_until(now: datetime) -> str:
+    """The largest sort key of a message that needs attention at ``now`` ('~' sorts after every id
+    character)."""
+    return f"{iso(now)}#~"
+
+
 SES_LOOKUP_PREFIX = "SES#"
 
 

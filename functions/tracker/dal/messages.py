@@ -22,8 +22,10 @@ from tracker.dal import keys
 from tracker.dal.models import MessageContentItem, MessageItem, RecipientItem
 from tracker.dal.recipients import write_facts
 from tracker.dal.support import is_condition_failure, store_errors
+from tracker.domain.attention import LISTED_RECIPIENTS_MAX
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.ids import normalize_email
+from tracker.domain.links import MessageLink
 from tracker.domain.messages import MessageContent, PlannedMessage
 from tracker.domain.status import Status
 
@@ -38,6 +40,7 @@ class NewMessage:
     invoice_id: str | None = None
     payment_id: str | None = None
     created_by: str | None = None
+    resent_from: MessageLink | None = None
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,16 @@ def header_item(message: NewMessage, recipients: Sequence[NewRecipient]) -> Mess
         payment_id=message.payment_id,
         created_by=message.created_by,
         projected={},
+        attention={},
+        resent_from=(
+            {"message_id": message.resent_from.message_id, "recipient_id": message.resent_from.recipient_id}
+            if message.resent_from
+            else None
+        ),
     )
 
 
-def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientItem:
+def recipient_item(message: NewMessage, recipient: NewRecipient, listed: bool = False) -> RecipientItem:
     pk = keys.message_pk(message.tenant_id, message.message_id)
     sk = keys.recipient_sk(recipient.recipient_id)
     document = _document_key(message)
@@ -117,6 +126,7 @@ def recipient_item(message: NewMessage, recipient: NewRecipient) -> RecipientIte
         gsi1sk=keys.customer_sk(message.created_at),
         gsi3pk=document,
         gsi3sk=keys.document_recipient_sk(message.created_at, message.message_id) if document else None,
+        attention_listed=True if listed else None,
     )
     if recipient.ses_message_id:
         set_ses_message_id(item, recipient.ses_message_id)
@@ -162,8 +172,9 @@ def put_message(
                 raise  # store_errors makes it transient
             # Written by an earlier run of this same call: keep it (its counts may have moved since).
         with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
+            listed = len(recipients) <= LISTED_RECIPIENTS_MAX
             for recipient in recipients:
-                batch.save(recipient_item(message, recipient))
+                batch.save(recipient_item(message, recipient, listed))
         header.update(
             actions=[
                 getattr(MessageItem, name).set(value) for name, value in list_keys(message).items() if value
@@ -196,6 +207,7 @@ class DynamoMessageStore:
                 invoice_id=message.invoice_id,
                 payment_id=message.payment_id,
                 created_by=message.created_by,
+                resent_from=message.resent_from,
             ),
             [
                 NewRecipient(

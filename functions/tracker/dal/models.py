@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     MapAttribute,
@@ -52,6 +53,12 @@ class DocumentsIndex(GlobalSecondaryIndex["TrackerItem"]):
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
+class AttentionIndex(GlobalSecondaryIndex["TrackerItem"]):
+    Meta = _index_meta(constants.GSI_ATTENTION)
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
 class TrackerItem(Model):
     """Root of every item in the table; the discriminator tells the item type apart."""
 
@@ -71,10 +78,13 @@ class TrackerItem(Model):
     gsi2sk = UnicodeAttribute(null=True)
     gsi3pk = UnicodeAttribute(null=True)
     gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
 
     lists_index = ListsIndex()
     lookup_index = LookupIndex()
     documents_index = DocumentsIndex()
+    attention_index = AttentionIndex()
 
 
 class CountsItem(TrackerItem):
@@ -119,6 +129,18 @@ class MessageItem(CountsItem, discriminator="message"):
     # Per stream shard, the last recipient change the projector counted (tracker.logic.projector):
     # "<padded sequence number>|<epoch ms written>".
     projected = MapAttribute[str, str](default=dict)
+    # The attention facts the projector keeps (tracker.dal.attention; docs/data-model.md): the
+    # listed concerned recipients (id -> compact JSON), the counts of concerned ones, when the
+    # current failure episode began, the first send, and the queue place (gsi4) derived from them.
+    attention = MapAttribute[str, str](default=dict)
+    attention_failed = NumberAttribute(default=0)
+    attention_pending = NumberAttribute(default=0)
+    attention_failed_since = UnicodeAttribute(null=True)
+    first_sent_at = UnicodeAttribute(null=True)
+    attention_at = UnicodeAttribute(null=True)
+    attention_problem = UnicodeAttribute(null=True)
+    # A resend's message: the recipient it was sent in place of ({"message_id", "recipient_id"}).
+    resent_from = JSONAttribute(null=True)
 
 
 class CompactJSONAttribute(JSONAttribute):
@@ -152,6 +174,14 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     tallies = UnicodeSetAttribute(null=True)
     facts = CompactJSONAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
+    # Set at creation on the recipients of a message small enough to list each concerned one on
+    # its header (tracker.domain.attention.LISTED_RECIPIENTS_MAX): the projector reads it.
+    attention_listed = BooleanAttribute(null=True, attr_name="al")
+    # The owner's actions (audited: who, when): resent ({"message_id", "recipient_id", "at", "by"})
+    # or dismissed ({"at", "by"}); either takes it off the attention queue. Written by a
+    # version-bumping update, so a concurrent SES event's put (conditioned on the version) re-reads.
+    resent_as = JSONAttribute(null=True)
+    dismissed = JSONAttribute(null=True)
 
     @property
     def key(self) -> tuple[str, str, str]:

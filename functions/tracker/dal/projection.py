@@ -18,16 +18,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.operand import Path
 
 from tracker import constants
 from tracker.dal import keys
+from tracker.dal.attention import attention_actions, image_attention, settle_actions
 from tracker.dal.models import MessageItem, RecipientItem, count_attribute, shared_connection
 from tracker.dal.recipients import EVIDENCE_LETTERS, detail_from_json, entry_from_text
-from tracker.dal.support import CONDITION_FAILED
+from tracker.dal.support import CONDITION_FAILED, is_condition_failure
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.records import MessageKey, RecipientKey
-from tracker.logic.projector import MESSAGE_GONE, MessageGone, RecipientImage, RecipientStreamChange
+from tracker.logic.projector import (
+    MESSAGE_GONE,
+    AttentionChange,
+    MessageGone,
+    RecipientImage,
+    RecipientStreamChange,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -49,7 +57,9 @@ def _text(image: Mapping[str, Any], name: str) -> str | None:
     return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
 
 
-def recipient_image(image: Mapping[str, Any] | None) -> RecipientImage | None:
+def recipient_image(
+    image: Mapping[str, Any] | None, key: RecipientKey | None = None, changed_at: datetime | None = None
+) -> RecipientImage | None:
     if not image or _text(image, _DISCRIMINATOR) != _RECIPIENT:
         return None
     email = _text(image, RecipientItem.email.attr_name)
@@ -65,7 +75,10 @@ def recipient_image(image: Mapping[str, Any] | None) -> RecipientImage | None:
         if text[:2] in {f"{c}|" for c in EVIDENCE_LETTERS}
     )
     bounce = detail_from_json(facts["bo"]) if facts.get("bo") else None
-    return RecipientImage(email=email, tallies=frozenset(tallies), outcomes=outcomes, bounce=bounce)
+    attention = image_attention(image, facts, key, changed_at or datetime.now(UTC)) if key is not None else {}
+    return RecipientImage(
+        email=email, tallies=frozenset(tallies), outcomes=outcomes, bounce=bounce, **attention
+    )
 
 
 def recipient_change(record: Mapping[str, Any], shard: str) -> RecipientStreamChange | None:
@@ -79,16 +92,24 @@ def recipient_change(record: Mapping[str, Any], shard: str) -> RecipientStreamCh
         return None
     try:
         tenant_id, message_id = keys.parse_message_pk(pk)
-        before = recipient_image(data.get("OldImage"))
-        after = recipient_image(data.get("NewImage"))
+        key = RecipientKey(tenant_id, message_id, keys.parse_recipient_sk(sk))
+        changed_at = _changed_at(data.get("ApproximateCreationDateTime"))
+        before = recipient_image(data.get("OldImage"), key, changed_at)
+        after = recipient_image(data.get("NewImage"), key, changed_at)
         sequence = str(data["SequenceNumber"])
     # OverflowError: a time too far from the epoch for a datetime (an image edited by hand).
-    except (KeyError, TypeError, ValueError, OverflowError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
         raise UnreadableChangeError(f"stream record of {pk} {sk}: {error}") from error
     if before is None and after is None:
         return None
-    key = RecipientKey(tenant_id, message_id, keys.parse_recipient_sk(sk))
     return RecipientStreamChange(shard=shard, sequence=sequence, key=key, before=before, after=after)
+
+
+def _changed_at(value: Any) -> datetime:
+    """When the stream saw the change (epoch seconds; the time a send-path failure is listed at)."""
+    if isinstance(value, int | float | str) and str(value).replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    return datetime.now(UTC)
 
 
 # --- counts ---------------------------------------------------------------------------------------
@@ -118,16 +139,29 @@ def _mark_parts(value: str) -> tuple[str, datetime | None]:
 class DynamoCountStore:
     """logic.projector.CountStore on the message items."""
 
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stuck_after: timedelta = timedelta(hours=constants.DEFAULT_ATTENTION_STUCK_HOURS),
+    ) -> None:
         self._clock = clock
+        self._stuck_after = stuck_after
 
     def add_counts(
-        self, message: MessageKey, shard: str, first: str, last: str, delta: Mapping[str, int]
+        self,
+        message: MessageKey,
+        shard: str,
+        first: str,
+        last: str,
+        delta: Mapping[str, int],
+        attention: AttentionChange | None = None,
     ) -> str | MessageGone | None:
         item = MessageItem(keys.message_pk(message.tenant_id, message.message_id), keys.MESSAGE_SK)
         mark = _mark_path(shard)
         actions = [getattr(MessageItem, count_attribute(tally)).add(n) for tally, n in sorted(delta.items())]
-        actions.append(mark.set(_mark_value(last, self._clock())))
+        actions += attention_actions(attention)
+        mark_value = _mark_value(last, self._clock())
+        actions.append(mark.set(mark_value))
         condition = MessageItem.pk.exists() & (mark.does_not_exist() | (mark < first))
         request = item.get_update_kwargs_from_instance(
             actions, condition, return_values_on_condition_failure="ALL_OLD"
@@ -137,11 +171,33 @@ class DynamoCountStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != CONDITION_FAILED:
                 raise TransientStoreError(f"count update of {message.message_id}: {error}") from error
-            return self._mark_of(cast("Mapping[str, Any] | None", error.response.get("Item")), shard)
+            current = cast("Mapping[str, Any] | None", error.response.get("Item"))
+            answer = self._mark_of(current, shard)
+            if current and not isinstance(answer, MessageGone):
+                # Counted already: its queue place may still be owed (a crash right after counting).
+                self._settle(item, message, shard, current)
+            return answer
         except BotoCoreError as error:
             raise TransientStoreError(f"count update of {message.message_id}: {error}") from error
-        self._prune(item, shard, response.get("Attributes") or {})
+        attributes = response.get("Attributes") or {}
+        self._settle(item, message, shard, attributes)
+        self._prune(item, shard, attributes)
         return None
+
+    def _settle(self, item: MessageItem, message: MessageKey, shard: str, raw: Mapping[str, Any]) -> None:
+        """The message's place in the attention queue, derived from the item as the count update
+        left it (or found it), written when it differs; conditioned on the shard's mark still being
+        the one it was derived at (a later update settles from its own answer)."""
+        actions = settle_actions(raw, message, self._stuck_after)
+        mark = raw.get(MessageItem.projected.attr_name, {}).get("M", {}).get(shard, {}).get("S")
+        if not actions or mark is None:
+            return
+        try:
+            item.update(actions=actions, condition=_mark_path(shard) == mark)
+        except UpdateError as error:
+            if not is_condition_failure(error):
+                raise TransientStoreError(f"attention of {message.message_id}: {error}") from error
+            logger.info("attention not settled: the message changed meanwhile")
 
     @staticmethod
     def _mark_of(current: Mapping[str, Any] | None, shard: str) -> str | MessageGone:

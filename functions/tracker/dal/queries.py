@@ -23,6 +23,7 @@ from tracker.dal import keys
 from tracker.dal.models import MessageItem, RecipientItem, TrackerItem
 from tracker.dal.recipients import facts_from_item
 from tracker.dal.support import fetch_items, store_errors
+from tracker.domain.links import Dismissal, MessageLink, ResendLink
 from tracker.domain.status import Status
 from tracker.domain.views import LogRecord, MessageRecord, Page, RecipientRecord
 
@@ -60,7 +61,24 @@ def message_record(item: MessageItem) -> MessageRecord:
         invoice_id=item.invoice_id,
         payment_id=item.payment_id,
         counts=item.counts(),
+        resent_from=message_link(item.resent_from),
     )
+
+
+def message_link(raw: Any) -> MessageLink | None:
+    return MessageLink(str(raw["message_id"]), str(raw["recipient_id"])) if raw else None
+
+
+def resend_link(raw: Any) -> ResendLink | None:
+    if not raw:
+        return None
+    return ResendLink(
+        str(raw["message_id"]), str(raw["recipient_id"]), keys.parse_iso(raw["at"]), str(raw["by"])
+    )
+
+
+def dismissal(raw: Any) -> Dismissal | None:
+    return Dismissal(keys.parse_iso(raw["at"]), str(raw["by"])) if raw else None
 
 
 def recipient_record(item: RecipientItem, header: MessageItem | None = None) -> RecipientRecord:
@@ -77,6 +95,8 @@ def recipient_record(item: RecipientItem, header: MessageItem | None = None) -> 
         status=Status(item.status),
         facts=facts_from_item(item),
         message=message_record(header) if header is not None else None,
+        resent_as=resend_link(item.resent_as),
+        dismissed=dismissal(item.dismissed),
     )
 
 

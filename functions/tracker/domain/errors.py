@@ -43,6 +43,14 @@ class ConflictError(TrackerError):
     """A write lost an optimistic-concurrency race or violates a uniqueness rule."""
 
 
+class AddressSuppressedError(ConflictError):
+    """A resend to an address that is suppressed for the tenant (lift it first)."""
+
+
+class AlreadyResentError(ConflictError):
+    """The recipient was resent already (by another request)."""
+
+
 class InvalidRequestError(TrackerError):
     """The request is malformed; ``field`` names the offending input (dotted path) when known."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tracker.domain.facts import RecipientFacts
+from tracker.domain.links import MessageLink
 from tracker.domain.records import RecipientKey, StoredRecipient
 from tracker.domain.status import Status
 
@@ -59,6 +60,7 @@ class PlannedMessage:
     created_by: str | None = None
     invoice_id: str | None = None
     payment_id: str | None = None
+    resent_from: MessageLink | None = None
 
 
 @dataclass(frozen=True)

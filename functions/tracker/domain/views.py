@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from tracker.domain.events import EventKind
 from tracker.domain.facts import FETCH_CLASS_DETAIL, RecipientFacts
+from tracker.domain.links import Dismissal, MessageLink, ResendLink
 from tracker.domain.status import Status
 from tracker.domain.timeline import TimelineEntry
 
@@ -28,6 +29,7 @@ class MessageRecord:
     invoice_id: str | None
     payment_id: str | None
     counts: Mapping[str, int]
+    resent_from: MessageLink | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class RecipientRecord:
     facts: RecipientFacts
     # Its message's header, when the view reads it too (a customer's messages, an invoice log).
     message: MessageRecord | None = None
+    resent_as: ResendLink | None = None
+    dismissed: Dismissal | None = None
 
     @property
     def dropped_reason(self) -> str | None:

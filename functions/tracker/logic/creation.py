@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from tracker.domain.errors import InvalidRequestError
 from tracker.domain.ids import new_message_id, normalize_email, recipient_id
+from tracker.domain.links import MessageLink
 from tracker.domain.messages import (
     CreatedMessage,
     CreatedRecipient,
@@ -73,7 +74,17 @@ class MessageService:
         self._chunk_size = chunk_size
         self._clock = clock
 
-    def create(self, tenant_id: str, created_by: str | None, draft: MessageDraft) -> CreatedMessage:
+    def create(
+        self,
+        tenant_id: str,
+        created_by: str | None,
+        draft: MessageDraft,
+        *,
+        message_id: str | None = None,
+        resent_from: MessageLink | None = None,
+    ) -> CreatedMessage:
+        """``message_id``: one chosen beforehand (a resend links to it first); ``resent_from``: the
+        recipient this message is a resend of."""
         duplicate = first_duplicate([r.email for r in draft.recipients])
         if duplicate is not None:
             index, earlier = duplicate
@@ -83,7 +94,7 @@ class MessageService:
                 field=f"recipients[{index}].email",
             )
         now = self._clock()
-        message_id = new_message_id(now)
+        message_id = message_id or new_message_id(now)
         suppressed = self._suppressions.active_reasons(tenant_id, [r.email for r in draft.recipients])
         recipients = tuple(
             _planned(index, r.customer_id, normalize_email(r.email), r.name, suppressed)
@@ -100,6 +111,7 @@ class MessageService:
                 created_by=created_by,
                 invoice_id=draft.invoice_id,
                 payment_id=draft.payment_id,
+                resent_from=resent_from,
             )
         )
         queued = [r.recipient_id for r in recipients if r.status is Status.QUEUED]

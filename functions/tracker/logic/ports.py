@@ -10,7 +10,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from tracker.domain.attention import AttentionRecord, ResendSource
 from tracker.domain.facts import RecipientFacts
+from tracker.domain.links import Dismissal, ResendLink
 from tracker.domain.messages import MessageContent, OutgoingMail, PlannedMessage, SendJob, SendTarget
 from tracker.domain.quarantine import QuarantinedRecord
 from tracker.domain.records import (
@@ -218,6 +220,39 @@ class ReadStore(Protocol):
     def customer_messages(
         self, tenant_id: str, customer_id: str, *, kind: str | None, limit: int, start: dict[str, Any] | None
     ) -> Page[RecipientRecord]: ...
+
+
+class AttentionStore(Protocol):
+    """The attention queue (tracker.dal.attention_queue): one Query of its index and one
+    BatchGetItem of the message items per page."""
+
+    def attention(
+        self, tenant_id: str, *, kind: str | None, now: datetime, limit: int, start: dict[str, Any] | None
+    ) -> Page[AttentionRecord]: ...
+
+    def attention_count(self, tenant_id: str, *, kind: str | None, now: datetime) -> int: ...
+
+
+class RecipientActions(Protocol):
+    """The owner's actions on a recipient (tracker.dal.actions): each a version-bumping update of
+    the recipient item, so a concurrent SES event's version-conditioned put re-reads it."""
+
+    def resend_source(self, tenant_id: str, message_id: str, recipient_id: str) -> ResendSource | None:
+        """The recipient, its message's header and content (None: no such recipient here)."""
+        ...
+
+    def claim_resend(self, key: RecipientKey, link: ResendLink) -> ResendLink | None:
+        """Record ``link`` unless the recipient was resent already; returns the earlier link then
+        (nothing written)."""
+        ...
+
+    def release_resend(self, key: RecipientKey, link: ResendLink) -> None:
+        """Undo ``claim_resend`` of this link (its message could not be created)."""
+        ...
+
+    def dismiss(self, key: RecipientKey, dismissal: Dismissal) -> Dismissal | None:
+        """Record the dismissal unless there is one; returns the first (None: no such recipient)."""
+        ...
 
 
 class CursorSigner(Protocol):

@@ -21,9 +21,11 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Protocol
 
+from tracker.domain.attention import Concern
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail
@@ -53,6 +55,13 @@ class RecipientImage:
     tallies: frozenset[str]
     outcomes: tuple[TimelineEntry, ...] = ()
     bounce: Detail | None = None
+    # Attention (tracker.domain.attention): "failed" or "pending" while it concerns its message
+    # (neither resent nor dismissed), since when, its entry when its message lists it, and when
+    # SES accepted it.
+    concern: str | None = None
+    since: datetime | None = None
+    entry: Concern | None = None
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,73 @@ class RecipientStreamChange:
     def ordering(self) -> str:
         return sequence_key(self.sequence)
 
+    @cached_property
+    def concern_delta(self) -> Counter[str]:
+        """How the message's counts of concerned recipients ("failed", "pending") move."""
+        moved: Counter[str] = Counter()
+        before = self.before.concern if self.before is not None else None
+        after = self.after.concern if self.after is not None else None
+        if before != after:
+            if before is not None:
+                moved[before] -= 1
+            if after is not None:
+                moved[after] += 1
+        return moved
+
+    @property
+    def entry_before(self) -> Concern | None:
+        return self.before.entry if self.before is not None else None
+
+    @property
+    def entry_after(self) -> Concern | None:
+        return self.after.entry if self.after is not None else None
+
+    @property
+    def changes_attention(self) -> bool:
+        return any(self.concern_delta.values()) or self.entry_before != self.entry_after
+
+
+@dataclass(frozen=True)
+class AttentionChange:
+    """What a batch changes in a message's attention facts (tracker.domain.attention): the counts
+    of concerned recipients, the listed entries (None: remove it), the earliest failure it adds
+    and the earliest send it saw."""
+
+    concerned: Mapping[str, int] = field(default_factory=dict)
+    entries: Mapping[str, Concern | None] = field(default_factory=dict)
+    failed_since: datetime | None = None
+    first_sent_at: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.concerned and not self.entries and self.failed_since is None
+
+
+def attention_change(changes: Sequence[RecipientStreamChange]) -> AttentionChange:
+    """The attention change of one message's changes in stream order: per recipient its last
+    entry counts (only when the batch changed it), counts are summed, times are minima."""
+    concerned: Counter[str] = Counter()
+    entries: dict[str, Concern | None] = {}
+    first_entry: dict[str, Concern | None] = {}
+    failed_since: datetime | None = None
+    sent: list[datetime] = []
+    for change in changes:
+        concerned.update(change.concern_delta)
+        rid = change.key.recipient_id
+        first_entry.setdefault(rid, change.entry_before)
+        entries[rid] = change.entry_after
+        after = change.after
+        if after is not None and change.concern_delta.get("failed", 0) > 0 and after.since is not None:
+            failed_since = after.since if failed_since is None else min(failed_since, after.since)
+        if after is not None and after.sent_at is not None:
+            sent.append(after.sent_at)
+    return AttentionChange(
+        concerned={k: n for k, n in concerned.items() if n},
+        entries={rid: entry for rid, entry in entries.items() if entry != first_entry[rid]},
+        failed_since=failed_since,
+        first_sent_at=min(sent) if sent else None,
+    )
+
 
 class MessageGone:
     """What the store answers for a message item that does not exist (deleted with its data)."""
@@ -85,12 +161,19 @@ MESSAGE_GONE = MessageGone()
 
 class CountStore(Protocol):
     def add_counts(
-        self, message: MessageKey, shard: str, first: str, last: str, delta: Mapping[str, int]
+        self,
+        message: MessageKey,
+        shard: str,
+        first: str,
+        last: str,
+        delta: Mapping[str, int],
+        attention: AttentionChange | None = None,
     ) -> str | MessageGone | None:
-        """Add ``delta`` to the message's counts and set its mark for ``shard`` to ``last``, if
-        that mark is below ``first`` (padded sequence keys). Returns None when it did; the current
-        mark when the condition failed (nothing written); MESSAGE_GONE when the item is absent.
-        Raises TransientStoreError when a retry may succeed."""
+        """Add ``delta`` to the message's counts, apply ``attention`` and set its mark for
+        ``shard`` to ``last``, if that mark is below ``first`` (padded sequence keys), then bring
+        the message's place in the attention queue in line with its facts. Returns None when it
+        did; the current mark when the condition failed (nothing counted); MESSAGE_GONE when the
+        item is absent. Raises TransientStoreError when a retry may succeed."""
         ...
 
 
@@ -180,7 +263,7 @@ class Projector:
     def _project_message(
         self, message: MessageKey, shard: str, ordered: list[RecipientStreamChange], report: ProjectionReport
     ) -> None:
-        pending = [change for change in ordered if any(change.delta.values())]
+        pending = [change for change in ordered if any(change.delta.values()) or change.changes_attention]
         report.skipped += len(ordered) - len(pending)  # nothing to count: no write at all
         report.messages += 1
         for _ in range(UPDATE_ATTEMPTS):
@@ -195,6 +278,7 @@ class Projector:
                 pending[0].ordering,
                 pending[-1].ordering,
                 {k: n for k, n in delta.items() if n},
+                attention_change(pending),
             )
             if answer is None:
                 report.counted += len(pending)

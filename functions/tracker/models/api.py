@@ -17,6 +17,7 @@ from tracker.domain.engagement import Engagement, Verdict
 from tracker.domain.events import EventKind
 from tracker.domain.facts import FETCH_CLASS_DETAIL, UNCLASSIFIED, RecipientFacts
 from tracker.domain.ids import EXTERNAL_ID_PATTERN
+from tracker.domain.reasons.records import event_reason, recipient_reason
 from tracker.domain.status import COUNTED, Status, compute_rates
 from tracker.domain.views import (
     EventRecord,
@@ -26,6 +27,8 @@ from tracker.domain.views import (
     RecipientRecord,
     Timeline,
 )
+from tracker.models.links import Dismissed, RecipientOutcome, ResentAs, ResentFrom
+from tracker.models.reasons import ReasonOut
 
 MessageKind = Literal["email", "invoice", "receipt"]
 
@@ -133,6 +136,9 @@ class Message(ApiModel):
     )
     bounce_rate: float | None = Field(ge=0, le=1, description="Bounced / recipients not dropped.")
     complaint_rate: float | None = Field(ge=0, le=1, description="Complaint / delivered.")
+    resent_from: ResentFrom | None = Field(
+        default=None, description="The recipient this message was resent in place of (a resend)."
+    )
 
     @classmethod
     def of(cls, record: MessageRecord) -> Message:
@@ -154,6 +160,7 @@ class Message(ApiModel):
             click_rate_all=rates.click_rate_all,
             bounce_rate=rates.bounce_rate,
             complaint_rate=rates.complaint_rate,
+            resent_from=ResentFrom.of(record.resent_from),
         )
 
 
@@ -198,7 +205,7 @@ class Complaint(ApiModel):
         return cls(feedback_type=_text(facts.complaint.values.get("feedback_type")), at=facts.complaint.at)
 
 
-class Recipient(ApiModel):
+class Recipient(RecipientOutcome):
     """One row of a message's Recipients tab."""
 
     recipient_id: str
@@ -241,6 +248,9 @@ class Recipient(ApiModel):
             bounce=Bounce.of(facts),
             complaint=Complaint.of(facts),
             dropped_reason=record.dropped_reason,
+            reason=ReasonOut.of(recipient_reason(record.status, facts)),
+            resent_as=ResentAs.of(record.resent_as),
+            dismissed=Dismissed.of(record.dismissed),
             ses_message_id=record.ses_message_id,
         )
 
@@ -269,6 +279,11 @@ class TimelineEvent(ApiModel):
         default=None, description="Opens and clicks: `human`, `privacy_proxy`, `prefetch` or `scanner`."
     )
     verdict_reason: str | None = Field(default=None, description="Why, in a few words.")
+    reason: ReasonOut | None = Field(
+        default=None,
+        description="Bounces, complaints, rejects and rendering failures: why, in plain words, with "
+        "the next step (the raw text stays in `details`).",
+    )
 
     @classmethod
     def of(cls, record: EventRecord, facts: RecipientFacts | None = None) -> TimelineEvent:
@@ -289,6 +304,7 @@ class TimelineEvent(ApiModel):
             details=dict(record.details),
             verdict=verdict,
             verdict_reason=reason,
+            reason=ReasonOut.of(event_reason(record.kind, record.details)),
         )
 
 
@@ -312,7 +328,7 @@ class TimelinePage(ApiModel):
         )
 
 
-class InvoiceLogRecipient(ApiModel):
+class InvoiceLogRecipient(RecipientOutcome):
     """A recipient of a message that carried the invoice, with its events in time order."""
 
     recipient_id: str
@@ -341,6 +357,9 @@ class InvoiceLogRecipient(ApiModel):
             **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
+            reason=ReasonOut.of(recipient_reason(record.status, record.facts)),
+            resent_as=ResentAs.of(record.resent_as),
+            dismissed=Dismissed.of(record.dismissed),
             events=[TimelineEvent.of(e, record.facts) for e in record.events],
             omitted_events=record.facts.omitted_events,
         )
@@ -390,7 +409,7 @@ class InvoiceLogPage(ApiModel):
         )
 
 
-class CustomerMessage(ApiModel):
+class CustomerMessage(RecipientOutcome):
     """One row of a customer's Messages tab: a message and this customer's status in it."""
 
     message_id: str
@@ -426,6 +445,9 @@ class CustomerMessage(ApiModel):
             **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
+            reason=ReasonOut.of(recipient_reason(record.status, record.facts)),
+            resent_as=ResentAs.of(record.resent_as),
+            dismissed=Dismissed.of(record.dismissed),
         )
 
 
