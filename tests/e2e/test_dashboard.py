@@ -187,12 +187,13 @@ def test_recipients_tab_shows_status_open_count_and_bounce_reason(
     bounced = page.locator(f'tr[data-email="{BOUNCED}"]')
     expect(bounced.locator(".badge")).to_have_text("Bounced")
     raw = bounced.locator(".bounce-reason")
-    reason = by_email[BOUNCED].get("reason")
-    if reason:  # the plain reason and what to do first, SES's diagnostic one click away
-        expect(bounced.locator(".reason-summary")).to_have_text(reason["summary"])
-        expect(bounced.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
-        expect(raw).to_be_hidden()
-        bounced.get_by_text("Technical details").click()
+    reason = by_email[BOUNCED]["reason"]
+    assert reason["summary"]
+    # The plain reason and what to do first, SES's diagnostic one click away.
+    expect(bounced.locator(".reason-summary")).to_have_text(reason["summary"])
+    expect(bounced.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
+    expect(raw).to_be_hidden()
+    bounced.get_by_text("Technical details").click()
     expect(raw).to_be_visible()
     expect(raw).to_have_text(f"Bounce reason: {BOUNCE_REASON}")
     # The status legend, with the help article's explanations.
@@ -420,7 +421,7 @@ CONTRAST_SCRIPT = """
 
 
 @pytest.mark.parametrize(
-    "route", ["#/messages", "recipients", f"#/invoices/{INVOICE_ID}", "#/statuses", "#/lookup"]
+    "route", ["#/messages", "recipients", f"#/invoices/{INVOICE_ID}", "#/statuses", "#/lookup", "#/attention"]
 )
 def test_text_contrast_is_at_least_4_5_to_1(
     dashboard: Dashboard, local_demo: LocalInstance, route: str

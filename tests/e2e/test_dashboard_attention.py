@@ -1,6 +1,6 @@
 """The "Needs attention" page (web/views/attention.js) against local mode: the demo's undelivered
 documents with their plain reasons, and resend and dismiss on a tenant of the test's own (so the
-demo data the other browser tests compare stays as it is)."""
+demo data the other browser tests compare stays as it is); plain reasons on a timeline."""
 
 from __future__ import annotations
 
@@ -33,18 +33,6 @@ def document_name(item: dict[str, Any]) -> str:
 def attention(local_demo: LocalInstance, tenant: str = "demo") -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = local_demo.api("GET", "/attention?limit=100", tenant=tenant)["items"]
     return items
-
-
-@pytest.fixture
-def attention_api(local_demo: LocalInstance) -> None:
-    """The queue's routes come with issue 16's backend; on an API without them this page is not tested."""
-    response = requests.get(
-        f"{local_demo.base_url}/attention/count",
-        headers={"Authorization": f"Bearer {local_demo.token()}"},
-        timeout=10,
-    )
-    if "json" not in response.headers.get("Content-Type", "") or response.status_code == 404:
-        pytest.skip("this API has no GET /attention yet (issue 16's backend)")
 
 
 def suppressed(local_demo: LocalInstance, tenant: str, email: str) -> bool:
@@ -92,7 +80,6 @@ def send_bouncing(local_demo: LocalInstance, tenant: str) -> tuple[dict[str, Any
     return invoice, receipt
 
 
-@pytest.mark.usefixtures("attention_api")
 def test_the_attention_page_lists_the_undelivered_demo_documents_with_plain_reasons(
     dashboard: Dashboard, local_demo: LocalInstance
 ) -> None:
@@ -129,7 +116,6 @@ def test_the_attention_page_lists_the_undelivered_demo_documents_with_plain_reas
     dashboard.screenshot("attention.png")
 
 
-@pytest.mark.usefixtures("attention_api")
 def test_resend_to_a_corrected_address_shows_the_new_send_on_the_invoice_logs(
     chromium: Browser, local_demo: LocalInstance
 ) -> None:
@@ -197,7 +183,6 @@ def test_resend_to_a_corrected_address_shows_the_new_send_on_the_invoice_logs(
         view.close()
 
 
-@pytest.mark.usefixtures("attention_api")
 def test_dismiss_removes_an_item_without_a_new_send(chromium: Browser, local_demo: LocalInstance) -> None:
     tenant = "dashboard-attention-dismiss"
     _, receipt = send_bouncing(local_demo, tenant)
@@ -241,13 +226,13 @@ def test_a_bounced_recipients_timeline_shows_the_plain_reason_first(
     dashboard.heading(f"Timeline: {ben['name']}")
     item = page.locator('.timeline-item[data-kind="bounce"]')
     raw = item.locator(".timeline-details")
-    reason = bounce.get("reason")
-    if reason:  # an API with plain reasons (issue 16): they come first, SES's words one click away
-        expect(item.locator(".reason-summary")).to_have_text(reason["summary"])
-        expect(item.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
-        expect(raw).to_be_hidden()
-        item.get_by_text("Technical details").click()
-        summary = page.locator(".meta .reason-summary")
-        expect(summary).to_have_text(ben["reason"]["summary"])
+    reason = bounce["reason"]
+    assert reason["summary"]
+    # The plain reason and what to do come first, SES's words one click away.
+    expect(item.locator(".reason-summary")).to_have_text(reason["summary"])
+    expect(item.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
+    expect(raw).to_be_hidden()
+    item.get_by_text("Technical details").click()
+    expect(page.locator(".meta .reason-summary")).to_have_text(ben["reason"]["summary"])
     expect(raw).to_be_visible()
     expect(raw).to_contain_text(bounce["details"]["diagnostic_code"])

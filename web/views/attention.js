@@ -225,12 +225,15 @@ function itemView(ctx, item) {
       item.attention_at ? [" \u00b7 needs attention since ", time(item.attention_at)] : null,
     ),
     (item.recipients ?? []).map((recipient) => recipientBlock(ctx, item, recipient)),
+    // A large message lists none of its recipients here (contract-16: more than 20): its Recipients tab does.
     item.omitted_recipients
       ? h(
           "p",
           { class: "note" },
-          `${plural(item.omitted_recipients, "more recipient", "more recipients")} of this email also need attention:`,
-          h("a", { href: links.message(item.message_id) }, "see the message"),
+          item.recipients?.length
+            ? `${plural(item.omitted_recipients, "more recipient", "more recipients")} of this email also ${item.omitted_recipients === 1 ? "needs" : "need"} attention:`
+            : `${plural(item.omitted_recipients, "recipient", "recipients")} of this email ${item.omitted_recipients === 1 ? "needs" : "need"} attention:`,
+          h("a", { href: links.message(item.message_id) }, "see them on the message's Recipients tab"),
         )
       : null,
   );
