@@ -47,7 +47,7 @@ quarantine: $(STAMP)
 
 # The dashboard's screenshots in docs/screenshots/ (the README links them), from the browser tests.
 screenshots: $(STAMP)
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/e2e/test_dashboard.py
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/e2e/test_dashboard.py tests/e2e/test_dashboard_attention.py
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

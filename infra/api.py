@@ -37,7 +37,8 @@ OAUTH_SCOPES = ["openid", "email", "profile"]
 # GET /health, answered by API Gateway itself (an uptime check never invokes, nor waits for, a Lambda).
 HEALTH_BODY = {"status": "ok"}
 ALLOWED_METHODS = ["GET", "POST", "OPTIONS"]
-ALLOWED_HEADERS = ["Authorization", "Content-Type"]
+# Idempotency-Key: the dashboard's resend (one key per click) and any browser client of POST /messages.
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 # One JSON object per request. `sub` identifies the Cognito user; no bodies, no tokens.
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",

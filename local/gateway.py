@@ -251,6 +251,7 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+# The API's paths: a GET of any other path is the dashboard's (web/, with index.html as fallback).
 API_PREFIXES = (
     "/messages",
     "/attention",

@@ -17,31 +17,38 @@ export class ApiError extends Error {
 export function createApi({ baseUrl, getToken, onUnauthorized, tokenPrefix = "Bearer " }) {
   const base = String(baseUrl ?? "").replace(/\/+$/, "");
 
-  async function get(path, params = {}) {
+  async function request(method, path, { params = {}, body, headers: extra = {} } = {}) {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(params)) {
       if (value !== null && value !== undefined && value !== "") query.set(key, String(value));
     }
     const search = query.toString();
     const url = `${base}${path}${search ? `?${search}` : ""}`;
-    const headers = { Accept: "application/json" };
+    const headers = { Accept: "application/json", ...extra };
     const token = getToken();
     if (token) headers.Authorization = `${tokenPrefix}${token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
 
     let response;
     try {
-      response = await fetch(url, { headers, credentials: "omit", cache: "no-store" });
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+      });
     } catch {
       throw new ApiError(0, "network", "The server could not be reached. Check your connection and try again.");
     }
-    let body = null;
+    let answer = null;
     try {
-      body = await response.json();
+      answer = await response.json();
     } catch {
-      body = null;
+      answer = null;
     }
     if (!response.ok) {
-      const error = body?.error ?? {};
+      const error = answer?.error ?? {};
       const failure = new ApiError(
         response.status,
         String(error.code ?? `http_${response.status}`),
@@ -50,8 +57,10 @@ export function createApi({ baseUrl, getToken, onUnauthorized, tokenPrefix = "Be
       if (response.status === 401) onUnauthorized?.(failure);
       throw failure;
     }
-    return body;
+    return answer;
   }
+
+  const get = (path, params) => request("GET", path, { params });
 
   /** Path segment of an id, encoded. */
   const seg = (value) => encodeURIComponent(String(value));
@@ -67,5 +76,15 @@ export function createApi({ baseUrl, getToken, onUnauthorized, tokenPrefix = "Be
       get(`/invoices/${seg(invoiceId)}/logs`, { cursor, limit }),
     customerMessages: (customerId, { kind, cursor, limit = 20 } = {}) =>
       get(`/customers/${seg(customerId)}/messages`, { kind, cursor, limit }),
+    attention: ({ kind, cursor, limit = 20 } = {}) => get("/attention", { kind, cursor, limit }),
+    attentionCount: ({ kind } = {}) => get("/attention/count", { kind }),
+    /** idempotencyKey: one per click, so a retried request sends nothing new (the API's idempotency). */
+    resend: (messageId, recipientId, { email, idempotencyKey } = {}) =>
+      request("POST", `/messages/${seg(messageId)}/recipients/${seg(recipientId)}/resend`, {
+        body: email ? { email } : {},
+        headers: idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {},
+      }),
+    dismiss: (messageId, recipientId) =>
+      request("POST", `/messages/${seg(messageId)}/recipients/${seg(recipientId)}/dismiss`),
   };
 }

@@ -4,6 +4,8 @@ import config from "./config.js";
 import { createApi } from "./api.js";
 import { Auth } from "./auth.js";
 import { announce, h, replace } from "./dom.js";
+import { captureState, liveIndicator, LiveUpdates, refreshInterval, restoreState } from "./live.js";
+import { attentionView } from "./views/attention.js";
 import { errorState, links, loadingState, notFoundState, pageHeading } from "./views/common.js";
 import { customerView, invoiceView, lookupView, statusesView } from "./views/documents.js";
 import { recipientsView, summaryView, timelineView } from "./views/message.js";
@@ -24,6 +26,7 @@ const main = document.getElementById("main");
 // Each route: path pattern, view, section (for the navigation), and what a 404 is about.
 const ROUTES = [
   { pattern: ["messages"], view: messagesView, section: "messages" },
+  { pattern: ["attention"], view: attentionView, section: "attention" },
   { pattern: ["messages", ":id"], view: recipientsView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "summary"], view: summaryView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "recipients", ":rid"], view: timelineView, section: "messages", missing: "Recipient" },
@@ -133,51 +136,94 @@ function signedOutView(reason) {
   main.removeAttribute("aria-busy");
   document.title = `Signed out \u00b7 ${APP_NAME}`;
   updateChrome(null);
+  showAttentionCount(null); // the next account's count is fetched once it has signed in
   announce("You are signed out.");
   rendered({ focusHeading: true });
 }
 
-/** Render the current address. Options: reason (why signed out), keepFocus (re-render in place). */
+// The view on screen once it is complete: live updates re-render it in place while live() says so.
+let current = null;
+
+/** The API for one render, recording its answers so a refresh can tell whether anything changed. */
+function recordingApi(records) {
+  const wrapped = {};
+  for (const [name, call] of Object.entries(api)) {
+    wrapped[name] = async (...args) => {
+      const answer = await call(...args);
+      records.push(JSON.stringify(answer));
+      return answer;
+    };
+  }
+  return wrapped;
+}
+
+/**
+ * Render the current address. Options: reason (why signed out), keepFocus (re-render in place),
+ * refresh (a live update: fetch again and, if anything changed, re-render keeping the reader's place).
+ */
 async function render(options = {}) {
   const seq = ++renderCount;
   const isCurrent = () => seq === renderCount;
   const previousFocus = document.activeElement?.dataset?.focusKey ?? null;
   const keepFocus = Boolean(options.keepFocus);
+  const refresh = Boolean(options.refresh);
   const location = parseLocation();
   if (!location.raw || location.raw === "/") {
     window.location.replace(links.messages());
     return;
   }
   const matched = matchRoute(location.segments);
-  updateChrome(matched?.route.section ?? null);
+  if (!refresh) updateChrome(matched?.route.section ?? null);
   if (options.reason || (!auth.token() && !matched?.route.public)) {
+    current = null;
     signedOutView(options.reason);
     return;
   }
   if (!matched) {
+    current = null;
     replace(main, notFoundState("Page", { href: links.messages(), label: "Go to Messages" }));
     document.title = `Not found \u00b7 ${APP_NAME}`;
     announce("Page not found.");
     rendered({ focusHeading: true });
     return;
   }
+  if (!refresh) refreshAttentionCount();
   const { route, params } = matched;
   const pagerKey = `${location.segments.join("/")}?${location.query}`;
+  const records = [];
+  const startedAt = Date.now();
   let loadingTimer = 0;
+  let holds = 0;
+  let indicator = null;
+  let unchanged = false;
 
   const ctx = {
-    api,
+    api: recordingApi(records),
     params,
     query: location.query,
     pager: pagerFor(pagerKey),
     isCurrent,
+    refreshing: refresh,
     navigate(hash) {
       // A filter change: the new view keeps focus on the control that changed it.
       if (window.location.hash === hash) render({ keepFocus: true });
       else window.location.hash = hash;
     },
     rerender: () => render({ keepFocus: true }),
+    /** Re-render in place now (after an action), as a live update does. */
+    refresh: () => render({ refresh: true }),
+    /** While an action is under way no live update replaces the view; call the returned release. */
+    hold() {
+      holds += 1;
+      let released = false;
+      return () => {
+        if (!released) holds -= 1;
+        released = true;
+      };
+    },
+    attentionChanged: () => refreshAttentionCount(),
     loading(text) {
+      if (refresh) return; // a live update keeps the page as it is until the new data is in
       main.setAttribute("aria-busy", "true");
       announce(text);
       loadingTimer = window.setTimeout(() => {
@@ -187,12 +233,36 @@ async function render(options = {}) {
     show(...nodes) {
       if (!isCurrent()) return;
       window.clearTimeout(loadingTimer);
+      const signature = records.slice().sort().join("\n");
+      if (refresh && current && current.signature === signature) {
+        unchanged = true; // nothing changed: leave the page (and any selected text) alone
+        return;
+      }
+      const state = refresh ? captureState(main) : null;
       replace(main, ...nodes);
+      if (!route.public) {
+        indicator = liveIndicator(() => render({ refresh: true }));
+        main.querySelector("#page-title")?.after(indicator);
+      }
+      if (state) restoreState(main, state);
+      ctx.signature = signature;
     },
-    done(title, message) {
+    done(title, message, { live = false, what } = {}) {
       if (!isCurrent()) return;
       window.clearTimeout(loadingTimer);
       main.removeAttribute("aria-busy");
+      const view = {
+        seq,
+        signature: unchanged ? current?.signature : ctx.signature,
+        updatedAt: startedAt,
+        indicator: unchanged ? current?.indicator : indicator,
+        live: typeof live === "function" ? live : () => Boolean(live),
+        what,
+        busy: () => holds > 0,
+      };
+      current = view;
+      liveUpdates.viewUpdated(view);
+      if (refresh) return; // no announcement, title or focus change for a live update
       document.title = `${title} \u00b7 ${APP_NAME}`;
       announce(message ? `${title}. ${message}` : title);
       // The control that caused this update keeps the focus (a filter, a page button; on the last
@@ -206,20 +276,25 @@ async function render(options = {}) {
       rendered({ focusHeading: !restored && (!keepFocus || !main.contains(document.activeElement)) });
     },
     fail(error) {
-      fail(error, { route, isCurrent, loadingTimer });
+      fail(error, { route, isCurrent, loadingTimer, refresh });
     },
   };
   try {
     await route.view(ctx);
   } catch (error) {
-    fail(error, { route, isCurrent, loadingTimer });
+    fail(error, { route, isCurrent, loadingTimer, refresh });
   }
 }
 
-function fail(error, { route, isCurrent, loadingTimer }) {
+function fail(error, { route, isCurrent, loadingTimer, refresh }) {
   if (!isCurrent()) return;
   window.clearTimeout(loadingTimer);
   main.removeAttribute("aria-busy");
+  if (refresh && error?.status !== 401 && error?.status !== 404) {
+    liveUpdates.viewFailed(error); // keep what is shown; the next tick tries again
+    return;
+  }
+  current = null;
   if (error?.status === 401) {
     signedOutView("expired");
     return;
@@ -236,6 +311,45 @@ function fail(error, { route, isCurrent, loadingTimer }) {
   }
   rendered({ focusHeading: true });
 }
+
+// --- Live updates and the navigation's attention count ---------------------------------------------
+
+const attentionLink = document.querySelector('[data-section="attention"]');
+const attentionCount = document.getElementById("attention-count");
+let attentionSupported = true;
+
+function showAttentionCount(count) {
+  if (!attentionLink) return;
+  attentionLink.closest("li").hidden = !attentionSupported;
+  attentionCount.hidden = !count;
+  replace(attentionCount, count ? [h("span", { "aria-hidden": "true" }, String(count)), h("span", { class: "visually-hidden" }, `: ${count} ${count === 1 ? "document" : "documents"}`)] : []);
+  attentionLink.dataset.count = String(count ?? "");
+}
+
+/** The count of documents needing attention, for the navigation; an API without the route hides the link. */
+async function refreshAttentionCount() {
+  if (!attentionSupported || !auth.token()) return;
+  try {
+    const answer = await api.attentionCount();
+    if (typeof answer?.count !== "number") attentionSupported = false;
+    showAttentionCount(attentionSupported ? answer.count : null);
+  } catch (error) {
+    if ([403, 404, 405].includes(error?.status)) {
+      attentionSupported = false;
+      showAttentionCount(null);
+    }
+  }
+}
+
+const liveUpdates = new LiveUpdates({
+  interval: refreshInterval(),
+  async onTick() {
+    const view = current;
+    // Only the view on screen, complete and not superseded by a navigation under way.
+    const refreshView = view && view.seq === renderCount && view.live() && !view.busy();
+    await Promise.all([refreshAttentionCount(), refreshView ? render({ refresh: true }) : null]);
+  },
+});
 
 async function start() {
   let problem = null;
@@ -254,6 +368,7 @@ async function start() {
   window.addEventListener("hashchange", () => render());
   await render(problem ? { reason: problem } : {});
   document.documentElement.dataset.ready = "true";
+  liveUpdates.start();
 }
 
 start();

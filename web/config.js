@@ -4,4 +4,6 @@ export default {
   mode: "local",
   apiUrl: "",
   localTenant: "demo",
+  // Live updates: how often an open view with pending recipients is fetched again (web/live.js).
+  refreshSeconds: 10,
 };

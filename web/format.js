@@ -134,6 +134,16 @@ export function formatTime(iso) {
   return Number.isNaN(date.getTime()) ? String(iso) : dateTime.format(date);
 }
 
+/** How long ago, in ms, as the "updated …" line says it: "just now", "5 s ago", "3 min ago". */
+export function ago(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 3) return "just now";
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)} h ago`;
+}
+
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }

@@ -15,10 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+
+if TYPE_CHECKING:
+    from tests.e2e.dashboard import Dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -147,3 +150,13 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def dashboard(chromium: Any, local_demo: LocalInstance) -> Iterator[Dashboard]:
+    """The dashboard in a fresh browser context, signed in to the demo tenant by local mode."""
+    from tests.e2e.dashboard import Dashboard
+
+    view = Dashboard(chromium, local_demo.base_url)
+    yield view
+    view.close()

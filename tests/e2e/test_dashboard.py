@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
-import time
-from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import LocalInstance
+from tests.e2e.dashboard import Dashboard, forged_token, label, message_by_subject, percent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="dashboard-screenshots-"))
 SIM = "simulator.amazonses.com"
 SCHEDULE = "December class schedule"
 HOLIDAY = "Holiday opening hours"  # Ana's opens are automatic ones, Dev's a Gmail open (local/demo.py)
@@ -33,82 +27,6 @@ BOUNCED = f"bounce@{SIM}"
 BOUNCE_REASON = "smtp; 550 5.1.1 user unknown"
 INVOICE_ID = "INV-1001"
 CUSTOMER_ID = "cust-ana"
-TOKEN_KEY = "tracker.token"  # web/auth.js
-
-
-def percent(rate: float | None) -> str:
-    """What web/format.js shows for a rate: at most one decimal, half up; an em dash for null."""
-    if rate is None:
-        return "\u2014"
-    value = Decimal(rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{value}".removesuffix(".0") + "%"
-
-
-def label(status: str) -> str:
-    return status.capitalize()
-
-
-class Dashboard:
-    """One browser context (its own sessionStorage) on the dashboard."""
-
-    def __init__(self, browser: Browser, base_url: str, token: str | None = None) -> None:
-        self.base_url = base_url
-        self.context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC", color_scheme="light"
-        )
-        if token is not None:
-            self.context.add_init_script(f"window.sessionStorage.setItem({TOKEN_KEY!r}, {json.dumps(token)})")
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def open(self, route: str) -> Page:
-        self.page.goto(f"{self.base_url}/{route}")
-        # web/app.js marks the address it finished rendering (a view, an error or the sign-in state).
-        expect(self.page.locator("html")).to_have_attribute("data-rendered", route)
-        return self.page
-
-    def heading(self, text: str) -> None:
-        expect(self.page.locator("h1")).to_have_text(text)
-        expect(self.page.locator("main")).not_to_have_attribute("aria-busy", "true")
-
-    def screenshot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.mouse.move(0, 0)  # no hover highlight in the picture
-        self.page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-
-    def close(self) -> None:
-        self.context.close()
-        assert self.errors == [], f"uncaught errors in the page: {self.errors}"
-
-
-@pytest.fixture
-def dashboard(chromium: Browser, local_demo: LocalInstance) -> Iterator[Dashboard]:
-    view = Dashboard(chromium, local_demo.base_url)
-    yield view
-    view.close()
-
-
-def message_by_subject(local_demo: LocalInstance, subject: str) -> dict[str, Any]:
-    items = local_demo.api("GET", "/messages?limit=200")["items"]
-    return next(m for m in items if m["subject"] == subject)
-
-
-def forged_token(tenant: str = "demo") -> str:
-    """A well-formed token that local mode did not sign (and that has not expired)."""
-
-    def part(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    now = int(time.time())
-    claims = {
-        "iss": "delivery-tracker-local",
-        "sub": "x",
-        "custom:tenant_id": tenant,
-        "iat": now,
-        "exp": now + 3600,
-    }
-    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
 # --- Messages -------------------------------------------------------------------------------------
@@ -268,7 +186,16 @@ def test_recipients_tab_shows_status_open_count_and_bounce_reason(
     expect(opener.locator(".opens")).to_contain_text("3")
     bounced = page.locator(f'tr[data-email="{BOUNCED}"]')
     expect(bounced.locator(".badge")).to_have_text("Bounced")
-    expect(bounced.locator(".bounce-reason")).to_have_text(f"Bounce reason: {BOUNCE_REASON}")
+    raw = bounced.locator(".bounce-reason")
+    reason = by_email[BOUNCED]["reason"]
+    assert reason["summary"]
+    # The plain reason and what to do first, SES's diagnostic one click away.
+    expect(bounced.locator(".reason-summary")).to_have_text(reason["summary"])
+    expect(bounced.locator(".reason-advice")).to_have_text(f"What to do: {reason['advice']}")
+    expect(raw).to_be_hidden()
+    bounced.get_by_text("Technical details").click()
+    expect(raw).to_be_visible()
+    expect(raw).to_have_text(f"Bounce reason: {BOUNCE_REASON}")
     # The status legend, with the help article's explanations.
     page.get_by_text("What do the statuses mean?").click()
     legend = page.locator("details.legend dl")
@@ -494,7 +421,7 @@ CONTRAST_SCRIPT = """
 
 
 @pytest.mark.parametrize(
-    "route", ["#/messages", "recipients", f"#/invoices/{INVOICE_ID}", "#/statuses", "#/lookup"]
+    "route", ["#/messages", "recipients", f"#/invoices/{INVOICE_ID}", "#/statuses", "#/lookup", "#/attention"]
 )
 def test_text_contrast_is_at_least_4_5_to_1(
     dashboard: Dashboard, local_demo: LocalInstance, route: str

@@ -508,6 +508,9 @@ def test_cors_allows_only_the_frontend_origin(synth: Synthesized) -> None:
             continue
         (response,) = props["Integration"]["IntegrationResponses"]
         assert response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"] == origin
+        # The dashboard's resend sends an Idempotency-Key: a preflight that refused it would block it.
+        allowed = response["ResponseParameters"]["method.response.header.Access-Control-Allow-Headers"]
+        assert "Idempotency-Key" in allowed.strip("'").split(",")
     responses = synth.resources("AWS::ApiGateway::GatewayResponse").values()
     assert {r["Properties"]["ResponseType"] for r in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
     for r in responses:

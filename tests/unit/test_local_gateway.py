@@ -215,3 +215,29 @@ def test_over_http_a_failing_handler_is_500_not_a_closed_connection(
     connection.request("GET", "/health", headers={"Authorization": token})
     assert connection.getresponse().status == 500  # the same connection still answers
     connection.close()
+
+
+@pytest.mark.parametrize("path", ["/attention", "/attention/count?kind=email", "/messages/m-1/recipients"])
+def test_api_routes_reach_the_handler_when_the_dashboard_is_served(
+    parts: tuple[Gateway, StubApi, StubTopic, str], tmp_path: Any, path: str
+) -> None:
+    """With web/ served, a GET the gateway does not know as the API's would get the app's
+    index.html (the single-page fallback) instead of the API's JSON."""
+    _, api, topic, token = parts
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    gateway = Gateway(api, LocalTokens("test-secret-0123456789abcdef0123456789"), topic, static_root=tmp_path)
+    gateway.ready.set()
+    status, headers, body = gateway.handle("GET", path, {"Authorization": token}, b"", "127.0.0.1")
+    assert (status, headers.get("Content-Type"), json.loads(body)) == (200, "application/json", {"ok": True})
+    assert api.events[-1]["path"] == path.split("?")[0]
+
+
+def test_the_dashboard_is_served_beside_the_api(
+    parts: tuple[Gateway, StubApi, StubTopic, str], tmp_path: Any
+) -> None:
+    _, api, topic, _ = parts
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    gateway = Gateway(api, LocalTokens("test-secret-0123456789abcdef0123456789"), topic, static_root=tmp_path)
+    gateway.ready.set()
+    status, headers, body = gateway.handle("GET", "/", {}, b"", "127.0.0.1")
+    assert (status, headers["Content-Type"], body) == (200, "text/html", b"<!doctype html>")

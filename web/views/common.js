@@ -21,6 +21,56 @@ export function time(iso) {
   return h("time", { datetime: iso, title: iso }, formatTime(iso));
 }
 
+/**
+ * Why, in plain words first (what happened, then what to do), the raw diagnostic one click away.
+ * Without a reason (an API from before plain reasons) the raw lines are shown as they are.
+ * key: keeps the raw part open across live updates.
+ */
+export function plainReason(reason, rawLines, { key } = {}) {
+  const raw = rawLines.filter(Boolean).map((line) => h("div", { class: "detail-line" }, line));
+  if (!reason?.summary) return raw;
+  return h(
+    "div",
+    { class: "plain-reason", dataset: { code: reason.code ?? "" } },
+    h("span", { class: "reason-summary" }, reason.summary),
+    reason.advice ? h("span", { class: "reason-advice" }, h("span", { class: "reason-label" }, "What to do: "), reason.advice) : null,
+    raw.length
+      ? h("details", { class: "raw-reason", dataset: key ? { keep: key } : null }, h("summary", {}, "Technical details"), h("div", { class: "raw-lines" }, raw))
+      : null,
+  );
+}
+
+/** A resent or dismissed recipient: where its new send is, or who dismissed it and when. */
+export function followUp(recipient) {
+  const lines = [];
+  if (recipient.resent_as?.message_id) {
+    lines.push(
+      h(
+        "span",
+        { class: "detail-line follow-up resent-as" },
+        "Resent ",
+        time(recipient.resent_as.at),
+        recipient.resent_as.by ? ` by ${recipient.resent_as.by}` : "",
+        ": ",
+        h("a", { href: links.message(recipient.resent_as.message_id) }, "the new email"),
+      ),
+    );
+  }
+  if (recipient.dismissed?.at) {
+    lines.push(
+      h(
+        "span",
+        { class: "detail-line follow-up dismissed" },
+        "Dismissed ",
+        time(recipient.dismissed.at),
+        recipient.dismissed.by ? ` by ${recipient.dismissed.by}` : "",
+        " (not resent)",
+      ),
+    );
+  }
+  return lines;
+}
+
 export function statusBadge(status) {
   return h(
     "span",

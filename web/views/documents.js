@@ -1,16 +1,18 @@
 // Invoice -> Logs tab, Customer -> Messages tab, the lookup form and the status guide.
 
 import { h, nextId } from "../dom.js";
-import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, plural } from "../format.js";
+import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, PENDING_STATUSES, plural } from "../format.js";
 import {
   breadcrumbs,
   emptyState,
+  followUp,
   legend,
   legendList,
   links,
   pageHeading,
   pagerNav,
   pageSize,
+  plainReason,
   statusBadge,
   tabs,
   time,
@@ -64,6 +66,9 @@ async function invoiceLogs(api, invoiceId) {
           "engagement",
           "bounce_reason",
           "dropped_reason",
+          "reason",
+          "resent_as",
+          "dismissed",
         ]);
         const seen = new Set(recipient.events.map((event) => event.event_id));
         recipient.events.push(...(part.events ?? []).filter((event) => !seen.has(event.event_id)));
@@ -79,6 +84,14 @@ async function invoiceLogs(api, invoiceId) {
   return { messages: list, truncated: Boolean(cursor) };
 }
 
+/** The raw texts of a log or customer row (bounce_reason, dropped_reason), as SES and the send path gave them. */
+function rawReasons(item) {
+  return [
+    item.bounce_reason ? h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), item.bounce_reason) : null,
+    item.dropped_reason ? h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), item.dropped_reason) : null,
+  ];
+}
+
 function logRecipient(message, recipient) {
   const who = recipient.name || recipient.email || recipient.recipient_id;
   const headingId = nextId("log-recipient");
@@ -88,12 +101,7 @@ function logRecipient(message, recipient) {
   if (recipient.engagement === "machine_only") {
     facts.push(h("span", { class: "reason automatic-only" }, "Opened automatically only, not by the customer"));
   }
-  if (recipient.bounce_reason) {
-    facts.push(h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), recipient.bounce_reason));
-  }
-  if (recipient.dropped_reason) {
-    facts.push(h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), recipient.dropped_reason));
-  }
+  const reason = plainReason(recipient.reason, rawReasons(recipient), { key: `raw-log-${message.message_id}-${recipient.recipient_id}` });
   return h(
     "article",
     { class: "log-recipient", "aria-labelledby": headingId, dataset: { recipientId: recipient.recipient_id, status: recipient.status ?? "" } },
@@ -110,6 +118,7 @@ function logRecipient(message, recipient) {
       recipient.customer_id ? h("a", { href: links.customer(recipient.customer_id) }, `Customer ${recipient.customer_id}`) : null,
       facts,
     ),
+    h("div", { class: "log-reason" }, reason, followUp(recipient)),
     recipient.events.length
       ? h(
           "div",
@@ -132,7 +141,11 @@ function logRecipient(message, recipient) {
                     "td",
                     {},
                     event.verdict ? verdictBadge(event) : null,
-                    eventDetails(event).map(([label, value]) => h("span", { class: "detail-line" }, `${label}: ${value}`)),
+                    plainReason(
+                      event.reason,
+                      eventDetails(event).map(([label, value]) => `${label}: ${value}`),
+                      { key: event.event_id ? `raw-log-event-${event.event_id}` : undefined },
+                    ),
                   ),
                 ),
               ),
@@ -173,7 +186,10 @@ export async function invoiceView(ctx) {
       legend(),
     ),
   );
-  ctx.done(`Invoice ${invoiceId}`, `${plural(messages.length, "message", "messages")} carried this invoice.`);
+  ctx.done(`Invoice ${invoiceId}`, `${plural(messages.length, "message", "messages")} carried this invoice.`, {
+    live: messages.some((message) => message.recipients.some((recipient) => PENDING_STATUSES.includes(recipient.status))),
+    what: "an email is pending",
+  });
 }
 
 // --- Customer -> Messages -------------------------------------------------------------------------
@@ -204,8 +220,8 @@ function customerRow(item) {
     h(
       "td",
       { class: "details" },
-      item.bounce_reason ? h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), item.bounce_reason) : null,
-      item.dropped_reason ? h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), item.dropped_reason) : null,
+      plainReason(item.reason, rawReasons(item), { key: `raw-customer-${item.message_id}-${item.recipient_id}` }),
+      followUp(item),
       h("a", { href: links.timeline(item.message_id, item.recipient_id), class: "detail-line" }, "Timeline"),
     ),
   );
@@ -274,7 +290,10 @@ export async function customerView(ctx) {
       legend(),
     ),
   );
-  ctx.done(`Customer ${customerId}`, `${plural(items.length, "message", "messages")} shown.`);
+  ctx.done(`Customer ${customerId}`, `${plural(items.length, "message", "messages")} shown.`, {
+    live: items.some((item) => PENDING_STATUSES.includes(item.status)),
+    what: "an email is pending",
+  });
 }
 
 // --- Lookup and status guide ----------------------------------------------------------------------

@@ -2,16 +2,18 @@
 // recipient's timeline of events.
 
 import { h, srOnly } from "../dom.js";
-import { isAutomatic, isStatus, kindLabel, plural, rateParts, STATUSES, statusLabel, TALLIES, verdictLabel } from "../format.js";
+import { isAutomatic, isStatus, kindLabel, PENDING_STATUSES, plural, rateParts, STATUSES, statusLabel, TALLIES, verdictLabel } from "../format.js";
 import {
   automaticNote,
   breadcrumbs,
   emptyState,
   legend,
   links,
+  followUp,
   pageHeading,
   pagerNav,
   pageSize,
+  plainReason,
   rateView,
   rateWithAll,
   selectField,
@@ -45,6 +47,9 @@ function messageHeader(message, current) {
       message.invoice_id || message.payment_id
         ? h("div", {}, h("dt", {}, message.invoice_id ? "Invoice" : "Payment"), h("dd", {}, documentLink(message)))
         : null,
+      message.resent_from?.message_id
+        ? h("div", { class: "resent-from" }, h("dt", {}, "Resend of"), h("dd", {}, h("a", { href: links.message(message.resent_from.message_id) }, "an earlier email")))
+        : null,
     ),
     h(
       "section",
@@ -75,24 +80,25 @@ function messageHeader(message, current) {
   ];
 }
 
-/** What a person needs to know about a recipient's status, beside the badge. */
+/** What a person needs to know about a recipient's status, beside the badge: the plain reason first. */
 export function recipientDetails(recipient) {
   const lines = [];
   const status = recipient.status;
+  const raw = [];
   if (recipient.bounce) {
     const reason = recipient.bounce.reason || [recipient.bounce.type, recipient.bounce.subtype].filter(Boolean).join(" / ");
-    lines.push(h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), reason || "not given"));
+    raw.push(h("span", { class: "reason bounce-reason" }, h("span", { class: "reason-label" }, "Bounce reason: "), reason || "not given"));
     const kind = [recipient.bounce.type, recipient.bounce.subtype].filter(Boolean).join(", ");
-    if (kind && recipient.bounce.reason) lines.push(h("span", { class: "muted" }, kind));
+    if (kind && recipient.bounce.reason) raw.push(h("span", { class: "muted" }, kind));
   }
   if (recipient.dropped_reason) {
-    lines.push(h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), recipient.dropped_reason));
+    raw.push(h("span", { class: "reason dropped-reason" }, h("span", { class: "reason-label" }, "Not sent: "), recipient.dropped_reason));
   }
   if (recipient.complaint) {
-    lines.push(
+    raw.push(
       h(
         "span",
-        { class: "reason" },
+        { class: "reason complaint-reason" },
         "Marked as spam",
         recipient.complaint.feedback_type ? ` (${recipient.complaint.feedback_type})` : "",
         " ",
@@ -100,6 +106,7 @@ export function recipientDetails(recipient) {
       ),
     );
   }
+  const reasonLines = plainReason(recipient.reason, raw, { key: `raw-${recipient.recipient_id}` });
   if (recipient.engagement === "machine_only") {
     lines.push(
       h(
@@ -109,7 +116,7 @@ export function recipientDetails(recipient) {
       ),
     );
   }
-  if (!lines.length) {
+  if (!lines.length && !raw.length && !recipient.reason) {
     if ((status === "opened" || status === "clicked") && recipient.last_opened_at) {
       lines.push(h("span", {}, "Last opened ", time(recipient.last_opened_at)));
     } else if (status === "delivered" && recipient.delivered_at) {
@@ -120,7 +127,7 @@ export function recipientDetails(recipient) {
       lines.push(h("span", { class: "muted" }, "Waiting to be sent"));
     }
   }
-  return lines.map((line) => h("span", { class: "detail-line" }, line));
+  return [reasonLines, lines.map((line) => h("span", { class: "detail-line" }, line)), followUp(recipient)].flat();
 }
 
 /** A customer's opens or clicks, with the automatic ones beside them when there are any. */
@@ -227,7 +234,10 @@ export async function recipientsView(ctx) {
       legend(),
     ),
   );
-  ctx.done(message.subject || "Message", `${plural(items.length, "recipient", "recipients")} shown.`);
+  ctx.done(message.subject || "Message", `${plural(items.length, "recipient", "recipients")} shown.`, {
+    live: message.pending > 0 || items.some((recipient) => PENDING_STATUSES.includes(recipient.status)),
+    what: "some recipients are pending",
+  });
 }
 
 export async function summaryView(ctx) {
@@ -277,7 +287,7 @@ export async function summaryView(ctx) {
       ),
     ),
   );
-  ctx.done(`${message.subject || "Message"}: summary`);
+  ctx.done(`${message.subject || "Message"}: summary`, null, { live: message.pending > 0, what: "some recipients are pending" });
 }
 
 // --- Timeline -------------------------------------------------------------------------------------
@@ -326,6 +336,16 @@ export function eventLabel(kind) {
   return EVENT_LABELS[kind] ?? String(kind);
 }
 
+/** An event's details; with a plain reason (bounces, complaints, rejects, failures) the raw ones one click away. */
+function eventDetailsView(event) {
+  const pairs = eventDetails(event);
+  const list = pairs.length
+    ? h("dl", { class: "timeline-details" }, pairs.map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, String(value)))))
+    : null;
+  if (!event.reason?.summary) return list;
+  return plainReason(event.reason, [list], { key: event.event_id ? `raw-event-${event.event_id}` : undefined });
+}
+
 export function eventList(events) {
   return h(
     "ol",
@@ -337,20 +357,15 @@ export function eventList(events) {
         h("span", { class: "timeline-time" }, time(event.at)),
         h("span", { class: "timeline-label" }, eventLabel(event.kind)),
         event.verdict ? verdictBadge(event) : null,
-        eventDetails(event).length
-          ? h(
-              "dl",
-              { class: "timeline-details" },
-              eventDetails(event).map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, String(value)))),
-            )
-          : null,
+        eventDetailsView(event),
       ),
     ),
   );
 }
 
 async function findRecipient(ctx, messageId, recipientId) {
-  const cached = recipientCache.get(`${messageId}/${recipientId}`);
+  // A live update asks the API: the cached row is what the Recipients tab showed a while ago.
+  const cached = ctx.refreshing ? null : recipientCache.get(`${messageId}/${recipientId}`);
   if (cached) return cached;
   let cursor = null;
   for (let pages = 0; pages < 5; pages += 1) {
@@ -378,7 +393,9 @@ export async function timelineView(ctx) {
     list.replaceChildren(events.length ? eventList(events) : emptyState("No events yet.", "Events appear as the sending service reports them."));
     more.hidden = !page.next_cursor;
   };
+  let loadedMore = false;
   more.addEventListener("click", async () => {
+    loadedMore = true;
     more.disabled = true;
     try {
       page = await ctx.api.listEvents(messageId, recipientId, { cursor: page.next_cursor });
@@ -417,5 +434,9 @@ export async function timelineView(ctx) {
     more,
     legend(),
   );
-  ctx.done(`Timeline: ${who}`, `${plural(events.length, "event", "events")} shown.`);
+  // Live while the recipient has no outcome yet, unless the reader has loaded later pages of events.
+  ctx.done(`Timeline: ${who}`, `${plural(events.length, "event", "events")} shown.`, {
+    live: () => PENDING_STATUSES.includes(recipient?.status) && !loadedMore,
+    what: "this recipient is pending",
+  });
 }

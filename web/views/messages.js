@@ -152,5 +152,8 @@ export async function messagesView(ctx) {
     content,
     pagerNav({ pager: ctx.pager, nextCursor: page.next_cursor, itemLabel: "Messages", onMove: ctx.rerender }),
   );
-  ctx.done("Messages", items.length ? `${plural(items.length, "message", "messages")} shown.` : "No messages.");
+  ctx.done("Messages", items.length ? `${plural(items.length, "message", "messages")} shown.` : "No messages.", {
+    live: anyPending,
+    what: "some recipients are pending",
+  });
 }
