@@ -38,8 +38,8 @@ class PartialResolver(TrackerResolver):
     """The part of the API one function serves; ``whole`` builds the whole app (once, when a
     request needs it: a 404/405 answer or the API's documentation)."""
 
-    def __init__(self, whole: Callable[[], TrackerResolver]) -> None:
-        super().__init__()
+    def __init__(self, whole: Callable[[], TrackerResolver], allowed_origin: str | None = None) -> None:
+        super().__init__(allowed_origin)
         self.whole = functools.cache(whole)
 
     def allowed_methods(self, path: str) -> list[str]:
@@ -73,12 +73,13 @@ def build_app(
     read: read_routes.Dependencies,
     send: Callable[[], send_routes.Dependencies],
     ready: Callable[[], bool] = lambda: True,
+    allowed_origin: str | None = None,
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
     from tracker.api import attention_routes, read_routes, resend_routes, send_routes
 
-    app = _prepare(TrackerResolver())
+    app = _prepare(TrackerResolver(allowed_origin))
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
@@ -93,11 +94,12 @@ def build_read_app(
     read: read_routes.Dependencies,
     whole: Callable[[], TrackerResolver],
     ready: Callable[[], bool] = lambda: True,
+    allowed_origin: str | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
     from tracker.api import attention_routes, read_routes
 
-    app = PartialResolver(whole)
+    app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
@@ -107,12 +109,14 @@ def build_read_app(
 
 
 def build_send_app(
-    send: Callable[[], send_routes.Dependencies], whole: Callable[[], TrackerResolver]
+    send: Callable[[], send_routes.Dependencies],
+    whole: Callable[[], TrackerResolver],
+    allowed_origin: str | None = None,
 ) -> PartialResolver:
     """POST /messages and the suppression routes."""
     from tracker.api import resend_routes, send_routes
 
-    app = PartialResolver(whole)
+    app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))

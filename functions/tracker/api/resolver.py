@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from re import Pattern
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from tracker.api.body import BodyReadingValidation
@@ -26,8 +26,11 @@ _WHOLE_PATH = "^{}/*\\Z"
 
 
 class TrackerResolver(APIGatewayRestResolver):
-    def __init__(self) -> None:
-        super().__init__(enable_validation=True)
+    def __init__(self, allowed_origin: str | None = None) -> None:
+        # API Gateway answers the preflight; a browser on the dashboard's origin also needs
+        # Access-Control-Allow-Origin on every answer, which only the function can add.
+        cors = CORSConfig(allow_origin=allowed_origin) if allowed_origin else None
+        super().__init__(enable_validation=True, cors=cors)
         self._request_validation_middleware = BodyReadingValidation()
 
     @staticmethod

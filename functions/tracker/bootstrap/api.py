@@ -7,10 +7,11 @@ function never imports the send stack and the send function never imports the re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tracker import settings
+from tracker import constants, settings
 from tracker.api.app import PartialResolver, build_app, build_read_app, build_send_app
 from tracker.api.cursors import LazyCursorCodec
 from tracker.bootstrap.common import bind_table
@@ -104,16 +105,21 @@ def send_dependencies() -> send_routes.Dependencies:
     )
 
 
+def _allowed_origin() -> str | None:
+    """The hosted dashboard's origin (infra/api.py sets it; unset in local mode, same origin)."""
+    return os.environ.get(constants.ENV_ALLOWED_ORIGIN) or None
+
+
 def api_app() -> TrackerResolver:
     """Every route in one app (local mode's gateway, the tests, the bench)."""
-    return build_app(read_dependencies(), send_dependencies)
+    return build_app(read_dependencies(), send_dependencies, allowed_origin=_allowed_origin())
 
 
 def read_app() -> PartialResolver:
     """The read function's app: the read routes, health and the documentation."""
-    return build_read_app(read_dependencies(), whole=api_app)
+    return build_read_app(read_dependencies(), whole=api_app, allowed_origin=_allowed_origin())
 
 
 def send_app() -> PartialResolver:
     """The send function's app: POST /messages and the suppression routes."""
-    return build_send_app(send_dependencies, whole=api_app)
+    return build_send_app(send_dependencies, whole=api_app, allowed_origin=_allowed_origin())
