@@ -3,7 +3,7 @@
 
 Context values (docs/deploy.md, "Context values"): senderAddress and sesIdentity are required;
 stage, frontendOrigin, existingUserPoolId, alarmEmail, messageRetentionDays, recipientRetentionDays (formerly eventLogRetentionDays),
-contentRetentionDays, web,
+contentRetentionDays, attentionStuckHours, web,
 webAuthDomainPrefix and the table throughput values are optional.
 """
 

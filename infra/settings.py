@@ -134,6 +134,10 @@ class ProjectorTuning:
         )
 
 
+# SES gives up on a delayed delivery after at most 14 days; stuck longer than that means lost.
+MAX_ATTENTION_STUCK_HOURS = 14 * 24
+
+
 @dataclass(frozen=True)
 class Settings:
     sender_address: str
@@ -146,6 +150,9 @@ class Settings:
     message_retention_days: int = c.DEFAULT_MESSAGE_RETENTION_DAYS
     recipient_retention_days: int = c.DEFAULT_RECIPIENT_RETENTION_DAYS
     content_retention_days: int = c.DEFAULT_CONTENT_RETENTION_DAYS
+    # Hours after its first send a document still waiting for a Delivery is listed as stuck in
+    # GET /attention (the projector keeps the queue, the read API asks it).
+    attention_stuck_hours: int = c.DEFAULT_ATTENTION_STUCK_HOURS
     # The dashboard's hosting (infra/web.py): off unless `-c web=true`.
     web_enabled: bool = False
     web_auth_domain_prefix: str | None = None  # Cognito hosted UI prefix; default from the stage
@@ -177,6 +184,8 @@ class Settings:
         if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
             raise SettingsError(f"alarmEmail {self.alarm_email!r} is not an email address")
         self._check_retention()
+        if not 1 <= self.attention_stuck_hours <= MAX_ATTENTION_STUCK_HOURS:
+            raise SettingsError(f"attentionStuckHours must be between 1 and {MAX_ATTENTION_STUCK_HOURS}")
         if self.web_auth_domain_prefix is not None and not _valid_domain_prefix(self.web_auth_domain_prefix):
             raise SettingsError(
                 f"webAuthDomainPrefix {self.web_auth_domain_prefix!r}: 1-63 lowercase letters, digits or "
@@ -232,11 +241,12 @@ class Settings:
                 raise SettingsError(f"{key} cannot exceed messageRetentionDays: a message outlives its parts")
 
     @property
-    def retention_environment(self) -> dict[str, str]:
+    def data_environment(self) -> dict[str, str]:
         return {
             c.ENV_MESSAGE_RETENTION_DAYS: str(self.message_retention_days),
             c.ENV_RECIPIENT_RETENTION_DAYS: str(self.recipient_retention_days),
             c.ENV_CONTENT_RETENTION_DAYS: str(self.content_retention_days),
+            c.ENV_ATTENTION_STUCK_HOURS: str(self.attention_stuck_hours),
         }
 
     def _check_sender(self) -> None:
@@ -379,6 +389,7 @@ def settings_from_context(node: Node) -> Settings:
         content_retention_days=_retention_days(
             node, "contentRetentionDays", c.DEFAULT_CONTENT_RETENTION_DAYS
         ),
+        attention_stuck_hours=_integer(node, "attentionStuckHours", c.DEFAULT_ATTENTION_STUCK_HOURS),
         web_enabled=_flag(node, "web"),
         web_auth_domain_prefix=_text(node, "webAuthDomainPrefix"),
         web_domain_name=_text(node, "webDomainName"),

@@ -36,7 +36,7 @@ class DeliveryTrackerStack(Stack):
             "Functions",
             common_environment={
                 c.ENV_TABLE_NAME: table.table_name,
-                **settings.retention_environment,
+                **settings.data_environment,
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
                 **settings.engagement,

@@ -122,6 +122,8 @@ def test_a_stage_prefixes_the_stack_and_configuration_set_names() -> None:
         ({"messageRetentionDays": "3651"}, "messageRetentionDays must be between"),
         ({"messageRetentionDays": "100"}, "recipientRetentionDays cannot exceed messageRetentionDays"),
         ({"contentRetentionDays": "800"}, "contentRetentionDays cannot exceed messageRetentionDays"),
+        ({"attentionStuckHours": "0"}, "attentionStuckHours must be between 1 and 336"),
+        ({"attentionStuckHours": "337"}, "attentionStuckHours must be between 1 and 336"),
         ({"stage": "Staging"}, "stage"),
         ({"stage": "stage_1"}, "stage"),
         ({"stage": "-staging"}, "stage"),
@@ -196,3 +198,9 @@ def test_every_function_gets_the_engagement_thresholds(tmp_path: Path) -> None:
             function["Properties"]["Environment"]["Variables"]["ENGAGEMENT_OPEN_AFTER_DELIVERY_SECONDS"]
             == "3"
         )
+
+
+def test_the_attention_queues_stuck_hours_are_a_context_value_the_functions_read() -> None:
+    tuned = settings(**REQUIRED, attentionStuckHours="48")
+    assert tuned.attention_stuck_hours == 48
+    assert tuned.data_environment[c.ENV_ATTENTION_STUCK_HOURS] == "48"

@@ -101,6 +101,7 @@ def test_functions_share_the_powertools_environment_and_log_groups_with_retentio
         assert env[c.ENV_RECIPIENT_RETENTION_DAYS] == "365", logical_id  # eventLogRetentionDays, its old name
         assert env[c.ENV_MESSAGE_RETENTION_DAYS] == str(c.DEFAULT_MESSAGE_RETENTION_DAYS), logical_id
         assert env[c.ENV_CONTENT_RETENTION_DAYS] == str(c.DEFAULT_CONTENT_RETENTION_DAYS), logical_id
+        assert env[c.ENV_ATTENTION_STUCK_HOURS] == str(c.DEFAULT_ATTENTION_STUCK_HOURS), logical_id
         assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__", logical_id  # no plugin scan on cold start
         log_group_id = ref_id(function["Properties"]["LoggingConfig"]["LogGroup"])
         assert log_groups[log_group_id]["Properties"]["RetentionInDays"] == 90, logical_id
