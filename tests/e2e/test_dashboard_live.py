@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
-from local.ses_simulator import mail_object, ses_time
+from local.ses_simulator import ses_time
 from tests.e2e.conftest import LocalInstance, wait_until
 from tests.e2e.dashboard import Dashboard
-from tracker import constants
+from tests.e2e.ses_events import ses_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -56,30 +56,15 @@ def recipients(local_demo: LocalInstance, tenant: str, message_id: str) -> list[
 
 def deliver(local_demo: LocalInstance, tenant: str, message_id: str, recipient: dict[str, Any]) -> None:
     """A Delivery event as SES publishes it, through local mode's topic (POST /local/ses-events)."""
-    tags = {
-        constants.TAG_TENANT: tenant,
-        constants.TAG_MESSAGE: message_id,
-        constants.TAG_RECIPIENT: recipient["recipient_id"],
-    }
-    now = datetime.now(UTC)
-    mail = mail_object(
-        recipient["ses_message_id"],
-        "noreply@example.com",
-        recipient["email"],
-        "s",
-        tags,
-        now - timedelta(seconds=5),
-    )
     delivery = {
-        "timestamp": ses_time(now),
+        "timestamp": ses_time(datetime.now(UTC)),
         "processingTimeMillis": 5000,
         "recipients": [recipient["email"]],
         "smtpResponse": "250 2.6.0 Message received",
         "reportingMTA": "a1-2.smtp-out.amazonses.com",
     }
-    local_demo.api(
-        "POST", "/local/ses-events", json={"eventType": "Delivery", "mail": mail, "delivery": delivery}
-    )
+    event = ses_event(tenant, message_id, recipient, "Delivery", delivery, sent_ago=timedelta(seconds=5))
+    local_demo.api("POST", "/local/ses-events", json=event)
 
 
 def api_requests(page: Page, path: str) -> list[str]:

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from local.emulator import free_port
-from local.ses_simulator import mail_object, ses_time
-from tracker import constants
+from local.ses_simulator import ses_time
+from tests.e2e.ses_events import ses_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -110,22 +110,8 @@ def _settled(mode: LocalMode, message_id: str) -> dict[str, Any] | None:
 def _engagement(
     mode: LocalMode, message_id: str, recipient: dict[str, Any], kind: str, body: dict[str, Any]
 ) -> None:
-    tags = {
-        constants.TAG_TENANT: "e2e",
-        constants.TAG_MESSAGE: message_id,
-        constants.TAG_RECIPIENT: recipient["recipient_id"],
-    }
-    now = datetime.now(UTC)
-    mail = mail_object(
-        recipient["ses_message_id"],
-        "noreply@example.com",
-        recipient["email"],
-        "s",
-        tags,
-        now - timedelta(minutes=5),
-    )
     response = mode.call(
-        "POST", "/local/ses-events", json={"eventType": kind, "mail": mail, kind.lower(): body}
+        "POST", "/local/ses-events", json=ses_event("e2e", message_id, recipient, kind, body)
     )
     assert response.status_code == 202, response.text
 
