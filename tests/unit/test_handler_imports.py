@@ -30,6 +30,7 @@ NOT_IN = {
         "email_validator",
         "tracker.models.send",
         "tracker.models.api",
+        "tracker.models.histories",
         "boto3.s3",
         "tracker.dal.apple_feed",
     ),

@@ -26,7 +26,8 @@ from tracker.domain.views import (
     group_invoice_log,
 )
 from tracker.logic.queries import ReadQueries
-from tracker.models.api import Bounce, InvoiceLogMessage, Message
+from tracker.models.api import Bounce, Message
+from tracker.models.histories import InvoiceLogMessage
 
 bounce_model = Bounce.of
 

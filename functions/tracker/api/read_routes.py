@@ -31,14 +31,8 @@ from tracker.api.params import (
 from tracker.domain.status import Status
 from tracker.logic.attention import AttentionQueries
 from tracker.logic.queries import ReadQueries
-from tracker.models.api import (
-    CustomerMessagePage,
-    InvoiceLogPage,
-    Message,
-    MessagePage,
-    RecipientPage,
-    TimelinePage,
-)
+from tracker.models.api import Message, MessagePage, RecipientPage, TimelinePage
+from tracker.models.histories import CustomerMessagePage, InvoiceLogPage
 
 
 @dataclass(frozen=True)
