@@ -17,7 +17,7 @@ from tracker.domain.engagement import Engagement, Verdict
 from tracker.domain.events import EventKind
 from tracker.domain.facts import FETCH_CLASS_DETAIL, UNCLASSIFIED, RecipientFacts
 from tracker.domain.ids import EXTERNAL_ID_PATTERN
-from tracker.domain.reasons.records import event_reason, recipient_reason
+from tracker.domain.reasons.records import event_reason
 from tracker.domain.status import COUNTED, Status, compute_rates
 from tracker.domain.views import (
     EventRecord,
@@ -26,7 +26,7 @@ from tracker.domain.views import (
     RecipientRecord,
     Timeline,
 )
-from tracker.models.links import Dismissed, RecipientOutcome, ResentAs, ResentFrom
+from tracker.models.links import RecipientOutcome, ResentFrom
 from tracker.models.reasons import ReasonOut
 
 MessageKind = Literal["email", "invoice", "receipt"]
@@ -247,9 +247,7 @@ class Recipient(RecipientOutcome):
             bounce=Bounce.of(facts),
             complaint=Complaint.of(facts),
             dropped_reason=record.dropped_reason,
-            reason=ReasonOut.of(recipient_reason(record.status, facts)),
-            resent_as=ResentAs.of(record.resent_as),
-            dismissed=Dismissed.of(record.dismissed),
+            **RecipientOutcome.outcome_fields(record),
             ses_message_id=record.ses_message_id,
         )
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from pydantic import Field
 
 from tracker.domain.engagement import Engagement
-from tracker.domain.reasons.records import recipient_reason
 from tracker.domain.status import Status
 from tracker.domain.views import InvoiceLogGroup, Listing, RecipientRecord
 from tracker.models.api import (
@@ -19,8 +18,7 @@ from tracker.models.api import (
     engagement_fields,
     message_kind,
 )
-from tracker.models.links import Dismissed, RecipientOutcome, ResentAs
-from tracker.models.reasons import ReasonOut
+from tracker.models.links import RecipientOutcome
 
 
 class InvoiceLogRecipient(RecipientOutcome):
@@ -52,9 +50,7 @@ class InvoiceLogRecipient(RecipientOutcome):
             **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
-            reason=ReasonOut.of(recipient_reason(record.status, record.facts)),
-            resent_as=ResentAs.of(record.resent_as),
-            dismissed=Dismissed.of(record.dismissed),
+            **RecipientOutcome.outcome_fields(record),
             events=[TimelineEvent.of(e, record.facts) for e in record.events],
             omitted_events=record.facts.omitted_events,
         )
@@ -140,9 +136,7 @@ class CustomerMessage(RecipientOutcome):
             **engagement_fields(record.facts),
             bounce_reason=record.facts.bounce_reason,
             dropped_reason=record.dropped_reason,
-            reason=ReasonOut.of(recipient_reason(record.status, record.facts)),
-            resent_as=ResentAs.of(record.resent_as),
-            dismissed=Dismissed.of(record.dismissed),
+            **RecipientOutcome.outcome_fields(record),
         )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.domain.links import Dismissal, MessageLink, ResendLink
+from tracker.domain.reasons.records import recipient_reason
+from tracker.domain.views import RecipientRecord
 from tracker.models.reasons import ReasonOut
 
 
@@ -63,3 +66,12 @@ class RecipientOutcome(_Model):
         default=None, description="Resent: to which new message, by whom, when."
     )
     dismissed: Dismissed | None = Field(default=None, description="Dismissed from the attention queue.")
+
+    @staticmethod
+    def outcome_fields(record: RecipientRecord) -> dict[str, Any]:
+        """The fields above for a stored recipient (each row model passes them to its ``cls``)."""
+        return {
+            "reason": ReasonOut.of(recipient_reason(record.status, record.facts)),
+            "resent_as": ResentAs.of(record.resent_as),
+            "dismissed": Dismissed.of(record.dismissed),
+        }
