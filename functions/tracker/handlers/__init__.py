@@ -8,7 +8,7 @@ the ~90,000 objects the ingest handler's import leaves, a full collection finds 
 (~180 KB, kept now). Collecting during the import scanned them all for nothing (a full
 collection takes ~30 ms of CPU at that size, and the import triggered one), and so would every
 later full collection: frozen, they are never scanned again, so the work is not moved to the first
-invocation but dropped (bench section 5 prints import and first invocation side by side).
+invocation but dropped (README, "Goals we miss": import + first batch measured before and after).
 Elsewhere (tests, local mode) nothing changes.
 """
 
