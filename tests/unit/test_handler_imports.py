@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tracker import constants
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Loaded by none of the handlers at import: Powertools' batch utility and event source data classes
@@ -146,7 +148,13 @@ def _after_import(module: str, in_lambda: bool) -> dict[str, int]:
     return found
 
 
-@pytest.mark.parametrize("module", sorted({*NOT_IN, "tracker.handlers.projector"}))
+# Every deployed entry point: one that forgot cold_start_done() would run with the collector off.
+HANDLER_MODULES = sorted(
+    {value.rpartition(".")[0] for name, value in vars(constants).items() if name.endswith("_HANDLER")}
+)
+
+
+@pytest.mark.parametrize("module", HANDLER_MODULES)
 def test_in_lambda_a_handler_freezes_what_its_import_built_and_collects_again(module: str) -> None:
     after = _after_import(module, in_lambda=True)
     assert after["enabled"] == 1, "the collector is back on once the module has loaded"
