@@ -63,6 +63,9 @@ MAX_RETENTION_DAYS = 3650
 # Hours after its first send a message with a recipient still without Delivery counts as stuck.
 ENV_ATTENTION_STUCK_HOURS = "ATTENTION_STUCK_HOURS"
 DEFAULT_ATTENTION_STUCK_HOURS = 24
+# A message with at most this many recipients lists each one concerned (its failed and pending
+# ones) on its item; a larger one only counts them (the Recipients tab's status filter lists them).
+LISTED_RECIPIENTS_MAX = 20  # here, not in the domain: the sender's import should not load it
 
 # --- Resource names (CDK construct ids and local-mode names) --------------
 TABLE_NAME = "delivery-tracker"

@@ -79,6 +79,9 @@ NOT_IN = {
         "tracker.models.send",
         "aws_lambda_powertools.utilities.idempotency",
         "aws_lambda_powertools.utilities.data_classes",
+        # The plain reasons and the attention queue are the API's and the projector's.
+        "tracker.domain.reasons",
+        "tracker.domain.attention",
     ),
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
@@ -20,18 +20,14 @@ from tracker.api.params import (
     current_caller,
     error_doc,
 )
+from tracker.api.send_routes import IDEMPOTENCY_KEY_PATTERN, json_response
 from tracker.models.resend import DismissResponse, ResendRequest, ResendResponse
 
 if TYPE_CHECKING:
     from tracker.api.send_routes import Dependencies
     from tracker.logic.resending import RecipientActionService
 
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _RECIPIENT_PATH = "/messages/<message_id>/recipients/<recipient_id>"
-
-
-def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _actions(deps: Dependencies) -> RecipientActionService:
@@ -89,9 +85,9 @@ def router(deps: Callable[[], Dependencies]) -> Router:
             return ResendResponse.of(created, message_id, recipient_id).model_dump(mode="json")
 
         if idempotency_key is None:
-            return _json(201, run())
+            return json_response(201, run())
         payload = {"resend": [message_id, recipient_id], "email": email}
-        return _json(201, deps().idempotency.run(who.tenant_id, idempotency_key, payload, run))
+        return json_response(201, deps().idempotency.run(who.tenant_id, idempotency_key, payload, run))
 
     @router.post(
         f"{_RECIPIENT_PATH}/dismiss",

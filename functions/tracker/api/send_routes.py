@@ -79,7 +79,7 @@ def current_lambda_context() -> LambdaContext | None:
     return context if hasattr(context, "get_remaining_time_in_millis") else None
 
 
-def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
@@ -156,9 +156,9 @@ def _send_routes(router: Router, deps: Callable[[], Dependencies]) -> None:
             return SendMessageResponse.of(created).model_dump(mode="json")
 
         if idempotency_key is None:
-            return _json(202, create())
+            return json_response(202, create())
         body = deps().idempotency.run(who.tenant_id, idempotency_key, request.model_dump(mode="json"), create)
-        return _json(202, body)
+        return json_response(202, body)
 
 
 def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> None:

@@ -18,11 +18,11 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
+from tracker import constants
 from tracker.dal import keys
 from tracker.dal.models import MessageContentItem, MessageItem, RecipientItem
 from tracker.dal.recipients import write_facts
 from tracker.dal.support import is_condition_failure, store_errors
-from tracker.domain.attention import LISTED_RECIPIENTS_MAX
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.ids import normalize_email
 from tracker.domain.links import MessageLink
@@ -190,7 +190,7 @@ def put_message(
                 raise  # store_errors makes it transient
             # Written by an earlier run of this same call: keep it (its counts may have moved since).
         with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
-            listed = len(recipients) <= LISTED_RECIPIENTS_MAX
+            listed = len(recipients) <= constants.LISTED_RECIPIENTS_MAX
             for recipient in recipients:
                 batch.save(recipient_item(message, recipient, retention, listed))
         header.update(

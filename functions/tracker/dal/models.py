@@ -182,7 +182,7 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     # pseudonym, and every later write of the item keeps it free of personal data (``write_facts``).
     erased_at = UnicodeAttribute(null=True)
     # Set at creation on the recipients of a message small enough to list each concerned one on
-    # its header (tracker.domain.attention.LISTED_RECIPIENTS_MAX): the projector reads it.
+    # its header (tracker.constants.LISTED_RECIPIENTS_MAX): the projector reads it.
     attention_listed = BooleanAttribute(null=True, attr_name="al")
     # The owner's actions (audited: who, when): resent ({"message_id", "recipient_id", "at", "by"})
     # or dismissed ({"at", "by"}); either takes it off the attention queue. Written by a

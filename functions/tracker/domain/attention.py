@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from tracker import constants
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.links import ResendLink
 from tracker.domain.messages import MessageContent
@@ -24,9 +25,7 @@ from tracker.domain.views import MessageRecord, dropped_reason
 FAILED_STATUSES = frozenset(
     {Status.BOUNCED, Status.COMPLAINT, Status.DROPPED, Status.REJECTED, Status.FAILED}
 )
-# A message with at most this many recipients lists each one concerned (its failed and pending
-# ones) on its item; a larger one only counts them (the Recipients tab's status filter lists them).
-LISTED_RECIPIENTS_MAX = 20
+LISTED_RECIPIENTS_MAX = constants.LISTED_RECIPIENTS_MAX
 RAW_REASON_LIMIT = 200  # the listed raw text; the recipient's timeline has all of it
 DEFAULT_STUCK_HOURS = 24
 # The kinds whose documents share one queue (the default view): an invoice and its receipt.

@@ -50,10 +50,6 @@ class ReadQueries:
         self._store = store
         self._cursors = cursors
 
-    @property
-    def cursors(self) -> CursorSigner:
-        return self._cursors
-
     def _listing(self, tenant_id: str, scope: tuple[str | None, ...], page: Page[Any]) -> Listing[Any]:
         return Listing(page.items, self._cursors.encode(tenant_id, scope, page.next_key))
 
