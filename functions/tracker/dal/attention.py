@@ -102,7 +102,9 @@ def image_attention(
             _text(image, RecipientItem.email.attr_name) or "",
             _text(image, RecipientItem.name.attr_name),
         )
-        entry = concern_of(who, status, facts_from_json(facts, frozenset(), DEFAULT_RULES), changed_at)
+        entry = concern_of(
+            who, status, lambda: facts_from_json(facts, frozenset(), DEFAULT_RULES), sent_at, changed_at
+        )
         out["since"] = entry.since
         out["entry"] = entry if listed else None
     return out

@@ -10,6 +10,7 @@ Pure: the projector (tracker.logic.projector) keeps these facts on the message i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -103,10 +104,19 @@ class Who:
     name: str | None
 
 
-def concern_of(who: Who, status: Status, facts: RecipientFacts, changed_at: datetime) -> Concern:
+def concern_of(
+    who: Who,
+    status: Status,
+    load_facts: Callable[[], RecipientFacts],
+    sent_at: datetime | None,
+    changed_at: datetime,
+) -> Concern:
     """The listed entry of a concerned recipient; ``changed_at`` (when its item changed) stands in
-    for a failure time the facts do not keep (a drop or failure of the send path)."""
+    for a failure time the facts do not keep (a drop or failure of the send path). ``load_facts``
+    is called for a failed one only: a pending one needs its send time alone, and the projector meets
+    pending recipients on every change of a small message."""
     if status in FAILED_STATUSES:
+        facts = load_facts()
         reason = recipient_reason(status, facts)
         return Concern(
             who.recipient_id,
@@ -118,7 +128,7 @@ def concern_of(who: Who, status: Status, facts: RecipientFacts, changed_at: date
             reason.code if reason else None,
             raw_reason(status, facts),
         )
-    return Concern(who.recipient_id, who.customer_id, who.email, who.name, status, facts.sent_at)
+    return Concern(who.recipient_id, who.customer_id, who.email, who.name, status, sent_at)
 
 
 @dataclass(frozen=True)
