@@ -14,8 +14,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from tracker.dal import keys
-from tracker.dal.messages import load_content
-from tracker.dal.models import MessageItem, RecipientItem, TrackerItem
+from tracker.dal.messages import content_of
+from tracker.dal.models import MessageContentItem, MessageItem, RecipientItem, TrackerItem
 from tracker.dal.queries import dismissal, resend_link
 from tracker.dal.support import fetch_items, is_condition_failure, store_errors
 from tracker.domain.attention import ResendSource
@@ -62,18 +62,22 @@ def _updated(item: RecipientItem, actions: list[Any], action: str) -> bool:
 class DynamoRecipientActions:
     def resend_source(self, tenant_id: str, message_id: str, recipient_id: str) -> ResendSource | None:
         pk = keys.message_pk(tenant_id, message_id)
-        wanted = [(pk, keys.MESSAGE_SK), (pk, keys.recipient_sk(recipient_id))]
+        # Header, recipient and content in one request (the content was written with the message).
+        wanted = [(pk, keys.MESSAGE_SK), (pk, keys.recipient_sk(recipient_id)), (pk, keys.CONTENT_SK)]
         items = fetch_items(TrackerItem, wanted, "read resend source")
-        header, recipient = items.get(wanted[0]), items.get(wanted[1])
-        content = load_content(tenant_id, message_id)
-        if not isinstance(header, MessageItem) or not isinstance(recipient, RecipientItem) or content is None:
+        header, recipient, stored = (items.get(key) for key in wanted)
+        if not (
+            isinstance(header, MessageItem)
+            and isinstance(recipient, RecipientItem)
+            and isinstance(stored, MessageContentItem)
+        ):
             return None
         return ResendSource(
             customer_id=recipient.customer_id,
             email=recipient.email,
             name=recipient.name,
             kind=header.kind,
-            content=content,
+            content=content_of(stored),
             invoice_id=header.invoice_id,
             payment_id=header.payment_id,
             resent_as=resend_link(recipient.resent_as),

@@ -200,6 +200,10 @@ def put_message(
         )
 
 
+def content_of(item: MessageContentItem) -> MessageContent:
+    return MessageContent(subject=item.subject, text=item.text, html=item.html)
+
+
 def load_content(tenant_id: str, message_id: str) -> MessageContent | None:
     with store_errors("load message content"):
         try:
@@ -208,7 +212,7 @@ def load_content(tenant_id: str, message_id: str) -> MessageContent | None:
             )
         except MessageContentItem.DoesNotExist:
             return None
-    return MessageContent(subject=item.subject, text=item.text, html=item.html)
+    return content_of(item)
 
 
 class DynamoMessageStore:
