@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from tracker.domain.attention import ResendSource
-from tracker.domain.errors import AlreadyResentError, TransientStoreError
+from tracker.domain.errors import AlreadyResentError, ContentExpiredError, TransientStoreError
 from tracker.domain.links import Dismissal, ResendLink
 from tracker.domain.messages import MessageContent
 from tracker.domain.records import RecipientKey
@@ -20,11 +20,13 @@ from tracker.logic.resending import RecipientActionService
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 KEY = RecipientKey("tenant-a", "msg-1", "r-0")
+CONTENT = MessageContent(subject="Invoice INV-1", text="Due")
 
 
 @dataclass
 class FakeActions:
     claimed_by_other: ResendLink | None = None
+    content: MessageContent | None = CONTENT
     claims: list[ResendLink] = field(default_factory=list)
     released: list[tuple[RecipientKey, ResendLink]] = field(default_factory=list)
 
@@ -34,7 +36,7 @@ class FakeActions:
             email="ada@example.com",
             name="Ada",
             kind="invoice",
-            content=MessageContent(subject="Invoice INV-1", text="Due"),
+            content=self.content,
             invoice_id="INV-1",
             payment_id=None,
             resent_as=None,
@@ -98,3 +100,10 @@ def test_a_created_resend_keeps_its_claim_and_links_back() -> None:
     assert created["message_id"] == actions.claims[0].message_id
     assert (created["resent_from"].message_id, created["resent_from"].recipient_id) == ("msg-1", "r-0")
     assert actions.released == []
+
+
+def test_a_message_whose_content_has_expired_cannot_be_resent_and_says_why() -> None:
+    actions, messages = FakeActions(content=None), FakeMessages()
+    with pytest.raises(ContentExpiredError, match="POST /messages"):
+        _service(actions, messages).resend("tenant-a", "owner", "msg-1", "r-0")
+    assert (actions.claims, messages.created) == ([], []), "nothing claimed, nothing sent"

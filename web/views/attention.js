@@ -76,6 +76,9 @@ function actionError(error) {
     return `Not sent: the address is suppressed, because earlier emails to it bounced or were reported as spam. Correct the address, or lift the suppression first. (${error.message})`;
   }
   if (error?.code === "already_resent") return "This email was already resent. The list is updated.";
+  if (error?.code === "content_expired") {
+    return "Not sent: this email is too old to resend, its content is no longer kept. Send a new one instead.";
+  }
   if (error?.status === 404) return "This email no longer exists. The list is updated.";
   return `It did not work: ${error?.message ?? error}. Try again.`;
 }

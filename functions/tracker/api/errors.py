@@ -43,6 +43,7 @@ _DOMAIN_STATUS: tuple[tuple[type[errors.TrackerError], HTTPStatus, str], ...] = 
     (errors.NotFoundError, HTTPStatus.NOT_FOUND, "not_found"),
     (errors.AddressSuppressedError, HTTPStatus.CONFLICT, "address_suppressed"),
     (errors.AlreadyResentError, HTTPStatus.CONFLICT, "already_resent"),
+    (errors.ContentExpiredError, HTTPStatus.CONFLICT, "content_expired"),
     (errors.ConflictError, HTTPStatus.CONFLICT, "conflict"),
     (errors.RequestMismatchError, HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
     (errors.RateLimitedError, HTTPStatus.TOO_MANY_REQUESTS, "rate_limited"),

@@ -59,7 +59,8 @@ def router(deps: Callable[[], Dependencies]) -> Router:
             404: error_doc("No such recipient"),
             409: error_doc(
                 "`address_suppressed` (lift it with DELETE /suppressions/{email} or use another "
-                "address), `already_resent`, or a request with this Idempotency-Key in progress"
+                "address), `already_resent`, `content_expired` (the content's retention has passed: "
+                "send a new message), or a request with this Idempotency-Key in progress"
             ),
             413: error_doc(f"The body is larger than {MAX_REQUEST_BYTES} bytes"),
             415: error_doc("The body is not JSON"),

@@ -66,18 +66,14 @@ class DynamoRecipientActions:
         wanted = [(pk, keys.MESSAGE_SK), (pk, keys.recipient_sk(recipient_id)), (pk, keys.CONTENT_SK)]
         items = fetch_items(TrackerItem, wanted, "read resend source")
         header, recipient, stored = (items.get(key) for key in wanted)
-        if not (
-            isinstance(header, MessageItem)
-            and isinstance(recipient, RecipientItem)
-            and isinstance(stored, MessageContentItem)
-        ):
+        if not (isinstance(header, MessageItem) and isinstance(recipient, RecipientItem)):
             return None
         return ResendSource(
             customer_id=recipient.customer_id,
             email=recipient.email,
             name=recipient.name,
             kind=header.kind,
-            content=content_of(stored),
+            content=content_of(stored) if isinstance(stored, MessageContentItem) else None,
             invoice_id=header.invoice_id,
             payment_id=header.payment_id,
             resent_as=resend_link(recipient.resent_as),

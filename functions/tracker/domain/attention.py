@@ -172,7 +172,7 @@ class ResendSource:
     email: str
     name: str | None
     kind: str
-    content: MessageContent
+    content: MessageContent | None  # None once the content's retention has passed
     invoice_id: str | None
     payment_id: str | None
     resent_as: ResendLink | None

@@ -51,6 +51,10 @@ class AlreadyResentError(ConflictError):
     """The recipient was resent already (by another request)."""
 
 
+class ContentExpiredError(ConflictError):
+    """A resend of a message whose content the table no longer keeps (CONTENT_RETENTION_DAYS)."""
+
+
 class InvalidRequestError(TrackerError):
     """The request is malformed; ``field`` names the offending input (dotted path) when known."""
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from tracker.domain.errors import AddressSuppressedError, AlreadyResentError, NotFoundError
+from tracker.domain.errors import (
+    AddressSuppressedError,
+    AlreadyResentError,
+    ContentExpiredError,
+    NotFoundError,
+)
 from tracker.domain.ids import new_message_id, normalize_email, recipient_id
 from tracker.domain.links import Dismissal, MessageLink, ResendLink
 from tracker.domain.messages import CreatedMessage, MessageDraft, RecipientDraft
@@ -41,6 +46,11 @@ class RecipientActionService:
         source = self._actions.resend_source(tenant_id, message_id, old_recipient)
         if source is None:
             raise NotFoundError("recipient not found")
+        if source.content is None:
+            raise ContentExpiredError(
+                "this message's content is no longer kept (it expires CONTENT_RETENTION_DAYS after "
+                "the message was created): send a new message with POST /messages instead"
+            )
         if source.resent_as is not None:
             raise AlreadyResentError(
                 f"this recipient was already resent as message {source.resent_as.message_id}"
