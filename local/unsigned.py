@@ -41,5 +41,7 @@ def placeholder_signatures() -> Iterator[None]:
 
 
 def install() -> None:
-    """For the rest of this process (local mode's: it talks to the emulator only)."""
-    placeholder_signatures().__enter__()
+    """For the rest of this process (local mode's: it talks to the emulator only). A plain
+    assignment: an entered context manager nobody holds is collected at once, and its exit
+    restored the real signer (local mode signed every request all the same)."""
+    auth.SigV4Auth.add_auth = _add_auth  # type: ignore[method-assign,assignment]

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from botocore import auth
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from local import unsigned
 from local.unsigned import PLACEHOLDER_SIGNATURE, placeholder_signatures
 
 HEADER = re.compile(
@@ -44,3 +47,11 @@ def test_outside_the_context_requests_are_signed() -> None:
     with placeholder_signatures():
         pass
     assert authorization()[1]["sig"] != PLACEHOLDER_SIGNATURE
+
+
+def test_install_keeps_placeholder_signatures_for_the_rest_of_the_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(auth.SigV4Auth, "add_auth", auth.SigV4Auth.add_auth)  # undone after the test
+    unsigned.install()
+    assert authorization()[1]["sig"] == PLACEHOLDER_SIGNATURE
