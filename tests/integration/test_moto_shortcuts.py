@@ -13,11 +13,17 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from local.emulator import Emulator, start_emulator
 from tracker.dal.models import bind_table, table_schema
@@ -179,7 +185,7 @@ def dynamodb_script(db: Any) -> list[Any]:
     return log
 
 
-def sqs_sns_script(sqs: Any, sns: Any) -> list[Any]:
+def sqs_sns_script(sqs: Any, sns: Any, endpoint: str) -> list[Any]:
     log: list[Any] = []
     dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -205,7 +211,7 @@ def sqs_sns_script(sqs: Any, sns: Any) -> list[Any]:
     log.append(answer(lambda: sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)))
     received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
     log.append(normalized(received))
-    log.append(signatures(received))
+    log.append(signatures(received, endpoint))
     handles = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received[:2])]
     handles.append({"Id": "bogus", "ReceiptHandle": "not-a-handle"})
     log.append(answer(lambda: sqs.delete_message_batch(QueueUrl=queue, Entries=handles)))
@@ -218,10 +224,31 @@ def sqs_sns_script(sqs: Any, sns: Any) -> list[Any]:
     return log
 
 
-def signatures(messages: list[dict[str, Any]]) -> list[int]:
-    """The length of each SNS notification's signature: an RSA-2048 signature is 256 bytes."""
-    notes = [json.loads(m["Body"]) for m in messages if m["Body"].startswith("{")]
-    return [len(base64.b64decode(note["Signature"])) for note in notes]
+def signatures(messages: list[dict[str, Any]], endpoint: str) -> list[bool]:
+    """Whether each SNS notification's signature verifies against the certificate its
+    ``SigningCertURL`` names, fetched from the emulator as a consumer would fetch it from SNS."""
+    verified = []
+    for note in (json.loads(m["Body"]) for m in messages if m["Body"].startswith("{")):
+        url = urlsplit(note["SigningCertURL"])
+        # moto's server picks the service by the credential scope: a consumer's unsigned GET to
+        # sns.<region>.amazonaws.com, with SNS's scope.
+        scope = "Credential=local/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0"
+        headers = {"Host": url.netloc, "Authorization": f"AWS4-HMAC-SHA256 {scope}"}
+        pem = requests.get(f"{endpoint}{url.path}", headers=headers, timeout=10)
+        pem.raise_for_status()
+        signed = "".join(
+            f"{name}\n{note[name]}\n" for name in ("Message", "MessageId", "Timestamp", "TopicArn", "Type")
+        )
+        key = x509.load_pem_x509_certificate(pem.content).public_key()
+        assert isinstance(key, rsa.RSAPublicKey)  # SignatureVersion 2: SHA256 with RSA
+        try:
+            key.verify(
+                base64.b64decode(note["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+            verified.append(True)
+        except InvalidSignature:
+            verified.append(False)
+    return verified
 
 
 STREAMED = "streamed"
@@ -317,9 +344,12 @@ def test_dynamodb_answers_and_stores_the_same_with_the_shortcuts(emulators: dict
 
 def test_sqs_and_sns_answer_the_same_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
     plain, fast = (
-        sqs_sns_script(client(emulators[name], "sqs"), client(emulators[name], "sns"))
+        sqs_sns_script(
+            client(emulators[name], "sqs"), client(emulators[name], "sns"), emulators[name].endpoint
+        )
         for name in ("plain", "shortcuts")
     )
     for step, (expected, got) in enumerate(zip(plain, fast, strict=True)):
         assert got == expected, f"request {step} answered differently"
-    assert plain[3] == [256] * 7  # seven notifications (four published, three in a batch), each signed
+    # Seven notifications (four published, three in a batch), each signed with its certificate's key.
+    assert plain[3] == [True] * 7
