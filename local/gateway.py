@@ -2,7 +2,9 @@
 claims out, the same API handler in between.
 
 It also serves the local-only routes `/local/token` (sign-in) and `/local/ses-events` (inject an
-SES event through the real topic), and the dashboard's static files when they are built.
+SES event through the real topic: answered 202 once the event is valid and handed to the
+publisher, which buffers it, as SES publishes its events asynchronously), and the dashboard's
+static files when they are built.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Gateway:
         self,
         api_handler: ApiHandler,
         tokens: LocalTokens,
-        publish_ses_event: Callable[[str], str],
+        publish_ses_event: Callable[[str], str | None],
         static_root: Path | None = None,
     ) -> None:
         self._api_handler = api_handler
@@ -157,7 +159,9 @@ class Gateway:
             message_id = self._publish(message)
         except Exception as error:
             raise PublishError(str(error)) from error
-        return 202, {"Content-Type": "application/json"}, json.dumps({"message_id": message_id}).encode()
+        # Published: SNS's message id; buffered for the topic (local mode's publisher): no id yet.
+        answer = {"message_id": message_id} if message_id is not None else {"status": "buffered"}
+        return 202, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
     def _static(self, path: str) -> tuple[int, dict[str, str], bytes] | None:
         assert self._static_root is not None

@@ -4,9 +4,17 @@ Every SES event reaches the ingest queue through the topic, as in AWS. One ``Pub
 made the topic the costliest hop under load: each request pays the SDK's and the emulator's
 fixed cost (serialising, HTTP, moto's dispatch) for one message. ``PublishBatch`` carries up to
 ten messages, and moto publishes each entry exactly as a ``Publish`` (the same notification in
-the queue). The gateway's requests wait on one publisher thread: whatever arrives while a batch
-is in flight, or within a few milliseconds of the first, goes out in the next batch: concurrent ones
-share a request.
+the queue).
+
+The gateway hands its events to ``submit``, which returns once the event is in the buffer: SES
+publishes its events to the topic asynchronously too, and a poster that waited for the topic
+waited for every request ahead of its batch at the emulator (a post took ~25 ms under load; the
+client's posts, not local mode, set the pace). One thread drains the buffer in batches: whatever
+arrived while a batch was in flight, or within a few milliseconds of the first, goes out in the
+next batch. The buffer is bounded (a poster faster than the topic waits for room), and what it
+holds lives in memory like everything local mode keeps: Ctrl+C ends it with the rest. Should the
+topic refuse a batch (the emulator unreachable), the error is logged, and the posts that follow
+are answered with it until a batch goes through again.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ log = logging.getLogger("local.publisher")
 MAX_BATCH = 10  # SNS PublishBatch's limits: entries, and bytes of all the messages together
 MAX_BATCH_BYTES = 256 * 1024
 LINGER_SECONDS = 0.004
+BUFFERED = 2000  # events submitted and not yet published, at most (~10 s of load: a few MB)
+SUBMIT_TIMEOUT_SECONDS = 60.0  # a submit waits this long for room in a full buffer
 
 
 class PublishRefusedError(Exception):
@@ -33,7 +43,7 @@ class PublishRefusedError(Exception):
 @dataclass
 class _Pending:
     message: str
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = field(default_factory=threading.Event)  # None: nobody waits
     message_id: str | None = None
     error: BaseException | None = None
 
@@ -43,7 +53,8 @@ class BatchingPublisher:
         self.linger_seconds = linger_seconds
         self._sns = sns
         self._topic_arn = topic_arn
-        self._waiting: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._waiting: queue.Queue[_Pending] = queue.Queue(maxsize=BUFFERED)
+        self._failing: BaseException | None = None  # the last batch's error, until one goes through
         self._thread = threading.Thread(target=self._run, name="sns-publisher", daemon=True)
         self._thread.start()
 
@@ -63,9 +74,24 @@ class BatchingPublisher:
             ids += [by_entry[str(index)] for index in range(len(chunk))]
         return ids
 
+    def submit(self, message: str) -> None:
+        """Buffer one message for the next batch (from any thread); it returns before the topic
+        has it. While the topic refuses batches, it waits for its message's batch instead, and
+        raises its error (the gateway: a 502): a poster learns that its event went nowhere."""
+        if self._failing is not None:
+            self.publish(message)
+            return
+        try:
+            self._waiting.put(_Pending(message, done=None), timeout=SUBMIT_TIMEOUT_SECONDS)
+        except queue.Full:
+            raise PublishRefusedError(
+                f"the topic took nothing for {SUBMIT_TIMEOUT_SECONDS:.0f} s: {BUFFERED} events wait"
+            ) from None
+
     def publish(self, message: str) -> str:
-        """Publish one message (from any thread, sharing a batch with those that wait with it)."""
+        """Publish one message and wait for its id (from any thread, sharing a batch with the others)."""
         pending = _Pending(message)
+        assert pending.done is not None
         self._waiting.put(pending)
         pending.done.wait()
         if pending.error is not None:
@@ -76,9 +102,10 @@ class BatchingPublisher:
     def _run(self) -> None:
         while True:
             batch = [self._waiting.get()]
-            # A moment for the requests arriving together to join (a few ms on a request that
-            # takes a few ms anyway): concurrent posters then share one request.
-            time.sleep(self.linger_seconds)
+            if self._waiting.qsize() < MAX_BATCH - 1:
+                # A moment for the requests arriving together to join (a few ms on a request
+                # that takes a few ms anyway): concurrent posters then share one request.
+                time.sleep(self.linger_seconds)
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._waiting.get_nowait())
@@ -88,11 +115,17 @@ class BatchingPublisher:
                 ids = self.publish_batch([pending.message for pending in batch])
                 for pending, message_id in zip(batch, ids, strict=True):
                     pending.message_id = message_id
+                self._failing = None
             except Exception as error:  # each waiting request answers it (the gateway: a 502)
                 for pending in batch:
                     pending.error = error
+                self._failing = error
+                unanswered = sum(1 for pending in batch if pending.done is None)
+                if unanswered:
+                    log.error("the topic refused %d submitted SES events: %s", unanswered, error)
             for pending in batch:
-                pending.done.set()
+                if pending.done is not None:
+                    pending.done.set()
 
 
 def _chunks(messages: Sequence[str]) -> list[list[str]]:

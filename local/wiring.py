@@ -68,6 +68,6 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         poller.start()
 
     tokens = LocalTokens()
-    gateway = Gateway(api.handler, tokens, topic.publish, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
+    gateway = Gateway(api.handler, tokens, topic.submit, static_root=WEB_ROOT if WEB_ROOT.is_dir() else None)
     server = gateway.serve(port)
     return LocalSystem(gateway=gateway, server=server, tokens=tokens, pollers=pollers, ses=ses)

@@ -241,3 +241,16 @@ def test_the_dashboard_is_served_beside_the_api(
     gateway.ready.set()
     status, headers, body = gateway.handle("GET", "/", {}, b"", "127.0.0.1")
     assert (status, headers["Content-Type"], body) == (200, "text/html", b"<!doctype html>")
+
+
+def test_an_ses_event_handed_to_a_buffering_topic_is_accepted_without_an_id() -> None:
+    tokens = LocalTokens("test-secret-0123456789abcdef0123456789")
+    buffered: list[str] = []
+    gateway = Gateway(StubApi(), tokens, lambda message: buffered.append(message))
+    token = f"Bearer {tokens.issue('acme')}"
+    event = ses_event()
+    status, _, answer = decoded(
+        gateway.handle("POST", "/local/ses-events", {"Authorization": token}, json.dumps(event).encode(), "x")
+    )
+    assert (status, answer) == (202, {"status": "buffered"})
+    assert [json.loads(m) for m in buffered] == [event]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -100,3 +101,58 @@ def test_the_simulator_publishes_events_already_due_together_in_their_order() ->
     kinds = [json.loads(m)["eventType"] for batch in published for m in batch]
     assert kinds == ["Send", "Delivery", "Complaint", "Send", "Delivery", "Bounce"]
     assert len(published) <= 2  # whatever the first batch took, the rest went out together
+
+
+class SlowSns(FakeSns):
+    """PublishBatch that waits until ``go`` is set, or fails while ``down``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+        self.down = False
+
+    def publish_batch(self, **request: Any) -> dict[str, Any]:
+        self.go.wait(5)
+        if self.down:
+            raise ConnectionError("the emulator is not answering")
+        return super().publish_batch(**request)
+
+
+def published(sns: FakeSns, count: int) -> list[str]:
+    deadline = time.monotonic() + 5
+    while sum(len(b) for b in sns.batches) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [m for batch in sns.batches for m in batch]
+
+
+def test_a_submitted_message_is_buffered_at_once_and_published_in_batches_in_order() -> None:
+    sns = SlowSns()
+    publisher = BatchingPublisher(sns, "arn:topic", linger_seconds=0)
+    messages = [f"m{i}" for i in range(25)]
+    for message in messages:
+        publisher.submit(message)  # returns while the topic has published nothing
+    assert sns.batches == []
+    sns.go.set()
+    assert published(sns, 25) == messages
+    assert all(len(batch) <= MAX_BATCH for batch in sns.batches)
+    assert len(sns.batches) <= 4  # what waited went out together (the first may have gone alone)
+
+
+def test_while_the_topic_refuses_batches_a_submit_waits_for_its_own_and_raises_its_error() -> None:
+    sns = SlowSns()
+    sns.go.set()
+    sns.down = True
+    publisher = BatchingPublisher(sns, "arn:topic", linger_seconds=0)
+    publisher.submit("lost")  # buffered: its batch fails later (logged)
+    deadline = time.monotonic() + 5
+    while True:  # once the failure is known, a submit learns the outcome of its own batch
+        try:
+            publisher.submit("probe")
+        except ConnectionError:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    sns.down = False
+    publisher.submit("back")  # goes through: the topic is taking batches again
+    publisher.submit("buffered")
+    assert published(sns, 2)[-2:] == ["back", "buffered"]
