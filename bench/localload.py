@@ -21,9 +21,11 @@ off, an event lost, a failed request, an unclean stop); a missed speed goal is p
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -78,6 +80,11 @@ class LoadResult:
     drain_seconds: float = 0.0
     peak_rss_bytes: int = 0
     cpu_seconds: list[float] = field(default_factory=list)  # during the load: local mode, then the emulator
+    post_waits: list[float] = field(default_factory=list)  # seconds each post waited for its answer
+    depths: list[tuple[float, int]] = field(
+        default_factory=list
+    )  # (seconds since the first post, queue depth)
+    exact_seconds: float = 0.0  # since the first post: when the state first equalled the model answer
     stop_seconds: float = 0.0
     exit_code: int | None = None
     problems: list[str] = field(default_factory=list)
@@ -230,26 +237,57 @@ def first_copies_first(specs: Sequence[EventSpec]) -> list[EventSpec]:
     return marked
 
 
-def post_events(api: Api, bodies: Sequence[bytes], posters: int) -> None:
+def post_events(api: Api, bodies: Sequence[bytes], posters: int) -> list[float]:
     """POST each body to /local/ses-events from ``posters`` threads, each over one kept-alive
-    connection (http.client: the client's own CPU competes with local mode's on this machine)."""
+    connection (http.client: the client's own CPU competes with local mode's on this machine);
+    how long each post waited for its answer."""
     address = urlsplit(api.base_url)
     headers = {**api.headers, "Content-Type": "application/json"}
 
-    def post_share(share: Sequence[bytes]) -> None:
+    def post_share(share: Sequence[bytes]) -> list[float]:
+        waits = []
         connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=60)
         try:
             for body in share:
+                started = time.monotonic()
                 connection.request("POST", "/local/ses-events", body=body, headers=headers)
                 response = connection.getresponse()
                 answer = response.read()
+                waits.append(time.monotonic() - started)
                 if response.status != 202:
                     raise RuntimeError(f"POST /local/ses-events answered {response.status}: {answer[:300]!r}")
         finally:
             connection.close()
+        return waits
 
     with ThreadPoolExecutor(max_workers=posters) as pool:
-        list(pool.map(post_share, [bodies[i::posters] for i in range(posters)]))
+        shares = pool.map(post_share, [bodies[i::posters] for i in range(posters)])
+        return [wait for share in shares for wait in share]
+
+
+class DepthSampler:
+    """The events queue's depth twice a second, in a thread, from the first post until stopped:
+    where the events wait (a deep queue: the pollers are behind; an empty one while the counts
+    are still wrong: the projector is)."""
+
+    def __init__(self, endpoint: str | None, started: float) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self._endpoint, self._started = endpoint, started
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.samples.append((time.monotonic() - self._started, queue_depth(self._endpoint)))
+            except Exception:
+                continue
+
+    def stop(self) -> list[tuple[float, int]]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.samples
 
 
 Expected = dict[str, tuple[dict[str, tuple[str, int]], Counter[str]]]
@@ -282,6 +320,18 @@ def queue_depth(endpoint: str | None) -> int:
     """Messages in the events queue, visible or in flight (0 when the emulator is not reachable)."""
     if endpoint is None:
         return 0
+    sqs, url = events_queue(endpoint)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+@functools.cache
+def events_queue(endpoint: str) -> tuple[Any, str]:
+    """An SQS client of the emulator and the events queue's URL (looked up once: the checks
+    should cost local mode as little as they can)."""
     from tracker import constants
 
     sqs = boto3.client(
@@ -291,12 +341,7 @@ def queue_depth(endpoint: str | None) -> int:
         aws_access_key_id="local",
         aws_secret_access_key="local",  # the emulator's fake credentials
     )
-    url = sqs.get_queue_url(QueueName=constants.EVENTS_QUEUE_NAME)["QueueUrl"]
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
+    return sqs, str(sqs.get_queue_url(QueueName=constants.EVENTS_QUEUE_NAME)["QueueUrl"])
 
 
 def differences(api: Api, expected: Expected) -> list[str]:
@@ -314,7 +359,9 @@ def differences(api: Api, expected: Expected) -> list[str]:
     return problems
 
 
-def wait_drained(api: Api, expected: Expected, endpoint: str | None, plan: LoadPlan) -> list[str]:
+def wait_drained(
+    api: Api, expected: Expected, endpoint: str | None, plan: LoadPlan, started: float, result: LoadResult
+) -> list[str]:
     """Wait until the queue is empty and the state is the model answer; the differences left when
     that does not happen (the queue stayed empty for a while and the state is still wrong)."""
     last: list[str] = []
@@ -322,7 +369,12 @@ def wait_drained(api: Api, expected: Expected, endpoint: str | None, plan: LoadP
 
     def drained() -> bool:
         nonlocal empty_since
+        if queue_depth(endpoint):
+            empty_since = None
+            return False  # events still wait: reading every recipient now would only slow them
         last[:] = differences(api, expected)
+        if not last and not result.exact_seconds:
+            result.exact_seconds = time.monotonic() - started
         empty = queue_depth(endpoint) == 0
         empty_since = (empty_since or time.monotonic()) if empty else None
         if last and empty_since is not None and time.monotonic() - empty_since > QUEUE_EMPTY_GRACE_SECONDS:
@@ -351,10 +403,12 @@ def run_load(plan: LoadPlan) -> LoadResult:
         bodies = [json.dumps(load.ses_event(spec)).encode() for spec in load.specs]
         started = time.monotonic()
         cpu_before = local.cpu_seconds()
-        post_events(api, bodies, plan.posters)
+        sampler = DepthSampler(local.emulator_endpoint(), started)
+        result.post_waits = post_events(api, bodies, plan.posters)
         result.post_seconds = time.monotonic() - started
-        result.problems += wait_drained(api, expected, local.emulator_endpoint(), plan)
+        result.problems += wait_drained(api, expected, local.emulator_endpoint(), plan, started, result)
         result.drain_seconds = time.monotonic() - started
+        result.depths = sampler.stop()
         result.peak_rss_bytes = local.peak_rss_bytes()
         cpu_after = local.cpu_seconds()
         result.cpu_seconds = [cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after]
@@ -387,6 +441,7 @@ def report(result: LoadResult) -> str:
             f"{seconds:.1f} s ({name})"
             for name, seconds in zip(("local mode", "emulator"), result.cpu_seconds, strict=False)
         ),
+        *latency_lines(result),
         goal(
             result.events_per_second >= GOAL_EVENTS_PER_SECOND,
             f"≥ {GOAL_EVENTS_PER_SECOND:.0f} events/s end to end: {result.events_per_second:,.0f} events/s",
@@ -417,6 +472,28 @@ def report(result: LoadResult) -> str:
             "  ✔ exact: every recipient's status and open count and the message's counts as expected"
         )
     return "\n".join(lines)
+
+
+def latency_lines(result: LoadResult) -> list[str]:
+    """Where the time went: how long a post waited, how deep the events queue got and when it
+    emptied, and when the state was right (the projector's lag behind the queue)."""
+    lines = []
+    if result.post_waits:
+        waits = sorted(result.post_waits)
+        p50, p95 = waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.95))]
+        lines.append(
+            f"  a post waited {p50 * 1000:.1f} ms (median), {p95 * 1000:.1f} ms (95th percentile), "
+            f"{waits[-1] * 1000:.0f} ms at most"
+        )
+    if result.depths:
+        peak_at, peak = max(result.depths, key=lambda sample: sample[1])
+        busy = [at for at, depth in result.depths if depth]
+        emptied = f"last seen non-empty at {busy[-1]:.1f} s" if busy else "never seen non-empty"
+        lines.append(
+            f"  the events queue held at most {peak:,} messages (at {peak_at:.1f} s), {emptied}; "
+            f"the state equalled the model answer at {result.exact_seconds:.1f} s"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
