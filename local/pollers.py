@@ -5,11 +5,17 @@ batching window), hands the handler a Lambda-shaped SQS event, deletes the recor
 did not report in ``batchItemFailures``, and leaves the failed ones to reappear after the queue's
 visibility timeout; the queue's redrive policy moves them to the DLQ after the same maximum
 receive count as in AWS.
+
+As Lambda's pollers gather batches apart from the function's invocations, one thread gathers the
+next batch while another invokes the handler with the current one (one batch ahead at most):
+the emulator serves the receives while local mode runs the handler, instead of each waiting for
+the other.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -37,24 +43,34 @@ class QueuePoller:
     invocations: int = 0
     failures: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
+    # A gathered batch waiting for the handler, and the right to gather one more.
+    _ready: queue.Queue[list[dict[str, Any]]] = field(default_factory=lambda: queue.Queue(maxsize=1))
+    _ahead: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+    _idle: threading.Event = field(default_factory=threading.Event)  # the handler waits for a batch
 
-    def start(self) -> None:
-        self._client = boto3.client("sqs", region_name=REGION)
+    def start(self, client: Any | None = None) -> None:
+        self._client = client or boto3.client("sqs", region_name=REGION)
         self._queue_arn = self._client.get_queue_attributes(
             QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
-        self._thread = threading.Thread(target=self._run, name=f"poller-{self.name}", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._gather, name=f"poller-{self.name}", daemon=True),
+            threading.Thread(target=self._run, name=f"invoker-{self.name}", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def request_stop(self) -> None:
-        """Take no further batch; the one in flight finishes."""
+        """Take no further batch; the one in flight finishes (one gathered and not yet handed
+        over stays in flight in the queue, to be delivered again after its visibility timeout)."""
         self._stop.set()
 
     def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -68,22 +84,49 @@ class QueuePoller:
                 WaitTimeSeconds=0,  # the emulator serves one request at a time: never long-poll
             ).get("Messages", [])
             messages.extend(got)
-            if not messages or time.monotonic() > deadline:
+            late = time.monotonic() > deadline
+            # Past its window a batch goes to the handler, unless the handler is still busy with
+            # the one before: it could not take it, and it may as well fill up meanwhile.
+            if not messages or (late and self._idle.is_set()):
                 break
             if not got:
                 # As Lambda's batching window does, a started batch waits for more messages (to
                 # its size or the window's end, then one more poll): under load a batch carries
                 # more events per recipient write, and at most one poll per batch comes back empty.
-                self._stop.wait(max(0.0, deadline - time.monotonic()))
+                if late:
+                    self._idle.wait(self.idle_sleep_seconds)
+                else:
+                    self._stop.wait(max(0.0, deadline - time.monotonic()))
         return messages
+
+    def _gather(self) -> None:
+        """Gather batches, one ahead of the handler at most."""
+        while not self._stop.is_set():
+            if not self._ahead.acquire(timeout=0.2):
+                continue  # the handler has not taken the last one yet
+            try:
+                messages = self._receive()
+            except Exception:  # a poller must survive anything the emulator does
+                log.exception("poller %s could not receive; retrying", self.name)
+                self._ahead.release()
+                self._stop.wait(1.0)
+                continue
+            if messages:
+                self._ready.put(messages)
+            else:
+                self._ahead.release()
+                self._stop.wait(self.idle_sleep_seconds)
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._idle.set()
             try:
-                messages = self._receive()
-                if not messages:
-                    self._stop.wait(self.idle_sleep_seconds)
-                    continue
+                messages = self._ready.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self._idle.clear()
+            self._ahead.release()  # the next batch may be gathered while this one is handled
+            try:
                 self._invoke(messages)
             except Exception:  # a poller must survive anything a handler or the emulator does
                 log.exception("poller %s failed; retrying", self.name)
