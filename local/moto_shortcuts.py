@@ -298,7 +298,8 @@ def single_pass_queues() -> Iterator[None]:
     scans, for one FIFO setting), every received message re-reads the retention period through
     them, and a DeleteMessage scans twice. With a 2,000-message backlog a SendMessage took ~25 ms.
     Here the clock is ``time.time()`` (the same instant moto's datetime arithmetic computes), a
-    scan reads it once, the retention period is read from the queue, and a delete scans once."""
+    scan reads it once, the retention period is read from the queue, and a delete finds its
+    message by its receipt handle (remembered when it was issued) instead of scanning."""
     sqs: Any = importlib.import_module("moto.sqs.models")
     queue_class, backend_class = sqs.Queue, sqs.SQSBackend
     originals = {
@@ -334,9 +335,27 @@ def single_pass_queues() -> Iterator[None]:
         now = unix_time_millis()
         return sum(1 for m in queue._messages if not now > m.visible_at)
 
+    # The message each receipt handle was issued for (handles are random and never reissued): a
+    # delete finds its message without asking every message of the queue for its handles.
+    issued: dict[str, Any] = {}
+    mark_received_original = sqs.Message.mark_received
+
+    def mark_received(message: Any, visibility_timeout: int | None = None) -> None:
+        mark_received_original(message, visibility_timeout)
+        issued[message.receipt_handle] = message
+
     def delete_message(queue: Any, receipt_handle: str) -> None:
         if receipt_handle in queue.deleted_messages:
             return  # already deleted: moto accepts it again
+        message = issued.get(receipt_handle)
+        if message is not None and message in queue._messages:  # identity: Message has no __eq__
+            queue._messages.remove(message)
+            queue.pending_messages.discard(message)
+            handles = message.all_receipt_handles
+            queue.deleted_messages.update(handles)
+            for handle in handles:
+                issued.pop(handle, None)
+            return
         kept: list[Any] = []
         deleted: list[Any] = []
         for message in queue._messages:
@@ -357,10 +376,12 @@ def single_pass_queues() -> Iterator[None]:
     queue_class.approximate_number_of_messages_delayed = property(delayed)
     queue_class.approximate_number_of_messages_not_visible = property(not_visible)
     queue_class.delete_message = delete_message
+    sqs.Message.mark_received = mark_received
     backend_class.is_message_valid_based_on_retention_period = retained
     try:
         yield
     finally:
+        sqs.Message.mark_received = mark_received_original
         sqs.unix_time, sqs.unix_time_millis = originals["unix_time"], originals["unix_time_millis"]
         for name, value in queue_originals.items():
             setattr(queue_class, name, value)

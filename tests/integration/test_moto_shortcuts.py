@@ -221,6 +221,14 @@ def sqs_sns_script(sqs: Any, sns: Any, endpoint: str) -> list[Any]:
         log.append(answer(lambda: sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)))
     log.append(answer(lambda: sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)))
     log.append(answer(lambda: sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=counts)))
+    # A message received twice is deleted with its first receipt handle, then again with its second.
+    again = sqs.create_queue(QueueName="again", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(QueueUrl=again, MessageBody="twice")
+    first, second = (sqs.receive_message(QueueUrl=again)["Messages"][0]["ReceiptHandle"] for _ in range(2))
+    log.append(answer(lambda: sqs.delete_message(QueueUrl=again, ReceiptHandle=first)))
+    log.append(answer(lambda: sqs.receive_message(QueueUrl=again)))
+    log.append(answer(lambda: sqs.delete_message(QueueUrl=again, ReceiptHandle=second)))
+    log.append(answer(lambda: sqs.delete_message(QueueUrl=queue, ReceiptHandle=second)))  # another queue's
     return log
 
 
