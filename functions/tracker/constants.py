@@ -75,6 +75,9 @@ EVENTS_DLQ_NAME = "delivery-tracker-ses-events-dlq"
 SEND_QUEUE_NAME = "delivery-tracker-send"
 SEND_DLQ_NAME = "delivery-tracker-send-dlq"
 CONFIGURATION_SET_NAME = "delivery-tracker"
+# The second set: the same event destination without OPEN and CLICK, so SES adds no open pixel and
+# rewrites no link (tracking off for the kinds listed in UNTRACKED_KINDS; tracker.domain.tracking).
+UNTRACKED_CONFIGURATION_SET_NAME = "delivery-tracker-untracked"
 MAX_RECEIVE_COUNT = 5
 
 # --- SES message tags that correlate an event with our recipient ----------
@@ -136,6 +139,19 @@ METRIC_SEND_FAILURES = "SendFailures"
 METRIC_SENDS_DROPPED = "SendsDropped"  # suppressed between POST /messages and the send
 METRIC_SEND_THROTTLED = "SendThrottled"
 METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"
+
+# --- Tracking per kind and one-click unsubscribe (docs/unsubscribe.md) ---------------------------
+ENV_UNTRACKED_CONFIGURATION_SET = "SES_UNTRACKED_CONFIGURATION_SET"
+ENV_UNTRACKED_KINDS = "UNTRACKED_KINDS"  # kinds sent without open/click tracking, e.g. "invoice"
+CONTEXT_UNTRACKED_KINDS = "untrackedKinds"
+# Where an email's List-Unsubscribe link points (the API's public /unsubscribe/{token} route).
+ENV_UNSUBSCRIBE_BASE_URL = "UNSUBSCRIBE_BASE_URL"
+CONTEXT_UNSUBSCRIBE_BASE_URL = "unsubscribeBaseUrl"  # e.g. a custom domain in front of the API
+# The key that signs unsubscribe links: the ARN of a generated Secrets Manager secret (AWS), or the
+# key itself (local mode, tests).
+ENV_UNSUBSCRIBE_SECRET_ARN = "UNSUBSCRIBE_SECRET_ARN"  # noqa: S105 - the name of a variable
+ENV_UNSUBSCRIBE_SECRET = "UNSUBSCRIBE_SECRET"  # noqa: S105 - the name of a variable
+METRIC_UNSUBSCRIBED = "Unsubscribed"
 
 # --- Apple's address ranges (the engagement classifier's Apple MPP rule, docs/engagement.md) ---
 # Apple's published iCloud Private Relay egress list (RFC 8805 geofeed), refreshed daily into S3.

@@ -16,6 +16,7 @@ from datetime import timedelta
 from tracker import constants
 from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 from tracker.domain.retention import Retention
+from tracker.domain.tracking import DEFAULT_UNTRACKED_KINDS, parse_kinds
 
 # Interpreter-level settings every function gets (infra.functions; the cold-start bench imitates a
 # function's environment with them too). The layer ships no pydantic plugin, so pydantic need not
@@ -32,7 +33,11 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "sender": (
         (constants.ENV_TABLE_NAME,),
         (constants.ENV_CONFIGURATION_SET,),
+        (constants.ENV_UNTRACKED_CONFIGURATION_SET,),
         (constants.ENV_SENDER_ADDRESS,),
+        # Every email carries its one-click unsubscribe link.
+        (constants.ENV_UNSUBSCRIBE_BASE_URL,),
+        (constants.ENV_UNSUBSCRIBE_SECRET_ARN, constants.ENV_UNSUBSCRIBE_SECRET),
     ),
     # The whole API in one function (local mode), and the two functions it is deployed as.
     "api": (
@@ -48,6 +53,7 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
         (constants.ENV_TABLE_NAME,),
         (constants.ENV_SEND_QUEUE_URL,),
         (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),
+        (constants.ENV_UNSUBSCRIBE_SECRET_ARN, constants.ENV_UNSUBSCRIBE_SECRET),
     ),
     # The refresher of Apple's ranges; the ingest function reads the same two, and without them
     # classifies with the shipped snapshot (local mode, tests).
@@ -158,6 +164,10 @@ class SendSettings:
     complaints_to_suppress: int = 1
     transient_bounces_to_suppress: int = 5
     transient_bounce_window: timedelta = timedelta(days=30)
+    untracked_configuration_set: str = constants.UNTRACKED_CONFIGURATION_SET_NAME
+    untracked_kinds: frozenset[str] = DEFAULT_UNTRACKED_KINDS
+    # None: emails go out without the unsubscribe headers (tests that do not look at them).
+    unsubscribe_base_url: str | None = None
 
     @classmethod
     def from_env(cls) -> SendSettings:
@@ -173,6 +183,10 @@ class SendSettings:
             complaints_to_suppress=_int(constants.ENV_SUPPRESS_COMPLAINTS, 1),
             transient_bounces_to_suppress=_int(constants.ENV_SUPPRESS_TRANSIENT_BOUNCES, 5),
             transient_bounce_window=timedelta(days=_int(constants.ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS, 30)),
+            untracked_configuration_set=os.environ.get(constants.ENV_UNTRACKED_CONFIGURATION_SET)
+            or constants.UNTRACKED_CONFIGURATION_SET_NAME,
+            untracked_kinds=parse_kinds(os.environ.get(constants.ENV_UNTRACKED_KINDS)),
+            unsubscribe_base_url=os.environ.get(constants.ENV_UNSUBSCRIBE_BASE_URL) or None,
         )
 
 
@@ -243,3 +257,26 @@ def cursor_secret() -> bytes:
     if isinstance(secret, str):
         return secret.encode()
     raise RuntimeError("the cursor secret must be a plain string")
+
+
+def unsubscribe_secret() -> bytes:
+    """The key that signs one-click unsubscribe links: ``UNSUBSCRIBE_SECRET`` (local mode, tests)
+    or the Secrets Manager secret named by ``UNSUBSCRIBE_SECRET_ARN`` (AWS), cached like the
+    cursor key. Rotating it invalidates the links of emails already sent (docs/unsubscribe.md)."""
+    value = os.environ.get(constants.ENV_UNSUBSCRIBE_SECRET)
+    if value:
+        return value.encode()
+    arn = os.environ.get(constants.ENV_UNSUBSCRIBE_SECRET_ARN)
+    if not arn:
+        raise RuntimeError(
+            f"set {constants.ENV_UNSUBSCRIBE_SECRET} or {constants.ENV_UNSUBSCRIBE_SECRET_ARN} "
+            "to sign unsubscribe links"
+        )
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_secret(arn, max_age=CURSOR_SECRET_MAX_AGE_SECONDS)
+    if isinstance(secret, bytes):
+        return secret
+    if isinstance(secret, str):
+        return secret.encode()
+    raise RuntimeError("the unsubscribe secret must be a plain string")

@@ -52,11 +52,12 @@ def build_send_dependencies(
     dynamodb_client: Any,
     cursor_secret: Callable[[], bytes],
     lambda_context: Callable[[], LambdaContext | None] = _current_lambda_context,
+    unsubscribe_key: Callable[[], bytes] = settings.unsubscribe_secret,
 ) -> send_routes.Dependencies:
     """The send and suppression routes' collaborators on the given clients (the models must
     already be bound to the table). Their modules are imported here, on first use."""
     from tracker.api import send_routes
-    from tracker.bootstrap.suppression import suppression_service
+    from tracker.bootstrap.suppression import suppression_service, unsubscribe_service
     from tracker.dal.actions import DynamoRecipientActions
     from tracker.dal.erasure import DynamoErasureStore
     from tracker.dal.idempotency import PowertoolsIdempotency
@@ -77,6 +78,7 @@ def build_send_dependencies(
         suppressions=suppressions,
         outcomes=OutcomeRecorder(DynamoSendStore(DynamoIngestStore(config.retention.recipients))),
         chunk_size=max(1, min(send.chunk_size, MAX_JOB_RECIPIENTS)),
+        untracked_kinds=send.untracked_kinds,
     )
     return send_routes.Dependencies(
         messages=messages,
@@ -85,6 +87,7 @@ def build_send_dependencies(
         cursors=LazyCursorCodec(cursor_secret),
         erasure=ErasureService(DynamoErasureStore()),
         actions=RecipientActionService(DynamoRecipientActions(), messages, suppressions),
+        unsubscribe=unsubscribe_service(unsubscribe_key),
     )
 
 

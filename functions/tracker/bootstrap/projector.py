@@ -4,7 +4,7 @@ from the recipients' changes on the table's stream."""
 from __future__ import annotations
 
 from tracker.bootstrap.common import bind_table
-from tracker.bootstrap.suppression import suppression_service
+from tracker.bootstrap.suppression import suppression_service, unsubscribe_service
 from tracker.dal.projection import DynamoCountStore, recipient_change
 from tracker.dal.quarantine import DynamoQuarantineStore
 from tracker.logic.projector import Projector
@@ -17,6 +17,7 @@ def build_projector(config: Settings, send: SendSettings) -> Projector:
         evidence=suppression_service(config, send),
         decode=recipient_change,
         quarantine=DynamoQuarantineStore().put,
+        unsubscriptions=unsubscribe_service(),
     )
 
 

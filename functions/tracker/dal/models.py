@@ -143,6 +143,8 @@ class MessageItem(CountsItem, discriminator="message"):
     attention_problem = UnicodeAttribute(null=True)
     # A resend's message: the recipient it was sent in place of ({"message_id", "recipient_id"}).
     resent_from = JSONAttribute(null=True)
+    # Open and click tracking as decided at creation (tracker.domain.tracking; absent: on).
+    tracking = UnicodeAttribute(null=True)
 
 
 class CompactJSONAttribute(JSONAttribute):
@@ -263,6 +265,14 @@ class SuppressionItem(TrackerItem, discriminator="suppression"):
     # Bumped by every write but an evidence ADD (which grows the set instead), by hand: the writes
     # are updates conditioned on it and on the set's size, never puts that would drop evidence.
     version = NumberAttribute(null=True)
+    # Unsubscribed from the tenant's emails (tracker.dal.unsubscriptions): the latest unsubscription
+    # and resubscription, each only ever moved later; separate from the suppression record above.
+    unsubscribed_at = UnicodeAttribute(null=True)
+    unsubscribed_source = UnicodeAttribute(null=True)
+    unsubscribed_message = UnicodeAttribute(null=True)
+    unsubscribed_recipient = UnicodeAttribute(null=True)
+    resubscribed_at = UnicodeAttribute(null=True)
+    resubscribed_by = UnicodeAttribute(null=True)
 
 
 class SuppressionHistoryItem(TrackerItem, discriminator="suppression_history"):

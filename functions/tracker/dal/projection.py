@@ -75,9 +75,15 @@ def recipient_image(
         if text[:2] in {f"{c}|" for c in EVIDENCE_LETTERS}
     )
     bounce = detail_from_json(facts["bo"]) if facts.get("bo") else None
+    subscription = detail_from_json(facts["su"]) if facts.get("su") else None
     attention = image_attention(image, facts, key, changed_at or datetime.now(UTC)) if key is not None else {}
     return RecipientImage(
-        email=email, tallies=frozenset(tallies), outcomes=outcomes, bounce=bounce, **attention
+        email=email,
+        tallies=frozenset(tallies),
+        outcomes=outcomes,
+        bounce=bounce,
+        subscription=subscription,
+        **attention,
     )
 
 
