@@ -76,7 +76,8 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
     _suppress(
         api,
         "AwsSolutions-APIG3",
-        "No WAF web ACL by default: every route except /health requires a Cognito token, and stage "
+        "No WAF web ACL by default: every route except /health and the signed unsubscribe links "
+        "requires a Cognito token, and stage "
         "throttling bounds abuse; attach a regional web ACL to the stage when the API is exposed to "
         "untrusted traffic at scale (it costs a monthly fee per ACL and rule).",
     )
@@ -88,13 +89,24 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
     )
     for method in _unauthenticated_methods(api):
-        reason = (
-            "GET /health is the one route without a token by design (uptime checks): a MOCK integration "
-            "that API Gateway answers itself with a static status, never reaching a function or any data."
-            if method.http_method == "GET"
-            else "CORS preflight: browsers send OPTIONS without credentials, so it cannot require a token; "
-            "it is a MOCK integration that returns only the CORS headers and never reaches the function."
-        )
+        if method.resource.path.startswith("/unsubscribe/") and method.http_method != "OPTIONS":
+            reason = (
+                "An email's one-click unsubscribe link (RFC 8058): mail clients POST to it without any "
+                "credential of ours, so the credential is the link itself, an HMAC-signed token naming "
+                "one recipient, checked by the send function; it can only unsubscribe that recipient's "
+                "address from its tenant's emails, and reads nothing else."
+            )
+        elif method.http_method == "GET":
+            reason = (
+                "GET /health is the one route without a token by design (uptime checks): a MOCK "
+                "integration that API Gateway answers itself with a static status, never reaching a "
+                "function or any data."
+            )
+        else:
+            reason = (
+                "CORS preflight: browsers send OPTIONS without credentials, so it cannot require a token; "
+                "it is a MOCK integration that returns only the CORS headers and never reaches the function."
+            )
         # On the method resource only, not on its children (such as the Lambda permission).
         assert method.node.default_child is not None
         _suppress(method.node.default_child, "AwsSolutions-APIG4", reason, children=False)
@@ -118,13 +130,22 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         "to pair it with; rotating means putting a new generated value (see docs/deploy.md), which only "
         "invalidates outstanding pagination cursors.",
     )
+    _suppress(
+        stack.api.unsubscribe_secret,
+        "AwsSolutions-SMG4",
+        "The unsubscribe link key is not a credential of another system, and rotating it would void the "
+        "one-click unsubscribe link of every email already sent (a customer must be able to unsubscribe "
+        "from an old email); replace it only if it leaked (docs/unsubscribe.md).",
+    )
 
 
 def _unauthenticated_methods(api: apigw.RestApi) -> list[apigw.Method]:
     methods = []
     for method in api.methods:
-        if method.http_method == "OPTIONS" or (
-            method.http_method == "GET" and method.resource.path == "/health"
+        if (
+            method.http_method == "OPTIONS"
+            or (method.http_method == "GET" and method.resource.path == "/health")
+            or method.resource.path.startswith("/unsubscribe/")
         ):
             methods.append(method)
     return methods

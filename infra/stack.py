@@ -39,6 +39,7 @@ class DeliveryTrackerStack(Stack):
                 **settings.data_environment,
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
+                **settings.tracking_environment,
                 **settings.engagement,
             },
         )
@@ -49,6 +50,7 @@ class DeliveryTrackerStack(Stack):
             table=table,
             configuration_set_name=settings.configuration_set_name,
             tuning=settings.ingest,
+            untracked_configuration_set_name=settings.untracked_configuration_set_name,
         )
         # The table's stream -> message counts and suppression evidence.
         self.projection = Projection(
@@ -71,6 +73,7 @@ class DeliveryTrackerStack(Stack):
             sender_address=settings.sender_address,
             ses_identity=settings.ses_identity,
             configuration_set_arn=self.ingestion.configuration_set_arn,
+            untracked_configuration_set_arn=self.ingestion.untracked_configuration_set_arn,
         )
         # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless
         # frontendOrigin names another one (e.g. a custom domain in front of the distribution).
@@ -97,6 +100,14 @@ class DeliveryTrackerStack(Stack):
             existing_user_pool_id=settings.existing_user_pool_id,
             dashboard_url=self.web.url if self.web is not None else None,
         )
+        # Emails carry a one-click unsubscribe link to the API (or the operator's own domain for it).
+        self.sending.function.add_environment(
+            c.ENV_UNSUBSCRIBE_BASE_URL, settings.unsubscribe_base_url or self.api.rest_api.url
+        )
+        self.sending.function.add_environment(
+            c.ENV_UNSUBSCRIBE_SECRET_ARN, self.api.unsubscribe_secret.secret_arn
+        )
+        self.api.unsubscribe_secret.grant_read(self.sending.function)
         self.observability = Observability(
             self,
             "Observability",

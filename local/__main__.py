@@ -39,7 +39,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def configure_environment(resources: Any) -> None:
+def configure_environment(resources: Any, port: int = 8000) -> None:
     """The same variables the CDK stack gives the functions, pointing at local resources."""
     from tracker import constants
 
@@ -48,8 +48,13 @@ def configure_environment(resources: Any) -> None:
             constants.ENV_TABLE_NAME: resources.table_name,
             constants.ENV_SEND_QUEUE_URL: resources.send_queue_url,
             constants.ENV_CONFIGURATION_SET: resources.configuration_set,
+            constants.ENV_UNTRACKED_CONFIGURATION_SET: resources.untracked_configuration_set,
             constants.ENV_SENDER_ADDRESS: resources.sender_address,
             constants.ENV_CURSOR_SECRET: os.environ.get("CURSOR_SECRET") or secrets.token_urlsafe(32),
+            # Emails' one-click unsubscribe links point at the local gateway (plain HTTP locally).
+            constants.ENV_UNSUBSCRIBE_BASE_URL: f"http://127.0.0.1:{port}",
+            constants.ENV_UNSUBSCRIBE_SECRET: os.environ.get("UNSUBSCRIBE_SECRET")
+            or secrets.token_urlsafe(32),
         }
     )
 
@@ -110,11 +115,12 @@ def main() -> int:
     from local.resources import create_resources
 
     resources = create_resources(SENDER_ADDRESS)
-    configure_environment(resources)
+    configure_environment(resources, port)
     write_run_state(emulator.endpoint, resources)
     step(
         f"created table {resources.table_name}, SNS topic, SQS queues with DLQs, "
-        f"SES identity {resources.sender_address} and configuration set {resources.configuration_set}"
+        f"SES identity {resources.sender_address} and configuration sets {resources.configuration_set} "
+        f"and {resources.untracked_configuration_set}"
     )
 
     from local.wiring import start_system

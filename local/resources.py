@@ -29,6 +29,7 @@ class LocalResources:
     send_dlq_url: str
     sender_address: str
     configuration_set: str
+    untracked_configuration_set: str = constants.UNTRACKED_CONFIGURATION_SET_NAME
 
 
 def _queue_with_dlq(client: Any, name: str, dlq_name: str) -> tuple[str, str]:
@@ -75,6 +76,9 @@ def create_resources(sender_address: str) -> LocalResources:
     ses = boto3.client("sesv2", region_name=REGION)
     ses.create_email_identity(EmailIdentity=sender_address)
     ses.create_configuration_set(ConfigurationSetName=constants.CONFIGURATION_SET_NAME)
+    # The untracked kinds' set (no OPEN/CLICK events in AWS); locally the SES stand-in publishes no
+    # open or click for what is sent with it either.
+    ses.create_configuration_set(ConfigurationSetName=constants.UNTRACKED_CONFIGURATION_SET_NAME)
 
     return LocalResources(
         table_name=schema["TableName"],

@@ -63,7 +63,10 @@ def tracked_rates(rates: Rates, tracking: Tracking) -> Rates:
 
 
 def parse_kinds(raw: str | None) -> frozenset[str]:
-    """``UNTRACKED_KINDS``: kinds separated by commas; unset means the default, empty means none."""
+    """``UNTRACKED_KINDS``: kinds separated by commas; unset means the default, empty or ``none``
+    means none."""
     if raw is None:
         return DEFAULT_UNTRACKED_KINDS
+    if raw.strip().lower() == "none":
+        return frozenset()
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
