@@ -110,7 +110,18 @@ DOCUMENTED_STATUSES = {
         *("201", "400", "401", "404", "409", "413", "415", "422", "503"),
     },
     ("post", "/messages/{message_id}/recipients/{recipient_id}/dismiss"): {"200", "400", "401", "404", "503"},
+    # The public one-click unsubscribe link (no token: no 401) and resubscribing.
+    ("get", "/unsubscribe/{token}"): {"200", "400", "404", "503"},
+    ("post", "/unsubscribe/{token}"): {"200", "400", "404", "503"},
+    ("get", "/suppressions/{email}/unsubscription"): {"200", "400", "401", "404", "503"},
+    ("delete", "/suppressions/{email}/unsubscription"): {"200", "400", "401", "404", "503"},
 }
+# The unsubscribe link answers a person: its pages, an unknown link's too, are HTML.
+HTML_ANSWERS = {
+    ("get", "/unsubscribe/{token}"): {"200", "404"},
+    ("post", "/unsubscribe/{token}"): {"200", "404"},
+}
+PUBLIC = {"/health", "/unsubscribe/{token}"}
 
 
 def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
@@ -126,7 +137,9 @@ def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
         responses = operation["responses"]
         assert set(responses) == DOCUMENTED_STATUSES[key], key
         for status, response in responses.items():
-            if status.startswith(("4", "5")):
+            if status in HTML_ANSWERS.get(key, set()):
+                assert set(response["content"]) == {"text/html"}, (key, status)
+            elif status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (key, status)
     # Powertools' own validation answer (a 422 HTTPValidationError) is never ours.
@@ -134,12 +147,14 @@ def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
     assert "ValidationError" not in document["components"]["schemas"]
 
 
-def test_every_operation_needs_a_bearer_token_but_health(document: dict[str, Any]) -> None:
+def test_every_operation_needs_a_bearer_token_but_health_and_the_unsubscribe_link(
+    document: dict[str, Any],
+) -> None:
     assert document["security"] == [{"bearer": []}]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            assert operation.get("security") == ([] if path == "/health" else None), (method, path)
+            assert operation.get("security") == ([] if path in PUBLIC else None), (method, path)
 
 
 def test_parameters_are_documented_with_their_constraints(document: dict[str, Any]) -> None:
