@@ -89,7 +89,8 @@ def test_an_email_carries_the_one_click_headers_and_an_invoice_neither_them_nor_
     assert len(email) == len(invoice) == 1
     headers = headers_of(email[0])
     assert headers[LIST_UNSUBSCRIBE_POST] == ONE_CLICK
-    assert headers[LIST_UNSUBSCRIBE].startswith("<https://") and headers[LIST_UNSUBSCRIBE].endswith(">")
+    assert headers[LIST_UNSUBSCRIBE].startswith(f"<{BASE_URL}unsubscribe/")
+    assert headers[LIST_UNSUBSCRIBE].endswith(">")
     assert email[0]["ConfigurationSetName"] == constants.CONFIGURATION_SET_NAME
     # The invoice: transactional, so no unsubscribe headers; untracked by default, so the set
     # without OPEN and CLICK (SES adds no pixel and rewrites no link).
