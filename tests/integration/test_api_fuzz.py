@@ -16,6 +16,7 @@ import base64
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -38,11 +39,15 @@ from tests.apigw import api_event, json_body
 from tests.factories import attention_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
-from tests.integration.test_send_support import SendWorld, complain, make_world
+from tests.integration.test_send_support import UNSUBSCRIBE_KEY, SendWorld, complain, make_world
 from tests.lambda_context import FakeLambdaContext
 from tracker.api.cursors import CursorCodec
 from tracker.api.read_routes import Dependencies
 from tracker.dal.queries import DynamoReadStore
+from tracker.dal.unsubscriptions import DynamoUnsubscriptionStore
+from tracker.domain.records import RecipientKey
+from tracker.domain.suppression import Address
+from tracker.domain.unsubscribe import sign
 from tracker.logic.queries import ReadQueries
 
 # The read API's seeded world plus the send stack, kept together on one xdist worker.
@@ -67,6 +72,8 @@ KNOWN_IDS = {
     "invoice_id": "INV-1",
     "customer_id": "cust-ana",
     "email": SUPPRESSED,
+    # A link the world's emails could carry (a recipient of the seeded "news" message).
+    "token": sign(UNSUBSCRIBE_KEY, RecipientKey(A, "news", "r0")),
 }
 OPERATIONS = sorted(f"{method.upper()} {path}" for method, path in DOCUMENTED_STATUSES)
 # What each operation's deterministic run sends at least (coverage + generated cases; a strategy
@@ -88,6 +95,10 @@ REQUESTS_AT_LEAST = {
     "GET /attention/count": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
+    "GET /unsubscribe/{token}": 55,
+    "POST /unsubscribe/{token}": 50,
+    "GET /suppressions/{email}/unsubscription": 75,
+    "DELETE /suppressions/{email}/unsubscription": 80,
 }
 
 
@@ -147,6 +158,10 @@ def world() -> Iterator[SendWorld]:
             read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
         )
         complain(SUPPRESSED, tenant_id=A)
+        # Unsubscribed too, so that resubscribing it can succeed.
+        DynamoUnsubscriptionStore().unsubscribe(
+            Address(A, SUPPRESSED), datetime.now(UTC), "one_click", None, None
+        )
         yield world
 
 

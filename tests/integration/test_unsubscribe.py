@@ -26,14 +26,12 @@ from tracker.domain.reasons import UNSUBSCRIBED_RULE
 from tracker.domain.records import RecipientKey
 from tracker.domain.unsubscribe import LIST_UNSUBSCRIBE, LIST_UNSUBSCRIBE_POST, ONE_CLICK, sign
 
-KEY = "unsubscribe-tests-key-0123456789abcdef"
 BASE_URL = "https://api.example/prod/"
 TENANT = "tenant-a"
 
 
 @pytest.fixture
 def world(table: str, monkeypatch: pytest.MonkeyPatch) -> SendWorld:
-    monkeypatch.setenv(constants.ENV_UNSUBSCRIBE_SECRET, KEY)
     monkeypatch.setenv(constants.ENV_CURSOR_SECRET, "unsubscribe-tests-cursor-secret-0123")
     return make_world(unsubscribe_base_url=BASE_URL)
 

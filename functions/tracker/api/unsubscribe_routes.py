@@ -26,6 +26,7 @@ from tracker.api.params import UNAUTHENTICATED, UNAVAILABLE, AddressParam, curre
 from tracker.api.send_routes import address_of
 from tracker.domain.errors import NotFoundError
 from tracker.logic.unsubscribe import LINK_PAGE, ONE_CLICK
+from tracker.models.api import ErrorResponse
 from tracker.models.unsubscribe import UnsubscriptionOut
 
 if TYPE_CHECKING:
@@ -66,6 +67,17 @@ def _html_doc(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
+def _not_found_doc(description: str) -> OpenAPIResponse:
+    """A link we did not sign: its HTML page; a path that is no token at all: the API's JSON 404."""
+    return {
+        "description": description,
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"model": ErrorResponse},
+        },
+    }
+
+
 INVALID = (
     404,
     "Link not valid",
@@ -93,7 +105,7 @@ def router(deps: Callable[[], Dependencies]) -> Router:
         responses={
             200: _html_doc("The confirmation page"),
             400: error_doc("Not a token"),
-            404: _html_doc("Not a link we signed"),
+            404: _not_found_doc("Not a link we signed"),
             503: error_doc(UNAVAILABLE),
         },
     )
@@ -121,7 +133,7 @@ def router(deps: Callable[[], Dependencies]) -> Router:
         responses={
             200: _html_doc("Unsubscribed"),
             400: error_doc("Not a token"),
-            404: _html_doc("Not a link we signed, or its recipient is no longer kept"),
+            404: _not_found_doc("Not a link we signed, or its recipient is no longer kept"),
             503: error_doc(UNAVAILABLE),
         },
     )
