@@ -211,3 +211,16 @@ def test_resubscribing_sends_emails_again_and_a_second_lift_is_a_404(world: Send
     later = post(world, email_body(1))
     assert world.drain() == []
     assert status_of(later)["person0@example.com"][0] == "sent"
+
+
+def test_an_erased_customer_stays_unsubscribed(world: SendWorld) -> None:
+    post(world, email_body(1))
+    assert world.drain() == []
+    path = link_path(calls_to(world, "person0@example.com")[0])
+    assert public(world, "POST", path, body="List-Unsubscribe=One-Click")["statusCode"] == 200
+    erased = world.request("DELETE", "/customers/cust-0")
+    assert erased["statusCode"] == 200, erased["body"]
+
+    later = post(world, email_body(1))
+    assert world.drain() == []
+    assert status_of(later)["person0@example.com"] == ("dropped", UNSUBSCRIBED_RULE)
