@@ -241,3 +241,19 @@ def test_the_dashboard_is_served_beside_the_api(
     gateway.ready.set()
     status, headers, body = gateway.handle("GET", "/", {}, b"", "127.0.0.1")
     assert (status, headers["Content-Type"], body) == (200, "text/html", b"<!doctype html>")
+
+
+def test_an_unsubscribe_link_reaches_the_api_without_a_token_and_nothing_else_does(
+    parts: tuple[Gateway, StubApi, StubTopic, str],
+) -> None:
+    """As in AWS: mail clients POST an email's signed link with no token of ours."""
+    gateway, api, _, _ = parts
+    body = b"List-Unsubscribe=One-Click"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, _ = gateway.handle("POST", "/unsubscribe/acme.m1.r1.sig", headers, body, "x")
+    assert status == 200
+    (event,) = api.events
+    assert event["path"] == "/unsubscribe/acme.m1.r1.sig"
+    status, _, answer = decoded(gateway.handle("GET", "/messages", {}, b"", "x"))
+    assert (status, answer["error"]["code"]) == (401, "unauthenticated")
+    assert len(api.events) == 1
