@@ -151,7 +151,6 @@ CONTEXT_UNSUBSCRIBE_BASE_URL = "unsubscribeBaseUrl"  # e.g. a custom domain in f
 # key itself (local mode, tests).
 ENV_UNSUBSCRIBE_SECRET_ARN = "UNSUBSCRIBE_SECRET_ARN"  # noqa: S105 - the name of a variable
 ENV_UNSUBSCRIBE_SECRET = "UNSUBSCRIBE_SECRET"  # noqa: S105 - the name of a variable
-METRIC_UNSUBSCRIBED = "Unsubscribed"
 
 # --- Apple's address ranges (the engagement classifier's Apple MPP rule, docs/engagement.md) ---
 # Apple's published iCloud Private Relay egress list (RFC 8805 geofeed), refreshed daily into S3.
