@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from tracker.logic.ports import IdempotencyGuard
     from tracker.logic.resending import RecipientActionService
     from tracker.logic.suppression import SuppressionService
+    from tracker.logic.webhooks import WebhookService
 
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, e.g. a UUID
@@ -71,6 +72,7 @@ class Dependencies:
     cursors: LazyCursorCodec
     erasure: ErasureService
     actions: RecipientActionService | None = None  # resend and dismiss
+    webhooks: WebhookService | None = None  # tracker.api.webhook_routes
 
 
 def current_lambda_context() -> LambdaContext | None:

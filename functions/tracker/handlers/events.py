@@ -17,6 +17,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
 from tracker.bootstrap import events as bootstrap
+from tracker.dal.status_events import status_change
+from tracker.domain.errors import UnreadableChangeError
 from tracker.handlers import cold_start_done
 from tracker.handlers.support import TRACED_MODULES
 from tracker.logic.publishing import PendingChange, Publisher, PublishReport
@@ -38,9 +40,6 @@ def default_publisher() -> Publisher:
 
 
 def process_batch(event: dict[str, Any], publisher: Publisher) -> dict[str, Any]:
-    from tracker.dal.status_events import status_change
-    from tracker.domain.errors import UnreadableChangeError
-
     rules = Settings.from_env().engagement_rules
     report = PublishReport()
     pending: list[PendingChange] = []
