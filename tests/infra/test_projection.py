@@ -32,10 +32,12 @@ STREAM_READS = {
 
 def stream_mapping(synth: Synthesized) -> dict[str, Any]:
     table_id = synth.logical_id(synth.stack.storage.table)
+    projector_id, _ = function_by_handler(synth, c.PROJECTOR_HANDLER)
     (mapping,) = [
         m["Properties"]
         for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+        and m["Properties"]["FunctionName"] == {"Ref": projector_id}
     ]
     return mapping
 

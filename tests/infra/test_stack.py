@@ -176,7 +176,8 @@ def test_every_queue_mapping_reports_batch_item_failures_and_has_visibility_6x_t
         for k, m in synth.resources("AWS::Lambda::EventSourceMapping").items()
         if ref_id(m["Properties"]["EventSourceArn"]) in queues
     }
-    assert len(mappings) == 2  # ingest and sender (the projector reads the table's stream)
+    # ingest, sender and the webhook DLQ's consumer (the projector and events functions read the stream)
+    assert len(mappings) == 3
     for logical_id, mapping in mappings.items():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical_id
