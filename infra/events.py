@@ -255,7 +255,9 @@ class EventsOut(Construct):
             ("WebhookRules", RULE_ACTIONS, [self._rule_arn()]),
             ("WebhookConnectionSecrets", SECRET_ACTIONS, [secrets]),
         ):
-            function.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=list(actions), resources=resources))
+            function.add_to_role_policy(
+                iam.PolicyStatement(sid=sid, actions=list(actions), resources=resources)
+            )
         function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="WebhookDeliveryRole",

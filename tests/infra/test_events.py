@@ -67,8 +67,13 @@ def test_the_events_function_reads_the_stream_on_its_own_mapping_and_may_put_on_
     statements = role_statements(synth, function)
     puts = [s for s in statements if "events:PutEvents" in as_list(s["Action"])]
     assert [ref_id(s["Resource"]) for s in puts] == [bus_id]
-    assert not any(a.startswith("dynamodb:") and "Stream" not in a and a not in {
-        "dynamodb:GetRecords", "dynamodb:GetShardIterator"} for s in statements for a in as_list(s["Action"]))
+    assert not any(
+        a.startswith("dynamodb:")
+        and "Stream" not in a
+        and a not in {"dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+        for s in statements
+        for a in as_list(s["Action"])
+    )
     env = function["Properties"]["Environment"]["Variables"]
     assert env[c.ENV_EVENT_BUS_NAME] == {"Ref": bus_id}
 
@@ -83,7 +88,10 @@ def test_the_send_function_manages_only_prefixed_connections_destinations_rules_
         "WebhookConnections": (":connection/" + prefix + "*", "events:CreateConnection"),
         "WebhookDestinations": (":api-destination/" + prefix + "*", "events:CreateApiDestination"),
         "WebhookRules": ("/" + prefix + "*", "events:PutTargets"),
-        "WebhookConnectionSecrets": (":secret:events!connection/" + prefix + "*", "secretsmanager:CreateSecret"),
+        "WebhookConnectionSecrets": (
+            ":secret:events!connection/" + prefix + "*",
+            "secretsmanager:CreateSecret",
+        ),
     }
     for sid, (suffix, action) in expected.items():
         statement = statements[sid]
@@ -101,7 +109,9 @@ def test_the_send_function_manages_only_prefixed_connections_destinations_rules_
         assert name in env, name
     # Local mode's allowance of http://127.0.0.1 targets is never set by the stack.
     for resource in synth.resources("AWS::Lambda::Function").values():
-        assert c.ENV_WEBHOOK_ALLOW_LOCAL not in resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert c.ENV_WEBHOOK_ALLOW_LOCAL not in resource["Properties"].get("Environment", {}).get(
+            "Variables", {}
+        )
 
 
 def test_eventbridge_may_invoke_only_prefixed_destinations_and_dead_letter_only_for_prefixed_rules(
@@ -109,9 +119,13 @@ def test_eventbridge_may_invoke_only_prefixed_destinations_and_dead_letter_only_
 ) -> None:
     role_id = synth.logical_id(synth.stack.events_out.delivery_role)
     role = synth.json["Resources"][role_id]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "events.amazonaws.com"
+    }
     policies = [
-        p for p in synth.resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+        p
+        for p in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
     ]
     (statement,) = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     assert statement["Action"] == "events:InvokeApiDestination"
@@ -121,7 +135,9 @@ def test_eventbridge_may_invoke_only_prefixed_destinations_and_dead_letter_only_
     queue = synth.json["Resources"][dlq_id]["Properties"]
     assert queue["SqsManagedSseEnabled"] is True
     policies = [
-        p for p in synth.resources("AWS::SQS::QueuePolicy").values() if {"Ref": dlq_id} in p["Properties"]["Queues"]
+        p
+        for p in synth.resources("AWS::SQS::QueuePolicy").values()
+        if {"Ref": dlq_id} in p["Properties"]["Queues"]
     ]
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     (send,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]

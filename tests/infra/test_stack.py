@@ -58,7 +58,8 @@ def test_every_function_uses_the_latest_python_runtime_on_arm64(synth: Synthesiz
     latest = max(pythons, key=version)
     assert latest.name == RUNTIME.name
     functions = synth.resources("AWS::Lambda::Function")
-    assert len(functions) == 6  # ingest, projector, sender, read API, send API, Apple ranges refresher
+    # ingest, projector, sender, read API, send API, Apple ranges refresher, events, webhook failures
+    assert len(functions) == 8
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Runtime"] == latest.name, logical_id
@@ -212,7 +213,8 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
 def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesized) -> None:
     policies = synth.resources("AWS::SQS::QueuePolicy").values()
     queues = synth.resources("AWS::SQS::Queue")
-    assert len(queues) == 5  # two work queues, their DLQs, the projector's failed batches
+    # two work queues, their DLQs, the projector's and the events function's failed batches, the webhook DLQ
+    assert len(queues) == 7
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, logical_id
