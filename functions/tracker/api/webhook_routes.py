@@ -90,15 +90,14 @@ def router(deps: Callable[[], Dependencies]) -> Router:
         summary="Remove the webhook (its rule, destination, connection and secret)",
         tags=["webhooks"],
         responses={
-            204: {"description": "Removed"},
+            200: {"description": "The removed webhook"},
             401: error_doc(UNAUTHENTICATED),
             404: error_doc(NO_WEBHOOK),
             503: error_doc(UNAVAILABLE),
         },
     )
-    def delete_webhook() -> Response[str]:
-        _webhooks(deps()).delete(tenant())
-        return Response(status_code=204, body="")
+    def delete_webhook() -> WebhookOut:
+        return WebhookOut.of(_webhooks(deps()).delete(tenant()))
 
     @router.post(
         "/webhook/test",

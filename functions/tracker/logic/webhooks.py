@@ -101,10 +101,11 @@ class WebhookService:
             raise NotFoundError("no webhook is set")
         return webhook
 
-    def delete(self, tenant_id: str) -> None:
-        self.get(tenant_id)
+    def delete(self, tenant_id: str) -> Webhook:
+        webhook = self.get(tenant_id)
         self._routing.remove(tenant_id)
         self._store.delete(tenant_id)
+        return webhook
 
     def send_test(self, tenant_id: str) -> str:
         """Put a test event on the bus that the tenant's rule matches; returns its id."""

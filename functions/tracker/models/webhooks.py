@@ -18,6 +18,8 @@ class WebhookRequest(ApiModel):
     url: str = Field(
         min_length=1,
         max_length=MAX_URL_LENGTH,
+        # The shape only; the host's resolution and scheme are checked by tracker.domain.webhooks.
+        pattern=r"^https?://[^\s/?#@]+(/[^\s#]*)?$",
         description="An https:// URL of a public host (private, loopback and link-local targets are refused).",
     )
     statuses: list[Status] | None = Field(
