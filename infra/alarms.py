@@ -74,6 +74,12 @@ class ObservedResources:
     send_api_function: lambda_.IFunction
     apple_ranges_function: lambda_.IFunction
     rest_api: apigw.RestApi
+    # Events out (infra/events.py): the events function, its given-up batches, the webhook DLQ
+    # and its consumer.
+    events_function: lambda_.IFunction | None = None
+    events_failures: sqs.IQueue | None = None
+    webhook_dlq: sqs.IQueue | None = None
+    webhook_failures_function: lambda_.IFunction | None = None
 
     @property
     def functions(self) -> tuple[tuple[str, lambda_.IFunction], ...]:
@@ -154,6 +160,7 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
         *_table_alarms(r.table),
         *_apple_ranges_alarms(r),
         *_projector_alarms(r),
+        *_events_alarms(r),
         AlarmSpec(
             "QuarantinedEvents",
             app_metric(c.METRIC_QUARANTINED_EVENTS),
@@ -360,3 +367,59 @@ def _apple_ranges_alarms(r: ObservedResources) -> list[AlarmSpec]:
             missing_breaches=True,
         ),
     ]
+
+
+# The webhook DLQ's consumer drains it within seconds: an hour-old message means it is failing.
+WEBHOOK_DLQ_AGE_SECONDS = 3600
+
+
+def _events_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    if r.events_function is None or r.events_failures is None:
+        return []
+    specs = [
+        AlarmSpec(
+            "EventPutFailures",
+            app_metric(c.METRIC_EVENTS_PUT_FAILED),
+            0,
+            "PutEvents refused status events for 15 minutes: they are retried from the stream, and "
+            "tenants' webhooks lag.",
+            periods=SUSTAINED_PERIODS,
+        ),
+        AlarmSpec(
+            "EventsErrors",
+            r.events_function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The events function failed whole invocations: status events are delayed.",
+        ),
+        AlarmSpec(
+            "EventsIteratorAge",
+            projector_iterator_age(r.events_function),
+            PROJECTOR_ITERATOR_AGE_MS,
+            "The events function is more than 10 minutes behind the table's stream.",
+            periods=3,
+        ),
+        AlarmSpec(
+            "EventsFailedBatches",
+            queue_depth(r.events_failures),
+            0,
+            "The events function gave up stream batches after 24 hours: their status events were "
+            "never put (replay them from the table, docs/operations.md).",
+        ),
+        AlarmSpec(
+            "WebhookDeliveryFailures",
+            app_metric(c.METRIC_WEBHOOK_DELIVERY_FAILURES),
+            0,
+            "EventBridge gave up delivering events to a tenant's webhook (listed in its "
+            "GET /webhook/deliveries).",
+        ),
+    ]
+    if r.webhook_dlq is not None:
+        specs.append(
+            AlarmSpec(
+                "WebhookDlqOldestMessage",
+                oldest_message_age(r.webhook_dlq),
+                WEBHOOK_DLQ_AGE_SECONDS,
+                "The webhook DLQ is not drained: its consumer fails, and failures are not listed.",
+            )
+        )
+    return specs

@@ -54,6 +54,9 @@ ROUTES = (
     # The erasure of a customer's data writes; the customer's history (GET) is a read route.
     GatewayRoute(f"/customers/{GREEDY}", "DELETE", ApiFunction.SEND),
     GatewayRoute(f"/customers/{GREEDY}", ANY, ApiFunction.READ),
+    # The tenant's webhook: EventBridge resources and the table (docs/events.md).
+    GatewayRoute("/webhook", ANY, ApiFunction.SEND),
+    GatewayRoute(f"/webhook/{GREEDY}", ANY, ApiFunction.SEND),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
     # no route has (404).
     GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),

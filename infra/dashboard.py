@@ -85,6 +85,8 @@ def build_dashboard(
     )
     dashboard.add_widgets(*_table_widgets(r, throughput))
     dashboard.add_widgets(*_projector_widgets(r))
+    if (events := _events_widgets(r)) is not None:
+        dashboard.add_widgets(*events)
     dashboard.add_widgets(
         _counts_widget(
             "Ingest outcomes",
@@ -154,6 +156,29 @@ def _projector_widgets(r: ObservedResources) -> list[cloudwatch.IWidget]:
             [projector_iterator_age(r.projector_function)],
             right=[queue_depth(r.projector_failures)],
         ),
+    ]
+
+
+def _events_widgets(r: ObservedResources) -> list[cloudwatch.IWidget] | None:
+    """Events out: status events put and refused, webhook deliveries given up, the events
+    function's lag and errors, the batches it gave up and the webhook DLQ's oldest message."""
+    if r.events_function is None or r.events_failures is None:
+        return None
+    health: list[cloudwatch.IMetric] = [r.events_function.metric_errors(period=FIVE_MINUTES, statistic="Sum")]
+    if r.webhook_dlq is not None:
+        health.append(oldest_message_age(r.webhook_dlq))
+    return [
+        _counts_widget(
+            "Status events",
+            [c.METRIC_EVENTS_PUBLISHED],
+            right=[c.METRIC_EVENTS_PUT_FAILED, c.METRIC_WEBHOOK_DELIVERY_FAILURES],
+        ),
+        _graph(
+            "Events lag (iterator age, ms)",
+            [projector_iterator_age(r.events_function)],
+            right=[queue_depth(r.events_failures)],
+        ),
+        _graph("Events errors, webhook DLQ age (s)", health[:1], right=health[1:]),
     ]
 
 

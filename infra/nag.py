@@ -51,9 +51,12 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         stack.sending.function,
         *stack.api.functions,
         stack.reference_data.function,
+        stack.events_out.function,
+        stack.events_out.failures_function,
     ):
         assert function.role is not None
         _suppress(function.role, "AwsSolutions-IAM5", XRAY_REASON, ["Resource::*"])
+    _suppress_events_out(stack)
 
     # --- The projector's on-failure destination -------------------------------------------------
     _suppress(
@@ -149,3 +152,39 @@ def _unauthenticated_methods(api: apigw.RestApi) -> list[apigw.Method]:
         ):
             methods.append(method)
     return methods
+
+
+def _suppress_events_out(stack: DeliveryTrackerStack) -> None:
+    events_out = stack.events_out
+    send_role = stack.api.send_function.role
+    assert send_role is not None
+    _suppress(
+        send_role,
+        "AwsSolutions-IAM5",
+        "The webhook routes create each tenant's EventBridge connection, API destination and rule at "
+        "run time, named with the stack's webhook prefix and a hash of the tenant (tracker.dal.webhooks); "
+        "the permissions name that prefix, not any resource of another name. The connection's API key "
+        "lives in the secret EventBridge creates for it (events!connection/<name>/<uuid>), whose "
+        "name ends in a random suffix, hence the wildcard after the same prefix.",
+        events_out.admin_wildcards(),
+    )
+    _suppress(
+        events_out.delivery_role,
+        "AwsSolutions-IAM5",
+        "EventBridge invokes the tenants' API destinations, created at run time with the webhook "
+        "prefix (tracker.dal.webhooks): the role names that prefix only.",
+        events_out.delivery_wildcards(),
+    )
+    _suppress(
+        events_out.failure_queue,
+        "AwsSolutions-SQS3",
+        "The events function's on-failure destination (a dead-letter queue cdk-nag does not recognize "
+        "as one): it holds the descriptions of stream batches given up, for an operator (alarmed).",
+    )
+    _suppress(
+        events_out.dead_letter_queue,
+        "AwsSolutions-SQS3",
+        "This is the dead-letter queue of the tenants' webhook targets (EventBridge's DeadLetterConfig, "
+        "set at run time): its consumer records each failure; a message it cannot record stays here "
+        "(alarmed on its age).",
+    )

@@ -57,6 +57,15 @@ def configure_environment(resources: Any, port: int = 8000) -> None:
             or secrets.token_urlsafe(32),
         }
     )
+    if resources.events is not None:
+        os.environ.update(
+            {
+                constants.ENV_EVENT_BUS_NAME: resources.events.bus_name,
+                constants.ENV_WEBHOOK_DLQ_ARN: resources.events.dead_letter_arn,
+                # Local mode only: webhooks to http://127.0.0.1:<port> and http://localhost:<port>.
+                constants.ENV_WEBHOOK_ALLOW_LOCAL: "1",
+            }
+        )
 
 
 RUN_STATE = ROOT / ".run" / "local.env"
@@ -156,6 +165,10 @@ def main() -> int:
         f"  API docs:   {base_url}/docs (send the token as a Bearer header)\n"
         f"  token for tenant 'demo' (valid 12 h):\n    {token}\n\n"
         f"  try:\n    curl -s -H 'Authorization: Bearer {token}' {base_url}/messages\n\n"
+        "  webhooks (docs/events.md): local mode delivers to http://127.0.0.1:<port> or http://localhost:<port>,\n"
+        "  e.g. a receiver printing each event:  python3 -m local.webhook_echo 9000\n"
+        f"    curl -s -X PUT -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
+        f'      -d \'{{"url": "http://127.0.0.1:9000/hook"}}\' {base_url}/webhook\n\n'
         "Press Ctrl+C to stop.",
         flush=True,
     )

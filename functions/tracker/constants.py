@@ -201,3 +201,28 @@ CONTEXT_PROJECTOR_PARALLELIZATION_FACTOR = "projectorParallelizationFactor"
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be
 # unique per account and region), so stages deploy side by side. Local mode uses no stage.
 STACK_NAME = "DeliveryTracker"
+
+# --- Events out: the event bus and the tenants' webhooks (docs/events.md) -------------------------
+# Every recipient status (or engagement) change, put on the bus by the events function, which reads
+# the table's stream on its own event source mapping (a bus outage never stalls the counts).
+EVENT_BUS_NAME = "delivery-tracker-events"
+EVENT_SOURCE = "delivery-tracker"
+EVENT_DETAIL_TYPE = "Recipient status changed"
+EVENTS_HANDLER = "tracker.handlers.events.handler"
+WEBHOOK_FAILURES_HANDLER = "tracker.handlers.webhook_failures.handler"
+ENV_EVENT_BUS_NAME = "EVENT_BUS_NAME"
+# Each tenant's connection, API destination and rule are named "<prefix><hash of the tenant>"; the
+# webhook routes' permissions are scoped to names with this prefix.
+ENV_WEBHOOK_PREFIX = "WEBHOOK_RESOURCE_PREFIX"
+WEBHOOK_RESOURCE_PREFIX = "tracker-webhook-"
+ENV_WEBHOOK_ROLE_ARN = "WEBHOOK_ROLE_ARN"  # the role EventBridge invokes API destinations with
+ENV_WEBHOOK_DLQ_ARN = "WEBHOOK_DLQ_ARN"  # where EventBridge puts an event it gave up delivering
+# Local mode only (the stack never sets it): http://127.0.0.1:<port> and http://localhost:<port>
+# webhook targets are accepted.
+ENV_WEBHOOK_ALLOW_LOCAL = "WEBHOOK_ALLOW_LOCAL_TARGETS"
+WEBHOOK_DLQ_NAME = "delivery-tracker-webhook-dlq"
+# The header the API destination sends with every delivery: the secret the tenant got once.
+WEBHOOK_SECRET_HEADER = "X-Tracker-Webhook-Secret"  # noqa: S105 - a header name, not a secret
+METRIC_EVENTS_PUBLISHED = "StatusEventsPublished"
+METRIC_EVENTS_PUT_FAILED = "StatusEventsPutFailed"  # entries PutEvents refused (retried by the stream)
+METRIC_WEBHOOK_DELIVERY_FAILURES = "WebhookDeliveryFailures"  # events EventBridge gave up on

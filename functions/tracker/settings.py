@@ -58,6 +58,9 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
     # The refresher of Apple's ranges; the ingest function reads the same two, and without them
     # classifies with the shipped snapshot (local mode, tests).
     "apple_ranges": ((constants.ENV_APPLE_RANGES_BUCKET,), (constants.ENV_APPLE_RANGES_KEY,)),
+    # The table's stream -> the event bus; the webhook DLQ -> the tenants' delivery failures.
+    "events": ((constants.ENV_TABLE_NAME,), (constants.ENV_EVENT_BUS_NAME,)),
+    "webhook_failures": ((constants.ENV_TABLE_NAME,),),
 }
 
 
@@ -280,3 +283,26 @@ def unsubscribe_secret() -> bytes:
     if isinstance(secret, str):
         return secret.encode()
     raise RuntimeError("the unsubscribe secret must be a plain string")
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """The event bus and the tenants' webhooks (docs/events.md)."""
+
+    bus_name: str = constants.EVENT_BUS_NAME
+    resource_prefix: str = constants.WEBHOOK_RESOURCE_PREFIX
+    delivery_role_arn: str | None = None  # EventBridge's role for the API destinations
+    dead_letter_arn: str | None = None
+    # Local mode only: http://127.0.0.1:<port> and http://localhost:<port> targets allowed.
+    allow_local_targets: bool = False
+
+    @classmethod
+    def from_env(cls) -> EventSettings:
+        return cls(
+            bus_name=os.environ.get(constants.ENV_EVENT_BUS_NAME) or constants.EVENT_BUS_NAME,
+            resource_prefix=os.environ.get(constants.ENV_WEBHOOK_PREFIX) or constants.WEBHOOK_RESOURCE_PREFIX,
+            delivery_role_arn=os.environ.get(constants.ENV_WEBHOOK_ROLE_ARN) or None,
+            dead_letter_arn=os.environ.get(constants.ENV_WEBHOOK_DLQ_ARN) or None,
+            allow_local_targets=os.environ.get(constants.ENV_WEBHOOK_ALLOW_LOCAL, "").lower()
+            in {"1", "true"},
+        )

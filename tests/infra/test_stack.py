@@ -58,7 +58,8 @@ def test_every_function_uses_the_latest_python_runtime_on_arm64(synth: Synthesiz
     latest = max(pythons, key=version)
     assert latest.name == RUNTIME.name
     functions = synth.resources("AWS::Lambda::Function")
-    assert len(functions) == 6  # ingest, projector, sender, read API, send API, Apple ranges refresher
+    # ingest, projector, sender, read API, send API, Apple ranges refresher, events, webhook failures
+    assert len(functions) == 8
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Runtime"] == latest.name, logical_id
@@ -193,7 +194,8 @@ def test_every_queue_mapping_reports_batch_item_failures_and_has_visibility_6x_t
         for k, m in synth.resources("AWS::Lambda::EventSourceMapping").items()
         if ref_id(m["Properties"]["EventSourceArn"]) in queues
     }
-    assert len(mappings) == 2  # ingest and sender (the projector reads the table's stream)
+    # ingest, sender and the webhook DLQ's consumer (the projector and events functions read the stream)
+    assert len(mappings) == 3
     for logical_id, mapping in mappings.items():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical_id
@@ -228,7 +230,8 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
 def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesized) -> None:
     policies = synth.resources("AWS::SQS::QueuePolicy").values()
     queues = synth.resources("AWS::SQS::Queue")
-    assert len(queues) == 5  # two work queues, their DLQs, the projector's failed batches
+    # two work queues, their DLQs, the projector's and the events function's failed batches, the webhook DLQ
+    assert len(queues) == 7
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, logical_id

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from unittest import mock
 
+import boto3
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -41,6 +43,7 @@ from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
 from tests.integration.test_send_support import UNSUBSCRIBE_KEY, SendWorld, complain, make_world
 from tests.lambda_context import FakeLambdaContext
+from tracker import constants
 from tracker.api.cursors import CursorCodec
 from tracker.api.read_routes import Dependencies
 from tracker.dal.queries import DynamoReadStore
@@ -99,6 +102,11 @@ REQUESTS_AT_LEAST = {
     "POST /unsubscribe/{token}": 50,
     "GET /suppressions/{email}/unsubscription": 75,
     "DELETE /suppressions/{email}/unsubscription": 80,
+    "PUT /webhook": 100,
+    "GET /webhook": 50,
+    "DELETE /webhook": 50,
+    "POST /webhook/test": 50,
+    "GET /webhook/deliveries": 50,
 }
 
 
@@ -151,9 +159,23 @@ class Gateway:
         return [(response.get("body") or "").encode()]
 
 
+# The webhook routes' SSRF check resolves the URL's host: here every name is a public address
+# (tests/integration/test_webhooks.py covers the refusals), and no request leaves the machine.
+def public_host(_host: str, _port: int) -> list[str]:
+    return ["93.184.216.34"]
+
+
+def ensure_webhook(world: SendWorld) -> None:
+    """The webhook routes answer 404 without one: set one, so their fuzzing reaches successes too."""
+    body = {"url": "https://hooks.example.com/tracker"}
+    response = world.app.resolve(api_event("PUT", "/webhook", tenant_id=A, body=body), FakeLambdaContext())
+    assert response["statusCode"] == 200, response
+
+
 @pytest.fixture(scope="module")
 def world() -> Iterator[SendWorld]:
-    with seeded_world():
+    with seeded_world(), mock.patch("tracker.bootstrap.webhooks.resolve_host", public_host):
+        boto3.client("events", region_name="us-east-1").create_event_bus(Name=constants.EVENT_BUS_NAME)
         world = make_world(
             read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
         )
@@ -194,6 +216,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     method, path = label.split(" ", 1)
     operation = schema[path][method]
     gateway = Gateway(world)
+    if path.startswith("/webhook"):
+        ensure_webhook(world)
 
     def call(case: schemathesis.Case) -> None:
         case.validate_response(case.call(app=gateway), checks=CHECKS)

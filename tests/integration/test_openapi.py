@@ -115,6 +115,11 @@ DOCUMENTED_STATUSES = {
     ("post", "/unsubscribe/{token}"): {"200", "400", "404", "503"},
     ("get", "/suppressions/{email}/unsubscription"): {"200", "400", "401", "404", "503"},
     ("delete", "/suppressions/{email}/unsubscription"): {"200", "400", "401", "404", "503"},
+    ("put", "/webhook"): {"200", "400", "401", "413", "415", "503"},
+    ("get", "/webhook"): {"200", "401", "404", "503"},
+    ("delete", "/webhook"): {"200", "401", "404", "503"},
+    ("post", "/webhook/test"): {"202", "401", "404", "503"},
+    ("get", "/webhook/deliveries"): {"200", "401", "503"},
 }
 # The unsubscribe link answers a person: its pages, an unknown link's too, are HTML (a path that is
 # no token at all gets the API's JSON 404 as well).

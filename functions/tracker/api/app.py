@@ -77,7 +77,14 @@ def build_app(
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    from tracker.api import attention_routes, read_routes, resend_routes, send_routes, unsubscribe_routes
+    from tracker.api import (
+        attention_routes,
+        read_routes,
+        resend_routes,
+        send_routes,
+        unsubscribe_routes,
+        webhook_routes,
+    )
 
     app = _prepare(TrackerResolver(allowed_origin))
     _add_health(app, ready)
@@ -88,6 +95,7 @@ def build_app(
     app.include_router(resend_routes.router(send_deps))
     app.include_router(unsubscribe_routes.router(send_deps))
     app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
+    app.include_router(webhook_routes.router(send_deps))
     _add_docs(app, lambda: app)
     return app
 
@@ -116,7 +124,7 @@ def build_send_app(
     allowed_origin: str | None = None,
 ) -> PartialResolver:
     """POST /messages and the suppression routes."""
-    from tracker.api import resend_routes, send_routes, unsubscribe_routes
+    from tracker.api import resend_routes, send_routes, unsubscribe_routes, webhook_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
@@ -125,4 +133,5 @@ def build_send_app(
     app.include_router(resend_routes.router(send_deps))
     app.include_router(unsubscribe_routes.router(send_deps))
     app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
+    app.include_router(webhook_routes.router(send_deps))
     return app

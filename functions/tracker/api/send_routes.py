@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from tracker.logic.resending import RecipientActionService
     from tracker.logic.suppression import SuppressionService
     from tracker.logic.unsubscribe import UnsubscribeService
+    from tracker.logic.webhooks import WebhookService
 
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, e.g. a UUID
@@ -73,6 +74,7 @@ class Dependencies:
     erasure: ErasureService
     actions: RecipientActionService | None = None  # resend and dismiss
     unsubscribe: UnsubscribeService | None = None  # one-click unsubscribe, resubscribe
+    webhooks: WebhookService | None = None  # tracker.api.webhook_routes
 
 
 def current_lambda_context() -> LambdaContext | None:

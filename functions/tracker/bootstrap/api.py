@@ -15,7 +15,7 @@ from tracker import constants, settings
 from tracker.api.app import PartialResolver, build_app, build_read_app, build_send_app
 from tracker.api.cursors import LazyCursorCodec
 from tracker.bootstrap.common import bind_table
-from tracker.settings import SendSettings, Settings
+from tracker.settings import EventSettings, SendSettings, Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -58,6 +58,7 @@ def build_send_dependencies(
     already be bound to the table). Their modules are imported here, on first use."""
     from tracker.api import send_routes
     from tracker.bootstrap.suppression import suppression_service, unsubscribe_service
+    from tracker.bootstrap.webhooks import build_webhook_service
     from tracker.dal.actions import DynamoRecipientActions
     from tracker.dal.erasure import DynamoErasureStore
     from tracker.dal.idempotency import PowertoolsIdempotency
@@ -88,6 +89,7 @@ def build_send_dependencies(
         erasure=ErasureService(DynamoErasureStore()),
         actions=RecipientActionService(DynamoRecipientActions(), messages, suppressions),
         unsubscribe=unsubscribe_service(unsubscribe_key),
+        webhooks=build_webhook_service(config, EventSettings.from_env()),
     )
 
 

@@ -187,3 +187,18 @@ def erasure_pk(tenant_id: str, customer_id: str) -> str:
 
 def erasure_sk(at: datetime, entry_id: str) -> str:
     return f"{ERASURE_SK_PREFIX}{iso(at)}#{entry_id}"
+
+
+# --- Webhooks (docs/events.md) ----------------------------------------------------------------
+
+WEBHOOK_SK = "#WEBHOOK"
+WEBHOOK_FAILURE_SK_PREFIX = "WF#"
+
+
+def webhook_pk(tenant_id: str) -> str:
+    """The tenant's webhook partition: its one configuration item and its recent delivery failures."""
+    return f"T#{tenant_id}#WEBHOOK"
+
+
+def webhook_failure_sk(at: datetime, event_id: str) -> str:
+    return f"{WEBHOOK_FAILURE_SK_PREFIX}{iso(at)}#{event_id}"
