@@ -77,12 +77,13 @@ def build_app(
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    from tracker.api import attention_routes, read_routes, resend_routes, send_routes
+    from tracker.api import attention_routes, read_routes, resend_routes, send_routes, stats_routes
 
     app = _prepare(TrackerResolver(allowed_origin))
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
@@ -97,13 +98,14 @@ def build_read_app(
     allowed_origin: str | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import attention_routes, read_routes
+    from tracker.api import attention_routes, read_routes, stats_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
     _add_docs(app, app.whole)
     return app
 

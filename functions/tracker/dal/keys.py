@@ -187,3 +187,21 @@ def erasure_pk(tenant_id: str, customer_id: str) -> str:
 
 def erasure_sk(at: datetime, entry_id: str) -> str:
     return f"{ERASURE_SK_PREFIX}{iso(at)}#{entry_id}"
+
+
+# --- Statistics (the projector's hourly buckets, tracker.dal.stats) ------------------
+
+STATS_HOUR_SK_PREFIX = "HOUR#"
+
+
+def stats_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#STATS"
+
+
+def stats_hour_sk(hour: datetime) -> str:
+    """One item per hour; the fixed-width hour sorts in time order (year padded as in ``iso``)."""
+    return f"{STATS_HOUR_SK_PREFIX}{iso(hour)[:13]}"
+
+
+def parse_stats_hour_sk(sk: str) -> datetime:
+    return datetime.strptime(sk.removeprefix(STATS_HOUR_SK_PREFIX), "%Y-%m-%dT%H").replace(tzinfo=UTC)

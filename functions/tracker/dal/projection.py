@@ -25,10 +25,17 @@ from tracker import constants
 from tracker.dal import keys
 from tracker.dal.attention import attention_actions, image_attention, settle_actions
 from tracker.dal.models import MessageItem, RecipientItem, count_attribute, shared_connection
-from tracker.dal.recipients import EVIDENCE_LETTERS, detail_from_json, entry_from_text
+from tracker.dal.recipients import (
+    EVIDENCE_LETTERS,
+    detail_from_json,
+    engagement_rules,
+    entry_from_text,
+    facts_from_json,
+)
 from tracker.dal.support import CONDITION_FAILED, is_condition_failure
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.records import MessageKey, RecipientKey
+from tracker.domain.stats import StatMark, stat_marks
 from tracker.logic.projector import (
     MESSAGE_GONE,
     AttentionChange,
@@ -77,8 +84,23 @@ def recipient_image(
     bounce = detail_from_json(facts["bo"]) if facts.get("bo") else None
     attention = image_attention(image, facts, key, changed_at or datetime.now(UTC)) if key is not None else {}
     return RecipientImage(
-        email=email, tallies=frozenset(tallies), outcomes=outcomes, bounce=bounce, **attention
+        email=email,
+        tallies=frozenset(tallies),
+        outcomes=outcomes,
+        bounce=bounce,
+        stats=image_stats(image, facts),
+        **attention,
     )
+
+
+def image_stats(image: Mapping[str, Any], facts: Mapping[str, Any]) -> frozenset[StatMark]:
+    """What the image counts under in its tenant's hourly statistics (tracker.domain.stats): its
+    facts decoded whole (the engagement verdicts place the first customer open), its kind, and its
+    message's creation time (the customer index's sort key: when a recipient we dropped was)."""
+    kind = _text(image, RecipientItem.kind.attr_name) or ""
+    created = _text(image, RecipientItem.gsi1sk.attr_name)
+    created_at = keys.parse_iso(created) if created else None
+    return stat_marks(facts_from_json(facts, frozenset(), engagement_rules()), kind, created_at)
 
 
 # What DynamoDB Streams names as the remover of an item the table's TTL deleted.

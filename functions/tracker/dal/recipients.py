@@ -175,6 +175,10 @@ def use_engagement_rules(rules: EngagementRules) -> None:
     _rules = rules
 
 
+def engagement_rules() -> EngagementRules:
+    return _rules
+
+
 def _loaded(raw: Any) -> dict[str, Any]:
     return (json.loads(raw) if isinstance(raw, str) else raw) or {}
 
