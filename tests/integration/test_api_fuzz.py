@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.apigw import api_event, json_body
-from tests.factories import attention_queries
+from tests.factories import attention_queries, stats_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
 from tests.integration.test_send_support import SendWorld, complain, make_world
@@ -86,6 +86,8 @@ REQUESTS_AT_LEAST = {
     "DELETE /customers/{customer_id}": 70,
     "GET /attention": 10,
     "GET /attention/count": 10,
+    "GET /stats": 50,
+    "GET /stats/health": 5,
     "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
 }
@@ -144,7 +146,11 @@ class Gateway:
 def world() -> Iterator[SendWorld]:
     with seeded_world():
         world = make_world(
-            read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
+            read=Dependencies(
+                ReadQueries(DynamoReadStore(), CursorCodec(SECRET)),
+                attention_queries(SECRET),
+                stats_queries(),
+            )
         )
         complain(SUPPRESSED, tenant_id=A)
         yield world

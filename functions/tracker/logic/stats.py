@@ -71,14 +71,14 @@ class StatsQueries:
             start = day_of(end) - timedelta(days=DEFAULT_DAYS - 1)
         if start >= end:
             raise InvalidRequestError("`from` must be before `to`", field="from")
-        if end - start > MAX_WINDOW:
-            raise InvalidRequestError(f"a window is at most {MAX_WINDOW.days} days", field="from")
         if granularity is Granularity.HOUR and hour_of(start) < hour_of(now) - HOURLY_HORIZON:
             raise InvalidRequestError(
                 f"hourly series cover the last {int(HOURLY_HORIZON.total_seconds() // 3600)} hours; "
                 "use granularity=day",
                 field="granularity",
             )
+        if end - start > MAX_WINDOW:
+            raise InvalidRequestError(f"a window is at most {MAX_WINDOW.days} days", field="from")
         hours = self._reader.hours(tenant_id, start, end, kind)
         return stats_report(hours, start, end, granularity, kind)
 
