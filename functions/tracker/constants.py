@@ -100,7 +100,7 @@ METRIC_PROJECTION_RETRIES = "ProjectionRetries"  # batches restarted from a fail
 METRIC_SUPPRESSION_EVIDENCE = "SuppressionEvidence"
 # A tenant's deliverability health when it is not ok (1 warning, 2 at risk; GET /stats/health).
 METRIC_TENANT_DELIVERABILITY = "TenantDeliverabilityState"
-METRIC_TENANT_DIMENSION = "tenant"
+TENANT_METRIC_DIMENSION = "tenant"
 
 # --- Lambda handler entry points (module path inside the functions/ asset) --
 INGEST_HANDLER = "tracker.handlers.ingest.handler"

@@ -22,6 +22,6 @@ def publish_health_metric(tenant_id: str, health: Health) -> None:
         unit=MetricUnit.Count,
         value=value,
         namespace=constants.METRICS_NAMESPACE,
-        default_dimensions={constants.METRIC_TENANT_DIMENSION: tenant_id},
+        default_dimensions={constants.TENANT_METRIC_DIMENSION: tenant_id},
     ):
         pass
