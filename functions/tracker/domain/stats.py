@@ -237,7 +237,7 @@ def stats_report(
     per_bucket: dict[datetime, dict[str, int]] = {start: dict.fromkeys(METRICS, 0) for start in starts}
     totals: dict[str, int] = dict.fromkeys(METRICS, 0)
     for hour, counts in hours.items():
-        if not since <= hour < until and not hour_of(since) <= hour < until:
+        if not hour_of(since) <= hour < until:
             continue
         start = hour if granularity is Granularity.HOUR else day_of(hour)
         bucket = per_bucket.get(start)
