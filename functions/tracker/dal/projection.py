@@ -15,7 +15,6 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,15 +28,13 @@ from tracker.dal.models import MessageItem, RecipientItem, count_attribute, shar
 from tracker.dal.recipients import (
     EVIDENCE_LETTERS,
     detail_from_json,
-    engagement_rules,
     entry_from_text,
-    facts_from_json,
+    stat_marks_from_texts,
 )
 from tracker.dal.support import CONDITION_FAILED, is_condition_failure
-from tracker.domain.engagement import EngagementRules
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.records import MessageKey, RecipientKey
-from tracker.domain.stats import StatMark, stat_marks
+from tracker.domain.stats import StatMark
 from tracker.logic.projector import (
     MESSAGE_GONE,
     AttentionChange,
@@ -90,36 +87,20 @@ def recipient_image(
         tallies=frozenset(tallies),
         outcomes=outcomes,
         bounce=bounce,
-        stats=image_stats(image, facts),
+        stats=image_stats(image),
         **attention,
     )
 
 
-def image_stats(image: Mapping[str, Any], facts: Mapping[str, Any]) -> frozenset[StatMark]:
-    """What the image counts under in its tenant's hourly statistics (tracker.domain.stats): its
-    facts decoded whole (the engagement verdicts place the first customer open), its kind, and its
-    message's creation time (the customer index's sort key: when a recipient we dropped was)."""
-    text = _text(image, RecipientItem.facts.attr_name)
-    kind = _text(image, RecipientItem.kind.attr_name) or ""
-    created = _text(image, RecipientItem.gsi1sk.attr_name)
-    if text is None:
-        return _stat_marks(facts, kind, created)
-    return _cached_stat_marks(text, kind, created, engagement_rules())
-
-
-def _stat_marks(facts: Mapping[str, Any], kind: str, created: str | None) -> frozenset[StatMark]:
-    created_at = datetime.fromisoformat(created) if created else None
-    return stat_marks(facts_from_json(facts, frozenset(), engagement_rules()), kind, created_at)
-
-
-@lru_cache(maxsize=8192)
-def _cached_stat_marks(
-    text: str, kind: str, created: str | None, rules: EngagementRules
-) -> frozenset[StatMark]:
-    """A change's old image is most often the new image of the recipient's previous change, which
-    this container decoded already: remembered by its facts' text (a few hundred bytes each)."""
-    del rules  # part of the key: the marks depend on the engagement thresholds
-    return _stat_marks(json.loads(text), kind, created)
+def image_stats(image: Mapping[str, Any]) -> frozenset[StatMark]:
+    """What the image counts under in its tenant's hourly statistics (tracker.domain.stats), as the
+    write that made it derived from its facts (``st``, like ``tallies``), with its kind."""
+    texts = image.get(RecipientItem.stats.attr_name, {}).get("SS", [])
+    return (
+        stat_marks_from_texts(texts, _text(image, RecipientItem.kind.attr_name) or "")
+        if texts
+        else frozenset()
+    )
 
 
 # What DynamoDB Streams names as the remover of an item the table's TTL deleted.

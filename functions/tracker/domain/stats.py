@@ -17,7 +17,6 @@ from enum import StrEnum
 
 from tracker.domain.events import EventKind
 from tracker.domain.facts import SES_SUPPRESSION_SUBTYPE, RecipientFacts
-from tracker.domain.reasons.records import recipient_reason
 from tracker.domain.status import Status
 
 
@@ -127,6 +126,10 @@ def stat_times(facts: RecipientFacts, created_at: datetime | None) -> dict[str, 
             times[Metric.DROPPED] = dropped
     times.update(_engagement_times(facts))
     if status in (Status.BOUNCED, Status.COMPLAINT):
+        # Imported here: the sender writes recipients (their marks) and never needs the catalogue
+        # but for a bounced or complained one (tests/unit/test_handler_imports.py).
+        from tracker.domain.reasons.records import recipient_reason
+
         reason = recipient_reason(status, facts)
         at = times.get(Metric.COMPLAINT if status is Status.COMPLAINT else _bounce_metric(times))
         if reason is not None and at is not None:
