@@ -23,6 +23,9 @@ ONE_DAY = Duration.days(1)
 # at 10% and 0.5%); alarm when the account reaches the review thresholds, well before a pause.
 SES_BOUNCE_RATE_THRESHOLD = 0.05
 SES_COMPLAINT_RATE_THRESHOLD = 0.001
+# ... and again at the pause thresholds, where SES may stop all of the account's sending.
+SES_BOUNCE_RATE_AT_RISK = 0.10
+SES_COMPLAINT_RATE_AT_RISK = 0.005
 # Normal latency from SES event to table is seconds; ten minutes of backlog means ingest is stuck
 # (failing, throttled or out of concurrency).
 OLDEST_EVENT_AGE_SECONDS = 600
@@ -199,6 +202,20 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
             ses_metric("Reputation.ComplaintRate"),
             SES_COMPLAINT_RATE_THRESHOLD,
             "SES complaint rate reached 0.1% (SES review threshold; sending may be paused at 0.5%).",
+            at_least=True,
+        ),
+        AlarmSpec(
+            "SesBounceRateAtRisk",
+            ses_metric("Reputation.BounceRate"),
+            SES_BOUNCE_RATE_AT_RISK,
+            "SES bounce rate reached 10%: SES may pause the account's sending.",
+            at_least=True,
+        ),
+        AlarmSpec(
+            "SesComplaintRateAtRisk",
+            ses_metric("Reputation.ComplaintRate"),
+            SES_COMPLAINT_RATE_AT_RISK,
+            "SES complaint rate reached 0.5%: SES may pause the account's sending.",
             at_least=True,
         ),
         AlarmSpec(

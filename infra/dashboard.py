@@ -13,7 +13,9 @@ from infra.alarms import (
     FIVE_MINUTES,
     ONE_DAY,
     ONE_MINUTE,
+    SES_BOUNCE_RATE_AT_RISK,
     SES_BOUNCE_RATE_THRESHOLD,
+    SES_COMPLAINT_RATE_AT_RISK,
     SES_COMPLAINT_RATE_THRESHOLD,
     ObservedResources,
     app_metric,
@@ -102,10 +104,13 @@ def build_dashboard(
             left_annotations=[
                 cloudwatch.HorizontalAnnotation(value=SES_BOUNCE_RATE_THRESHOLD, label="bounce review"),
                 cloudwatch.HorizontalAnnotation(value=SES_COMPLAINT_RATE_THRESHOLD, label="complaint review"),
+                cloudwatch.HorizontalAnnotation(value=SES_BOUNCE_RATE_AT_RISK, label="bounce pause"),
+                cloudwatch.HorizontalAnnotation(value=SES_COMPLAINT_RATE_AT_RISK, label="complaint pause"),
             ],
             width=WIDTH,
         ),
     )
+    dashboard.add_widgets(_tenant_health_widget())
     dashboard.add_widgets(
         _counts_widget(
             "Send outcomes",
@@ -138,6 +143,20 @@ def _apple_ranges_widget(r: ObservedResources) -> cloudwatch.GraphWidget:
         ],
         right=[app_metric(c.METRIC_APPLE_RANGES_PREFIXES, ONE_DAY, statistic="Maximum")],
         start="-P14D",
+        width=WIDTH,
+    )
+
+
+def _tenant_health_widget() -> cloudwatch.IWidget:
+    """Each tenant whose health was computed as not ok (GET /stats/health; 1 warning, 2 at risk):
+    one line per tenant, found by a search over the metric's tenant dimension."""
+    query = (
+        f'{{{c.METRICS_NAMESPACE},{c.TENANT_METRIC_DIMENSION}}} MetricName="{c.METRIC_TENANT_DELIVERABILITY}"'
+    )
+    search = f"SEARCH('{query}', 'Maximum', 3600)"
+    return cloudwatch.GraphWidget(
+        title="Tenants past SES's thresholds (1 warning, 2 at risk)",
+        left=[cloudwatch.MathExpression(expression=search, label="", period=Duration.hours(1))],
         width=WIDTH,
     )
 

@@ -256,6 +256,7 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 API_PREFIXES = (
     "/messages",
     "/attention",
+    "/stats",
     "/invoices",
     "/customers",
     "/suppressions",

@@ -101,6 +101,9 @@ METRIC_CHANGES_SKIPPED = "RecipientChangesSkipped"  # nothing to count, or count
 METRIC_CHANGES_UNREADABLE = "RecipientChangesUnreadable"  # quarantined
 METRIC_PROJECTION_RETRIES = "ProjectionRetries"  # batches restarted from a failed record
 METRIC_SUPPRESSION_EVIDENCE = "SuppressionEvidence"
+# A tenant's deliverability health when it is not ok (1 warning, 2 at risk; GET /stats/health).
+METRIC_TENANT_DELIVERABILITY = "TenantDeliverabilityState"
+TENANT_METRIC_DIMENSION = "tenant"
 
 # --- Lambda handler entry points (module path inside the functions/ asset) --
 INGEST_HANDLER = "tracker.handlers.ingest.handler"

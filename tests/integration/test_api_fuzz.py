@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.apigw import api_event, json_body
-from tests.factories import attention_queries
+from tests.factories import attention_queries, stats_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
 from tests.integration.test_send_support import UNSUBSCRIBE_KEY, SendWorld, complain, make_world
@@ -96,6 +96,8 @@ REQUESTS_AT_LEAST = {
     "DELETE /customers/{customer_id}": 70,
     "GET /attention": 10,
     "GET /attention/count": 10,
+    "GET /stats": 50,
+    "GET /stats/health": 5,
     "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
     "GET /unsubscribe/{token}": 55,
@@ -177,7 +179,11 @@ def world() -> Iterator[SendWorld]:
     with seeded_world(), mock.patch("tracker.bootstrap.webhooks.resolve_host", public_host):
         boto3.client("events", region_name="us-east-1").create_event_bus(Name=constants.EVENT_BUS_NAME)
         world = make_world(
-            read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
+            read=Dependencies(
+                ReadQueries(DynamoReadStore(), CursorCodec(SECRET)),
+                attention_queries(SECRET),
+                stats_queries(),
+            )
         )
         complain(SUPPRESSED, tenant_id=A)
         # Unsubscribed too, so that resubscribing it can succeed.

@@ -106,6 +106,8 @@ DOCUMENTED_STATUSES = {
     ("delete", "/customers/{customer_id}"): {"200", "400", "401", "404", "503"},
     ("get", "/attention"): {"200", "400", "401", "503"},
     ("get", "/attention/count"): {"200", "400", "401", "503"},
+    ("get", "/stats"): {"200", "400", "401", "503"},
+    ("get", "/stats/health"): {"200", "400", "401", "503"},
     ("post", "/messages/{message_id}/recipients/{recipient_id}/resend"): {
         *("201", "400", "401", "404", "409", "413", "415", "422", "503"),
     },

@@ -217,7 +217,10 @@ def test_over_http_a_failing_handler_is_500_not_a_closed_connection(
     connection.close()
 
 
-@pytest.mark.parametrize("path", ["/attention", "/attention/count?kind=email", "/messages/m-1/recipients"])
+@pytest.mark.parametrize(
+    "path",
+    ["/attention", "/attention/count?kind=email", "/messages/m-1/recipients", "/stats", "/stats/health"],
+)
 def test_api_routes_reach_the_handler_when_the_dashboard_is_served(
     parts: tuple[Gateway, StubApi, StubTopic, str], tmp_path: Any, path: str
 ) -> None:

@@ -13,6 +13,7 @@ export const links = {
   invoice: (id) => `#/invoices/${encodeURIComponent(id)}`,
   customer: (id) => `#/customers/${encodeURIComponent(id)}`,
   lookup: () => "#/lookup",
+  overview: () => "#/overview",
   statuses: () => "#/statuses",
 };
 

@@ -82,6 +82,7 @@ def build_app(
         read_routes,
         resend_routes,
         send_routes,
+        stats_routes,
         unsubscribe_routes,
         webhook_routes,
     )
@@ -90,6 +91,7 @@ def build_app(
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
@@ -107,13 +109,14 @@ def build_read_app(
     allowed_origin: str | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import attention_routes, read_routes
+    from tracker.api import attention_routes, read_routes, stats_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
     _add_docs(app, app.whole)
     return app
 

@@ -28,14 +28,19 @@ def read_dependencies() -> read_routes.Dependencies:
     """No network until a request needs the table or a cursor (the secret is loaded then)."""
     from tracker.api import read_routes
     from tracker.dal.attention_queue import DynamoAttentionStore
+    from tracker.dal.health_metric import publish_health_metric
     from tracker.dal.queries import DynamoReadStore
+    from tracker.dal.stats import DynamoStatsReader
     from tracker.logic.attention import AttentionQueries
     from tracker.logic.queries import ReadQueries
+    from tracker.logic.stats import StatsQueries
 
     bind_table(Settings.from_env())
     cursors = LazyCursorCodec(settings.cursor_secret)
     return read_routes.Dependencies(
-        ReadQueries(DynamoReadStore(), cursors), AttentionQueries(DynamoAttentionStore(), cursors)
+        ReadQueries(DynamoReadStore(), cursors),
+        AttentionQueries(DynamoAttentionStore(), cursors),
+        StatsQueries(DynamoStatsReader(), observer=publish_health_metric),
     )
 
 

@@ -1,5 +1,5 @@
-"""The projector function's collaborators: the message counts and the suppression list, both fed
-from the recipients' changes on the table's stream."""
+"""The projector function's collaborators: the message counts, the tenants' hourly statistics and
+the suppression list, all fed from the recipients' changes on the table's stream."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from tracker.bootstrap.common import bind_table
 from tracker.bootstrap.suppression import suppression_service, unsubscribe_service
 from tracker.dal.projection import DynamoCountStore, recipient_change
 from tracker.dal.quarantine import DynamoQuarantineStore
+from tracker.dal.stats import DynamoStatsStore
 from tracker.logic.projector import Projector
 from tracker.settings import SendSettings, Settings
 
@@ -18,6 +19,7 @@ def build_projector(config: Settings, send: SendSettings) -> Projector:
         decode=recipient_change,
         quarantine=DynamoQuarantineStore().put,
         unsubscriptions=unsubscribe_service(),
+        stats=DynamoStatsStore(config.retention.messages),
     )
 
 

@@ -202,3 +202,21 @@ def webhook_pk(tenant_id: str) -> str:
 
 def webhook_failure_sk(at: datetime, event_id: str) -> str:
     return f"{WEBHOOK_FAILURE_SK_PREFIX}{iso(at)}#{event_id}"
+
+
+# --- Statistics (the projector's hourly buckets, tracker.dal.stats) ------------------
+
+STATS_HOUR_SK_PREFIX = "HOUR#"
+
+
+def stats_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#STATS"
+
+
+def stats_hour_sk(hour: datetime) -> str:
+    """One item per hour; the fixed-width hour sorts in time order (year padded as in ``iso``)."""
+    return f"{STATS_HOUR_SK_PREFIX}{iso(hour)[:13]}"
+
+
+def parse_stats_hour_sk(sk: str) -> datetime:
+    return datetime.strptime(sk.removeprefix(STATS_HOUR_SK_PREFIX), "%Y-%m-%dT%H").replace(tzinfo=UTC)

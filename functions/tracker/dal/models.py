@@ -176,6 +176,9 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     status = UnicodeAttribute(default=Status.QUEUED.value)  # the Recipients tab filters on it
     # What the message counts it under (its status and engagement tallies): the projector's input.
     tallies = UnicodeSetAttribute(null=True)
+    # What its tenant's hourly statistics count it under (tracker.dal.recipients.stat_texts): the
+    # projector's input for them, derived from the facts where they are written, like ``tallies``.
+    stats = UnicodeSetAttribute(null=True, attr_name="st")
     facts = CompactJSONAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
     # RECIPIENT_RETENTION_DAYS after the message's creation (the projector ignores TTL removals).

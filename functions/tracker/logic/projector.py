@@ -31,10 +31,12 @@ from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail
 from tracker.domain.ids import normalize_email
 from tracker.domain.records import MessageKey, RecipientKey
+from tracker.domain.stats import StatMark
 from tracker.domain.status import tally_delta
 from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.domain.timeline import TimelineEntry
 from tracker.domain.unsubscribe import UnsubscribeEvent, is_opt_out
+from tracker.logic.stats_projection import StatsStore, project_stats
 
 # Sequence numbers are decimal strings of up to 40 digits, compared as numbers: padded, as text.
 SEQUENCE_DIGITS = 40
@@ -65,6 +67,8 @@ class RecipientImage:
     sent_at: datetime | None = None
     # The latest SES Subscription event's details (an opt-out unsubscribes the address from emails).
     subscription: Detail | None = None
+    # What it counts under in its tenant's hourly statistics (tracker.domain.stats).
+    stats: frozenset[StatMark] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,7 @@ class ProjectionReport:
     messages: int = 0
     unreadable: int = 0  # quarantined
     evidence: int = 0  # bounces and complaints recorded
+    stats_buckets: int = 0  # statistics hour items written
     # The earliest record of each message (or address) that failed: the batch restarts from the
     # earliest of them (Lambda's partial batch response for streams).
     failed_sequences: list[str] = field(default_factory=list)
@@ -225,12 +230,14 @@ class Projector:
         decode: Decoder | None = None,
         quarantine: Quarantine | None = None,
         unsubscriptions: UnsubscriptionSink | None = None,
+        stats: StatsStore | None = None,
     ) -> None:
         self._counts = counts
         self._evidence = evidence
         self._decode = decode
         self._quarantine = quarantine
         self._unsubscriptions = unsubscriptions
+        self._stats = stats
 
     def project_records(self, records: Sequence[StreamRecord], shard: str) -> ProjectionReport:
         """Project one stream batch of one shard (records in stream order)."""
@@ -268,6 +275,8 @@ class Projector:
                 self._project_message(message, shard, ordered, report)
             except TransientStoreError:
                 report.failed_sequences.append(ordered[0].sequence)
+        if self._stats is not None:
+            project_stats(self._stats, changes, report)
         self._project_evidence(changes, report)
         self._project_unsubscriptions(changes, report)
         return report
