@@ -9,11 +9,14 @@ from typing import Any
 
 import boto3
 
+from tracker import settings
 from tracker.bootstrap.common import bind_table
 from tracker.bootstrap.suppression import suppression_service
 from tracker.dal.ingest_store import DynamoIngestStore
 from tracker.dal.outbound import SES_CLIENT_CONFIG, SesMailer
 from tracker.dal.sending import DynamoSendStore
+from tracker.domain.records import RecipientKey
+from tracker.domain.unsubscribe import sign, unsubscribe_url
 from tracker.logic.sending import Sender, SenderPolicy
 from tracker.settings import SendSettings, Settings
 
@@ -25,13 +28,29 @@ def build_sender(
     policy: SenderPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    unsubscribe_key: Callable[[], bytes] = settings.unsubscribe_secret,
 ) -> Sender:
     """A Sender on the given SES client (the models must already be bound to the table)."""
     store = DynamoSendStore(DynamoIngestStore(config.retention.recipients))
-    mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
-    return Sender(
-        store, mailer, suppression_service(config, send), policy, clock=clock, sleep=sleep or time.sleep
+    mailer = SesMailer(
+        ses_client, send.sender_address, send.configuration_set, send.untracked_configuration_set
     )
+    return Sender(
+        store,
+        mailer,
+        suppression_service(config, send),
+        policy,
+        clock=clock,
+        sleep=sleep or time.sleep,
+        unsubscribe_link=unsubscribe_links(send.unsubscribe_base_url, unsubscribe_key),
+    )
+
+
+def unsubscribe_links(base_url: str | None, key: Callable[[], bytes]) -> Callable[[RecipientKey], str] | None:
+    """A recipient's one-click unsubscribe URL (the key read on first use, then cached)."""
+    if not base_url:
+        return None
+    return lambda recipient: unsubscribe_url(base_url, sign(key(), recipient))
 
 
 def default_sender() -> Sender:
