@@ -49,6 +49,10 @@ ROUTES = (
     # The erasure of a customer's data writes; the customer's history (GET) is a read route.
     GatewayRoute(f"/customers/{GREEDY}", "DELETE", ApiFunction.SEND),
     GatewayRoute(f"/customers/{GREEDY}", ANY, ApiFunction.READ),
+    # Starting an export writes and queues (the send function); its state and download are read.
+    GatewayRoute("/exports", "POST", ApiFunction.SEND),
+    GatewayRoute("/exports", ANY, ApiFunction.READ),
+    GatewayRoute(f"/exports/{GREEDY}", ANY, ApiFunction.READ),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
     # no route has (404).
     GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),

@@ -9,6 +9,7 @@ from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
 from infra.api import Api
+from infra.exports import Exports
 from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
@@ -97,6 +98,16 @@ class DeliveryTrackerStack(Stack):
             existing_user_pool_id=settings.existing_user_pool_id,
             dashboard_url=self.web.url if self.web is not None else None,
         )
+        # CSV exports: POST /exports (send function) -> queue -> worker -> S3 <- presigned GET (read function).
+        self.exports = Exports(
+            self,
+            "Exports",
+            factory=self.factory,
+            table=table,
+            access_log_bucket=self.reference_data.log_bucket,
+        )
+        self.exports.grant_start(self.api.send_function)
+        self.exports.grant_download(self.api.read_function)
         self.observability = Observability(
             self,
             "Observability",
@@ -149,3 +160,5 @@ class DeliveryTrackerStack(Stack):
         # Where Apple's refreshed ranges are, and the function to run for a refresh now (docs/operations.md).
         CfnOutput(self, "AppleRangesBucketName", value=self.reference_data.bucket.bucket_name)
         CfnOutput(self, "AppleRangesFunctionName", value=self.reference_data.function.function_name)
+        CfnOutput(self, "ExportsBucketName", value=self.exports.bucket.bucket_name)
+        CfnOutput(self, "ExportsDeadLetterQueueUrl", value=self.exports.dead_letter_queue.queue_url)

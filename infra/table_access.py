@@ -87,3 +87,14 @@ PROJECTOR = TableAccess(
 # Apple's ranges refresher: downloads Apple's list and writes one S3 object (infra/reference_data.py);
 # it makes no DynamoDB request, so its role gets no DynamoDB action at all.
 APPLE_RANGES = TableAccess(actions=())
+# The export worker (infra/exports.py): reads a message's recipients (Query of the table) or an
+# invoice's log (Query of gsi3, BatchGetItem), and reads and writes its job item (GetItem, PutItem).
+EXPORTER = TableAccess(
+    actions=(
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    ),
+    queried_indexes=(c.GSI_DOCUMENTS.name,),
+)

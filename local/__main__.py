@@ -50,6 +50,8 @@ def configure_environment(resources: Any) -> None:
             constants.ENV_CONFIGURATION_SET: resources.configuration_set,
             constants.ENV_SENDER_ADDRESS: resources.sender_address,
             constants.ENV_CURSOR_SECRET: os.environ.get("CURSOR_SECRET") or secrets.token_urlsafe(32),
+            constants.ENV_EXPORT_QUEUE_URL: resources.export_queue_url,
+            constants.ENV_EXPORT_BUCKET: resources.export_bucket,
         }
     )
 

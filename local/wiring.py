@@ -44,7 +44,7 @@ class LocalSystem:
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.bootstrap.sender import build_sender
-    from tracker.handlers import api, ingest, projector, sender
+    from tracker.handlers import api, exporter, ingest, projector, sender
     from tracker.settings import SendSettings, Settings
 
     topic = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
@@ -55,12 +55,18 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     def send_handler(event: dict[str, Any], context: Any) -> Any:
         return sender.process_batch(event, context, local_sender)
 
+    def export_handler(event: dict[str, Any], context: Any) -> Any:
+        runner, service = exporter.default_runner()
+        return exporter.process_batch(event, context, runner, service)
+
     def project(event: dict[str, Any]) -> Any:
         return projector.handler(event, LambdaContext(function_name="local-projector"))
 
     pollers: list[QueuePoller | StreamPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
         QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+        # CSV exports (docs/exports.md): one export per record, as the stack's mapping.
+        QueuePoller("exporter", resources.export_queue_url, export_handler, batch_size=1),
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project, batch_size=PROJECTOR_BATCH_SIZE),
     ]

@@ -186,3 +186,16 @@ CONTEXT_PROJECTOR_PARALLELIZATION_FACTOR = "projectorParallelizationFactor"
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be
 # unique per account and region), so stages deploy side by side. Local mode uses no stage.
 STACK_NAME = "DeliveryTracker"
+
+# --- CSV exports (docs/exports.md) ----------------------------------------------------------------
+# POST /exports queues a job; the export worker writes the CSV to the exports bucket, which the
+# read function presigns a GET of (GET /exports/{id}).
+EXPORT_HANDLER = "tracker.handlers.exporter.handler"
+EXPORT_QUEUE_NAME = "delivery-tracker-exports"
+EXPORT_DLQ_NAME = "delivery-tracker-exports-dlq"
+EXPORT_BUCKET_NAME = "delivery-tracker-exports"  # local mode's; the stack's bucket gets a generated name
+ENV_EXPORT_QUEUE_URL = "EXPORT_QUEUE_URL"
+ENV_EXPORT_BUCKET = "EXPORT_BUCKET"
+# The bucket's objects and the job items expire after this many days; a download URL after minutes.
+DEFAULT_EXPORT_RETENTION_DAYS = 7
+EXPORT_URL_TTL_MINUTES = 15

@@ -52,6 +52,12 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
     # The refresher of Apple's ranges; the ingest function reads the same two, and without them
     # classifies with the shipped snapshot (local mode, tests).
     "apple_ranges": ((constants.ENV_APPLE_RANGES_BUCKET,), (constants.ENV_APPLE_RANGES_KEY,)),
+    # The export worker (docs/exports.md): it reads the table, writes the bucket, queues the rest.
+    "exporter": (
+        (constants.ENV_TABLE_NAME,),
+        (constants.ENV_EXPORT_BUCKET,),
+        (constants.ENV_EXPORT_QUEUE_URL,),
+    ),
 }
 
 
@@ -243,3 +249,20 @@ def cursor_secret() -> bytes:
     if isinstance(secret, str):
         return secret.encode()
     raise RuntimeError("the cursor secret must be a plain string")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """The exports' queue and bucket (docs/exports.md); local mode's names outside Lambda. ``None``
+    queue: this function does not start exports."""
+
+    bucket: str
+    queue_url: str | None
+    url_ttl: timedelta = timedelta(minutes=constants.EXPORT_URL_TTL_MINUTES)
+
+    @classmethod
+    def from_env(cls) -> ExportSettings:
+        return cls(
+            bucket=os.environ.get(constants.ENV_EXPORT_BUCKET) or constants.EXPORT_BUCKET_NAME,
+            queue_url=os.environ.get(constants.ENV_EXPORT_QUEUE_URL) or None,
+        )

@@ -88,12 +88,17 @@ REQUESTS_AT_LEAST = {
     "GET /attention/count": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
+    "POST /exports": 10,
+    "GET /exports/{export_id}": 10,
 }
 
 
 # A resend copies its message's content: the seeded messages are written without any (as the read
 # tests write them), so every resend here is a 404; test_attention.py covers its 201.
-NO_SUCCESS_IN_THIS_WORLD = frozenset({"POST /messages/{message_id}/recipients/{recipient_id}/resend"})
+# An export's id is made by POST /exports, so no generated GET names one (test_exports.py covers it).
+NO_SUCCESS_IN_THIS_WORLD = frozenset(
+    {"POST /messages/{message_id}/recipients/{recipient_id}/resend", "GET /exports/{export_id}"}
+)
 
 
 @dataclass

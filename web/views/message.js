@@ -21,12 +21,13 @@ import {
   tabs,
   time,
 } from "./common.js";
+import { exportButton } from "./exports.js";
 import { documentLink, withQuery } from "./messages.js";
 
 // Recipients seen in the Recipients tab, so the timeline can show who it is about without a lookup.
 const recipientCache = new Map();
 
-function messageHeader(message, current) {
+function messageHeader(message, current, api) {
   const parts = rateParts(message);
   const rates = [
     ["Delivery Rate", message.delivery_rate, parts.delivery],
@@ -66,6 +67,7 @@ function messageHeader(message, current) {
       ),
     ),
     automaticNote(),
+    api ? exportButton(api, { kind: "message_recipients", id: message.message_id, label: "Export recipients (CSV)" }) : null,
     message.pending > 0
       ? h(
           "p",
@@ -219,7 +221,7 @@ export async function recipientsView(ctx) {
   }
 
   ctx.show(
-    messageHeader(message, "recipients"),
+    messageHeader(message, "recipients", ctx.api),
     h(
       "section",
       { class: "tab-panel", "aria-labelledby": "recipients-heading" },
@@ -266,7 +268,7 @@ export async function summaryView(ctx) {
     ),
   );
   ctx.show(
-    messageHeader(message, "summary"),
+    messageHeader(message, "summary", ctx.api),
     h(
       "section",
       { class: "tab-panel", "aria-label": "Summary" },

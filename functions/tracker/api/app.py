@@ -24,6 +24,10 @@ from tracker.api.resolver import TrackerResolver
 
 if TYPE_CHECKING:
     from tracker.api import read_routes, send_routes
+    from tracker.logic.exports import ExportService
+
+# Builds the export service of a function (its store, queue or bucket) on the first export request.
+Exports = Callable[[], "ExportService"]
 
 
 def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[object]:
@@ -74,10 +78,11 @@ def build_app(
     send: Callable[[], send_routes.Dependencies],
     ready: Callable[[], bool] = lambda: True,
     allowed_origin: str | None = None,
+    exports: Exports | None = None,
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    from tracker.api import attention_routes, read_routes, resend_routes, send_routes
+    from tracker.api import attention_routes, export_routes, read_routes, resend_routes, send_routes
 
     app = _prepare(TrackerResolver(allowed_origin))
     _add_health(app, ready)
@@ -86,8 +91,15 @@ def build_app(
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
+    export_service = functools.cache(exports or _no_exports)
+    app.include_router(export_routes.read_router(export_service))
+    app.include_router(export_routes.send_router(export_service))
     _add_docs(app, lambda: app)
     return app
+
+
+def _no_exports() -> ExportService:
+    raise RuntimeError("this app was built without exports")
 
 
 def build_read_app(
@@ -95,15 +107,17 @@ def build_read_app(
     whole: Callable[[], TrackerResolver],
     ready: Callable[[], bool] = lambda: True,
     allowed_origin: str | None = None,
+    exports: Exports | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import attention_routes, read_routes
+    from tracker.api import attention_routes, export_routes, read_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(export_routes.read_router(functools.cache(exports or _no_exports)))
     _add_docs(app, app.whole)
     return app
 
@@ -112,13 +126,15 @@ def build_send_app(
     send: Callable[[], send_routes.Dependencies],
     whole: Callable[[], TrackerResolver],
     allowed_origin: str | None = None,
+    exports: Exports | None = None,
 ) -> PartialResolver:
-    """POST /messages and the suppression routes."""
-    from tracker.api import resend_routes, send_routes
+    """POST /messages, POST /exports and the suppression routes."""
+    from tracker.api import export_routes, resend_routes, send_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
+    app.include_router(export_routes.send_router(functools.cache(exports or _no_exports)))
     return app
