@@ -258,6 +258,7 @@ API_PREFIXES = (
     "/invoices",
     "/customers",
     "/suppressions",
+    "/exports",
     "/health",
     "/openapi.json",
     "/docs",

@@ -126,8 +126,30 @@ def seed_large(tenant: str, message_id: str, size: int) -> None:
         backend.put_item(table, attributes)
 
     put(message_item(message, people))
+    # One recipient serialized by the send path's own builder, the rest copies with their own
+    # values (PynamoDB's serialization of 100,000 items was a third of the test's CPU).
+    template = recipient_item(message, people[0]).serialize()
+    template["version"] = {"N": "1"}
+    first = people[0]
     for person in people:
-        put(recipient_item(message, person))
+        attributes = {
+            name: {"S": _swap(value["S"], first, person)} if "S" in value else value
+            for name, value in template.items()
+        }
+        if person.name is None:
+            attributes.pop("name", None)
+        backend.put_item(table, attributes)
+
+
+def _swap(text: str, first: NewRecipient, person: NewRecipient) -> str:
+    """``text`` of the first recipient as it reads for ``person``."""
+    if first.name and text == first.name:
+        return person.name or ""
+    return (
+        text.replace(first.recipient_id, person.recipient_id)
+        .replace(first.customer_id, person.customer_id)
+        .replace(first.email, person.email)
+    )
 
 
 def test_an_export_of_100000_recipients_completes_with_one_line_each_and_no_live_formula(
@@ -141,7 +163,7 @@ def test_an_export_of_100000_recipients_completes_with_one_line_each_and_no_live
         job = world["service"].start("tenant-a", ExportTarget(ExportKind.MESSAGE_RECIPIENTS, "big"))
         assert job.expected_rows == size
         # The worker's time runs out after its first part: the rest is queued and resumed.
-        invocations = drain(world, ShortContext(calls=2))
+        invocations = drain(world, ShortContext(calls=1))
         text = download(world, "tenant-a", job.export_id)
         done = time.process_time()
     print(
