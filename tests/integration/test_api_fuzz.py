@@ -88,6 +88,8 @@ REQUESTS_AT_LEAST = {
     "GET /attention/count": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
+    "GET /messages/{message_id}/links": 10,
+    "GET /messages/{message_id}/providers": 10,
     "POST /exports": 10,
     "GET /exports/{export_id}": 10,
 }

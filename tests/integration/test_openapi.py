@@ -110,6 +110,8 @@ DOCUMENTED_STATUSES = {
         *("201", "400", "401", "404", "409", "413", "415", "422", "503"),
     },
     ("post", "/messages/{message_id}/recipients/{recipient_id}/dismiss"): {"200", "400", "401", "404", "503"},
+    ("get", "/messages/{message_id}/links"): {"200", "400", "401", "404", "503"},
+    ("get", "/messages/{message_id}/providers"): {"200", "400", "401", "404", "503"},
     ("post", "/exports"): {"202", "400", "401", "404", "413", "415", "503"},
     ("get", "/exports/{export_id}"): {"200", "400", "401", "404", "503"},
 }

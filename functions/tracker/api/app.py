@@ -82,12 +82,20 @@ def build_app(
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    from tracker.api import attention_routes, export_routes, read_routes, resend_routes, send_routes
+    from tracker.api import (
+        attention_routes,
+        export_routes,
+        insight_routes,
+        read_routes,
+        resend_routes,
+        send_routes,
+    )
 
     app = _prepare(TrackerResolver(allowed_origin))
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(insight_routes.router(functools.cache(insight_routes.default_queries)))
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
@@ -110,13 +118,14 @@ def build_read_app(
     exports: Exports | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import attention_routes, export_routes, read_routes
+    from tracker.api import attention_routes, export_routes, insight_routes, read_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(insight_routes.router(functools.cache(insight_routes.default_queries)))
     app.include_router(export_routes.read_router(functools.cache(exports or _no_exports)))
     _add_docs(app, app.whole)
     return app
