@@ -62,7 +62,9 @@ def events(rid: str, email: str, message_id: str = MESSAGE) -> dict[str, Any]:
         "pricing2": b.click_event(
             sid, email, sent_at=SENT, at=SENT + timedelta(hours=3), tags=tags, link=PRICING
         ),
-        "docs": b.click_event(sid, email, sent_at=SENT, at=SENT + timedelta(minutes=150), tags=tags, link=DOCS),
+        "docs": b.click_event(
+            sid, email, sent_at=SENT, at=SENT + timedelta(minutes=150), tags=tags, link=DOCS
+        ),
         # Microsoft Defender's Safe Links fetching the link before anyone reads the message.
         "scanned": b.click_event(
             sid,
