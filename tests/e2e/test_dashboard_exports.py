@@ -58,3 +58,34 @@ def test_an_invoice_logs_export_downloads_every_event(
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"), newline="")))
     assert len(rows) == events
     assert {row["message_id"] for row in rows} == {group["message_id"] for group in logs}
+
+
+def test_the_links_and_providers_tabs_show_the_apis_numbers(
+    dashboard: Dashboard, local_demo: LocalInstance
+) -> None:
+    message = message_by_subject(local_demo, SCHEDULE)
+    message_id = message["message_id"]
+    links = local_demo.api("GET", f"/messages/{message_id}/links")["items"]
+    providers = local_demo.api("GET", f"/messages/{message_id}/providers")["items"]
+    assert links, "the demo's schedule has a clicked link"
+    assert sum(p["recipients"] for p in providers) == message["recipients"]
+
+    page = dashboard.open(f"#/messages/{message_id}")
+    page.locator(".tabs").get_by_role("link", name="Links").click()
+    expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("Links")
+    expect(page.locator("table.links-table tbody tr")).to_have_count(len(links))
+    for link in links:
+        row = page.locator(f'tr[data-link-id="{link["link_id"]}"]')
+        expect(row.locator(".customers")).to_have_text(str(link["customers"]))
+        expect(row.locator(".clicks")).to_have_text(str(link["clicks"]))
+        expect(row.locator(".automatic")).to_have_text(str(link["automatic_clicks"]))
+        if link["url"]:
+            expect(row.locator(".url")).to_have_text(link["url"])
+
+    page.locator(".tabs").get_by_role("link", name="Providers").click()
+    expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("Providers")
+    expect(page.locator("table.providers-table tbody tr")).to_have_count(len(providers))
+    for provider in providers:
+        row = page.locator(f'tr[data-provider="{provider["provider"]}"]')
+        for field in ("recipients", "delivered", "opened", "bounced"):
+            expect(row.locator(f".{field}")).to_have_text(str(provider[field]))

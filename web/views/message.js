@@ -22,6 +22,7 @@ import {
   time,
 } from "./common.js";
 import { exportButton } from "./exports.js";
+import { linksPanel, providersPanel } from "./insights.js";
 import { documentLink, withQuery } from "./messages.js";
 
 // Recipients seen in the Recipients tab, so the timeline can show who it is about without a lookup.
@@ -78,6 +79,8 @@ function messageHeader(message, current, api) {
     tabs("Message sections", [
       { href: links.message(message.message_id), label: `Recipients (${message.recipients})`, current: current === "recipients" },
       { href: links.summary(message.message_id), label: "Summary", current: current === "summary" },
+      { href: links.links(message.message_id), label: "Links", current: current === "links" },
+      { href: links.providers(message.message_id), label: "Providers", current: current === "providers" },
     ]),
   ];
 }
@@ -290,6 +293,23 @@ export async function summaryView(ctx) {
     ),
   );
   ctx.done(`${message.subject || "Message"}: summary`, null, { live: message.pending > 0, what: "some recipients are pending" });
+}
+
+/** The Links and Providers tabs: the message's header, then the panel of what the API keeps. */
+async function insightView(ctx, current, load, panel, label) {
+  ctx.loading(`Loading ${label.toLowerCase()}\u2026`);
+  const [message, body] = await Promise.all([ctx.api.getMessage(ctx.params.id), load(ctx.params.id)]);
+  if (!ctx.isCurrent()) return;
+  ctx.show(messageHeader(message, current, ctx.api), h("section", { class: "tab-panel", "aria-label": label }, panel(body)));
+  ctx.done(`${message.subject || "Message"}: ${label.toLowerCase()}`, null, { live: message.pending > 0, what: "some recipients are pending" });
+}
+
+export function linksView(ctx) {
+  return insightView(ctx, "links", ctx.api.messageLinks, linksPanel, "Links");
+}
+
+export function providersView(ctx) {
+  return insightView(ctx, "providers", ctx.api.messageProviders, providersPanel, "Providers");
 }
 
 // --- Timeline -------------------------------------------------------------------------------------
