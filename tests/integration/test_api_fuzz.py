@@ -67,6 +67,7 @@ KNOWN_IDS = {
     "invoice_id": "INV-1",
     "customer_id": "cust-ana",
     "email": SUPPRESSED,
+    "export_id": "exp-00000000000000000000",  # none exists: an export id is made by POST /exports
 }
 OPERATIONS = sorted(f"{method.upper()} {path}" for method, path in DOCUMENTED_STATUSES)
 # What each operation's deterministic run sends at least (coverage + generated cases; a strategy
