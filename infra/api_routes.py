@@ -57,6 +57,10 @@ ROUTES = (
     # The tenant's webhook: EventBridge resources and the table (docs/events.md).
     GatewayRoute("/webhook", ANY, ApiFunction.SEND),
     GatewayRoute(f"/webhook/{GREEDY}", ANY, ApiFunction.SEND),
+    # Starting an export writes and queues (the send function); its state and download are read.
+    GatewayRoute("/exports", "POST", ApiFunction.SEND),
+    GatewayRoute("/exports", ANY, ApiFunction.READ),
+    GatewayRoute(f"/exports/{GREEDY}", ANY, ApiFunction.READ),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
     # no route has (404).
     GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),

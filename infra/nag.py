@@ -53,10 +53,23 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         stack.reference_data.function,
         stack.events_out.function,
         stack.events_out.failures_function,
+        stack.exports.function,
     ):
         assert function.role is not None
         _suppress(function.role, "AwsSolutions-IAM5", XRAY_REASON, ["Resource::*"])
     _suppress_events_out(stack)
+    # The exports' objects are one per export, named by its id under one prefix (infra/exports.py).
+    bucket_id = stack.get_logical_id(stack.exports.bucket.node.default_child)  # type: ignore[arg-type]
+    for function in (stack.exports.function, stack.api.read_function):
+        assert function.role is not None
+        _suppress(
+            function.role,
+            "AwsSolutions-IAM5",
+            "Each export is its own object under exports/ in the exports bucket (named by the export's "
+            "id): the worker writes them, the read function presigns their download. No other object "
+            "or bucket is reachable.",
+            [f"Resource::<{bucket_id}.Arn>/exports/*"],
+        )
 
     # --- The projector's on-failure destination -------------------------------------------------
     _suppress(

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.events import EventsOut
+from infra.exports import Exports
 from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
@@ -120,6 +121,16 @@ class DeliveryTrackerStack(Stack):
             registry_name=settings.prefixed(c.SERVICE_NAME),
         )
         self.events_out.grant_webhook_admin(self.api.send_function)
+        # CSV exports: POST /exports (send function) -> queue -> worker -> S3 <- presigned GET (read function).
+        self.exports = Exports(
+            self,
+            "Exports",
+            factory=self.factory,
+            table=table,
+            access_log_bucket=self.reference_data.log_bucket,
+        )
+        self.exports.grant_start(self.api.send_function)
+        self.exports.grant_download(self.api.read_function)
         self.observability = Observability(
             self,
             "Observability",
@@ -180,3 +191,5 @@ class DeliveryTrackerStack(Stack):
         # Where Apple's refreshed ranges are, and the function to run for a refresh now (docs/operations.md).
         CfnOutput(self, "AppleRangesBucketName", value=self.reference_data.bucket.bucket_name)
         CfnOutput(self, "AppleRangesFunctionName", value=self.reference_data.function.function_name)
+        CfnOutput(self, "ExportsBucketName", value=self.exports.bucket.bucket_name)
+        CfnOutput(self, "ExportsDeadLetterQueueUrl", value=self.exports.dead_letter_queue.queue_url)

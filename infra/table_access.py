@@ -90,3 +90,14 @@ APPLE_RANGES = TableAccess(actions=())
 # The webhook DLQ's consumer: records each delivery EventBridge gave up on (BatchWriteItem of the
 # tenant's failure items). The events function reads only the stream (its mapping's grant).
 WEBHOOK_FAILURES = TableAccess(actions=("dynamodb:BatchWriteItem",))
+# The export worker (infra/exports.py): reads a message's recipients (Query of the table) or an
+# invoice's log (Query of gsi3, BatchGetItem), and reads and writes its job item (GetItem, PutItem).
+EXPORTER = TableAccess(
+    actions=(
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    ),
+    queried_indexes=(c.GSI_DOCUMENTS.name,),
+)

@@ -55,6 +55,8 @@ def configure_environment(resources: Any, port: int = 8000) -> None:
             constants.ENV_UNSUBSCRIBE_BASE_URL: f"http://127.0.0.1:{port}",
             constants.ENV_UNSUBSCRIBE_SECRET: os.environ.get("UNSUBSCRIBE_SECRET")
             or secrets.token_urlsafe(32),
+            constants.ENV_EXPORT_QUEUE_URL: resources.export_queue_url,
+            constants.ENV_EXPORT_BUCKET: resources.export_bucket,
         }
     )
     if resources.events is not None:

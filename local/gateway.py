@@ -265,6 +265,7 @@ API_PREFIXES = (
     "/customers",
     "/suppressions",
     "/unsubscribe/",
+    "/exports",
     "/health",
     "/openapi.json",
     "/docs",

@@ -171,6 +171,7 @@ def partition_scoped_queries() -> Iterator[None]:
             }
         elif comparison:
             partition = {key: item for key, item in partition.items() if key.compare(comparison, values)}
+        partition = _page_of(partition, table.range_key_attr, bound.arguments)
         everything = table.items
         table.items = {hash_key: partition} if partition else {}
         try:
@@ -183,6 +184,24 @@ def partition_scoped_queries() -> Iterator[None]:
         yield
     finally:
         table_class.query = original
+
+
+def _page_of(partition: dict[Any, Any], range_key: str, arguments: dict[str, Any]) -> dict[Any, Any]:
+    """Of a partition with string sort keys, the items a page can hold: those after the exclusive
+    start key in the query's order, the first ``limit + 1`` of them (moto counts ``Limit`` before
+    the filter expression, and sets LastEvaluatedKey when one more item exists). Without it every
+    page of a 100,000-item partition sorted and walked all of it (an export paged through one in
+    O(n²))."""
+    limit = arguments.get("limit")
+    if not limit or not partition or any(key.type != "S" for key in partition):
+        return partition
+    forward = arguments.get("scan_index_forward") is not False
+    start = (arguments.get("exclusive_start_key") or {}).get(range_key)
+    ordered = sorted(partition, key=lambda key: key.value, reverse=not forward)
+    if isinstance(start, dict) and isinstance(start.get("S"), str):
+        after = start["S"]
+        ordered = [key for key in ordered if (key.value > after if forward else key.value < after)]
+    return {key: partition[key] for key in ordered[: int(limit) + 1]}
 
 
 # Data-plane operations whose moto results are plain JSON-able dicts in DynamoDB's wire format.

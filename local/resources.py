@@ -33,6 +33,10 @@ class LocalResources:
     untracked_configuration_set: str = constants.UNTRACKED_CONFIGURATION_SET_NAME
     # The event bus, the webhook DLQ and local mode's webhook feed (local/webhooks.py).
     events: LocalEventResources | None = None
+    # The exports (docs/exports.md): the worker's queue and the bucket the CSVs go to.
+    export_queue_url: str = ""
+    export_dlq_url: str = ""
+    export_bucket: str = constants.EXPORT_BUCKET_NAME
 
 
 def _queue_with_dlq(client: Any, name: str, dlq_name: str) -> tuple[str, str]:
@@ -68,6 +72,11 @@ def create_resources(sender_address: str) -> LocalResources:
     )
     send_queue_url, send_dlq_url = _queue_with_dlq(sqs, constants.SEND_QUEUE_NAME, constants.SEND_DLQ_NAME)
 
+    export_queue_url, export_dlq_url = _queue_with_dlq(
+        sqs, constants.EXPORT_QUEUE_NAME, constants.EXPORT_DLQ_NAME
+    )
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=constants.EXPORT_BUCKET_NAME)
+
     sns = boto3.client("sns", region_name=REGION)
     topic_arn = sns.create_topic(Name=constants.EVENTS_TOPIC_NAME)["TopicArn"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=events_queue_url, AttributeNames=["QueueArn"])[
@@ -93,4 +102,6 @@ def create_resources(sender_address: str) -> LocalResources:
         sender_address=sender_address,
         configuration_set=constants.CONFIGURATION_SET_NAME,
         events=create_event_resources(),
+        export_queue_url=export_queue_url,
+        export_dlq_url=export_dlq_url,
     )

@@ -45,7 +45,7 @@ class LocalSystem:
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.bootstrap.sender import build_sender
-    from tracker.handlers import api, events, ingest, projector, sender, webhook_failures
+    from tracker.handlers import api, events, exporter, ingest, projector, sender, webhook_failures
     from tracker.settings import SendSettings, Settings
 
     topic = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
@@ -56,6 +56,10 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     def send_handler(event: dict[str, Any], context: Any) -> Any:
         return sender.process_batch(event, context, local_sender)
 
+    def export_handler(event: dict[str, Any], context: Any) -> Any:
+        runner, service = exporter.default_runner()
+        return exporter.process_batch(event, context, runner, service)
+
     def project(event: dict[str, Any]) -> Any:
         return projector.handler(event, LambdaContext(function_name="local-projector"))
 
@@ -65,6 +69,8 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     pollers: list[QueuePoller | StreamPoller | WebhookPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
         QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+        # CSV exports (docs/exports.md): one export per record, as the stack's mapping.
+        QueuePoller("exporter", resources.export_queue_url, export_handler, batch_size=1),
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project, batch_size=PROJECTOR_BATCH_SIZE),
     ]

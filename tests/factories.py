@@ -16,6 +16,7 @@ from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
 from tracker.domain.timeline import TimelineEntry
 from tracker.logic.attention import AttentionQueries
+from tracker.logic.insights import InsightQueries
 from tracker.logic.stats import StatsQueries
 
 CREATED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -129,6 +130,14 @@ def attention_queries(secret: bytes, clock: Callable[[], datetime] | None = None
     if clock is None:
         return AttentionQueries(DynamoAttentionStore(), CursorCodec(secret))
     return AttentionQueries(DynamoAttentionStore(), CursorCodec(secret), clock)
+
+
+def insight_queries() -> InsightQueries:
+    """The Links and Providers tabs' reads on the test table."""
+    from tracker.dal.insights import DynamoInsightStore
+    from tracker.logic.insights import InsightQueries
+
+    return InsightQueries(DynamoInsightStore())
 
 
 def stats_queries(clock: Callable[[], datetime] | None = None) -> StatsQueries:

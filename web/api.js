@@ -86,6 +86,11 @@ export function createApi({ baseUrl, getToken, onUnauthorized, tokenPrefix = "Be
         body: email ? { email } : {},
         headers: idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {},
       }),
+    /** A CSV export ({ kind: "message_recipients" | "invoice_logs", id }); poll getExport for it. */
+    startExport: ({ kind, id }) => request("POST", "/exports", { body: { kind, id } }),
+    getExport: (exportId) => get(`/exports/${seg(exportId)}`),
+    messageLinks: (messageId) => get(`/messages/${seg(messageId)}/links`),
+    messageProviders: (messageId) => get(`/messages/${seg(messageId)}/providers`),
     dismiss: (messageId, recipientId) =>
       request("POST", `/messages/${seg(messageId)}/recipients/${seg(recipientId)}/dismiss`),
   };

@@ -8,7 +8,7 @@ import { captureState, liveIndicator, LiveUpdates, refreshInterval, restoreState
 import { attentionView } from "./views/attention.js";
 import { errorState, links, loadingState, notFoundState, pageHeading } from "./views/common.js";
 import { customerView, invoiceView, lookupView, statusesView } from "./views/documents.js";
-import { recipientsView, summaryView, timelineView } from "./views/message.js";
+import { linksView, providersView, recipientsView, summaryView, timelineView } from "./views/message.js";
 import { messagesView } from "./views/messages.js";
 import { overviewView } from "./views/overview.js";
 
@@ -31,6 +31,8 @@ const ROUTES = [
   { pattern: ["attention"], view: attentionView, section: "attention" },
   { pattern: ["messages", ":id"], view: recipientsView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "summary"], view: summaryView, section: "messages", missing: "Message" },
+  { pattern: ["messages", ":id", "links"], view: linksView, section: "messages", missing: "Message" },
+  { pattern: ["messages", ":id", "providers"], view: providersView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "recipients", ":rid"], view: timelineView, section: "messages", missing: "Recipient" },
   { pattern: ["invoices", ":id"], view: invoiceView, section: "lookup", missing: "Invoice" },
   { pattern: ["customers", ":id"], view: customerView, section: "lookup", missing: "Customer" },

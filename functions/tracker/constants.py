@@ -229,3 +229,15 @@ WEBHOOK_SECRET_HEADER = "X-Tracker-Webhook-Secret"  # noqa: S105 - a header name
 METRIC_EVENTS_PUBLISHED = "StatusEventsPublished"
 METRIC_EVENTS_PUT_FAILED = "StatusEventsPutFailed"  # entries PutEvents refused (retried by the stream)
 METRIC_WEBHOOK_DELIVERY_FAILURES = "WebhookDeliveryFailures"  # events EventBridge gave up on
+# --- CSV exports (docs/exports.md) ----------------------------------------------------------------
+# POST /exports queues a job; the export worker writes the CSV to the exports bucket, which the
+# read function presigns a GET of (GET /exports/{id}).
+EXPORT_HANDLER = "tracker.handlers.exporter.handler"
+EXPORT_QUEUE_NAME = "delivery-tracker-exports"
+EXPORT_DLQ_NAME = "delivery-tracker-exports-dlq"
+EXPORT_BUCKET_NAME = "delivery-tracker-exports"  # local mode's; the stack's bucket gets a generated name
+ENV_EXPORT_QUEUE_URL = "EXPORT_QUEUE_URL"
+ENV_EXPORT_BUCKET = "EXPORT_BUCKET"
+# The bucket's objects and the job items expire after this many days; a download URL after minutes.
+DEFAULT_EXPORT_RETENTION_DAYS = 7
+EXPORT_URL_TTL_MINUTES = 15

@@ -61,6 +61,12 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
     # The table's stream -> the event bus; the webhook DLQ -> the tenants' delivery failures.
     "events": ((constants.ENV_TABLE_NAME,), (constants.ENV_EVENT_BUS_NAME,)),
     "webhook_failures": ((constants.ENV_TABLE_NAME,),),
+    # The export worker (docs/exports.md): it reads the table, writes the bucket, queues the rest.
+    "exporter": (
+        (constants.ENV_TABLE_NAME,),
+        (constants.ENV_EXPORT_BUCKET,),
+        (constants.ENV_EXPORT_QUEUE_URL,),
+    ),
 }
 
 
@@ -305,4 +311,21 @@ class EventSettings:
             dead_letter_arn=os.environ.get(constants.ENV_WEBHOOK_DLQ_ARN) or None,
             allow_local_targets=os.environ.get(constants.ENV_WEBHOOK_ALLOW_LOCAL, "").lower()
             in {"1", "true"},
+        )
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """The exports' queue and bucket (docs/exports.md); local mode's names outside Lambda. ``None``
+    queue: this function does not start exports."""
+
+    bucket: str
+    queue_url: str | None
+    url_ttl: timedelta = timedelta(minutes=constants.EXPORT_URL_TTL_MINUTES)
+
+    @classmethod
+    def from_env(cls) -> ExportSettings:
+        return cls(
+            bucket=os.environ.get(constants.ENV_EXPORT_BUCKET) or constants.EXPORT_BUCKET_NAME,
+            queue_url=os.environ.get(constants.ENV_EXPORT_QUEUE_URL) or None,
         )

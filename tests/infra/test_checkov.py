@@ -92,8 +92,9 @@ SKIPPED = {
     ),
     "CKV_AWS_21": Skip(
         "Versioning is off for the site bucket (each deploy uploads the whole site from git, and prune "
-        "deletes the rest) and the access-log buckets (objects are written once and expire after a "
-        "year); the reference-data bucket is versioned."
+        "deletes the rest), the access-log buckets (objects are written once and expire after a "
+        "year) and the exports bucket (each CSV is written once and expires after 7 days); the "
+        "reference-data bucket is versioned."
     ),
     "CKV_AWS_111": Skip(
         "BucketDeployment's role: CloudFront invalidations, whose actions take no resource-level "

@@ -21,6 +21,7 @@ HANDLERS = [
     c.APPLE_RANGES_HANDLER,
     c.EVENTS_HANDLER,
     c.WEBHOOK_FAILURES_HANDLER,
+    c.EXPORT_HANDLER,
 ]
 # The whole API in one function: local mode's gateway, the tests and the bench; never deployed.
 LOCAL_ONLY = [c.API_HANDLER]

@@ -58,8 +58,9 @@ def test_every_function_uses_the_latest_python_runtime_on_arm64(synth: Synthesiz
     latest = max(pythons, key=version)
     assert latest.name == RUNTIME.name
     functions = synth.resources("AWS::Lambda::Function")
-    # ingest, projector, sender, read API, send API, Apple ranges refresher, events, webhook failures
-    assert len(functions) == 8
+    # ingest, projector, sender, read API, send API, Apple ranges refresher, events, webhook failures,
+    # export worker
+    assert len(functions) == 9
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Runtime"] == latest.name, logical_id
@@ -194,8 +195,9 @@ def test_every_queue_mapping_reports_batch_item_failures_and_has_visibility_6x_t
         for k, m in synth.resources("AWS::Lambda::EventSourceMapping").items()
         if ref_id(m["Properties"]["EventSourceArn"]) in queues
     }
-    # ingest, sender and the webhook DLQ's consumer (the projector and events functions read the stream)
-    assert len(mappings) == 3
+    # ingest, sender, exporter and the webhook DLQ's consumer (the projector and events functions
+    # read the stream)
+    assert len(mappings) == 4
     for logical_id, mapping in mappings.items():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical_id
@@ -230,8 +232,9 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
 def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesized) -> None:
     policies = synth.resources("AWS::SQS::QueuePolicy").values()
     queues = synth.resources("AWS::SQS::Queue")
-    # two work queues, their DLQs, the projector's and the events function's failed batches, the webhook DLQ
-    assert len(queues) == 7
+    # three work queues, their DLQs, the projector's and the events function's failed batches, the
+    # webhook DLQ
+    assert len(queues) == 9
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, logical_id
@@ -611,6 +614,7 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     _, projector = function_by_handler(synth, c.PROJECTOR_HANDLER)
     _, read_api = function_by_handler(synth, c.READ_API_HANDLER)
     _, api = function_by_handler(synth, c.SEND_API_HANDLER)
+    _, exporter = function_by_handler(synth, c.EXPORT_HANDLER)
     ingest_actions = actions_of(role_statements(synth, ingest))
     sender_actions = actions_of(role_statements(synth, sender))
     api_actions = actions_of(role_statements(synth, api))
@@ -626,6 +630,7 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
         (api, table_access.SEND_API),
         (read_api, table_access.READ_API),
         (projector, table_access.PROJECTOR),
+        (exporter, table_access.EXPORTER),
     ):
         stream = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table), "StreamArn"]}
         statements = [
@@ -669,10 +674,37 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     for function, queue, action in (
         (ingest, synth.stack.ingestion.queue, "sqs:ReceiveMessage"),
         (sender, synth.stack.sending.queue, "sqs:ReceiveMessage"),
-        (api, synth.stack.sending.queue, "sqs:SendMessage"),
     ):
         (statement,) = [s for s in role_statements(synth, function) if action in as_list(s["Action"])]
         assert statement["Resource"] == {"Fn::GetAtt": [synth.logical_id(queue), "Arn"]}
+    # The send function queues sends and exports; the export worker queues the rest of an export.
+    for function, queues in (
+        (api, (synth.stack.sending.queue, synth.stack.exports.queue)),
+        (exporter, (synth.stack.exports.queue,)),
+    ):
+        sending = [s for s in role_statements(synth, function) if "sqs:SendMessage" in as_list(s["Action"])]
+        resources = [r for s in sending for r in as_list(s["Resource"])]
+        assert sorted(map(json.dumps, resources)) == sorted(
+            json.dumps({"Fn::GetAtt": [synth.logical_id(queue), "Arn"]}) for queue in queues
+        )
+    # S3: the worker writes exports, the read function gets them (to presign); nothing else.
+    exports = {
+        "Fn::Join": [
+            "",
+            [{"Fn::GetAtt": [synth.logical_id(synth.stack.exports.bucket), "Arn"]}, "/exports/*"],
+        ]
+    }
+    for function, wanted in (
+        (exporter, {"s3:PutObject", "s3:AbortMultipartUpload"}),
+        (read_api, {"s3:GetObject"}),
+    ):
+        on_s3 = [
+            s
+            for s in role_statements(synth, function)
+            if any(a.startswith("s3:") for a in as_list(s["Action"]))
+        ]
+        assert actions_of(on_s3) == wanted
+        assert [r for st in on_s3 for r in as_list(st["Resource"])] == [exports]
 
 
 def test_no_iam_statement_has_wildcard_action_or_resource_except_xray(synth: Synthesized) -> None:
@@ -716,6 +748,8 @@ READ_ONLY_ACTIONS = {
     "secretsmanager:DescribeSecret",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
+    # Signing an export's download URL (infra/exports.py: objects under exports/ only).
+    "s3:GetObject",
     *XRAY_ACTIONS,
 }
 

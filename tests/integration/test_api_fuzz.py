@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.apigw import api_event, json_body
-from tests.factories import attention_queries, stats_queries
+from tests.factories import attention_queries, insight_queries, stats_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
 from tests.integration.test_send_support import UNSUBSCRIBE_KEY, SendWorld, complain, make_world
@@ -77,6 +77,7 @@ KNOWN_IDS = {
     "email": SUPPRESSED,
     # A link the world's emails could carry (a recipient of the seeded "news" message).
     "token": sign(UNSUBSCRIBE_KEY, RecipientKey(A, "news", "r0")),
+    "export_id": "exp-00000000000000000000",  # none exists: an export id is made by POST /exports
 }
 OPERATIONS = sorted(f"{method.upper()} {path}" for method, path in DOCUMENTED_STATUSES)
 # What each operation's deterministic run sends at least (coverage + generated cases; a strategy
@@ -109,12 +110,19 @@ REQUESTS_AT_LEAST = {
     "DELETE /webhook": 50,
     "POST /webhook/test": 50,
     "GET /webhook/deliveries": 50,
+    "GET /messages/{message_id}/links": 10,
+    "GET /messages/{message_id}/providers": 10,
+    "POST /exports": 10,
+    "GET /exports/{export_id}": 10,
 }
 
 
 # A resend copies its message's content: the seeded messages are written without any (as the read
 # tests write them), so every resend here is a 404; test_attention.py covers its 201.
-NO_SUCCESS_IN_THIS_WORLD = frozenset({"POST /messages/{message_id}/recipients/{recipient_id}/resend"})
+# An export's id is made by POST /exports, so no generated GET names one (test_exports.py covers it).
+NO_SUCCESS_IN_THIS_WORLD = frozenset(
+    {"POST /messages/{message_id}/recipients/{recipient_id}/resend", "GET /exports/{export_id}"}
+)
 
 
 @dataclass
@@ -183,6 +191,7 @@ def world() -> Iterator[SendWorld]:
                 ReadQueries(DynamoReadStore(), CursorCodec(SECRET)),
                 attention_queries(SECRET),
                 stats_queries(),
+                insight_queries(),
             )
         )
         complain(SUPPRESSED, tenant_id=A)

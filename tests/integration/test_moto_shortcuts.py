@@ -157,6 +157,21 @@ def dynamodb_script(db: Any) -> list[Any]:
     page["ExpressionAttributeValues"] = {":p": {"S": "m#1"}}
     first = db.query(**page)
     log += [normalized(first), answer(lambda: db.query(**page, ExclusiveStartKey=first["LastEvaluatedKey"]))]
+    # Forward pages of a prefix, with a filter (counted after Limit), to the end of the partition.
+    forward: dict[str, Any] = {
+        "TableName": TABLE,
+        "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+        "FilterExpression": "attribute_not_exists(gone)",
+        "ExpressionAttributeValues": {":p": {"S": "m#1"}, ":s": {"S": "r#"}},
+        "Limit": 3,
+    }
+    start: dict[str, Any] | None = None
+    for _ in range(10):
+        got_page = db.query(**forward, **({"ExclusiveStartKey": start} if start else {}))
+        log.append(normalized(got_page))
+        start = got_page.get("LastEvaluatedKey")
+        if start is None:
+            break
     log.append(
         answer(
             lambda: db.query(

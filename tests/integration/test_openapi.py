@@ -122,6 +122,10 @@ DOCUMENTED_STATUSES = {
     ("delete", "/webhook"): {"200", "401", "404", "503"},
     ("post", "/webhook/test"): {"202", "401", "404", "503"},
     ("get", "/webhook/deliveries"): {"200", "401", "503"},
+    ("get", "/messages/{message_id}/links"): {"200", "400", "401", "404", "503"},
+    ("get", "/messages/{message_id}/providers"): {"200", "400", "401", "404", "503"},
+    ("post", "/exports"): {"202", "400", "401", "404", "413", "415", "503"},
+    ("get", "/exports/{export_id}"): {"200", "400", "401", "404", "503"},
 }
 # The unsubscribe link answers a person: its pages, an unknown link's too, are HTML (a path that is
 # no token at all gets the API's JSON 404 as well).

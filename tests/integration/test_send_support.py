@@ -39,6 +39,7 @@ from tracker.domain.status import Status
 from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.handlers import ingest
 from tracker.handlers import sender as sender_handler
+from tracker.logic.exports import ExportService
 from tracker.logic.sending import SenderPolicy
 from tracker.logic.suppression import SuppressionService
 from tracker.settings import SendSettings, Settings
@@ -241,6 +242,22 @@ class SendWorld:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(job))
 
 
+def export_service(sqs: Any) -> Callable[[], ExportService]:
+    """The exports' collaborators on moto: their queue and bucket (docs/exports.md)."""
+    from tracker.dal.exports import DynamoExportJobs, DynamoExportTargets, S3ExportObjects, SqsExportQueue
+
+    queue_url = sqs.create_queue(QueueName=constants.EXPORT_QUEUE_NAME)["QueueUrl"]
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=constants.EXPORT_BUCKET_NAME)
+    service = ExportService(
+        DynamoExportJobs(),
+        queue=SqsExportQueue(lambda: sqs, queue_url),
+        targets=DynamoExportTargets(),
+        objects=lambda: S3ExportObjects(s3, constants.EXPORT_BUCKET_NAME),
+    )
+    return lambda: service
+
+
 def make_world(
     *,
     chunk_size: int = 10,
@@ -273,7 +290,7 @@ def make_world(
         unsubscribe_key=lambda: UNSUBSCRIBE_KEY,
     )
     world = SendWorld(
-        app=build_app(read or read_dependencies(), lambda: deps),
+        app=build_app(read or read_dependencies(), lambda: deps, exports=export_service(sqs)),
         sqs=sqs,
         queue_url=queue_url,
         ses=SesSpy(sesv2),

@@ -60,6 +60,7 @@ GRANTED_UNEXERCISED = {
     # A suppression write that conflicts with a concurrent one reads the address again; nothing
     # here writes concurrently.
     "projector": {"dynamodb:BatchGetItem"},
+    "exporter": set(),
 }
 # What each function's role is granted (infra/api.py, infra/ingestion.py, ...).
 GRANTED = {
@@ -68,6 +69,7 @@ GRANTED = {
     "sender": table_access.SENDER,
     "ingest": table_access.INGEST,
     "projector": table_access.PROJECTOR,
+    "exporter": table_access.EXPORTER,
 }
 
 
@@ -223,6 +225,7 @@ def test_each_function_is_granted_exactly_the_dynamodb_actions_its_code_makes(
         assert run_ingest(stray, receive_count=4) == []
         assert run_ingest(events[:1], receive_count=2) == []  # a redelivered duplicate
     exercise_the_reads(world, message_id)  # with events applied and counted: lists that hold items
+    exercise_the_exports(world, recorder, message_id)
     lifted = world.request("DELETE", f"/suppressions/{quote('person2@example.com')}")
     assert lifted["statusCode"] == 200, lifted["body"]
     assert json_body(world.request("GET", "/suppressions?state=lifted"))["items"]
@@ -238,6 +241,34 @@ def test_each_function_is_granted_exactly_the_dynamodb_actions_its_code_makes(
         assert made - set(access.actions) == set(), f"{function} makes requests it is not granted"
         assert set(access.actions) - made == GRANTED_UNEXERCISED[function], f"{function} is granted too much"
         assert recorder.queried_indexes.get(function, set()) == set(access.queried_indexes), function
+
+
+def exercise_the_exports(world: SendWorld, recorder: Recorder, message_id: str) -> None:
+    """POST /exports of a message and an invoice (the send function), the worker's runs (the
+    exporter's requests), GET /exports/{id} (the read function); and the Links and Providers tabs."""
+    from tracker.dal.exports import DynamoExportJobs, S3ExportObjects
+    from tracker.dal.queries import DynamoReadStore
+    from tracker.handlers import exporter
+    from tracker.logic.exports import ExportRunner, ExportService
+
+    for tab in ("links", "providers"):
+        assert world.request("GET", f"/messages/{message_id}/{tab}")["statusCode"] == 200
+    ids = []
+    for kind, target in (("message_recipients", message_id), ("invoice_logs", "inv-7")):
+        started = world.request("POST", "/exports", body={"kind": kind, "id": target})
+        assert started["statusCode"] == 202, started["body"]
+        ids.append(json_body(started)["export_id"])
+    s3 = boto3.client("s3", region_name="us-east-1")
+    runner = ExportRunner(DynamoExportJobs(), S3ExportObjects(s3, c.EXPORT_BUCKET_NAME), DynamoReadStore())
+    queue_url = world.sqs.get_queue_url(QueueName=c.EXPORT_QUEUE_NAME)["QueueUrl"]
+    messages = world.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    records = [{"messageId": m["MessageId"], "body": m["Body"], "attributes": {}} for m in messages]
+    with recorder.function("exporter"):
+        answer = exporter.process_batch({"Records": records}, None, runner, ExportService(DynamoExportJobs()))
+    assert answer["batchItemFailures"] == []
+    for export_id in ids:
+        done = world.request("GET", f"/exports/{export_id}")
+        assert json_body(done)["state"] == "done", done["body"]
 
 
 class SnapshotFeed:

@@ -76,6 +76,15 @@ NOT_IN = {
     "tracker.handlers.events": ("pydantic", "tracker.api", "tracker.models", "email_validator"),
     # The webhook DLQ's records become table items: no API, no pydantic, no engagement classifier.
     "tracker.handlers.webhook_failures": ("pydantic", "tracker.api", "tracker.models", "email_validator"),
+    # The export worker builds its stores (S3, the read store) on its first export; it has no routes.
+    "tracker.handlers.exporter": (
+        "email_validator",
+        "boto3.s3",
+        "tracker.api",
+        "tracker.models",
+        "tracker.dal.queries",
+        "aws_lambda_powertools.utilities.idempotency",
+    ),
     # A send job is checked without pydantic; the idempotency utility is the API's.
     "tracker.handlers.sender": (
         "pydantic",
@@ -121,8 +130,18 @@ def test_handlers_import_nothing_their_function_never_needs(module: str) -> None
 # What each API function's app holds once built (its first request builds it): still none of the
 # other function's routes.
 BUILT_WITHOUT = {
-    "tracker.handlers.read_api": ("tracker.api.send_routes", "tracker.models.send", "tracker.logic.creation"),
-    "tracker.handlers.send_api": ("tracker.api.read_routes", "tracker.dal.queries", "tracker.logic.queries"),
+    "tracker.handlers.read_api": (
+        "tracker.api.send_routes",
+        "tracker.models.send",
+        "tracker.logic.creation",
+        "tracker.dal.exports",  # the export service is built by the first export request
+    ),
+    "tracker.handlers.send_api": (
+        "tracker.api.read_routes",
+        "tracker.dal.queries",
+        "tracker.logic.queries",
+        "tracker.dal.exports",
+    ),
 }
 
 

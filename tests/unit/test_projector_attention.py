@@ -72,6 +72,7 @@ class Store:
         last: str,
         delta: Mapping[str, int],
         attention: AttentionChange | None = None,
+        insights: object = None,
     ) -> str | None:
         if self.mark >= first:
             return self.mark

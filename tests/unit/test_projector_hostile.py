@@ -61,6 +61,7 @@ class Counts:
         last: str,
         delta: Mapping[str, int],
         attention: object = None,
+        insights: object = None,
     ) -> None:
         self.added.update(delta)
 

@@ -8,6 +8,8 @@ export const links = {
   messages: (kind) => (kind ? `#/messages?kind=${encodeURIComponent(kind)}` : "#/messages"),
   message: (id) => `#/messages/${encodeURIComponent(id)}`,
   summary: (id) => `#/messages/${encodeURIComponent(id)}/summary`,
+  links: (id) => `#/messages/${encodeURIComponent(id)}/links`,
+  providers: (id) => `#/messages/${encodeURIComponent(id)}/providers`,
   timeline: (id, recipientId) =>
     `#/messages/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,
   invoice: (id) => `#/invoices/${encodeURIComponent(id)}`,

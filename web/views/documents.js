@@ -1,5 +1,6 @@
 // Invoice -> Logs tab, Customer -> Messages tab, the lookup form and the status guide.
 
+import { exportButton } from "./exports.js";
 import { h, nextId } from "../dom.js";
 import { AUTOMATIC_ENGAGEMENT, isKind, kindLabel, PENDING_STATUSES, plural } from "../format.js";
 import {
@@ -184,6 +185,7 @@ export async function invoiceView(ctx) {
   ctx.show(
     breadcrumbs({ href: links.lookup(), label: "Find" }, { label: `Invoice ${invoiceId}` }),
     pageHeading(`Invoice ${invoiceId}`),
+    exportButton(ctx.api, { kind: "invoice_logs", id: invoiceId, label: "Export logs (CSV): proof of delivery" }),
     tabs("Invoice sections", [{ href: links.invoice(invoiceId), label: "Logs", current: true }]),
     h(
       "section",

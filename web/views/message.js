@@ -23,12 +23,14 @@ import {
   time,
   tracked,
 } from "./common.js";
+import { exportButton } from "./exports.js";
+import { linksPanel, providersPanel } from "./insights.js";
 import { documentLink, withQuery } from "./messages.js";
 
 // Recipients seen in the Recipients tab, so the timeline can show who it is about without a lookup.
 const recipientCache = new Map();
 
-function messageHeader(message, current) {
+function messageHeader(message, current, api) {
   const parts = rateParts(message);
   const rates = [
     ["Delivery Rate", message.delivery_rate, parts.delivery],
@@ -70,6 +72,7 @@ function messageHeader(message, current) {
       ),
     ),
     automaticNote(),
+    api ? exportButton(api, { kind: "message_recipients", id: message.message_id, label: "Export recipients (CSV)" }) : null,
     message.pending > 0
       ? h(
           "p",
@@ -80,6 +83,8 @@ function messageHeader(message, current) {
     tabs("Message sections", [
       { href: links.message(message.message_id), label: `Recipients (${message.recipients})`, current: current === "recipients" },
       { href: links.summary(message.message_id), label: "Summary", current: current === "summary" },
+      { href: links.links(message.message_id), label: "Links", current: current === "links" },
+      { href: links.providers(message.message_id), label: "Providers", current: current === "providers" },
     ]),
   ];
 }
@@ -223,7 +228,7 @@ export async function recipientsView(ctx) {
   }
 
   ctx.show(
-    messageHeader(message, "recipients"),
+    messageHeader(message, "recipients", ctx.api),
     h(
       "section",
       { class: "tab-panel", "aria-labelledby": "recipients-heading" },
@@ -270,7 +275,7 @@ export async function summaryView(ctx) {
     ),
   );
   ctx.show(
-    messageHeader(message, "summary"),
+    messageHeader(message, "summary", ctx.api),
     h(
       "section",
       { class: "tab-panel", "aria-label": "Summary" },
@@ -292,6 +297,23 @@ export async function summaryView(ctx) {
     ),
   );
   ctx.done(`${message.subject || "Message"}: summary`, null, { live: message.pending > 0, what: "some recipients are pending" });
+}
+
+/** The Links and Providers tabs: the message's header, then the panel of what the API keeps. */
+async function insightView(ctx, current, load, panel, label) {
+  ctx.loading(`Loading ${label.toLowerCase()}\u2026`);
+  const [message, body] = await Promise.all([ctx.api.getMessage(ctx.params.id), load(ctx.params.id)]);
+  if (!ctx.isCurrent()) return;
+  ctx.show(messageHeader(message, current, ctx.api), h("section", { class: "tab-panel", "aria-label": label }, panel(body)));
+  ctx.done(`${message.subject || "Message"}: ${label.toLowerCase()}`, null, { live: message.pending > 0, what: "some recipients are pending" });
+}
+
+export function linksView(ctx) {
+  return insightView(ctx, "links", ctx.api.messageLinks, linksPanel, "Links");
+}
+
+export function providersView(ctx) {
+  return insightView(ctx, "providers", ctx.api.messageProviders, providersPanel, "Providers");
 }
 
 // --- Timeline -------------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ from tracker.api.resolver import TrackerResolver
 
 if TYPE_CHECKING:
     from tracker.api import read_routes, send_routes
+    from tracker.logic.exports import ExportService
+
+# Builds the export service of a function (its store, queue or bucket) on the first export request.
+Exports = Callable[[], "ExportService"]
 
 
 def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[object]:
@@ -74,11 +78,14 @@ def build_app(
     send: Callable[[], send_routes.Dependencies],
     ready: Callable[[], bool] = lambda: True,
     allowed_origin: str | None = None,
+    exports: Exports | None = None,
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
     from tracker.api import (
         attention_routes,
+        export_routes,
+        insight_routes,
         read_routes,
         resend_routes,
         send_routes,
@@ -98,8 +105,16 @@ def build_app(
     app.include_router(unsubscribe_routes.router(send_deps))
     app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
     app.include_router(webhook_routes.router(send_deps))
+    app.include_router(insight_routes.router(lambda: read_routes.insights(read)))
+    export_service = functools.cache(exports or _no_exports)
+    app.include_router(export_routes.read_router(export_service))
+    app.include_router(export_routes.send_router(export_service))
     _add_docs(app, lambda: app)
     return app
+
+
+def _no_exports() -> ExportService:
+    raise RuntimeError("this app was built without exports")
 
 
 def build_read_app(
@@ -107,9 +122,10 @@ def build_read_app(
     whole: Callable[[], TrackerResolver],
     ready: Callable[[], bool] = lambda: True,
     allowed_origin: str | None = None,
+    exports: Exports | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import attention_routes, read_routes, stats_routes
+    from tracker.api import attention_routes, export_routes, insight_routes, read_routes, stats_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
@@ -117,6 +133,8 @@ def build_read_app(
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
     app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
+    app.include_router(insight_routes.router(lambda: read_routes.insights(read)))
+    app.include_router(export_routes.read_router(functools.cache(exports or _no_exports)))
     _add_docs(app, app.whole)
     return app
 
@@ -125,9 +143,10 @@ def build_send_app(
     send: Callable[[], send_routes.Dependencies],
     whole: Callable[[], TrackerResolver],
     allowed_origin: str | None = None,
+    exports: Exports | None = None,
 ) -> PartialResolver:
-    """POST /messages and the suppression routes."""
-    from tracker.api import resend_routes, send_routes, unsubscribe_routes, webhook_routes
+    """POST /messages, POST /exports, the suppression, unsubscribe and webhook routes."""
+    from tracker.api import export_routes, resend_routes, send_routes, unsubscribe_routes, webhook_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
@@ -137,4 +156,5 @@ def build_send_app(
     app.include_router(unsubscribe_routes.router(send_deps))
     app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
     app.include_router(webhook_routes.router(send_deps))
+    app.include_router(export_routes.send_router(functools.cache(exports or _no_exports)))
     return app

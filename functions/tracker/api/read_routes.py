@@ -30,6 +30,7 @@ from tracker.api.params import (
 )
 from tracker.domain.status import Status
 from tracker.logic.attention import AttentionQueries
+from tracker.logic.insights import InsightQueries
 from tracker.logic.queries import ReadQueries
 from tracker.logic.stats import StatsQueries
 from tracker.models.api import Message, MessagePage, RecipientPage, TimelinePage
@@ -41,6 +42,7 @@ class Dependencies:
     queries: ReadQueries
     attention: AttentionQueries
     stats: StatsQueries | None = None
+    insights: InsightQueries | None = None  # the Links and Providers tabs
 
 
 def router(dependencies: Dependencies) -> Router:
@@ -59,6 +61,12 @@ def stats(dependencies: Dependencies) -> StatsQueries:
     if dependencies.stats is None:
         raise RuntimeError("the read routes were built without the statistics' queries")
     return dependencies.stats
+
+
+def insights(dependencies: Dependencies) -> InsightQueries:
+    if dependencies.insights is None:
+        raise RuntimeError("the read routes were built without the insights' queries")
+    return dependencies.insights
 
 
 def _message_routes(router: Router, queries: ReadQueries) -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tracker.api import read_routes, send_routes
     from tracker.api.resolver import TrackerResolver
+    from tracker.logic.exports import ExportService
 
 
 def read_dependencies() -> read_routes.Dependencies:
@@ -29,9 +30,11 @@ def read_dependencies() -> read_routes.Dependencies:
     from tracker.api import read_routes
     from tracker.dal.attention_queue import DynamoAttentionStore
     from tracker.dal.health_metric import publish_health_metric
+    from tracker.dal.insights import DynamoInsightStore
     from tracker.dal.queries import DynamoReadStore
     from tracker.dal.stats import DynamoStatsReader
     from tracker.logic.attention import AttentionQueries
+    from tracker.logic.insights import InsightQueries
     from tracker.logic.queries import ReadQueries
     from tracker.logic.stats import StatsQueries
 
@@ -41,6 +44,7 @@ def read_dependencies() -> read_routes.Dependencies:
         ReadQueries(DynamoReadStore(), cursors),
         AttentionQueries(DynamoAttentionStore(), cursors),
         StatsQueries(DynamoStatsReader(), observer=publish_health_metric),
+        InsightQueries(DynamoInsightStore()),
     )
 
 
@@ -120,16 +124,40 @@ def _allowed_origin() -> str | None:
     return os.environ.get(constants.ENV_ALLOWED_ORIGIN) or None
 
 
+def _exports(*, reads: bool, starts: bool) -> Callable[[], ExportService]:
+    def build() -> ExportService:
+        from tracker.bootstrap.exports import export_service
+
+        return export_service(reads=reads, starts=starts)
+
+    return build
+
+
 def api_app() -> TrackerResolver:
     """Every route in one app (local mode's gateway, the tests, the bench)."""
-    return build_app(read_dependencies(), send_dependencies, allowed_origin=_allowed_origin())
+    return build_app(
+        read_dependencies(),
+        send_dependencies,
+        allowed_origin=_allowed_origin(),
+        exports=_exports(reads=True, starts=True),
+    )
 
 
 def read_app() -> PartialResolver:
     """The read function's app: the read routes, health and the documentation."""
-    return build_read_app(read_dependencies(), whole=api_app, allowed_origin=_allowed_origin())
+    return build_read_app(
+        read_dependencies(),
+        whole=api_app,
+        allowed_origin=_allowed_origin(),
+        exports=_exports(reads=True, starts=False),
+    )
 
 
 def send_app() -> PartialResolver:
-    """The send function's app: POST /messages and the suppression routes."""
-    return build_send_app(send_dependencies, whole=api_app, allowed_origin=_allowed_origin())
+    """The send function's app: POST /messages, POST /exports and the suppression routes."""
+    return build_send_app(
+        send_dependencies,
+        whole=api_app,
+        allowed_origin=_allowed_origin(),
+        exports=_exports(reads=False, starts=True),
+    )

@@ -23,7 +23,9 @@ from pynamodb.expressions.operand import Path
 
 from tracker import constants
 from tracker.dal import keys
+from tracker.dal import recipients as stored
 from tracker.dal.attention import attention_actions, image_attention, settle_actions
+from tracker.dal.insights import fold_links, image_links, insight_actions
 from tracker.dal.models import MessageItem, RecipientItem, count_attribute, shared_connection
 from tracker.dal.recipients import (
     EVIDENCE_LETTERS,
@@ -38,6 +40,7 @@ from tracker.domain.stats import StatMark
 from tracker.logic.projector import (
     MESSAGE_GONE,
     AttentionChange,
+    InsightChange,
     MessageGone,
     RecipientImage,
     RecipientStreamChange,
@@ -83,6 +86,8 @@ def recipient_image(
     bounce = detail_from_json(facts["bo"]) if facts.get("bo") else None
     subscription = detail_from_json(facts["su"]) if facts.get("su") else None
     attention = image_attention(image, facts, key, changed_at or datetime.now(UTC)) if key is not None else {}
+    # The clicks per link (insights): decoded only when its timeline has a click.
+    links = image_links(facts, stored.engagement_rules())
     return RecipientImage(
         email=email,
         tallies=frozenset(tallies),
@@ -90,6 +95,7 @@ def recipient_image(
         bounce=bounce,
         subscription=subscription,
         stats=image_stats(image),
+        **links,
         **attention,
     )
 
@@ -197,11 +203,13 @@ class DynamoCountStore:
         last: str,
         delta: Mapping[str, int],
         attention: AttentionChange | None = None,
+        insights: InsightChange | None = None,
     ) -> str | MessageGone | None:
         item = MessageItem(keys.message_pk(message.tenant_id, message.message_id), keys.MESSAGE_SK)
         mark = _mark_path(shard)
         actions = [getattr(MessageItem, count_attribute(tally)).add(n) for tally, n in sorted(delta.items())]
         actions += attention_actions(attention)
+        actions += insight_actions(message, insights)
         mark_value = _mark_value(last, self._clock())
         actions.append(mark.set(mark_value))
         condition = MessageItem.pk.exists() & (mark.does_not_exist() | (mark < first))
@@ -224,6 +232,7 @@ class DynamoCountStore:
         attributes = response.get("Attributes") or {}
         self._settle(item, message, shard, attributes)
         self._prune(item, shard, attributes)
+        fold_links(item, message, attributes)
         return None
 
     def _settle(self, item: MessageItem, message: MessageKey, shard: str, raw: Mapping[str, Any]) -> None:

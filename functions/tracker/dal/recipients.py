@@ -176,6 +176,11 @@ def use_engagement_rules(rules: EngagementRules) -> None:
     _rules = rules
 
 
+def engagement_rules() -> EngagementRules:
+    """The thresholds bound with ``use_engagement_rules`` (the projector judges clicks with them)."""
+    return _rules
+
+
 def _loaded(raw: Any) -> dict[str, Any]:
     return (json.loads(raw) if isinstance(raw, str) else raw) or {}
 

@@ -30,6 +30,14 @@ from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail
 from tracker.domain.ids import normalize_email
+from tracker.domain.insights import (
+    LinkClicks,
+    LinkMetric,
+    ProviderMetric,
+    link_delta,
+    provider_metrics,
+    provider_of,
+)
 from tracker.domain.records import MessageKey, RecipientKey
 from tracker.domain.stats import StatMark
 from tracker.domain.status import tally_delta
@@ -69,6 +77,49 @@ class RecipientImage:
     subscription: Detail | None = None
     # What it counts under in its tenant's hourly statistics (tracker.domain.stats).
     stats: frozenset[StatMark] = frozenset()
+    # Insights (tracker.domain.insights): its clicks per link, and the links' addresses.
+    links: Mapping[str, LinkClicks] = field(default_factory=dict)
+    link_urls: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InsightChange:
+    """What a batch changes in a message's insights: per (provider, metric) and per (link id,
+    metric) how its numbers move, and the addresses of the links it saw."""
+
+    providers: Mapping[tuple[str, ProviderMetric], int] = field(default_factory=dict)
+    links: Mapping[tuple[str, LinkMetric], int] = field(default_factory=dict)
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.providers and not self.links
+
+
+def _provider_delta(change: RecipientStreamChange) -> Counter[tuple[str, ProviderMetric]]:
+    moved: Counter[tuple[str, ProviderMetric]] = Counter()
+    for image, sign in ((change.before, -1), (change.after, 1)):
+        if image is not None:
+            provider = provider_of(image.email).value
+            for metric in provider_metrics(image.tallies):
+                moved[(provider, metric)] += sign
+    return Counter({key: n for key, n in moved.items() if n})
+
+
+def insight_change(changes: Sequence[RecipientStreamChange]) -> InsightChange:
+    providers: Counter[tuple[str, ProviderMetric]] = Counter()
+    links: Counter[tuple[str, LinkMetric]] = Counter()
+    urls: dict[str, str] = {}
+    for change in changes:
+        providers.update(change.provider_delta)
+        links.update(change.link_delta)
+        if change.after is not None:
+            urls.update(change.after.link_urls)
+    return InsightChange(
+        providers={k: n for k, n in providers.items() if n},
+        links={k: n for k, n in links.items() if n},
+        urls={link: url for link, url in urls.items() if any(key[0] == link for key in links)},
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +166,16 @@ class RecipientStreamChange:
     @property
     def changes_attention(self) -> bool:
         return any(self.concern_delta.values()) or self.entry_before != self.entry_after
+
+    @cached_property
+    def provider_delta(self) -> Counter[tuple[str, ProviderMetric]]:
+        return _provider_delta(self)
+
+    @cached_property
+    def link_delta(self) -> Counter[tuple[str, LinkMetric]]:
+        before = self.before.links if self.before is not None else {}
+        after = self.after.links if self.after is not None else {}
+        return link_delta(before, after) if before or after else Counter()
 
 
 @dataclass(frozen=True)
@@ -175,8 +236,9 @@ class CountStore(Protocol):
         last: str,
         delta: Mapping[str, int],
         attention: AttentionChange | None = None,
+        insights: InsightChange | None = None,
     ) -> str | MessageGone | None:
-        """Add ``delta`` to the message's counts, apply ``attention`` and set its mark for
+        """Add ``delta`` to the message's counts, apply ``attention`` and ``insights`` and set its mark for
         ``shard`` to ``last``, if that mark is below ``first`` (padded sequence keys), then bring
         the message's place in the attention queue in line with its facts. Returns None when it
         did; the current mark when the condition failed (nothing counted); MESSAGE_GONE when the
@@ -284,7 +346,11 @@ class Projector:
     def _project_message(
         self, message: MessageKey, shard: str, ordered: list[RecipientStreamChange], report: ProjectionReport
     ) -> None:
-        pending = [change for change in ordered if any(change.delta.values()) or change.changes_attention]
+        pending = [
+            change
+            for change in ordered
+            if any(change.delta.values()) or change.changes_attention or change.link_delta
+        ]
         report.skipped += len(ordered) - len(pending)  # nothing to count: no write at all
         report.messages += 1
         for _ in range(UPDATE_ATTEMPTS):
@@ -300,6 +366,7 @@ class Projector:
                 pending[-1].ordering,
                 {k: n for k, n in delta.items() if n},
                 attention_change(pending),
+                insights=insight_change(pending),
             )
             if answer is None:
                 report.counted += len(pending)
