@@ -50,6 +50,8 @@ def configure_environment(resources: Any) -> None:
             constants.ENV_CONFIGURATION_SET: resources.configuration_set,
             constants.ENV_SENDER_ADDRESS: resources.sender_address,
             constants.ENV_CURSOR_SECRET: os.environ.get("CURSOR_SECRET") or secrets.token_urlsafe(32),
+            # One sender poller: it takes the SES simulator's whole rate.
+            constants.ENV_SENDER_CONCURRENCY: "1",
         }
     )
 
@@ -121,6 +123,10 @@ def main() -> int:
 
     system = start_system(resources, port)
     step(f"pollers invoke the ingest and sender handlers; local API gateway on http://127.0.0.1:{port}")
+    step(
+        f"SES simulator: at most {system.ses.limiter.rate:g} sends/s (LOCAL_SES_MAX_SEND_RATE), "
+        "throttling above it like SES; the sender paces to it"
+    )
 
     stop = threading.Event()
 

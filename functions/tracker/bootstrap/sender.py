@@ -12,9 +12,10 @@ import boto3
 from tracker.bootstrap.common import bind_table
 from tracker.bootstrap.suppression import suppression_service
 from tracker.dal.ingest_store import DynamoIngestStore
-from tracker.dal.outbound import SES_CLIENT_CONFIG, SesMailer
+from tracker.dal.outbound import SES_CLIENT_CONFIG, SesMailer, SesSendRate
 from tracker.dal.sending import DynamoSendStore
-from tracker.logic.sending import Sender, SenderPolicy
+from tracker.logic.pacing import Pacer, PaceShare
+from tracker.logic.sending import Pacing, Sender, SenderPolicy
 from tracker.settings import SendSettings, Settings
 
 
@@ -26,11 +27,24 @@ def build_sender(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Sender:
-    """A Sender on the given SES client (the models must already be bound to the table)."""
+    """A Sender on the given SES client (the models must already be bound to the table), paced to
+    its share of the send rate (``SEND_RATE``, else the account's from ``GetAccount``) and with
+    ``SEND_PARALLEL_CALLS`` SES calls in flight unless ``policy`` says otherwise."""
     store = DynamoSendStore(DynamoIngestStore(config.retention.recipients))
     mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
+    pacing = Pacing(
+        Pacer(None, sleep=sleep or time.sleep),
+        SesSendRate(ses_client, send.send_rate),
+        PaceShare(workers=send.sender_concurrency),
+    )
     return Sender(
-        store, mailer, suppression_service(config, send), policy, clock=clock, sleep=sleep or time.sleep
+        store,
+        mailer,
+        suppression_service(config, send),
+        policy or SenderPolicy(parallel_calls=send.parallel_calls),
+        clock=clock,
+        sleep=sleep or time.sleep,
+        pacing=pacing,
     )
 
 
