@@ -72,13 +72,11 @@ class SendRateLimiter:
 
 def throttled(operation: str = "SendEmail") -> ClientError:
     """What SES answers a send above the account's rate."""
-    return ClientError(
-        {
-            "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
-            "ResponseMetadata": {"HTTPStatusCode": 429},
-        },
-        operation,
-    )
+    response: Any = {
+        "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
+        "ResponseMetadata": {"HTTPStatusCode": 429},
+    }
+    return ClientError(response, operation)
 
 
 def account(rate: float, sent_last_24_hours: int = 0) -> dict[str, Any]:
