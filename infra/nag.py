@@ -21,6 +21,11 @@ XRAY_REASON = (
     "do not support resource-level permissions, so AWS requires Resource '*' for them. "
     "The infra tests assert that no other statement uses Resource '*'."
 )
+SEND_RATE_REASON = (
+    " The sender also reads its account's SES send rate with ses:GetAccount (read-only, the "
+    "account's own quota), which has no resource-level permissions either; with the sendRate "
+    "context value set it is not granted."
+)
 
 
 def apply_nag(scope: Construct) -> None:
@@ -53,7 +58,8 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         stack.reference_data.function,
     ):
         assert function.role is not None
-        _suppress(function.role, "AwsSolutions-IAM5", XRAY_REASON, ["Resource::*"])
+        reason = XRAY_REASON + (SEND_RATE_REASON if function is stack.sending.function else "")
+        _suppress(function.role, "AwsSolutions-IAM5", reason, ["Resource::*"])
 
     # --- The projector's on-failure destination -------------------------------------------------
     _suppress(

@@ -40,6 +40,8 @@ class DeliveryTrackerStack(Stack):
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
                 **settings.engagement,
+                # The send API cuts messages into send jobs of this size.
+                **settings.sender.job_environment,
             },
         )
         self.ingestion = Ingestion(
@@ -71,6 +73,7 @@ class DeliveryTrackerStack(Stack):
             sender_address=settings.sender_address,
             ses_identity=settings.ses_identity,
             configuration_set_arn=self.ingestion.configuration_set_arn,
+            tuning=settings.sender,
         )
         # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless
         # frontendOrigin names another one (e.g. a custom domain in front of the distribution).
