@@ -75,9 +75,11 @@ def test_no_rate_never_waits_and_a_new_rate_applies_to_the_next_call() -> None:
         pacer.set_rate(0)
 
 
-def test_a_worker_takes_its_share_of_the_account_rate() -> None:
+def test_a_worker_takes_its_share_of_the_account_rate_and_a_tenth_of_a_second_of_burst() -> None:
     assert PaceShare(workers=4).per_worker(1000.0) == 250.0
+    assert PaceShare(workers=4).burst(1000.0) == 25
     assert PaceShare(workers=2).per_worker(14.0) == 7.0
+    assert PaceShare(workers=2).burst(14.0) == 1, "never less than one"
     with pytest.raises(ValueError, match="at least 1"):
         PaceShare(workers=0)
 
@@ -85,17 +87,18 @@ def test_a_worker_takes_its_share_of_the_account_rate() -> None:
 @given(
     rate=st.floats(min_value=0.5, max_value=5000),
     workers=st.integers(min_value=1, max_value=20),
-    burst=st.integers(min_value=1, max_value=5),
+    burst_seconds=st.sampled_from([0.0, 0.1, 0.5]),
     gaps=st.lists(st.floats(min_value=0, max_value=2), min_size=1, max_size=200),
 )
 def test_the_workers_together_never_exceed_the_account_rate_plus_their_bursts(
-    rate: float, workers: int, burst: int, gaps: list[float]
+    rate: float, workers: int, burst_seconds: float, gaps: list[float]
 ) -> None:
     """N workers, each at rate/N with its own bucket, whatever the pauses between calls: in any
     window of T seconds at most rate x T + N x burst calls start (so SES's one second of burst
     absorbs them), which is what makes a shared counter unnecessary."""
     clock = FakeClock()
-    share = PaceShare(workers=workers, burst=burst)
+    share = PaceShare(workers=workers, burst_seconds=burst_seconds)
+    burst = share.burst(rate)
     pacers = [Pacer(share.per_worker(rate), burst=burst, clock=clock) for _ in range(workers)]
     starts: list[float] = []
     for i, gap in enumerate(gaps):

@@ -11,8 +11,8 @@ fewer than N run, the sending is below the rate, never above; under a backlog La
 The pacer is a token bucket in its "virtual scheduling" form (GCRA): it keeps the time the next
 call may start, each call reserves one interval (``1 / rate``) under a lock and sleeps outside
 it, so any number of threads of one worker share the worker's share. ``burst`` calls may start at
-once after an idle spell (a new container starts with a full bucket: at most N x burst extra
-calls, which SES's burst allowance absorbs). A throttled call empties the bucket, so the worker
+once after an idle spell (``PaceShare.burst_seconds`` of the share, at least one): together at
+most N x burst calls above the rate at once, which SES's burst allowance absorbs. A throttled call empties the bucket, so the worker
 slows down at once instead of adding calls while SES refuses them.
 
 No AWS here: the rate comes from a ``SendRateSource`` (logic.ports), the clock and the sleep are
@@ -32,14 +32,21 @@ class PaceShare:
     """How one worker's share of the account's rate follows from the rate and the workers."""
 
     workers: int = 1  # concurrent sender invocations at most (the mapping's maximum concurrency)
-    burst: int = 1  # calls that may start together after an idle spell
+    # Starts a worker may save while it has nothing to send (reading its next job, a job's last
+    # calls finishing), as seconds of its share: without them every such gap is rate lost. All
+    # workers together then exceed the rate by at most this long's worth at once (0.1 s), within
+    # SES's burst allowance.
+    burst_seconds: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.workers < 1 or self.burst < 1:
-            raise ValueError("workers and burst must be at least 1")
+        if self.workers < 1 or self.burst_seconds < 0:
+            raise ValueError("workers must be at least 1 and burst_seconds not negative")
 
     def per_worker(self, account_rate: float) -> float:
         return account_rate / self.workers
+
+    def burst(self, account_rate: float) -> int:
+        return max(1, int(self.per_worker(account_rate) * self.burst_seconds))
 
 
 class Pacer:
@@ -68,11 +75,14 @@ class Pacer:
     def rate(self) -> float | None:
         return None if self._interval == 0.0 else 1.0 / self._interval
 
-    def set_rate(self, rate: float | None) -> None:
+    def set_rate(self, rate: float | None, burst: int | None = None) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("a send rate must be positive")
+        if burst is not None and burst < 1:
+            raise ValueError("burst must be at least 1")
         with self._lock:
             self._interval = 0.0 if rate is None else 1.0 / rate
+            self._burst = burst or self._burst
 
     def reserve(self) -> float:
         """Reserve the next start; returns the seconds to wait before it (0: now)."""

@@ -155,7 +155,8 @@ class Pacing:
 
     def refresh(self) -> None:
         if self.source is not None:
-            self.pacer.set_rate(self.share.per_worker(self.source.max_send_rate()))
+            rate = self.source.max_send_rate()
+            self.pacer.set_rate(self.share.per_worker(rate), self.share.burst(rate))
 
 
 class Sender:
