@@ -25,7 +25,6 @@ Three designs at each rate:
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -327,17 +326,3 @@ def send_section(runs: list[SendRun], seconds: float, goals: list[Goal], number:
             )
         )
     return "\n".join(lines)
-
-
-def main() -> int:
-    """``python -m bench.sending [seconds]``: only this section."""
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
-    goals: list[Goal] = []
-    runs = measure(seconds, lambda m: print(f"  {m}", file=sys.stderr, flush=True))
-    print(send_section(runs, seconds, goals))
-    print("\n".join(goal.render() for goal in goals))
-    return 0 if all(r.exact for r in runs) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

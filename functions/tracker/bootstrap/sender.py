@@ -26,6 +26,7 @@ def build_sender(
     policy: SenderPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Sender:
     """A Sender on the given SES client (the models must already be bound to the table), paced to
     its share of the send rate (``SEND_RATE``, else the account's from ``GetAccount``) and with
@@ -33,7 +34,7 @@ def build_sender(
     store = DynamoSendStore(DynamoIngestStore(config.retention.recipients))
     mailer = SesMailer(ses_client, send.sender_address, send.configuration_set)
     pacing = Pacing(
-        Pacer(None, sleep=sleep or time.sleep),
+        Pacer(None, clock=monotonic, sleep=sleep or time.sleep),
         SesSendRate(ses_client, send.send_rate),
         PaceShare(workers=send.sender_concurrency),
     )
