@@ -75,7 +75,9 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
 
     pollers: list[QueuePoller | StreamPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
-        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+        # One job per invocation, as the stack's mapping (infra/sending.py SENDER_BATCH_SIZE): a job's
+        # time follows from its size and the SES simulator's rate.
+        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=1),
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project, batch_size=PROJECTOR_BATCH_SIZE),
     ]
