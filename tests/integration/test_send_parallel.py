@@ -12,6 +12,7 @@ import pytest
 
 from local.ses_simulator import SendRateLimiter, throttled
 from tests.apigw import json_body
+from tests.aws_calls import intercepted
 from tests.factories import message_counts, recount
 from tests.integration.test_send_support import (
     FAST_POLICY,
@@ -26,6 +27,7 @@ from tests.integration.test_send_support import (
     throttling_error,
 )
 from tracker.bootstrap.sender import build_sender
+from tracker.dal.jobs import SendJobBody
 from tracker.domain.status import Status
 from tracker.logic.outcomes import UNKNOWN_OUTCOME_REASON
 
@@ -160,3 +162,24 @@ def test_the_sender_paces_to_the_accounts_rate_and_ses_throttles_only_the_unpace
         # As fast as it can: SES refuses most calls, and what the retries cannot place fails.
         assert ses.refused > 30
         assert counts.get(Status.SENT, 0) < 30
+
+
+def test_a_job_of_50_costs_two_writes_per_recipient_and_three_reads_in_all(table: str) -> None:
+    """The requests the bench's in-memory store counts are the DynamoDB adapter's: per job one
+    BatchGetItem of its recipients, one of their suppression records and one GetItem of the
+    content; per recipient the claim and the outcome."""
+    world = make_world(chunk_size=50)
+    post(world, email_body(recipients=recipients_body(50)))
+    (job,) = world.queued_jobs()
+    sender = build_sender(
+        world.ses, replace(world.send, parallel_calls=8), world.config, sleep=lambda _s: None
+    )
+    with intercepted() as calls:
+        result = sender.process_job(SendJobBody.from_dict(job).to_job())
+    assert (result.done, result.sent) == (True, 50)
+    assert Counter(call.operation for call in calls) == {
+        "BatchGetItem": 2,
+        "GetItem": 1,
+        "UpdateItem": 50,
+        "PutItem": 50,
+    }
