@@ -200,3 +200,13 @@ def test_throttling_beyond_the_budget_stops_the_job_and_leaves_the_rest_untouche
     unsent = [row for row in store.rows().values() if row.facts.send_outcome is Status.QUEUED]
     assert unsent, "the job stopped: the rest waits for the redelivery"
     assert all(row.claim is None for row in unsent), "no claim is left behind"
+
+
+def test_a_job_too_large_for_the_rate_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    store, ses, job = world(50, {}, 4)
+    worker = sender(store, ses, 4, Clock())
+    assert worker._pacing is not None
+    worker._pacing.pacer.set_rate(1.0)  # 50 recipients at 1/s need 50 s; 30 s remain
+    with caplog.at_level("WARNING"):
+        assert worker.process_job(job, remaining_ms=lambda: 30_000).sent == 50
+    assert "cannot finish at this sender's share of the SES rate" in caplog.text

@@ -215,6 +215,7 @@ class Sender:
                 state.content = self._store.load_content(job.tenant_id, job.message_id)
             if self._pacing is not None:
                 self._pacing.refresh()
+                self._warn_if_too_slow(state, len(sendable))
         if self._pool is not None and len(pending) > 1:
             steps = list(self._pool.map(lambda target: self._task(state, target), pending))
         else:
@@ -232,6 +233,19 @@ class Sender:
         return result
 
     # --- per job ---------------------------------------------------------------
+
+    def _warn_if_too_slow(self, state: _JobState, recipients: int) -> None:
+        """At this worker's share of the rate the job cannot end in this invocation: its tail waits
+        for redeliveries, each a receive towards the DLQ (the job size or the rate is wrong)."""
+        assert self._pacing is not None
+        rate = self._pacing.pacer.rate
+        usable_ms = state.remaining_ms() - self._policy.time_margin_ms
+        if rate is not None and recipients / rate * 1000 > usable_ms:
+            logger.warning(
+                "a send job cannot finish at this sender's share of the SES rate: lower sendJobSize, "
+                "senderMaxConcurrency, or raise the account's rate",
+                extra={"recipients": recipients, "sends_per_second": rate, "usable_ms": usable_ms},
+            )
 
     def _task(self, state: _JobState, target: SendTarget) -> tuple[_Step | None, JobResult]:
         """One recipient, on whichever thread: its own result, folded in by ``process_job``."""
