@@ -16,7 +16,7 @@ from infra.queues import Consumer, consume, work_queue
 from tracker import constants as c
 
 if TYPE_CHECKING:
-    from infra.settings import SenderTuning
+    from infra.sender_tuning import SenderTuning
 
 SENDER_TIMEOUT = Duration.seconds(30)
 SENDER_MEMORY_MB = 256  # I/O bound: SES calls and DynamoDB writes in flight on a few threads, little CPU
