@@ -32,7 +32,7 @@ from bench.other_sections import (
 )
 from bench.reads import PageCost
 from bench.report import Goal, heading
-from bench.runs import OURS, run_ingest
+from bench.runs import OURS, PROJECTOR_BATCH_SIZE, run_ingest
 
 DEFAULT_RECIPIENTS = 10_000
 DEFAULT_NAIVE_RECIPIENTS = 1_000
@@ -95,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs.naive, args.recipients, args.seed, sample, LATENCY_SECONDS, args.naive_latency_batches
         )
         reads_future: Future[list[PageCost]] | None = None if args.skip_reads else worker.submit(jobs.reads)
+        stats_future = worker.submit(jobs.stats_writes, args.recipients, args.seed, PROJECTOR_BATCH_SIZE)
         progress(f"ours: {len(send.specs):,} records through the ingest handler, then the projector")
         ours = run_ingest(
             OURS,
@@ -107,12 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         naive = naive_future.result()
         reads = reads_future.result() if reads_future else []
+        stats_writes = stats_future.result()
 
     goals: list[Goal] = []
     out.append(ingest_section(send, ours, naive, goals))
     hot_ours = hot_items([*ours.batches, *ours.projector_batches], ours.records)
     hot_ingest = hot_items(ours.batches, ours.records)
-    out.append(hot_section(hot_ours, hot_ingest, hot_items(naive.batches), ours, args.event_rate, goals))
+    out.append(
+        hot_section(
+            hot_ours, hot_ingest, hot_items(naive.batches), ours, args.event_rate, goals, stats_writes
+        )
+    )
     out.append(latency_section(ours, naive, args.event_rate, goals))
     out.append(naive_section())
     out.append(cold_start_section(imports, args.import_runs, goals))

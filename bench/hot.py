@@ -31,7 +31,12 @@ def item_kind(key: ItemKey) -> str:
         return "suppression history entry"
     if sk.startswith(naive.EVENT_SK_PREFIX):
         return "event log entry"
+    if sk.startswith(keys.STATS_HOUR_SK_PREFIX):
+        return STATS_KIND
     return "other"
+
+
+STATS_KIND = "statistics hour item"
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,16 @@ class HotItems:
     max_item_kind_total: str
     max_partition_items_per_batch: int  # items written into one partition key in one batch
     partition_write_units_per_record: float  # write units into the hottest partition, per record
+    stats_writes_total: int = 0  # writes of the tenants' statistics hour items
+    max_stats_writes_per_batch: int = 0  # most writes to one statistics item in one batch
 
     @property
     def message_writes_per_record(self) -> float:
         return self.message_writes_total / self.records if self.records else 0.0
+
+    @property
+    def stats_writes_per_record(self) -> float:
+        return self.stats_writes_total / self.records if self.records else 0.0
 
 
 def hot_items(batches: Sequence[BatchStats], records: int | None = None) -> HotItems:
@@ -60,6 +71,7 @@ def hot_items(batches: Sequence[BatchStats], records: int | None = None) -> HotI
     partition_units: dict[str, float] = defaultdict(float)
     max_item = (0, "-")
     max_message = 0
+    max_stats = 0
     max_partition = 0
     for batch in batches:
         per_item: Counter[ItemKey] = Counter()
@@ -77,6 +89,7 @@ def hot_items(batches: Sequence[BatchStats], records: int | None = None) -> HotI
             if n > max_item[0]:
                 max_item = (n, item_kind(key))
             max_message = max([max_message, *(n for k, n in per_item.items() if k[1] == keys.MESSAGE_SK)])
+            max_stats = max([max_stats, *(n for k, n in per_item.items() if item_kind(k) == STATS_KIND)])
             max_partition = max(max_partition, max(per_partition.values()))
     records = sum(b.records for b in batches) if records is None else records
     top_total = total.most_common(1)[0] if total else (("", ""), 0)
@@ -96,4 +109,6 @@ def hot_items(batches: Sequence[BatchStats], records: int | None = None) -> HotI
         partition_write_units_per_record=(max(partition_units.values()) / records)
         if partition_units and records
         else 0.0,
+        stats_writes_total=sum(n for k, n in total.items() if item_kind(k) == STATS_KIND),
+        max_stats_writes_per_batch=max_stats,
     )

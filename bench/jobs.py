@@ -5,6 +5,7 @@ measures our handler, so a default run uses both cores). Module-level functions,
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 
 from bench.emulator import configure_environment
@@ -55,3 +56,29 @@ def reads() -> list[PageCost]:
     from bench.reads import run_reads
 
     return run_reads(progress=_progress)
+
+
+@dataclass(frozen=True)
+class StatsWrites:
+    """Statistics hour item writes modelled for the send's events (bench/stats_model.py)."""
+
+    events: int
+    shuffled: int  # in the measured run's order and projector cuts
+    in_time_order: int  # as SES publishes them, with the same cuts
+    in_time_order_full_batches: int  # ... and the deployed mapping's batches of 1,000 records
+
+
+def stats_writes(recipients: int, seed: int, projector_records: int) -> StatsWrites:
+    configure_environment()
+    from bench.stats_model import in_time_order, stats_writes
+    from tracker.models.ses import parse_record_body
+
+    _progress("statistics writes: modelling the send's events in two orders")
+    send = synthetic_send(recipients, seed)
+    ordered = in_time_order(send.specs)
+    return StatsWrites(
+        events=len(send.specs),
+        shuffled=stats_writes(send, send.specs, parse_record_body, projector_records),
+        in_time_order=stats_writes(send, ordered, parse_record_body, projector_records),
+        in_time_order_full_batches=stats_writes(send, ordered, parse_record_body, 1000),
+    )

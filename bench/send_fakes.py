@@ -219,7 +219,13 @@ class NoSuppressions:
         self._store = store
         self._suppressed = suppressed or {}
 
-    def active_reasons(self, tenant_id: str, emails: Collection[str]) -> dict[str, str]:  # noqa: ARG002
+    def active_reasons(
+        self,
+        tenant_id: str,  # noqa: ARG002
+        emails: Collection[str],
+        *,
+        kind: str | None = None,  # noqa: ARG002
+    ) -> dict[str, str]:
         if self._store is not None:
             for _ in range(0, len(set(emails)), BATCH_GET_LIMIT):
                 self._store._request("BatchGetItem")

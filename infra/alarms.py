@@ -23,6 +23,9 @@ ONE_DAY = Duration.days(1)
 # at 10% and 0.5%); alarm when the account reaches the review thresholds, well before a pause.
 SES_BOUNCE_RATE_THRESHOLD = 0.05
 SES_COMPLAINT_RATE_THRESHOLD = 0.001
+# ... and again at the pause thresholds, where SES may stop all of the account's sending.
+SES_BOUNCE_RATE_AT_RISK = 0.10
+SES_COMPLAINT_RATE_AT_RISK = 0.005
 # Normal latency from SES event to table is seconds; ten minutes of backlog means ingest is stuck
 # (failing, throttled or out of concurrency).
 OLDEST_EVENT_AGE_SECONDS = 600
@@ -74,6 +77,12 @@ class ObservedResources:
     send_api_function: lambda_.IFunction
     apple_ranges_function: lambda_.IFunction
     rest_api: apigw.RestApi
+    # Events out (infra/events.py): the events function, its given-up batches, the webhook DLQ
+    # and its consumer.
+    events_function: lambda_.IFunction | None = None
+    events_failures: sqs.IQueue | None = None
+    webhook_dlq: sqs.IQueue | None = None
+    webhook_failures_function: lambda_.IFunction | None = None
 
     @property
     def functions(self) -> tuple[tuple[str, lambda_.IFunction], ...]:
@@ -154,6 +163,7 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
         *_table_alarms(r.table),
         *_apple_ranges_alarms(r),
         *_projector_alarms(r),
+        *_events_alarms(r),
         AlarmSpec(
             "QuarantinedEvents",
             app_metric(c.METRIC_QUARANTINED_EVENTS),
@@ -192,6 +202,20 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
             ses_metric("Reputation.ComplaintRate"),
             SES_COMPLAINT_RATE_THRESHOLD,
             "SES complaint rate reached 0.1% (SES review threshold; sending may be paused at 0.5%).",
+            at_least=True,
+        ),
+        AlarmSpec(
+            "SesBounceRateAtRisk",
+            ses_metric("Reputation.BounceRate"),
+            SES_BOUNCE_RATE_AT_RISK,
+            "SES bounce rate reached 10%: SES may pause the account's sending.",
+            at_least=True,
+        ),
+        AlarmSpec(
+            "SesComplaintRateAtRisk",
+            ses_metric("Reputation.ComplaintRate"),
+            SES_COMPLAINT_RATE_AT_RISK,
+            "SES complaint rate reached 0.5%: SES may pause the account's sending.",
             at_least=True,
         ),
         AlarmSpec(
@@ -360,3 +384,59 @@ def _apple_ranges_alarms(r: ObservedResources) -> list[AlarmSpec]:
             missing_breaches=True,
         ),
     ]
+
+
+# The webhook DLQ's consumer drains it within seconds: an hour-old message means it is failing.
+WEBHOOK_DLQ_AGE_SECONDS = 3600
+
+
+def _events_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    if r.events_function is None or r.events_failures is None:
+        return []
+    specs = [
+        AlarmSpec(
+            "EventPutFailures",
+            app_metric(c.METRIC_EVENTS_PUT_FAILED),
+            0,
+            "PutEvents refused status events for 15 minutes: they are retried from the stream, and "
+            "tenants' webhooks lag.",
+            periods=SUSTAINED_PERIODS,
+        ),
+        AlarmSpec(
+            "EventsErrors",
+            r.events_function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The events function failed whole invocations: status events are delayed.",
+        ),
+        AlarmSpec(
+            "EventsIteratorAge",
+            projector_iterator_age(r.events_function),
+            PROJECTOR_ITERATOR_AGE_MS,
+            "The events function is more than 10 minutes behind the table's stream.",
+            periods=3,
+        ),
+        AlarmSpec(
+            "EventsFailedBatches",
+            queue_depth(r.events_failures),
+            0,
+            "The events function gave up stream batches after 24 hours: their status events were "
+            "never put (replay them from the table, docs/operations.md).",
+        ),
+        AlarmSpec(
+            "WebhookDeliveryFailures",
+            app_metric(c.METRIC_WEBHOOK_DELIVERY_FAILURES),
+            0,
+            "EventBridge gave up delivering events to a tenant's webhook (listed in its "
+            "GET /webhook/deliveries).",
+        ),
+    ]
+    if r.webhook_dlq is not None:
+        specs.append(
+            AlarmSpec(
+                "WebhookDlqOldestMessage",
+                oldest_message_age(r.webhook_dlq),
+                WEBHOOK_DLQ_AGE_SECONDS,
+                "The webhook DLQ is not drained: its consumer fails, and failures are not listed.",
+            )
+        )
+    return specs

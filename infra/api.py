@@ -138,6 +138,18 @@ class Api(Construct):
             ),
         )
 
+        # The key that signs emails' one-click unsubscribe links (the sender signs, the send function
+        # verifies): generated, read by ARN. Not rotated: a new key would void the link of every
+        # email already sent (nag.py).
+        self.unsubscribe_secret = secretsmanager.Secret(
+            self,
+            "UnsubscribeSecret",
+            description="HMAC key that signs the one-click unsubscribe links of emails",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+
         common = {
             c.ENV_CURSOR_SECRET_ARN: self.cursor_secret.secret_arn,
             c.ENV_ALLOWED_ORIGIN: frontend_origin,
@@ -163,7 +175,11 @@ class Api(Construct):
                 description="HTTP API writes: POST /messages and the suppression list",
                 memory_mb=API_MEMORY_MB,
                 timeout=API_TIMEOUT,
-                environment={c.ENV_SEND_QUEUE_URL: send_queue.queue_url, **common},
+                environment={
+                    c.ENV_SEND_QUEUE_URL: send_queue.queue_url,
+                    c.ENV_UNSUBSCRIBE_SECRET_ARN: self.unsubscribe_secret.secret_arn,
+                    **common,
+                },
             ),
         )
         # POST /messages writes message and recipient items, and Powertools idempotency keeps its
@@ -172,6 +188,7 @@ class Api(Construct):
         send_queue.grant_send_messages(self.send_function)
         for function in self.functions:
             self.cursor_secret.grant_read(function)
+        self.unsubscribe_secret.grant_read(self.send_function)
 
         self.access_logs = logs.LogGroup(
             self,
@@ -250,8 +267,18 @@ class Api(Construct):
         # Everything else goes to the function that serves it (its Powertools resolver routes it
         # and answers 404/405 as the whole API would), always behind the Cognito authorizer. The
         # tenant comes from the verified ID token's custom:tenant_id claim.
+        # The one exception: an email's unsubscribe link (its signed token is the credential; mail
+        # clients POST to it without any token of ours).
         for route in ROUTES:
-            self.rest_api.root.resource_for_path(route.resource).add_method(
+            resource = self.rest_api.root.resource_for_path(route.resource)
+            if route.public:
+                resource.add_method(
+                    route.method,
+                    integrations[route.function],
+                    authorization_type=apigw.AuthorizationType.NONE,
+                )
+                continue
+            resource.add_method(
                 route.method,
                 integrations[route.function],
                 authorization_type=apigw.AuthorizationType.COGNITO,

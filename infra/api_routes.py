@@ -28,6 +28,8 @@ class GatewayRoute:
     resource: str  # an API Gateway resource path; "{proxy+}" matches one or more segments
     method: str  # an HTTP method, or ANY
     function: ApiFunction
+    # No Cognito authorizer: the signed link of an email is the credential (one-click unsubscribe).
+    public: bool = False
 
 
 ROUTES = (
@@ -46,9 +48,15 @@ ROUTES = (
     GatewayRoute("/messages/{message_id}/recipients/{recipient_id}/dismiss", ANY, ApiFunction.SEND),
     GatewayRoute("/suppressions", ANY, ApiFunction.SEND),
     GatewayRoute(f"/suppressions/{GREEDY}", ANY, ApiFunction.SEND),
+    # One-click unsubscribe (RFC 8058): mail clients POST without any token of ours; the page's GET
+    # is served by the same function.
+    GatewayRoute("/unsubscribe/{token}", ANY, ApiFunction.SEND, public=True),
     # The erasure of a customer's data writes; the customer's history (GET) is a read route.
     GatewayRoute(f"/customers/{GREEDY}", "DELETE", ApiFunction.SEND),
     GatewayRoute(f"/customers/{GREEDY}", ANY, ApiFunction.READ),
+    # The tenant's webhook: EventBridge resources and the table (docs/events.md).
+    GatewayRoute("/webhook", ANY, ApiFunction.SEND),
+    GatewayRoute(f"/webhook/{GREEDY}", ANY, ApiFunction.SEND),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
     # no route has (404).
     GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),

@@ -13,7 +13,9 @@ from infra.alarms import (
     FIVE_MINUTES,
     ONE_DAY,
     ONE_MINUTE,
+    SES_BOUNCE_RATE_AT_RISK,
     SES_BOUNCE_RATE_THRESHOLD,
+    SES_COMPLAINT_RATE_AT_RISK,
     SES_COMPLAINT_RATE_THRESHOLD,
     ObservedResources,
     app_metric,
@@ -85,6 +87,8 @@ def build_dashboard(
     )
     dashboard.add_widgets(*_table_widgets(r, throughput))
     dashboard.add_widgets(*_projector_widgets(r))
+    if (events := _events_widgets(r)) is not None:
+        dashboard.add_widgets(*events)
     dashboard.add_widgets(
         _counts_widget(
             "Ingest outcomes",
@@ -100,10 +104,13 @@ def build_dashboard(
             left_annotations=[
                 cloudwatch.HorizontalAnnotation(value=SES_BOUNCE_RATE_THRESHOLD, label="bounce review"),
                 cloudwatch.HorizontalAnnotation(value=SES_COMPLAINT_RATE_THRESHOLD, label="complaint review"),
+                cloudwatch.HorizontalAnnotation(value=SES_BOUNCE_RATE_AT_RISK, label="bounce pause"),
+                cloudwatch.HorizontalAnnotation(value=SES_COMPLAINT_RATE_AT_RISK, label="complaint pause"),
             ],
             width=WIDTH,
         ),
     )
+    dashboard.add_widgets(_tenant_health_widget())
     dashboard.add_widgets(
         _counts_widget(
             "Send outcomes",
@@ -140,6 +147,20 @@ def _apple_ranges_widget(r: ObservedResources) -> cloudwatch.GraphWidget:
     )
 
 
+def _tenant_health_widget() -> cloudwatch.IWidget:
+    """Each tenant whose health was computed as not ok (GET /stats/health; 1 warning, 2 at risk):
+    one line per tenant, found by a search over the metric's tenant dimension."""
+    query = (
+        f'{{{c.METRICS_NAMESPACE},{c.TENANT_METRIC_DIMENSION}}} MetricName="{c.METRIC_TENANT_DELIVERABILITY}"'
+    )
+    search = f"SEARCH('{query}', 'Maximum', 3600)"
+    return cloudwatch.GraphWidget(
+        title="Tenants past SES's thresholds (1 warning, 2 at risk)",
+        left=[cloudwatch.MathExpression(expression=search, label="", period=Duration.hours(1))],
+        width=WIDTH,
+    )
+
+
 def _projector_widgets(r: ObservedResources) -> list[cloudwatch.IWidget]:
     """The projector: what it counted, skipped (nothing to count, or a replay) and retried, how far
     behind the stream it is, and the batches it gave up."""
@@ -154,6 +175,29 @@ def _projector_widgets(r: ObservedResources) -> list[cloudwatch.IWidget]:
             [projector_iterator_age(r.projector_function)],
             right=[queue_depth(r.projector_failures)],
         ),
+    ]
+
+
+def _events_widgets(r: ObservedResources) -> list[cloudwatch.IWidget] | None:
+    """Events out: status events put and refused, webhook deliveries given up, the events
+    function's lag and errors, the batches it gave up and the webhook DLQ's oldest message."""
+    if r.events_function is None or r.events_failures is None:
+        return None
+    health: list[cloudwatch.IMetric] = [r.events_function.metric_errors(period=FIVE_MINUTES, statistic="Sum")]
+    if r.webhook_dlq is not None:
+        health.append(oldest_message_age(r.webhook_dlq))
+    return [
+        _counts_widget(
+            "Status events",
+            [c.METRIC_EVENTS_PUBLISHED],
+            right=[c.METRIC_EVENTS_PUT_FAILED, c.METRIC_WEBHOOK_DELIVERY_FAILURES],
+        ),
+        _graph(
+            "Events lag (iterator age, ms)",
+            [projector_iterator_age(r.events_function)],
+            right=[queue_depth(r.events_failures)],
+        ),
+        _graph("Events errors, webhook DLQ age (s)", health[:1], right=health[1:]),
     ]
 
 

@@ -35,6 +35,14 @@ ALL_SES_EVENTS = [
     ses.EmailSendingEvent.SUBSCRIPTION,
 ]
 
+# The untracked kinds' set: everything but OPEN and CLICK, so SES adds no open pixel and rewrites
+# no link in what is sent with it (tracker.domain.tracking).
+UNTRACKED_SES_EVENTS = [
+    event
+    for event in ALL_SES_EVENTS
+    if event not in (ses.EmailSendingEvent.OPEN, ses.EmailSendingEvent.CLICK)
+]
+
 INGEST_TIMEOUT = Duration.seconds(30)
 # The function's memory and the queue's maximum concurrency: c.INGEST_MEMORY_MB and
 # c.INGEST_MAX_CONCURRENCY (defined with the bench's reasoning in tracker/constants.py, where the bench
@@ -63,6 +71,7 @@ class Ingestion(Construct):
         table: dynamodb.ITableV2,
         configuration_set_name: str,
         tuning: IngestTuning,
+        untracked_configuration_set_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -103,6 +112,22 @@ class Ingestion(Construct):
             "ToEventsTopic",
             destination=ses.EventDestination.sns_topic(self.topic),
             events=ALL_SES_EVENTS,
+        )
+        # The second set, for the kinds sent untracked: the same destination without OPEN and CLICK.
+        untracked_name = untracked_configuration_set_name or f"{configuration_set_name}-untracked"
+        self.untracked_configuration_set = ses.ConfigurationSet(
+            self,
+            "UntrackedConfigurationSet",
+            configuration_set_name=untracked_name,
+            reputation_metrics=True,
+        )
+        self.untracked_configuration_set_arn = stack.format_arn(
+            service="ses", resource="configuration-set", resource_name=untracked_name
+        )
+        self.untracked_configuration_set.add_event_destination(
+            "ToEventsTopic",
+            destination=ses.EventDestination.sns_topic(self.topic),
+            events=UNTRACKED_SES_EVENTS,
         )
         # SES must encrypt what it publishes. The key is dedicated to this topic, and the topic policy
         # above is what limits publishing to our configuration set; the key, too, serves SES only on

@@ -56,10 +56,13 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         stack.sending.function,
         *stack.api.functions,
         stack.reference_data.function,
+        stack.events_out.function,
+        stack.events_out.failures_function,
     ):
         assert function.role is not None
         reason = XRAY_REASON + (SEND_RATE_REASON if function is stack.sending.function else "")
         _suppress(function.role, "AwsSolutions-IAM5", reason, ["Resource::*"])
+    _suppress_events_out(stack)
 
     # --- The projector's on-failure destination -------------------------------------------------
     _suppress(
@@ -82,7 +85,8 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
     _suppress(
         api,
         "AwsSolutions-APIG3",
-        "No WAF web ACL by default: every route except /health requires a Cognito token, and stage "
+        "No WAF web ACL by default: every route except /health and the signed unsubscribe links "
+        "requires a Cognito token, and stage "
         "throttling bounds abuse; attach a regional web ACL to the stage when the API is exposed to "
         "untrusted traffic at scale (it costs a monthly fee per ACL and rule).",
     )
@@ -94,13 +98,24 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
     )
     for method in _unauthenticated_methods(api):
-        reason = (
-            "GET /health is the one route without a token by design (uptime checks): a MOCK integration "
-            "that API Gateway answers itself with a static status, never reaching a function or any data."
-            if method.http_method == "GET"
-            else "CORS preflight: browsers send OPTIONS without credentials, so it cannot require a token; "
-            "it is a MOCK integration that returns only the CORS headers and never reaches the function."
-        )
+        if method.resource.path.startswith("/unsubscribe/") and method.http_method != "OPTIONS":
+            reason = (
+                "An email's one-click unsubscribe link (RFC 8058): mail clients POST to it without any "
+                "credential of ours, so the credential is the link itself, an HMAC-signed token naming "
+                "one recipient, checked by the send function; it can only unsubscribe that recipient's "
+                "address from its tenant's emails, and reads nothing else."
+            )
+        elif method.http_method == "GET":
+            reason = (
+                "GET /health is the one route without a token by design (uptime checks): a MOCK "
+                "integration that API Gateway answers itself with a static status, never reaching a "
+                "function or any data."
+            )
+        else:
+            reason = (
+                "CORS preflight: browsers send OPTIONS without credentials, so it cannot require a token; "
+                "it is a MOCK integration that returns only the CORS headers and never reaches the function."
+            )
         # On the method resource only, not on its children (such as the Lambda permission).
         assert method.node.default_child is not None
         _suppress(method.node.default_child, "AwsSolutions-APIG4", reason, children=False)
@@ -124,13 +139,58 @@ def suppress_accepted_findings(stack: DeliveryTrackerStack) -> None:
         "to pair it with; rotating means putting a new generated value (see docs/deploy.md), which only "
         "invalidates outstanding pagination cursors.",
     )
+    _suppress(
+        stack.api.unsubscribe_secret,
+        "AwsSolutions-SMG4",
+        "The unsubscribe link key is not a credential of another system, and rotating it would void the "
+        "one-click unsubscribe link of every email already sent (a customer must be able to unsubscribe "
+        "from an old email); replace it only if it leaked (docs/unsubscribe.md).",
+    )
 
 
 def _unauthenticated_methods(api: apigw.RestApi) -> list[apigw.Method]:
     methods = []
     for method in api.methods:
-        if method.http_method == "OPTIONS" or (
-            method.http_method == "GET" and method.resource.path == "/health"
+        if (
+            method.http_method == "OPTIONS"
+            or (method.http_method == "GET" and method.resource.path == "/health")
+            or method.resource.path.startswith("/unsubscribe/")
         ):
             methods.append(method)
     return methods
+
+
+def _suppress_events_out(stack: DeliveryTrackerStack) -> None:
+    events_out = stack.events_out
+    send_role = stack.api.send_function.role
+    assert send_role is not None
+    _suppress(
+        send_role,
+        "AwsSolutions-IAM5",
+        "The webhook routes create each tenant's EventBridge connection, API destination and rule at "
+        "run time, named with the stack's webhook prefix and a hash of the tenant (tracker.dal.webhooks); "
+        "the permissions name that prefix, not any resource of another name. The connection's API key "
+        "lives in the secret EventBridge creates for it (events!connection/<name>/<uuid>), whose "
+        "name ends in a random suffix, hence the wildcard after the same prefix.",
+        events_out.admin_wildcards(),
+    )
+    _suppress(
+        events_out.delivery_role,
+        "AwsSolutions-IAM5",
+        "EventBridge invokes the tenants' API destinations, created at run time with the webhook "
+        "prefix (tracker.dal.webhooks): the role names that prefix only.",
+        events_out.delivery_wildcards(),
+    )
+    _suppress(
+        events_out.failure_queue,
+        "AwsSolutions-SQS3",
+        "The events function's on-failure destination (a dead-letter queue cdk-nag does not recognize "
+        "as one): it holds the descriptions of stream batches given up, for an operator (alarmed).",
+    )
+    _suppress(
+        events_out.dead_letter_queue,
+        "AwsSolutions-SQS3",
+        "This is the dead-letter queue of the tenants' webhook targets (EventBridge's DeadLetterConfig, "
+        "set at run time): its consumer records each failure; a message it cannot record stays here "
+        "(alarmed on its age).",
+    )

@@ -50,6 +50,7 @@ class Sending(Construct):
         ses_identity: str,
         configuration_set_arn: str,
         tuning: SenderTuning,
+        untracked_configuration_set_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -71,12 +72,17 @@ class Sending(Construct):
         grant_table_access(self.function, table, table_access.SENDER)
         self.identity_arn = ses_identity_arn(stack, ses_identity)
         # SES authorizes SendEmail against the sending identity and the configuration set, so those
-        # two ARNs are the only resources; the From address is pinned as well.
+        # ARNs (the identity, the tracked and the untracked set) are the only resources; the From
+        # address is pinned as well.
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 sid="SendAsTheConfiguredIdentityOnly",
                 actions=["ses:SendEmail"],
-                resources=[self.identity_arn, configuration_set_arn],
+                resources=[
+                    self.identity_arn,
+                    configuration_set_arn,
+                    *([untracked_configuration_set_arn] if untracked_configuration_set_arn else []),
+                ],
                 conditions={"StringEquals": {"ses:FromAddress": sender_address}},
             )
         )

@@ -15,6 +15,7 @@ from infra.projection import (
 from infra.sender_tuning import SenderTuning
 from tracker import constants as c
 from tracker.domain.engagement import EngagementRules
+from tracker.domain.tracking import parse_kinds
 
 DEFAULT_FRONTEND_ORIGIN = "http://127.0.0.1:8000"  # the dashboard in local mode (`make run`)
 REQUIRED_CONTEXT = ("senderAddress", "sesIdentity")
@@ -22,6 +23,8 @@ REQUIRED_EXAMPLE = "-c senderAddress=billing@acme.example -c sesIdentity=acme.ex
 
 _EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+_HTTPS_URL = re.compile(r"^https://[^/\s?#]+(/[^\s?#]*)?$")
+MESSAGE_KINDS = frozenset({"email", "invoice", "receipt"})
 _ORIGIN = re.compile(r"^(https://[^/\s]+|http://(localhost|127\.0\.0\.1)(:\d+)?)$")
 _USER_POOL_ID = re.compile(r"^[a-z]{2}-[a-z]+-\d_[0-9A-Za-z]+$")
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -172,9 +175,14 @@ class Settings:
     apple_ranges_min_prefixes: int = c.DEFAULT_APPLE_RANGES_MIN_PREFIXES
     # The engagement rules' thresholds the operator set (ENGAGEMENT_* variables of the functions).
     engagement: dict[str, str] = field(default_factory=dict)
+    # Kinds sent without open and click tracking (the second configuration set), comma-separated.
+    untracked_kinds: str = "invoice"
+    # Where emails' one-click unsubscribe links point; default the API's own URL.
+    unsubscribe_base_url: str | None = None
 
     def __post_init__(self) -> None:
         self._check_sender()
+        self._check_unsubscribe()
         self._check_apple_ranges()
         if not _ORIGIN.match(self.frontend_origin):
             raise SettingsError(
@@ -212,6 +220,17 @@ class Settings:
             raise SettingsError(
                 f"stage {self.stage!r}: 1-{STAGE_MAX_LENGTH} lowercase letters, digits and single '-', "
                 "starting with a letter, without 'aws', 'amazon' or 'cognito'"
+            )
+
+    def _check_unsubscribe(self) -> None:
+        unknown = parse_kinds(self.untracked_kinds) - MESSAGE_KINDS
+        if unknown:
+            raise SettingsError(
+                f"untrackedKinds: {', '.join(sorted(unknown))} is not a kind (email, invoice, receipt)"
+            )
+        if self.unsubscribe_base_url is not None and not _HTTPS_URL.match(self.unsubscribe_base_url):
+            raise SettingsError(
+                f"unsubscribeBaseUrl {self.unsubscribe_base_url!r}: an https:// URL (RFC 8058 requires HTTPS)"
             )
 
     def _check_apple_ranges(self) -> None:
@@ -278,6 +297,18 @@ class Settings:
     def configuration_set_name(self) -> str:
         """The deployed configuration set; local mode keeps c.CONFIGURATION_SET_NAME unprefixed."""
         return self.prefixed(c.CONFIGURATION_SET_NAME)
+
+    @property
+    def untracked_configuration_set_name(self) -> str:
+        """The set without OPEN and CLICK events, for the untracked kinds."""
+        return self.prefixed(c.UNTRACKED_CONFIGURATION_SET_NAME)
+
+    @property
+    def tracking_environment(self) -> dict[str, str]:
+        return {
+            c.ENV_UNTRACKED_CONFIGURATION_SET: self.untracked_configuration_set_name,
+            c.ENV_UNTRACKED_KINDS: ",".join(sorted(parse_kinds(self.untracked_kinds))),
+        }
 
 
 def _valid_domain_prefix(prefix: str) -> bool:
@@ -427,4 +458,6 @@ def settings_from_context(node: Node) -> Settings:
             node, "appleRangesMinPrefixes", c.DEFAULT_APPLE_RANGES_MIN_PREFIXES
         ),
         engagement=_engagement(node),
+        untracked_kinds=_text(node, c.CONTEXT_UNTRACKED_KINDS) or "invoice",
+        unsubscribe_base_url=_text(node, c.CONTEXT_UNSUBSCRIBE_BASE_URL),
     )

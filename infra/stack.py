@@ -9,6 +9,7 @@ from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
 from infra.api import Api
+from infra.events import EventsOut
 from infra.functions import FunctionFactory
 from infra.ingestion import Ingestion
 from infra.observability import Observability, ObservedResources
@@ -39,6 +40,7 @@ class DeliveryTrackerStack(Stack):
                 **settings.data_environment,
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
+                **settings.tracking_environment,
                 **settings.engagement,
                 # The send API cuts messages into send jobs of this size.
                 **settings.sender.job_environment,
@@ -51,6 +53,7 @@ class DeliveryTrackerStack(Stack):
             table=table,
             configuration_set_name=settings.configuration_set_name,
             tuning=settings.ingest,
+            untracked_configuration_set_name=settings.untracked_configuration_set_name,
         )
         # The table's stream -> message counts and suppression evidence.
         self.projection = Projection(
@@ -74,6 +77,7 @@ class DeliveryTrackerStack(Stack):
             ses_identity=settings.ses_identity,
             configuration_set_arn=self.ingestion.configuration_set_arn,
             tuning=settings.sender,
+            untracked_configuration_set_arn=self.ingestion.untracked_configuration_set_arn,
         )
         # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless
         # frontendOrigin names another one (e.g. a custom domain in front of the distribution).
@@ -100,6 +104,25 @@ class DeliveryTrackerStack(Stack):
             existing_user_pool_id=settings.existing_user_pool_id,
             dashboard_url=self.web.url if self.web is not None else None,
         )
+        # Emails carry a one-click unsubscribe link to the API (or the operator's own domain for it).
+        self.sending.function.add_environment(
+            c.ENV_UNSUBSCRIBE_BASE_URL, settings.unsubscribe_base_url or self.api.rest_api.url
+        )
+        self.sending.function.add_environment(
+            c.ENV_UNSUBSCRIBE_SECRET_ARN, self.api.unsubscribe_secret.secret_arn
+        )
+        self.api.unsubscribe_secret.grant_read(self.sending.function)
+        # Every recipient status change on an event bus, and the tenants' webhooks (docs/events.md).
+        self.events_out = EventsOut(
+            self,
+            "EventsOut",
+            factory=self.factory,
+            table=table,
+            bus_name=settings.prefixed(c.EVENT_BUS_NAME),
+            resource_prefix=settings.prefixed(c.WEBHOOK_RESOURCE_PREFIX),
+            registry_name=settings.prefixed(c.SERVICE_NAME),
+        )
+        self.events_out.grant_webhook_admin(self.api.send_function)
         self.observability = Observability(
             self,
             "Observability",
@@ -117,6 +140,10 @@ class DeliveryTrackerStack(Stack):
                 send_api_function=self.api.send_function,
                 apple_ranges_function=self.reference_data.function,
                 rest_api=self.api.rest_api,
+                events_function=self.events_out.function,
+                events_failures=self.events_out.failure_queue,
+                webhook_dlq=self.events_out.dead_letter_queue,
+                webhook_failures_function=self.events_out.failures_function,
             ),
             alarm_email=settings.alarm_email,
             # Dashboards are global to the account: the (stage-prefixed) stack name and the region.
@@ -148,6 +175,10 @@ class DeliveryTrackerStack(Stack):
         CfnOutput(self, "SendDeadLetterQueueUrl", value=self.sending.dead_letter_queue.queue_url)
         # Where the projector reports the stream batches it gave up (docs/operations.md).
         CfnOutput(self, "ProjectorFailedBatchesQueueUrl", value=self.projection.failure_queue.queue_url)
+        # Status events: the bus, its archive (replays) and the webhook dead-letter queue.
+        CfnOutput(self, "EventBusName", value=self.events_out.bus.event_bus_name)
+        CfnOutput(self, "EventArchiveName", value=self.events_out.archive.archive_name)
+        CfnOutput(self, "WebhookDeadLetterQueueUrl", value=self.events_out.dead_letter_queue.queue_url)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
         # Where Apple's refreshed ranges are, and the function to run for a refresh now (docs/operations.md).
         CfnOutput(self, "AppleRangesBucketName", value=self.reference_data.bucket.bucket_name)

@@ -87,3 +87,6 @@ PROJECTOR = TableAccess(
 # Apple's ranges refresher: downloads Apple's list and writes one S3 object (infra/reference_data.py);
 # it makes no DynamoDB request, so its role gets no DynamoDB action at all.
 APPLE_RANGES = TableAccess(actions=())
+# The webhook DLQ's consumer: records each delivery EventBridge gave up on (BatchWriteItem of the
+# tenant's failure items). The events function reads only the stream (its mapping's grant).
+WEBHOOK_FAILURES = TableAccess(actions=("dynamodb:BatchWriteItem",))

@@ -39,7 +39,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def configure_environment(resources: Any) -> None:
+def configure_environment(resources: Any, port: int = 8000) -> None:
     """The same variables the CDK stack gives the functions, pointing at local resources."""
     from tracker import constants
 
@@ -48,12 +48,26 @@ def configure_environment(resources: Any) -> None:
             constants.ENV_TABLE_NAME: resources.table_name,
             constants.ENV_SEND_QUEUE_URL: resources.send_queue_url,
             constants.ENV_CONFIGURATION_SET: resources.configuration_set,
+            constants.ENV_UNTRACKED_CONFIGURATION_SET: resources.untracked_configuration_set,
             constants.ENV_SENDER_ADDRESS: resources.sender_address,
             constants.ENV_CURSOR_SECRET: os.environ.get("CURSOR_SECRET") or secrets.token_urlsafe(32),
             # One sender poller: it takes the SES simulator's whole rate.
             constants.ENV_SENDER_CONCURRENCY: "1",
+            # Emails' one-click unsubscribe links point at the local gateway (plain HTTP locally).
+            constants.ENV_UNSUBSCRIBE_BASE_URL: f"http://127.0.0.1:{port}",
+            constants.ENV_UNSUBSCRIBE_SECRET: os.environ.get("UNSUBSCRIBE_SECRET")
+            or secrets.token_urlsafe(32),
         }
     )
+    if resources.events is not None:
+        os.environ.update(
+            {
+                constants.ENV_EVENT_BUS_NAME: resources.events.bus_name,
+                constants.ENV_WEBHOOK_DLQ_ARN: resources.events.dead_letter_arn,
+                # Local mode only: webhooks to http://127.0.0.1:<port> and http://localhost:<port>.
+                constants.ENV_WEBHOOK_ALLOW_LOCAL: "1",
+            }
+        )
 
 
 RUN_STATE = ROOT / ".run" / "local.env"
@@ -112,11 +126,12 @@ def main() -> int:
     from local.resources import create_resources
 
     resources = create_resources(SENDER_ADDRESS)
-    configure_environment(resources)
+    configure_environment(resources, port)
     write_run_state(emulator.endpoint, resources)
     step(
         f"created table {resources.table_name}, SNS topic, SQS queues with DLQs, "
-        f"SES identity {resources.sender_address} and configuration set {resources.configuration_set}"
+        f"SES identity {resources.sender_address} and configuration sets {resources.configuration_set} "
+        f"and {resources.untracked_configuration_set}"
     )
 
     from local.wiring import start_system
@@ -156,6 +171,10 @@ def main() -> int:
         f"  API docs:   {base_url}/docs (send the token as a Bearer header)\n"
         f"  token for tenant 'demo' (valid 12 h):\n    {token}\n\n"
         f"  try:\n    curl -s -H 'Authorization: Bearer {token}' {base_url}/messages\n\n"
+        "  webhooks (docs/events.md): local mode delivers to http://127.0.0.1:<port> or http://localhost:<port>,\n"
+        "  e.g. a receiver printing each event:  python3 -m local.webhook_echo 9000\n"
+        f"    curl -s -X PUT -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
+        f'      -d \'{{"url": "http://127.0.0.1:9000/hook"}}\' {base_url}/webhook\n\n'
         "Press Ctrl+C to stop.",
         flush=True,
     )

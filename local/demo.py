@@ -131,6 +131,7 @@ def seed(base_url: str) -> dict[str, Any]:
             "kind": "receipt",
             "subject": "Payment receipt PAY-2001",
             "text": "We received your payment of $80.00. Thank you!",
+            "html": "<p>We received your payment of <strong>$80.00</strong>. Thank you!</p>",
             "payment_id": "PAY-2001",
             "recipients": _recipients("dev"),
         },
@@ -145,8 +146,7 @@ def seed(base_url: str) -> dict[str, Any]:
         engagement(client, schedule["message_id"], ana, "Open", now + timedelta(hours=hours))
     engagement(client, schedule["message_id"], ana, "Click", now + timedelta(hours=1, minutes=2))
     engagement(client, schedule["message_id"], dev, "Open", now + timedelta(hours=3))
-    for hours in (2, 30):
-        engagement(client, invoice["message_id"], ana, "Open", now + timedelta(hours=hours))
+    # Invoices are sent untracked (no pixel, no rewritten links): SES reports no open of Ana's.
     engagement(client, receipt["message_id"], dev, "Open", now + timedelta(minutes=40))
 
     # Cleo complained, so her address is now suppressed: the next message drops her.
@@ -166,7 +166,7 @@ def seed(base_url: str) -> dict[str, Any]:
     client.wait_until(
         lambda: (
             _recipient(client, schedule["message_id"], ana)["open_count"] == 3
-            and _recipient(client, invoice["message_id"], ana)["open_count"] == 2
+            and _recipient(client, receipt["message_id"], dev)["open_count"] == 1
             and _recipient(client, holiday["message_id"], ana)["engagement"] == "machine_only"
             and _recipient(client, holiday["message_id"], dev)["open_count"] == 1
         ),

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from local.lambda_runtime import LambdaContext, api_gateway_event
 from local.tokens import LocalTokens
+from tracker.api.auth import is_public
 from tracker.domain.ids import TENANT_ID_PATTERN
 
 log = logging.getLogger("local.gateway")
@@ -88,7 +89,7 @@ class Gateway:
             if static is not None:
                 return static
         claims = self._tokens.verify(headers.get("Authorization") or headers.get("authorization"))
-        if claims is None and path != "/health":
+        if claims is None and not is_public(path):
             # API Gateway's Cognito authorizer answers before the Lambda runs.
             return _json_error(401, "unauthenticated", "a valid bearer token is required")
         if path == "/local/ses-events":
@@ -255,9 +256,11 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 API_PREFIXES = (
     "/messages",
     "/attention",
+    "/stats",
     "/invoices",
     "/customers",
     "/suppressions",
+    "/unsubscribe/",
     "/health",
     "/openapi.json",
     "/docs",

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from local.emulator import REGION
+from local.webhooks import LocalEventResources, create_event_resources
 from tracker import constants
 from tracker.dal.models import bind_table, table_schema
 
@@ -29,6 +30,9 @@ class LocalResources:
     send_dlq_url: str
     sender_address: str
     configuration_set: str
+    untracked_configuration_set: str = constants.UNTRACKED_CONFIGURATION_SET_NAME
+    # The event bus, the webhook DLQ and local mode's webhook feed (local/webhooks.py).
+    events: LocalEventResources | None = None
 
 
 def _queue_with_dlq(client: Any, name: str, dlq_name: str) -> tuple[str, str]:
@@ -75,6 +79,9 @@ def create_resources(sender_address: str) -> LocalResources:
     ses = boto3.client("sesv2", region_name=REGION)
     ses.create_email_identity(EmailIdentity=sender_address)
     ses.create_configuration_set(ConfigurationSetName=constants.CONFIGURATION_SET_NAME)
+    # The untracked kinds' set (no OPEN/CLICK events in AWS); locally the SES stand-in publishes no
+    # open or click for what is sent with it either.
+    ses.create_configuration_set(ConfigurationSetName=constants.UNTRACKED_CONFIGURATION_SET_NAME)
 
     return LocalResources(
         table_name=schema["TableName"],
@@ -85,4 +92,5 @@ def create_resources(sender_address: str) -> LocalResources:
         send_dlq_url=send_dlq_url,
         sender_address=sender_address,
         configuration_set=constants.CONFIGURATION_SET_NAME,
+        events=create_event_resources(),
     )

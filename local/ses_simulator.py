@@ -30,6 +30,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tracker import constants
+
 log = logging.getLogger("local.ses")
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
@@ -191,8 +193,11 @@ def _delivery(address: str, at: datetime, sent_at: datetime) -> dict[str, Any]:
     }
 
 
-def simulated_events(address: str, sent_at: datetime) -> list[tuple[str, str, dict[str, Any]]]:
-    """(eventType, body key, body) in the order SES would publish them for ``address``."""
+def simulated_events(
+    address: str, sent_at: datetime, tracked: bool = True
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(eventType, body key, body) in the order SES would publish them for ``address``; without
+    ``tracked`` (the untracked configuration set) no Open or Click, as SES adds no pixel then."""
     local_part, _, domain = address.lower().partition("@")
     events: list[tuple[str, str, dict[str, Any]]] = [("Send", "send", {})]
     if domain != SIMULATOR_DOMAIN:
@@ -202,7 +207,7 @@ def simulated_events(address: str, sent_at: datetime) -> list[tuple[str, str, di
     much_later = sent_at + timedelta(seconds=2)
     if local_part == "success":
         events.append(("Delivery", "delivery", _delivery(address, later, sent_at)))
-        if label in FETCH_LABELS:
+        if label in FETCH_LABELS and tracked:
             kind, after, fetcher, link = FETCH_LABELS[label]
             events.append((kind, kind.lower(), fetch_body(later + timedelta(seconds=after), fetcher, link)))
     elif local_part == "bounce":
@@ -305,12 +310,15 @@ class SimulatedSes:
             *destination.get("CcAddresses", []),
             *destination.get("BccAddresses", []),
         ]
-        self.sent.append({"message_id": response["MessageId"], "to": addresses})
+        tracked = kwargs.get("ConfigurationSetName") != constants.UNTRACKED_CONFIGURATION_SET_NAME
+        headers = {h["Name"]: h["Value"] for h in simple.get("Headers", [])}
+        self.sent.append({"message_id": response["MessageId"], "to": addresses, "headers": headers})
         for destination_entry in addresses:
             # SES keeps "Name <address>" in mail.destination and the bare address in event bodies.
             address = parseaddr(destination_entry)[1] or destination_entry
             mail = mail_object(response["MessageId"], source, destination_entry, subject, tags, sent_at)
-            for step, (event_type, key, body) in enumerate(simulated_events(address, sent_at)):
+            events = simulated_events(address, sent_at, tracked)
+            for step, (event_type, key, body) in enumerate(events):
                 record = {"eventType": event_type, "mail": mail, key: body}
                 self._outbox.put((time.monotonic() + self._delay * step, json.dumps(record)))
         return response

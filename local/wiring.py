@@ -19,6 +19,7 @@ from local.resources import LocalResources
 from local.ses_simulator import DEFAULT_MAX_SEND_RATE, SimulatedSes
 from local.streams import StreamPoller
 from local.tokens import LocalTokens
+from local.webhooks import WebhookDriver, WebhookPoller
 
 # The stack's projector mapping takes up to 1,000 records a batch (infra/projection.py): one count
 # update per message per batch, so bigger batches under load are fewer writes.
@@ -41,7 +42,7 @@ class LocalSystem:
     gateway: Gateway
     server: ThreadingHTTPServer
     tokens: LocalTokens
-    pollers: list[QueuePoller | StreamPoller]
+    pollers: list[QueuePoller | StreamPoller | WebhookPoller]
     ses: SimulatedSes
 
     def stop(self) -> None:
@@ -55,7 +56,7 @@ class LocalSystem:
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.bootstrap.sender import build_sender
-    from tracker.handlers import api, ingest, projector, sender
+    from tracker.handlers import api, events, ingest, projector, sender, webhook_failures
     from tracker.settings import SendSettings, Settings
 
     topic = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
@@ -73,7 +74,10 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     def project(event: dict[str, Any]) -> Any:
         return projector.handler(event, LambdaContext(function_name="local-projector"))
 
-    pollers: list[QueuePoller | StreamPoller] = [
+    def publish(event: dict[str, Any]) -> Any:
+        return events.handler(event, LambdaContext(function_name="local-events"))
+
+    pollers: list[QueuePoller | StreamPoller | WebhookPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
         # One job per invocation, as the stack's mapping (infra/sending.py SENDER_BATCH_SIZE): a job's
         # time follows from its size and the SES simulator's rate.
@@ -81,6 +85,16 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         # The table's stream → the projector: message counts and the suppression list.
         StreamPoller("projector", Settings.from_env().table_name, project, batch_size=PROJECTOR_BATCH_SIZE),
     ]
+    if resources.events is not None:
+        # The same stream's second consumer -> the event bus; the webhooks' delivery, which moto
+        # does not do (local/webhooks.py); the webhook DLQ -> the tenants' delivery failures.
+        pollers += [
+            StreamPoller("events", Settings.from_env().table_name, publish),
+            WebhookPoller(WebhookDriver(resources.events)),
+            QueuePoller(
+                "webhook-failures", resources.events.dead_letter_url, webhook_failures.handler, batch_size=10
+            ),
+        ]
     for poller in pollers:
         poller.start()
 

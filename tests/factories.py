@@ -16,6 +16,7 @@ from tracker.domain.facts import RecipientFacts
 from tracker.domain.status import Status
 from tracker.domain.timeline import TimelineEntry
 from tracker.logic.attention import AttentionQueries
+from tracker.logic.stats import StatsQueries
 
 CREATED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -128,3 +129,11 @@ def attention_queries(secret: bytes, clock: Callable[[], datetime] | None = None
     if clock is None:
         return AttentionQueries(DynamoAttentionStore(), CursorCodec(secret))
     return AttentionQueries(DynamoAttentionStore(), CursorCodec(secret), clock)
+
+
+def stats_queries(clock: Callable[[], datetime] | None = None) -> StatsQueries:
+    """The statistics' reads on the test table (``clock``: their "now")."""
+    from tracker.dal.stats import DynamoStatsReader
+    from tracker.logic.stats import StatsQueries
+
+    return StatsQueries(DynamoStatsReader(), clock) if clock else StatsQueries(DynamoStatsReader())

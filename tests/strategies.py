@@ -111,11 +111,18 @@ KINDS = [
 ]
 
 
-def histories(targets: Sequence[Target], max_events: int = 30) -> st.SearchStrategy[list[dict[str, Any]]]:
+def histories(
+    targets: Sequence[Target], max_events: int = 30, late_days: int = 0
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """``late_days``: some events happen up to that many days after the send (hours apart)."""
     # Times: often within seconds of each other (where the timing rules act), else minutes apart.
     seconds = st.one_of(
         st.integers(min_value=0, max_value=12), st.integers(min_value=1, max_value=240).map(lambda m: m * 60)
     )
+    if late_days:
+        seconds = st.one_of(
+            seconds, st.integers(min_value=1, max_value=late_days * 24).map(lambda h: h * 3600 + 7)
+        )
     one = st.builds(
         _event,
         st.sampled_from(KINDS),

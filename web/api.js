@@ -78,6 +78,8 @@ export function createApi({ baseUrl, getToken, onUnauthorized, tokenPrefix = "Be
       get(`/customers/${seg(customerId)}/messages`, { kind, cursor, limit }),
     attention: ({ kind, cursor, limit = 20 } = {}) => get("/attention", { kind, cursor, limit }),
     attentionCount: ({ kind } = {}) => get("/attention/count", { kind }),
+    stats: ({ from, to, kind, granularity } = {}) => get("/stats", { from, to, kind, granularity }),
+    statsHealth: () => get("/stats/health"),
     /** idempotencyKey: one per click, so a retried request sends nothing new (the API's idempotency). */
     resend: (messageId, recipientId, { email, idempotencyKey } = {}) =>
       request("POST", `/messages/${seg(messageId)}/recipients/${seg(recipientId)}/resend`, {

@@ -10,6 +10,7 @@ import { errorState, links, loadingState, notFoundState, pageHeading } from "./v
 import { customerView, invoiceView, lookupView, statusesView } from "./views/documents.js";
 import { recipientsView, summaryView, timelineView } from "./views/message.js";
 import { messagesView } from "./views/messages.js";
+import { overviewView } from "./views/overview.js";
 
 const APP_NAME = "Delivery tracker";
 const LOADING_DELAY_MS = 150;
@@ -26,6 +27,7 @@ const main = document.getElementById("main");
 // Each route: path pattern, view, section (for the navigation), and what a 404 is about.
 const ROUTES = [
   { pattern: ["messages"], view: messagesView, section: "messages" },
+  { pattern: ["overview"], view: overviewView, section: "overview" },
   { pattern: ["attention"], view: attentionView, section: "attention" },
   { pattern: ["messages", ":id"], view: recipientsView, section: "messages", missing: "Message" },
   { pattern: ["messages", ":id", "summary"], view: summaryView, section: "messages", missing: "Message" },

@@ -75,6 +75,9 @@ EVENTS_DLQ_NAME = "delivery-tracker-ses-events-dlq"
 SEND_QUEUE_NAME = "delivery-tracker-send"
 SEND_DLQ_NAME = "delivery-tracker-send-dlq"
 CONFIGURATION_SET_NAME = "delivery-tracker"
+# The second set: the same event destination without OPEN and CLICK, so SES adds no open pixel and
+# rewrites no link (tracking off for the kinds listed in UNTRACKED_KINDS; tracker.domain.tracking).
+UNTRACKED_CONFIGURATION_SET_NAME = "delivery-tracker-untracked"
 MAX_RECEIVE_COUNT = 5
 
 # --- SES message tags that correlate an event with our recipient ----------
@@ -98,6 +101,9 @@ METRIC_CHANGES_SKIPPED = "RecipientChangesSkipped"  # nothing to count, or count
 METRIC_CHANGES_UNREADABLE = "RecipientChangesUnreadable"  # quarantined
 METRIC_PROJECTION_RETRIES = "ProjectionRetries"  # batches restarted from a failed record
 METRIC_SUPPRESSION_EVIDENCE = "SuppressionEvidence"
+# A tenant's deliverability health when it is not ok (1 warning, 2 at risk; GET /stats/health).
+METRIC_TENANT_DELIVERABILITY = "TenantDeliverabilityState"
+TENANT_METRIC_DIMENSION = "tenant"
 
 # --- Lambda handler entry points (module path inside the functions/ asset) --
 INGEST_HANDLER = "tracker.handlers.ingest.handler"
@@ -149,6 +155,18 @@ METRIC_SEND_FAILURES = "SendFailures"
 METRIC_SENDS_DROPPED = "SendsDropped"  # suppressed between POST /messages and the send
 METRIC_SEND_THROTTLED = "SendThrottled"
 METRIC_SEND_JOBS_RETRIED = "SendJobsRetried"
+
+# --- Tracking per kind and one-click unsubscribe (docs/unsubscribe.md) ---------------------------
+ENV_UNTRACKED_CONFIGURATION_SET = "SES_UNTRACKED_CONFIGURATION_SET"
+ENV_UNTRACKED_KINDS = "UNTRACKED_KINDS"  # kinds sent without open/click tracking, e.g. "invoice"
+CONTEXT_UNTRACKED_KINDS = "untrackedKinds"
+# Where an email's List-Unsubscribe link points (the API's public /unsubscribe/{token} route).
+ENV_UNSUBSCRIBE_BASE_URL = "UNSUBSCRIBE_BASE_URL"
+CONTEXT_UNSUBSCRIBE_BASE_URL = "unsubscribeBaseUrl"  # e.g. a custom domain in front of the API
+# The key that signs unsubscribe links: the ARN of a generated Secrets Manager secret (AWS), or the
+# key itself (local mode, tests).
+ENV_UNSUBSCRIBE_SECRET_ARN = "UNSUBSCRIBE_SECRET_ARN"  # noqa: S105 - the name of a variable
+ENV_UNSUBSCRIBE_SECRET = "UNSUBSCRIBE_SECRET"  # noqa: S105 - the name of a variable
 
 # --- Apple's address ranges (the engagement classifier's Apple MPP rule, docs/engagement.md) ---
 # Apple's published iCloud Private Relay egress list (RFC 8805 geofeed), refreshed daily into S3.
@@ -205,3 +223,28 @@ CONTEXT_SEND_RATE = "sendRate"
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be
 # unique per account and region), so stages deploy side by side. Local mode uses no stage.
 STACK_NAME = "DeliveryTracker"
+
+# --- Events out: the event bus and the tenants' webhooks (docs/events.md) -------------------------
+# Every recipient status (or engagement) change, put on the bus by the events function, which reads
+# the table's stream on its own event source mapping (a bus outage never stalls the counts).
+EVENT_BUS_NAME = "delivery-tracker-events"
+EVENT_SOURCE = "delivery-tracker"
+EVENT_DETAIL_TYPE = "Recipient status changed"
+EVENTS_HANDLER = "tracker.handlers.events.handler"
+WEBHOOK_FAILURES_HANDLER = "tracker.handlers.webhook_failures.handler"
+ENV_EVENT_BUS_NAME = "EVENT_BUS_NAME"
+# Each tenant's connection, API destination and rule are named "<prefix><hash of the tenant>"; the
+# webhook routes' permissions are scoped to names with this prefix.
+ENV_WEBHOOK_PREFIX = "WEBHOOK_RESOURCE_PREFIX"
+WEBHOOK_RESOURCE_PREFIX = "tracker-webhook-"
+ENV_WEBHOOK_ROLE_ARN = "WEBHOOK_ROLE_ARN"  # the role EventBridge invokes API destinations with
+ENV_WEBHOOK_DLQ_ARN = "WEBHOOK_DLQ_ARN"  # where EventBridge puts an event it gave up delivering
+# Local mode only (the stack never sets it): http://127.0.0.1:<port> and http://localhost:<port>
+# webhook targets are accepted.
+ENV_WEBHOOK_ALLOW_LOCAL = "WEBHOOK_ALLOW_LOCAL_TARGETS"
+WEBHOOK_DLQ_NAME = "delivery-tracker-webhook-dlq"
+# The header the API destination sends with every delivery: the secret the tenant got once.
+WEBHOOK_SECRET_HEADER = "X-Tracker-Webhook-Secret"  # noqa: S105 - a header name, not a secret
+METRIC_EVENTS_PUBLISHED = "StatusEventsPublished"
+METRIC_EVENTS_PUT_FAILED = "StatusEventsPutFailed"  # entries PutEvents refused (retried by the stream)
+METRIC_WEBHOOK_DELIVERY_FAILURES = "WebhookDeliveryFailures"  # events EventBridge gave up on

@@ -16,6 +16,7 @@ from datetime import timedelta
 from tracker import constants
 from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 from tracker.domain.retention import Retention
+from tracker.domain.tracking import DEFAULT_UNTRACKED_KINDS, parse_kinds
 
 # Interpreter-level settings every function gets (infra.functions; the cold-start bench imitates a
 # function's environment with them too). The layer ships no pydantic plugin, so pydantic need not
@@ -32,7 +33,11 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "sender": (
         (constants.ENV_TABLE_NAME,),
         (constants.ENV_CONFIGURATION_SET,),
+        (constants.ENV_UNTRACKED_CONFIGURATION_SET,),
         (constants.ENV_SENDER_ADDRESS,),
+        # Every email carries its one-click unsubscribe link.
+        (constants.ENV_UNSUBSCRIBE_BASE_URL,),
+        (constants.ENV_UNSUBSCRIBE_SECRET_ARN, constants.ENV_UNSUBSCRIBE_SECRET),
     ),
     # The whole API in one function (local mode), and the two functions it is deployed as.
     "api": (
@@ -48,10 +53,14 @@ REQUIRED: Mapping[str, tuple[tuple[str, ...], ...]] = {
         (constants.ENV_TABLE_NAME,),
         (constants.ENV_SEND_QUEUE_URL,),
         (constants.ENV_CURSOR_SECRET_ARN, constants.ENV_CURSOR_SECRET),
+        (constants.ENV_UNSUBSCRIBE_SECRET_ARN, constants.ENV_UNSUBSCRIBE_SECRET),
     ),
     # The refresher of Apple's ranges; the ingest function reads the same two, and without them
     # classifies with the shipped snapshot (local mode, tests).
     "apple_ranges": ((constants.ENV_APPLE_RANGES_BUCKET,), (constants.ENV_APPLE_RANGES_KEY,)),
+    # The table's stream -> the event bus; the webhook DLQ -> the tenants' delivery failures.
+    "events": ((constants.ENV_TABLE_NAME,), (constants.ENV_EVENT_BUS_NAME,)),
+    "webhook_failures": ((constants.ENV_TABLE_NAME,),),
 }
 
 
@@ -162,6 +171,10 @@ class SendSettings:
     send_rate: float | None = None
     sender_concurrency: int = constants.DEFAULT_SENDER_CONCURRENCY
     parallel_calls: int = constants.DEFAULT_SEND_PARALLEL_CALLS
+    untracked_configuration_set: str = constants.UNTRACKED_CONFIGURATION_SET_NAME
+    untracked_kinds: frozenset[str] = DEFAULT_UNTRACKED_KINDS
+    # None: emails go out without the unsubscribe headers (tests that do not look at them).
+    unsubscribe_base_url: str | None = None
 
     @classmethod
     def from_env(cls) -> SendSettings:
@@ -184,6 +197,10 @@ class SendSettings:
             parallel_calls=_positive(
                 constants.ENV_SEND_PARALLEL_CALLS, constants.DEFAULT_SEND_PARALLEL_CALLS
             ),
+            untracked_configuration_set=os.environ.get(constants.ENV_UNTRACKED_CONFIGURATION_SET)
+            or constants.UNTRACKED_CONFIGURATION_SET_NAME,
+            untracked_kinds=parse_kinds(os.environ.get(constants.ENV_UNTRACKED_KINDS)),
+            unsubscribe_base_url=os.environ.get(constants.ENV_UNSUBSCRIBE_BASE_URL) or None,
         )
 
 
@@ -267,3 +284,49 @@ def cursor_secret() -> bytes:
     if isinstance(secret, str):
         return secret.encode()
     raise RuntimeError("the cursor secret must be a plain string")
+
+
+def unsubscribe_secret() -> bytes:
+    """The key that signs one-click unsubscribe links: ``UNSUBSCRIBE_SECRET`` (local mode, tests)
+    or the Secrets Manager secret named by ``UNSUBSCRIBE_SECRET_ARN`` (AWS), cached like the
+    cursor key. Rotating it invalidates the links of emails already sent (docs/unsubscribe.md)."""
+    value = os.environ.get(constants.ENV_UNSUBSCRIBE_SECRET)
+    if value:
+        return value.encode()
+    arn = os.environ.get(constants.ENV_UNSUBSCRIBE_SECRET_ARN)
+    if not arn:
+        raise RuntimeError(
+            f"set {constants.ENV_UNSUBSCRIBE_SECRET} or {constants.ENV_UNSUBSCRIBE_SECRET_ARN} "
+            "to sign unsubscribe links"
+        )
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_secret(arn, max_age=CURSOR_SECRET_MAX_AGE_SECONDS)
+    if isinstance(secret, bytes):
+        return secret
+    if isinstance(secret, str):
+        return secret.encode()
+    raise RuntimeError("the unsubscribe secret must be a plain string")
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """The event bus and the tenants' webhooks (docs/events.md)."""
+
+    bus_name: str = constants.EVENT_BUS_NAME
+    resource_prefix: str = constants.WEBHOOK_RESOURCE_PREFIX
+    delivery_role_arn: str | None = None  # EventBridge's role for the API destinations
+    dead_letter_arn: str | None = None
+    # Local mode only: http://127.0.0.1:<port> and http://localhost:<port> targets allowed.
+    allow_local_targets: bool = False
+
+    @classmethod
+    def from_env(cls) -> EventSettings:
+        return cls(
+            bus_name=os.environ.get(constants.ENV_EVENT_BUS_NAME) or constants.EVENT_BUS_NAME,
+            resource_prefix=os.environ.get(constants.ENV_WEBHOOK_PREFIX) or constants.WEBHOOK_RESOURCE_PREFIX,
+            delivery_role_arn=os.environ.get(constants.ENV_WEBHOOK_ROLE_ARN) or None,
+            dead_letter_arn=os.environ.get(constants.ENV_WEBHOOK_DLQ_ARN) or None,
+            allow_local_targets=os.environ.get(constants.ENV_WEBHOOK_ALLOW_LOCAL, "").lower()
+            in {"1", "true"},
+        )

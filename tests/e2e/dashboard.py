@@ -29,6 +29,10 @@ def percent(rate: float | None) -> str:
     return f"{value}".removesuffix(".0") + "%"
 
 
+# What the dashboard shows in place of a rate a message's tracking never measured (web/views/common.js).
+NOT_TRACKED = {"off": "not tracked", "clicks_only": "opens not tracked"}
+
+
 def label(status: str) -> str:
     return status.capitalize()
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import LocalInstance
-from tests.e2e.dashboard import Dashboard, forged_token, label, message_by_subject, percent
+from tests.e2e.dashboard import NOT_TRACKED, Dashboard, forged_token, label, message_by_subject, percent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -49,7 +49,14 @@ def test_messages_list_shows_the_rates_the_api_answers(
         row = page.locator(f'tr[data-message-id="{message["message_id"]}"]')
         expect(row.locator("th a").first).to_have_text(message["subject"])
         expect(row.locator(".delivery-rate .rate-value")).to_have_text(percent(message["delivery_rate"]))
-        expect(row.locator(".open-rate .rate-value")).to_have_text(percent(message["open_rate"]))
+        if message["tracking"] != "on":
+            # An untracked invoice, a text-only email: no 0%, the reason instead.
+            assert message["open_rate"] is None
+            expect(row.locator(".open-rate .not-tracked .rate-value")).to_have_text(
+                NOT_TRACKED[message["tracking"]]
+            )
+        else:
+            expect(row.locator(".open-rate .rate-value")).to_have_text(percent(message["open_rate"]))
         if message["open_rate_all"] not in (None, message["open_rate"]):
             expect(row.locator(".open-rate .rate-all")).to_have_text(
                 f"incl. automatic opens: {percent(message['open_rate_all'])}"
@@ -60,6 +67,7 @@ def test_messages_list_shows_the_rates_the_api_answers(
             expect(row.locator(".pending")).to_have_text(f"{message['pending']} pending")
             # A rate with no denominator yet has no bar to stripe.
             shown = [rate for rate in (message["delivery_rate"], message["open_rate"]) if rate is not None]
+            # (an untracked Open Rate is null: no bar either)
             expect(row.locator(".bar-provisional")).to_have_count(len(shown))
         else:
             expect(row.locator(".pending")).to_have_count(0)
@@ -257,12 +265,38 @@ def test_invoice_logs_tab(dashboard: Dashboard, local_demo: LocalInstance) -> No
             article = section.locator(f'article[data-recipient-id="{recipient["recipient_id"]}"]')
             expect(article.locator(".badge")).to_have_text(label(recipient["status"]))
             expect(article.locator("tbody tr")).to_have_count(len(recipient["events"]))
+    # Invoices are sent untracked: delivered, and the log says opens are not tracked (not "never opened").
+    assert {message["tracking"] for message in logs["items"]} == {"off"}
     ana = page.locator("article.log-recipient").filter(has_text="Ana Lima")
-    expect(ana.locator(".badge")).to_have_text("Opened")
-    expect(ana.locator(".opens")).to_have_text("Opened 2 times")
-    expect(ana.locator('tbody tr[data-kind="open"]')).to_have_count(2)
+    expect(ana.locator(".badge")).to_have_text("Delivered")
+    expect(ana.locator(".opens")).to_have_count(0)
     expect(ana.locator('tbody tr[data-kind="delivery"]')).to_have_count(1)
+    expect(page.locator("section.log-message .note.not-tracked").first).to_have_text(
+        "Opens and clicks not tracked for this email."
+    )
     dashboard.screenshot("invoice-logs.png")
+
+
+def test_an_untracked_invoice_says_not_tracked_instead_of_a_0_percent_open_rate(
+    dashboard: Dashboard, local_demo: LocalInstance
+) -> None:
+    invoice = next(
+        m for m in local_demo.api("GET", "/messages?kind=invoice")["items"] if m["invoice_id"] == INVOICE_ID
+    )
+    assert (invoice["tracking"], invoice["open_rate"], invoice["click_rate"]) == ("off", None, None)
+    assert invoice["delivery_rate"] == 1.0
+
+    page = dashboard.open("#/messages")
+    row = page.locator(f'tr[data-message-id="{invoice["message_id"]}"]')
+    expect(row.locator(".open-rate")).to_contain_text("not tracked")
+    expect(row.locator(".open-rate")).not_to_contain_text("0%")
+    row.locator("th a").first.click()
+    dashboard.heading(invoice["subject"])
+    for card in ("Open Rate", "Click rate"):
+        expect(page.locator(f'.rate-card[data-rate="{card}"] .not-tracked .rate-value')).to_have_text(
+            "not tracked"
+        )
+    expect(page.locator('.rate-card[data-rate="Delivery Rate"] .rate-value')).to_have_text("100%")
 
 
 def test_customer_messages_tab_from_the_lookup_form(dashboard: Dashboard, local_demo: LocalInstance) -> None:
@@ -288,6 +322,9 @@ def test_customer_messages_tab_from_the_lookup_form(dashboard: Dashboard, local_
         expect(row.locator(".subject")).to_have_text(item["subject"])
         expect(row.locator(".badge")).to_have_text(label(item["status"]))
         automatic = f"+{item['machine_open_count']} automatic" if item["machine_open_count"] else ""
+        if item["tracking"] != "on":
+            expect(row.locator(".opens")).to_have_text("not tracked")
+            continue
         expect(row.locator(".opens")).to_have_text(
             (str(item["open_count"]) if item["open_count"] else "\u2014") + automatic
         )

@@ -165,6 +165,8 @@ def test_simulator_addresses_suppression_and_engagement_end_to_end(local_mode: L
             "kind": "email",
             "subject": "December schedule",
             "text": "See you in class",
+            # An HTML part: SES's open pixel goes there (a text-only email's opens are not tracked).
+            "html": "<p>See you in <a href='https://example.com'>class</a></p>",
             "recipients": [{"customer_id": f"c-{i}", "email": email} for i, email in enumerate(addresses)],
         },
     )

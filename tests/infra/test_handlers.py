@@ -19,6 +19,8 @@ HANDLERS = [
     c.READ_API_HANDLER,
     c.SEND_API_HANDLER,
     c.APPLE_RANGES_HANDLER,
+    c.EVENTS_HANDLER,
+    c.WEBHOOK_FAILURES_HANDLER,
 ]
 # The whole API in one function: local mode's gateway, the tests and the bench; never deployed.
 LOCAL_ONLY = [c.API_HANDLER]

@@ -32,10 +32,12 @@ STREAM_READS = {
 
 def stream_mapping(synth: Synthesized) -> dict[str, Any]:
     table_id = synth.logical_id(synth.stack.storage.table)
+    projector_id, _ = function_by_handler(synth, c.PROJECTOR_HANDLER)
     (mapping,) = [
         m["Properties"]
         for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+        and m["Properties"]["FunctionName"] == {"Ref": projector_id}
     ]
     return mapping
 
@@ -83,7 +85,9 @@ def test_given_up_batches_go_to_an_encrypted_queue_only_the_projector_may_send_t
     assert senders == [c.PROJECTOR_HANDLER]
 
 
-def test_only_the_projector_may_read_the_stream_and_only_this_tables(synth: Synthesized) -> None:
+def test_only_the_projector_and_the_events_function_may_read_the_stream_and_only_this_tables(
+    synth: Synthesized,
+) -> None:
     stream = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table), "StreamArn"]}
     for function_id, function in synth.resources("AWS::Lambda::Function").items():
         statements = role_statements(synth, function)
@@ -93,7 +97,7 @@ def test_only_the_projector_may_read_the_stream_and_only_this_tables(synth: Synt
             for a in as_list(s["Action"])
             if a in STREAM_READS and s["Effect"] == "Allow"
         }
-        if function["Properties"]["Handler"] == c.PROJECTOR_HANDLER:
+        if function["Properties"]["Handler"] in (c.PROJECTOR_HANDLER, c.EVENTS_HANDLER):
             assert reads == STREAM_READS
             on_stream = [s for s in statements if set(as_list(s["Action"])) & STREAM_READS]
             assert all(s["Resource"] == stream for s in on_stream), on_stream

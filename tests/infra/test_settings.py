@@ -50,6 +50,9 @@ def test_optional_values_have_their_documented_defaults() -> None:
     assert s.stage is None
     assert s.stack_name == c.STACK_NAME
     assert s.configuration_set_name == c.CONFIGURATION_SET_NAME
+    assert s.untracked_configuration_set_name == c.UNTRACKED_CONFIGURATION_SET_NAME
+    assert s.tracking_environment[c.ENV_UNTRACKED_KINDS] == "invoice"
+    assert s.unsubscribe_base_url is None  # the API's own URL
     assert (s.table.warm_write_units, s.table.warm_read_units) == (10_000, 12_000)
     assert (s.table.max_write_units, s.table.max_read_units) == (20_000, 20_000)
 
@@ -134,6 +137,8 @@ def test_a_stage_prefixes_the_stack_and_configuration_set_names() -> None:
         ({"tableMaxWriteUnits": "0"}, "tableMaxWriteUnits"),
         ({"tableMaxWriteUnits": "8000"}, "warm throughput must not exceed"),
         ({"webDomainName": "tracker.acme.example"}, "webDomainName and webCertificateArn go together"),
+        ({"untrackedKinds": "invoice,fax"}, "untrackedKinds: fax is not a kind"),
+        ({"unsubscribeBaseUrl": "http://links.acme.example"}, "RFC 8058 requires HTTPS"),
         (
             {
                 "webDomainName": "tracker.acme.example",
@@ -204,3 +209,12 @@ def test_the_attention_queues_stuck_hours_are_a_context_value_the_functions_read
     tuned = settings(**REQUIRED, attentionStuckHours="48")
     assert tuned.attention_stuck_hours == 48
     assert tuned.data_environment[c.ENV_ATTENTION_STUCK_HOURS] == "48"
+
+
+def test_untracked_kinds_and_the_unsubscribe_base_are_context_values() -> None:
+    s = settings(
+        **REQUIRED, untrackedKinds="receipt, invoice", unsubscribeBaseUrl="https://links.acme.example/u"
+    )
+    assert s.tracking_environment[c.ENV_UNTRACKED_KINDS] == "invoice,receipt"
+    assert s.unsubscribe_base_url == "https://links.acme.example/u"
+    assert settings(**REQUIRED, untrackedKinds="none").tracking_environment[c.ENV_UNTRACKED_KINDS] == ""

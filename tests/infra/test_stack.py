@@ -58,7 +58,8 @@ def test_every_function_uses_the_latest_python_runtime_on_arm64(synth: Synthesiz
     latest = max(pythons, key=version)
     assert latest.name == RUNTIME.name
     functions = synth.resources("AWS::Lambda::Function")
-    assert len(functions) == 6  # ingest, projector, sender, read API, send API, Apple ranges refresher
+    # ingest, projector, sender, read API, send API, Apple ranges refresher, events, webhook failures
+    assert len(functions) == 8
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Runtime"] == latest.name, logical_id
@@ -112,6 +113,13 @@ def test_sender_gets_the_configuration_set_and_sender_address(synth: Synthesized
     env = sender["Properties"]["Environment"]["Variables"]
     assert env[c.ENV_CONFIGURATION_SET] == c.CONFIGURATION_SET_NAME
     assert env[c.ENV_SENDER_ADDRESS] == SENDER_ADDRESS
+    # Tracking per kind: the second set, invoices untracked by default (untrackedKinds).
+    assert env[c.ENV_UNTRACKED_CONFIGURATION_SET] == c.UNTRACKED_CONFIGURATION_SET_NAME
+    assert env[c.ENV_UNTRACKED_KINDS] == "invoice"
+    # Emails' unsubscribe links point at the API's own URL by default (unsubscribeBaseUrl).
+    assert "RestApi" in json.dumps(env[c.ENV_UNSUBSCRIBE_BASE_URL])
+    _, send_api = function_by_handler(synth, c.SEND_API_HANDLER)
+    assert send_api["Properties"]["Environment"]["Variables"][c.ENV_UNTRACKED_KINDS] == "invoice"
 
 
 def test_api_functions_get_the_secret_arn_but_no_secret_and_only_the_send_one_the_queue(
@@ -122,17 +130,27 @@ def test_api_functions_get_the_secret_arn_but_no_secret_and_only_the_send_one_th
     (queue_id,) = [
         k for k in synth.resources("AWS::SQS::Queue") if k == synth.logical_id(synth.stack.sending.queue)
     ]
-    (secret_id,) = synth.resources("AWS::SecretsManager::Secret")
+    secret_id = synth.logical_id(synth.stack.api.cursor_secret)
+    unsubscribe_id = synth.logical_id(synth.stack.api.unsubscribe_secret)
+    assert set(synth.resources("AWS::SecretsManager::Secret")) == {secret_id, unsubscribe_id}
     for api in (read_api, send_api):
         env = api["Properties"]["Environment"]["Variables"]
         assert env[c.ENV_CURSOR_SECRET_ARN] == {"Ref": secret_id}
         assert env[c.ENV_ALLOWED_ORIGIN] == FRONTEND_ORIGIN
         assert c.ENV_CURSOR_SECRET not in env
+        assert c.ENV_UNSUBSCRIBE_SECRET not in env
+    # The unsubscribe link key: the send function verifies links, the sender signs them.
+    _, sender = function_by_handler(synth, c.SENDER_HANDLER)
+    for function in (send_api, sender):
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env[c.ENV_UNSUBSCRIBE_SECRET_ARN] == {"Ref": unsubscribe_id}
+    assert c.ENV_UNSUBSCRIBE_SECRET_ARN not in read_api["Properties"]["Environment"]["Variables"]
     assert send_api["Properties"]["Environment"]["Variables"][c.ENV_SEND_QUEUE_URL] == {"Ref": queue_id}
     assert c.ENV_SEND_QUEUE_URL not in read_api["Properties"]["Environment"]["Variables"]
-    secret = synth.json["Resources"][secret_id]["Properties"]
-    assert "GenerateSecretString" in secret
-    assert "SecretString" not in secret
+    for logical_id in (secret_id, unsubscribe_id):
+        secret = synth.json["Resources"][logical_id]["Properties"]
+        assert "GenerateSecretString" in secret
+        assert "SecretString" not in secret
 
 
 # --- event source mappings and queues --------------------------------------------------------------
@@ -176,7 +194,8 @@ def test_every_queue_mapping_reports_batch_item_failures_and_has_visibility_6x_t
         for k, m in synth.resources("AWS::Lambda::EventSourceMapping").items()
         if ref_id(m["Properties"]["EventSourceArn"]) in queues
     }
-    assert len(mappings) == 2  # ingest and sender (the projector reads the table's stream)
+    # ingest, sender and the webhook DLQ's consumer (the projector and events functions read the stream)
+    assert len(mappings) == 3
     for logical_id, mapping in mappings.items():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical_id
@@ -211,7 +230,8 @@ def test_work_queues_redrive_to_their_dlq(synth: Synthesized) -> None:
 def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesized) -> None:
     policies = synth.resources("AWS::SQS::QueuePolicy").values()
     queues = synth.resources("AWS::SQS::Queue")
-    assert len(queues) == 5  # two work queues, their DLQs, the projector's failed batches
+    # two work queues, their DLQs, the projector's and the events function's failed batches, the webhook DLQ
+    assert len(queues) == 7
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, logical_id
@@ -228,13 +248,22 @@ def test_every_queue_is_encrypted_and_denies_insecure_transport(synth: Synthesiz
 
 
 def test_configuration_set_publishes_every_event_type_to_the_topic(synth: Synthesized) -> None:
-    (config_set,) = synth.resources("AWS::SES::ConfigurationSet").values()
-    assert config_set["Properties"]["Name"] == c.CONFIGURATION_SET_NAME
-    (destination,) = synth.resources("AWS::SES::ConfigurationSetEventDestination").values()
-    props = destination["Properties"]["EventDestination"]
-    assert props["Enabled"] is True
-    assert set(props["MatchingEventTypes"]) == ALL_SES_EVENT_TYPES
-    assert props["SnsDestination"] == {"TopicARN": {"Ref": synth.logical_id(synth.stack.ingestion.topic)}}
+    sets = synth.resources("AWS::SES::ConfigurationSet")
+    tracked_id = synth.logical_id(synth.stack.ingestion.configuration_set)
+    untracked_id = synth.logical_id(synth.stack.ingestion.untracked_configuration_set)
+    assert sets[tracked_id]["Properties"]["Name"] == c.CONFIGURATION_SET_NAME
+    assert sets[untracked_id]["Properties"]["Name"] == c.UNTRACKED_CONFIGURATION_SET_NAME
+    destinations = {
+        d["Properties"]["ConfigurationSetName"]["Ref"]: d["Properties"]["EventDestination"]
+        for d in synth.resources("AWS::SES::ConfigurationSetEventDestination").values()
+    }
+    assert set(destinations) == {tracked_id, untracked_id}
+    for props in destinations.values():
+        assert props["Enabled"] is True
+        assert props["SnsDestination"] == {"TopicARN": {"Ref": synth.logical_id(synth.stack.ingestion.topic)}}
+    assert set(destinations[tracked_id]["MatchingEventTypes"]) == ALL_SES_EVENT_TYPES
+    # The untracked kinds' set publishes no open and no click: SES adds no pixel, rewrites no link.
+    assert set(destinations[untracked_id]["MatchingEventTypes"]) == ALL_SES_EVENT_TYPES - {"open", "click"}
 
 
 def test_events_topic_is_kms_encrypted_and_only_ses_of_this_configuration_set_may_publish(
@@ -261,20 +290,25 @@ def test_events_topic_is_kms_encrypted_and_only_ses_of_this_configuration_set_ma
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert denies_insecure_transport(statements, "sns:Publish")
     allows = [s for s in statements if s["Effect"] == "Allow"]
-    assert len(allows) == 1, "only SES may publish"
-    (allow,) = allows
-    assert allow["Principal"] == {"Service": "ses.amazonaws.com"}
-    assert as_list(allow["Action"]) == ["sns:Publish"]
-    assert allow["Resource"] == {"Ref": topic_id}
-    conditions = {k.lower(): v for k, v in allow["Condition"]["StringEquals"].items()}
-    assert conditions == {
-        "aws:sourceaccount": {"Ref": "AWS::AccountId"},
-        "aws:sourcearn": ses_arn_with_config_set(synth),
-    }
+    assert len(allows) == 2, "only SES may publish, for each of our two configuration sets"
+    sources = []
+    for allow in allows:
+        assert allow["Principal"] == {"Service": "ses.amazonaws.com"}
+        assert as_list(allow["Action"]) == ["sns:Publish"]
+        assert allow["Resource"] == {"Ref": topic_id}
+        conditions = {k.lower(): v for k, v in allow["Condition"]["StringEquals"].items()}
+        assert conditions.pop("aws:sourceaccount") == {"Ref": "AWS::AccountId"}
+        sources.append(json.dumps(conditions.pop("aws:sourcearn"), sort_keys=True))
+        assert conditions == {}
+    expected = [
+        ses_arn_with_config_set(synth, synth.stack.ingestion.configuration_set),
+        ses_arn_with_config_set(synth, synth.stack.ingestion.untracked_configuration_set),
+    ]
+    assert sorted(sources) == sorted(json.dumps(arn, sort_keys=True) for arn in expected)
 
 
-def ses_arn_with_config_set(synth: Synthesized) -> dict[str, Any]:
-    config_set_id = next(iter(synth.resources("AWS::SES::ConfigurationSet")))
+def ses_arn_with_config_set(synth: Synthesized, config_set: Any) -> dict[str, Any]:
+    config_set_id = synth.logical_id(config_set)
     return {
         "Fn::Join": [
             "",
@@ -408,7 +442,15 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
     (authorizer_id,) = synth.resources("AWS::ApiGateway::Authorizer")
     health_ids = {k for k, r in resources.items() if r["Properties"]["PathPart"] == "health"}
     assert len(health_ids) == 1
-    seen_health = seen_authorized = 0
+    unsubscribe_ids = {
+        k
+        for k, r in resources.items()
+        if r["Properties"]["PathPart"] == "{token}"
+        and resources[r["Properties"]["ParentId"]["Ref"]]["Properties"]["PathPart"] == "unsubscribe"
+    }
+    assert len(unsubscribe_ids) == 1
+    send_function_id = synth.logical_id(synth.stack.api.send_function)
+    seen_health = seen_authorized = seen_unsubscribe = 0
     for logical_id, method in methods.items():
         props = method["Properties"]
         resource = props.get("ResourceId", {})
@@ -416,6 +458,13 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
             # CORS preflight: no credentials by browser design; a MOCK that never reaches the function.
             assert props["AuthorizationType"] == "NONE", logical_id
             assert props["Integration"]["Type"] == "MOCK", logical_id
+        elif resource.get("Ref") in unsubscribe_ids:
+            # The signed one-click unsubscribe link: mail clients POST it with no token of ours; the
+            # send function checks the link's signature.
+            assert props["AuthorizationType"] == "NONE", logical_id
+            assert props["Integration"]["Type"] == "AWS_PROXY", logical_id
+            assert send_function_id in json.dumps(props["Integration"]["Uri"]), logical_id
+            seen_unsubscribe += 1
         elif props["HttpMethod"] == "GET" and resource.get("Ref") in health_ids:
             assert props["AuthorizationType"] == "NONE", logical_id
             # API Gateway answers it: an unauthenticated request never reaches a function.
@@ -426,6 +475,7 @@ def test_every_method_but_health_and_cors_preflight_requires_a_cognito_token(syn
             assert props["AuthorizerId"] == {"Ref": authorizer_id}, logical_id
             seen_authorized += 1
     assert seen_health == 1
+    assert seen_unsubscribe == 1
     assert seen_authorized >= 1
 
 
@@ -541,7 +591,11 @@ def test_sender_may_send_only_as_the_configured_identity_and_configuration_set(s
     assert sorted(map(json.dumps, resources)) == sorted(
         map(
             json.dumps,
-            [ses_arn(f":identity/{SES_IDENTITY}"), ses_arn(f":configuration-set/{c.CONFIGURATION_SET_NAME}")],
+            [
+                ses_arn(f":identity/{SES_IDENTITY}"),
+                ses_arn(f":configuration-set/{c.CONFIGURATION_SET_NAME}"),
+                ses_arn(f":configuration-set/{c.UNTRACKED_CONFIGURATION_SET_NAME}"),
+            ],
         )
     )
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": SENDER_ADDRESS}}
@@ -604,7 +658,16 @@ def test_each_function_gets_exactly_the_access_it_needs(synth: Synthesized) -> N
     assert "sqs:SendMessage" not in ingest_actions | sender_actions
     assert "sqs:SendMessage" not in read_api_actions
     assert "secretsmanager:GetSecretValue" in api_actions & read_api_actions
-    assert not any(a.startswith("secretsmanager:") for a in ingest_actions | sender_actions)
+    assert not any(a.startswith("secretsmanager:") for a in ingest_actions)
+    # The sender reads one secret: the key it signs unsubscribe links with.
+    sender_secrets = [
+        s
+        for s in role_statements(synth, sender)
+        if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
+    ]
+    assert [s["Resource"] for s in sender_secrets] == [
+        {"Ref": synth.logical_id(synth.stack.api.unsubscribe_secret)}
+    ]
     # The queue each function may use is its own.
     for function, queue, action in (
         (ingest, synth.stack.ingestion.queue, "sqs:ReceiveMessage"),

@@ -106,9 +106,11 @@ def test_two_stages_synthesize_side_by_side_with_no_clashing_name(
     names = {
         stage: dict(unique_names(synth)) for stage, synth in (("staging", staging), ("prod", production))
     }
+    sets = sorted(name for kind, name in unique_names(staging) if kind == "AWS::SES::ConfigurationSet")
+    assert sets == [f"staging-{c.CONFIGURATION_SET_NAME}", f"staging-{c.UNTRACKED_CONFIGURATION_SET_NAME}"]
     # The names a stage must prefix are there (the check below would pass vacuously otherwise).
+    names["staging"].pop("AWS::SES::ConfigurationSet")  # one entry per type: the two sets are above
     assert names["staging"] == {
-        "AWS::SES::ConfigurationSet": f"staging-{c.CONFIGURATION_SET_NAME}",
         "AWS::Cognito::UserPoolDomain": f"staging-{c.SERVICE_NAME}-{ACCOUNT}",
         "AWS::CloudWatch::Dashboard": f"staging-{c.STACK_NAME}-{REGION}",
         "AWS::CloudFront::ResponseHeadersPolicy": f"staging-{c.STACK_NAME}-web-{REGION}",
@@ -116,7 +118,7 @@ def test_two_stages_synthesize_side_by_side_with_no_clashing_name(
     }
     staging_names = set(unique_names(staging))
     production_names = set(unique_names(production))
-    assert len(staging_names) == len(production_names) == 5
+    assert len(staging_names) == len(production_names) == 6
     assert staging_names & production_names == set()
 
 

@@ -16,9 +16,12 @@ import base64
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from unittest import mock
 
+import boto3
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -35,14 +38,19 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.apigw import api_event, json_body
-from tests.factories import attention_queries
+from tests.factories import attention_queries, stats_queries
 from tests.integration.test_openapi import DOCUMENTED_STATUSES
 from tests.integration.test_read_api import SECRET, A, seeded_world
-from tests.integration.test_send_support import SendWorld, complain, make_world
+from tests.integration.test_send_support import UNSUBSCRIBE_KEY, SendWorld, complain, make_world
 from tests.lambda_context import FakeLambdaContext
+from tracker import constants
 from tracker.api.cursors import CursorCodec
 from tracker.api.read_routes import Dependencies
 from tracker.dal.queries import DynamoReadStore
+from tracker.dal.unsubscriptions import DynamoUnsubscriptionStore
+from tracker.domain.records import RecipientKey
+from tracker.domain.suppression import Address
+from tracker.domain.unsubscribe import sign
 from tracker.logic.queries import ReadQueries
 
 # The read API's seeded world plus the send stack, kept together on one xdist worker.
@@ -67,6 +75,8 @@ KNOWN_IDS = {
     "invoice_id": "INV-1",
     "customer_id": "cust-ana",
     "email": SUPPRESSED,
+    # A link the world's emails could carry (a recipient of the seeded "news" message).
+    "token": sign(UNSUBSCRIBE_KEY, RecipientKey(A, "news", "r0")),
 }
 OPERATIONS = sorted(f"{method.upper()} {path}" for method, path in DOCUMENTED_STATUSES)
 # What each operation's deterministic run sends at least (coverage + generated cases; a strategy
@@ -86,8 +96,19 @@ REQUESTS_AT_LEAST = {
     "DELETE /customers/{customer_id}": 70,
     "GET /attention": 10,
     "GET /attention/count": 10,
+    "GET /stats": 50,
+    "GET /stats/health": 5,
     "POST /messages/{message_id}/recipients/{recipient_id}/resend": 10,
     "POST /messages/{message_id}/recipients/{recipient_id}/dismiss": 10,
+    "GET /unsubscribe/{token}": 55,
+    "POST /unsubscribe/{token}": 50,
+    "GET /suppressions/{email}/unsubscription": 75,
+    "DELETE /suppressions/{email}/unsubscription": 80,
+    "PUT /webhook": 100,
+    "GET /webhook": 50,
+    "DELETE /webhook": 50,
+    "POST /webhook/test": 50,
+    "GET /webhook/deliveries": 50,
 }
 
 
@@ -140,13 +161,35 @@ class Gateway:
         return [(response.get("body") or "").encode()]
 
 
+# The webhook routes' SSRF check resolves the URL's host: here every name is a public address
+# (tests/integration/test_webhooks.py covers the refusals), and no request leaves the machine.
+def public_host(_host: str, _port: int) -> list[str]:
+    return ["93.184.216.34"]
+
+
+def ensure_webhook(world: SendWorld) -> None:
+    """The webhook routes answer 404 without one: set one, so their fuzzing reaches successes too."""
+    body = {"url": "https://hooks.example.com/tracker"}
+    response = world.app.resolve(api_event("PUT", "/webhook", tenant_id=A, body=body), FakeLambdaContext())
+    assert response["statusCode"] == 200, response
+
+
 @pytest.fixture(scope="module")
 def world() -> Iterator[SendWorld]:
-    with seeded_world():
+    with seeded_world(), mock.patch("tracker.bootstrap.webhooks.resolve_host", public_host):
+        boto3.client("events", region_name="us-east-1").create_event_bus(Name=constants.EVENT_BUS_NAME)
         world = make_world(
-            read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
+            read=Dependencies(
+                ReadQueries(DynamoReadStore(), CursorCodec(SECRET)),
+                attention_queries(SECRET),
+                stats_queries(),
+            )
         )
         complain(SUPPRESSED, tenant_id=A)
+        # Unsubscribed too, so that resubscribing it can succeed.
+        DynamoUnsubscriptionStore().unsubscribe(
+            Address(A, SUPPRESSED), datetime.now(UTC), "one_click", None, None
+        )
         yield world
 
 
@@ -179,6 +222,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     method, path = label.split(" ", 1)
     operation = schema[path][method]
     gateway = Gateway(world)
+    if path.startswith("/webhook"):
+        ensure_webhook(world)
 
     def call(case: schemathesis.Case) -> None:
         case.validate_response(case.call(app=gateway), checks=CHECKS)

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from tests.apigw import api_event, claims_for, json_body
 from tests.conftest import TEST_TABLE
-from tests.factories import attention_queries
+from tests.factories import attention_queries, stats_queries
 from tests.integration.test_send_support import SECRET, SendWorld, email_body, make_world, messages_of
 from tests.lambda_context import FakeLambdaContext
 from tracker.api.body import MAX_REQUEST_BYTES
@@ -34,7 +34,11 @@ def protocol_world() -> Iterator[SendWorld]:
         bind_table(TEST_TABLE, region="us-east-1")
         boto3.client("dynamodb", region_name="us-east-1").create_table(**table_schema())
         yield make_world(
-            read=Dependencies(ReadQueries(DynamoReadStore(), CursorCodec(SECRET)), attention_queries(SECRET))
+            read=Dependencies(
+                ReadQueries(DynamoReadStore(), CursorCodec(SECRET)),
+                attention_queries(SECRET),
+                stats_queries(),
+            )
         )
 
 

@@ -106,11 +106,30 @@ DOCUMENTED_STATUSES = {
     ("delete", "/customers/{customer_id}"): {"200", "400", "401", "404", "503"},
     ("get", "/attention"): {"200", "400", "401", "503"},
     ("get", "/attention/count"): {"200", "400", "401", "503"},
+    ("get", "/stats"): {"200", "400", "401", "503"},
+    ("get", "/stats/health"): {"200", "400", "401", "503"},
     ("post", "/messages/{message_id}/recipients/{recipient_id}/resend"): {
         *("201", "400", "401", "404", "409", "413", "415", "422", "503"),
     },
     ("post", "/messages/{message_id}/recipients/{recipient_id}/dismiss"): {"200", "400", "401", "404", "503"},
+    # The public one-click unsubscribe link (no token: no 401) and resubscribing.
+    ("get", "/unsubscribe/{token}"): {"200", "400", "404", "503"},
+    ("post", "/unsubscribe/{token}"): {"200", "400", "404", "503"},
+    ("get", "/suppressions/{email}/unsubscription"): {"200", "400", "401", "404", "503"},
+    ("delete", "/suppressions/{email}/unsubscription"): {"200", "400", "401", "404", "503"},
+    ("put", "/webhook"): {"200", "400", "401", "413", "415", "503"},
+    ("get", "/webhook"): {"200", "401", "404", "503"},
+    ("delete", "/webhook"): {"200", "401", "404", "503"},
+    ("post", "/webhook/test"): {"202", "401", "404", "503"},
+    ("get", "/webhook/deliveries"): {"200", "401", "503"},
 }
+# The unsubscribe link answers a person: its pages, an unknown link's too, are HTML (a path that is
+# no token at all gets the API's JSON 404 as well).
+HTML_ANSWERS = {
+    ("get", "/unsubscribe/{token}"): {"200": {"text/html"}, "404": {"text/html", "application/json"}},
+    ("post", "/unsubscribe/{token}"): {"200": {"text/html"}, "404": {"text/html", "application/json"}},
+}
+PUBLIC = {"/health", "/unsubscribe/{token}"}
 
 
 def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
@@ -126,7 +145,9 @@ def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
         responses = operation["responses"]
         assert set(responses) == DOCUMENTED_STATUSES[key], key
         for status, response in responses.items():
-            if status.startswith(("4", "5")):
+            if status in HTML_ANSWERS.get(key, {}):
+                assert set(response["content"]) == HTML_ANSWERS[key][status], (key, status)
+            elif status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (key, status)
     # Powertools' own validation answer (a 422 HTTPValidationError) is never ours.
@@ -134,12 +155,14 @@ def test_every_operation_documents_the_errors_it_answers_with_the_error_body(
     assert "ValidationError" not in document["components"]["schemas"]
 
 
-def test_every_operation_needs_a_bearer_token_but_health(document: dict[str, Any]) -> None:
+def test_every_operation_needs_a_bearer_token_but_health_and_the_unsubscribe_link(
+    document: dict[str, Any],
+) -> None:
     assert document["security"] == [{"bearer": []}]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            assert operation.get("security") == ([] if path == "/health" else None), (method, path)
+            assert operation.get("security") == ([] if path in PUBLIC else None), (method, path)
 
 
 def test_parameters_are_documented_with_their_constraints(document: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from tests import ses_builders as b
 from tests.apigw import api_event, json_body
 from tests.aws_calls import intercepted
 from tests.conftest import TEST_TABLE, one_at_a_time
-from tests.factories import CREATED_AT, attention_queries, ses_id
+from tests.factories import CREATED_AT, attention_queries, ses_id, stats_queries
 from tests.lambda_context import FakeLambdaContext
 from tests.projection import project
 from tracker.api.app import build_app
@@ -193,7 +193,7 @@ def seed_world() -> None:
 
 def make_app(filtered_evaluation_limit: int = 1000) -> APIGatewayRestResolver:
     queries = ReadQueries(DynamoReadStore(filtered_evaluation_limit), CursorCodec(SECRET))
-    return build_app(Dependencies(queries, attention_queries(SECRET)), send_dependencies)
+    return build_app(Dependencies(queries, attention_queries(SECRET), stats_queries()), send_dependencies)
 
 
 @contextmanager

@@ -195,13 +195,14 @@ def test_an_unreadable_suppression_list_sends_nothing_and_the_job_is_retried(
 ) -> None:
     message_id = post(world, email_body(2))
     complain("person0@example.com")
-    read = DynamoSuppressionStore.get_many
+    # An email reads the records with the addresses' unsubscriptions (the same items).
+    read = DynamoSuppressionStore.get_with_unsubscriptions
 
     def throttled_once(self: DynamoSuppressionStore, tenant_id: str, emails: Any) -> Any:
-        monkeypatch.setattr(DynamoSuppressionStore, "get_many", read)
+        monkeypatch.setattr(DynamoSuppressionStore, "get_with_unsubscriptions", read)
         raise TransientStoreError("suppression records: ProvisionedThroughputExceededException")
 
-    monkeypatch.setattr(DynamoSuppressionStore, "get_many", throttled_once)
+    monkeypatch.setattr(DynamoSuppressionStore, "get_with_unsubscriptions", throttled_once)
     failed = world.deliver_once()
     assert failed is not None
     assert len(failed) == 1, "the job goes back to SQS"

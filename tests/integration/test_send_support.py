@@ -46,6 +46,7 @@ from tracker.settings import SendSettings, Settings
 REGION = "us-east-1"
 SENDER = "billing@studio.example"
 SECRET = b"send-tests-cursor-secret-0123456789"
+UNSUBSCRIBE_KEY = b"send-tests-unsubscribe-key-0123456789"
 
 # Fast backoff for tests: the policy is the production one but with tiny sleeps (sleep is a no-op).
 FAST_POLICY = SenderPolicy(throttle_attempts=3, backoff_base_seconds=0.001, backoff_cap_seconds=0.002)
@@ -155,6 +156,7 @@ class SendWorld:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     policy: SenderPolicy = FAST_POLICY
     invocations: list[dict[str, Any]] = field(default_factory=list)
+    unsubscribe_key: bytes = UNSUBSCRIBE_KEY  # signs the emails' unsubscribe links
 
     def request(
         self,
@@ -184,7 +186,13 @@ class SendWorld:
 
     def sender(self) -> Any:
         return build_sender(
-            self.ses, self.send, self.config, policy=self.policy, sleep=lambda _s: None, clock=self.clock
+            self.ses,
+            self.send,
+            self.config,
+            policy=self.policy,
+            sleep=lambda _s: None,
+            clock=self.clock,
+            unsubscribe_key=lambda: self.unsubscribe_key,
         )
 
     def drain(self, max_rounds: int = 50) -> list[str]:
@@ -268,6 +276,7 @@ def make_world(
         sqs_client=sqs,
         dynamodb_client=boto3.client("dynamodb", region_name=REGION),
         cursor_secret=lambda: SECRET,
+        unsubscribe_key=lambda: UNSUBSCRIBE_KEY,
     )
     world = SendWorld(
         app=build_app(read or read_dependencies(), lambda: deps),

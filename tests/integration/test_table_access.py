@@ -260,3 +260,31 @@ def test_the_apple_ranges_refresher_makes_no_dynamodb_request(
         assert apple_ranges.handler({}, FakeLambdaContext())["refreshed"] is True
     assert recorder.actions.get("apple_ranges", set()) == set(table_access.APPLE_RANGES.actions) == set()
     assert recorder.queried_indexes.get("apple_ranges", set()) == set()
+
+
+def test_the_webhook_failures_consumer_and_the_events_function_are_granted_what_they_make(
+    table: str, recorder: Recorder
+) -> None:
+    """The DLQ consumer writes the tenant's failure items (BatchWriteItem); the events function
+    makes no DynamoDB request (it reads only the stream, which is its mapping's)."""
+    import json
+
+    from tests.factories import seed_message
+    from tests.status_events import MemoryBus, events_stream, publish
+    from tracker.bootstrap.webhooks import default_failure_recorder
+    from tracker.handlers import webhook_failures
+    from tracker.logic.publishing import Publisher
+
+    seed_message("tenant-a", "msg-w", recipients=1)
+    detail = {"tenant_id": "tenant-a", "event_id": "e" * 32, "status": "bounced"}
+    record = {"messageId": "m1", "body": json.dumps({"detail": detail}), "messageAttributes": {}}
+    with recorder.function("webhook_failures"):
+        answer = webhook_failures.process_batch({"Records": [record]}, default_failure_recorder())
+    assert answer == {"batchItemFailures": []}
+    assert recorder.actions["webhook_failures"] == set(table_access.WEBHOOK_FAILURES.actions)
+    assert table_access.WEBHOOK_FAILURES.queried_indexes == ()
+    bus = MemoryBus()
+    reader = events_stream(table)
+    with recorder.function("events"):
+        publish(Publisher(bus), reader)
+    assert recorder.actions.get("events", set()) == set()

@@ -70,10 +70,11 @@ def test_ours_writes_each_changed_recipient_once_and_the_projector_counts_it(sen
     index_writers = [r for r in run.requests if r.index_write_units]
     assert all(item_kind(key) == "message item (counters)" for r in index_writers for key in r.written)
     assert sum(r.index_write_units for r in run.requests) <= 4
-    # The projector writes the message item (counts) and suppression items (evidence), no more.
+    # The projector writes the message item (counts), the statistics hour items and suppression
+    # items (evidence), no more.
     kinds = {item_kind(key) for r in run.projector_requests for key in r.written}
-    assert "message item (counters)" in kinds
-    assert kinds <= {"message item (counters)", "suppression item (evidence)"}
+    assert {"message item (counters)", "statistics hour item"} <= kinds
+    assert kinds <= {"message item (counters)", "statistics hour item", "suppression item (evidence)"}
     assert {r.operation for r in run.projector_requests} == {"UpdateItem"}
     assert run.recipient_sizes
     assert max(run.recipient_sizes) < 2048

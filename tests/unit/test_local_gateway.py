@@ -217,7 +217,10 @@ def test_over_http_a_failing_handler_is_500_not_a_closed_connection(
     connection.close()
 
 
-@pytest.mark.parametrize("path", ["/attention", "/attention/count?kind=email", "/messages/m-1/recipients"])
+@pytest.mark.parametrize(
+    "path",
+    ["/attention", "/attention/count?kind=email", "/messages/m-1/recipients", "/stats", "/stats/health"],
+)
 def test_api_routes_reach_the_handler_when_the_dashboard_is_served(
     parts: tuple[Gateway, StubApi, StubTopic, str], tmp_path: Any, path: str
 ) -> None:
@@ -241,3 +244,19 @@ def test_the_dashboard_is_served_beside_the_api(
     gateway.ready.set()
     status, headers, body = gateway.handle("GET", "/", {}, b"", "127.0.0.1")
     assert (status, headers["Content-Type"], body) == (200, "text/html", b"<!doctype html>")
+
+
+def test_an_unsubscribe_link_reaches_the_api_without_a_token_and_nothing_else_does(
+    parts: tuple[Gateway, StubApi, StubTopic, str],
+) -> None:
+    """As in AWS: mail clients POST an email's signed link with no token of ours."""
+    gateway, api, _, _ = parts
+    body = b"List-Unsubscribe=One-Click"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, _ = gateway.handle("POST", "/unsubscribe/acme.m1.r1.sig", headers, body, "x")
+    assert status == 200
+    (event,) = api.events
+    assert event["path"] == "/unsubscribe/acme.m1.r1.sig"
+    status, _, answer = decoded(gateway.handle("GET", "/messages", {}, b"", "x"))
+    assert (status, answer["error"]["code"]) == (401, "unauthenticated")
+    assert len(api.events) == 1

@@ -22,6 +22,9 @@ DEPLOYED = {
     constants.ENV_SENDER_ADDRESS: "billing@studio.example",
     constants.ENV_SEND_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/send",
     constants.ENV_CURSOR_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor",
+    constants.ENV_UNTRACKED_CONFIGURATION_SET: "tracker-set-untracked",
+    constants.ENV_UNSUBSCRIBE_BASE_URL: "https://api.example/prod/",
+    constants.ENV_UNSUBSCRIBE_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe",
     constants.ENV_APPLE_RANGES_BUCKET: "tracker-reference-data",
     constants.ENV_APPLE_RANGES_KEY: constants.APPLE_RANGES_KEY,
 }
@@ -30,7 +33,10 @@ NEEDS = {
     "tracker.handlers.sender": [
         constants.ENV_TABLE_NAME,
         constants.ENV_CONFIGURATION_SET,
+        constants.ENV_UNTRACKED_CONFIGURATION_SET,
         constants.ENV_SENDER_ADDRESS,
+        constants.ENV_UNSUBSCRIBE_BASE_URL,
+        constants.ENV_UNSUBSCRIBE_SECRET_ARN,
     ],
     "tracker.handlers.api": [
         constants.ENV_TABLE_NAME,
@@ -42,6 +48,7 @@ NEEDS = {
         constants.ENV_TABLE_NAME,
         constants.ENV_SEND_QUEUE_URL,
         constants.ENV_CURSOR_SECRET_ARN,
+        constants.ENV_UNSUBSCRIBE_SECRET_ARN,
     ],
     "tracker.handlers.apple_ranges": [constants.ENV_APPLE_RANGES_BUCKET, constants.ENV_APPLE_RANGES_KEY],
 }
@@ -52,7 +59,7 @@ def cold_start(module: str, environment: dict[str, str]) -> subprocess.Completed
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in DEPLOYED and key != constants.ENV_CURSOR_SECRET
+        if key not in DEPLOYED and key not in {constants.ENV_CURSOR_SECRET, constants.ENV_UNSUBSCRIBE_SECRET}
     }
     env.update(
         {

@@ -24,6 +24,7 @@ from tracker.domain.errors import (
 from tracker.domain.ids import new_message_id, recipient_id
 from tracker.domain.messages import MAX_JOB_RECIPIENTS, MessageContent, OutgoingMail, SendJob
 from tracker.domain.text import has_control_characters
+from tracker.domain.tracking import Tracking
 from tracker.logic.creation import first_duplicate
 from tracker.models.send import (
     MAX_BODY_BYTES,
@@ -254,3 +255,31 @@ def test_a_mailer_without_a_sender_address_blocks_the_job() -> None:
     mailer = SesMailer(RecordingClient(), None, "delivery-tracker")  # type: ignore[arg-type]
     with pytest.raises(SendingBlockedError):
         mailer.send(OutgoingMail("a@example.com", None, MessageContent("s", "t"), {}))
+
+
+def test_the_mailer_adds_the_headers_and_picks_the_untracked_set_for_untracked_mail() -> None:
+    client = RecordingClient()
+    mailer = SesMailer(client, "billing@studio.example", "tracked", "untracked")  # type: ignore[arg-type]
+    headers = (("List-Unsubscribe", "<https://api.example/unsubscribe/t>"), ("List-Unsubscribe-Post", "x"))
+    mailer.send(OutgoingMail("a@example.com", None, MessageContent("s", "t"), {}, headers=headers))
+    assert client.kwargs["ConfigurationSetName"] == "tracked"
+    assert client.kwargs["Content"]["Simple"]["Headers"] == [
+        {"Name": "List-Unsubscribe", "Value": "<https://api.example/unsubscribe/t>"},
+        {"Name": "List-Unsubscribe-Post", "Value": "x"},
+    ]
+    mailer.send(OutgoingMail("a@example.com", None, MessageContent("s", "t"), {}, tracked=False))
+    assert client.kwargs["ConfigurationSetName"] == "untracked"
+    assert "Headers" not in client.kwargs["Content"]["Simple"]
+
+
+def test_job_bodies_carry_the_kind_and_tracking_the_message_was_created_with() -> None:
+    job = SendJob("tenant-a", "m1", ("r1",), "invoice", Tracking.OFF)
+    body = SendJobBody.from_job(job).to_json()
+    assert body == (
+        '{"v":1,"tenant_id":"tenant-a","message_id":"m1","recipient_ids":["r1"],'
+        '"kind":"invoice","tracking":"off"}'
+    )
+    assert SendJobBody.from_json(body).to_job() == job
+    for bad in ('"kind":"fax"', '"tracking":"maybe"'):
+        with pytest.raises(InvalidJobError):
+            SendJobBody.from_json('{"tenant_id":"t","message_id":"m","recipient_ids":["r"],' + bad + "}")

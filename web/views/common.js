@@ -13,6 +13,7 @@ export const links = {
   invoice: (id) => `#/invoices/${encodeURIComponent(id)}`,
   customer: (id) => `#/customers/${encodeURIComponent(id)}`,
   lookup: () => "#/lookup",
+  overview: () => "#/overview",
   statuses: () => "#/statuses",
 };
 
@@ -104,6 +105,31 @@ export function rateView(rate, part, { pending = 0, label }) {
   );
   if (provisional) wrapper.append(srOnly(` (provisional: ${plural(pending, "recipient", "recipients")} pending)`));
   return wrapper;
+}
+
+// What a message's tracking (the API's `tracking`, decided when it was sent) leaves unmeasured.
+const NOT_TRACKED = {
+  off: { opens: "Opens and clicks were not tracked for this kind of message.", clicks: true },
+  clicks_only: { opens: "A text-only email has no tracking image, so opens are not tracked.", clicks: false },
+};
+
+/** Whether a message's opens (or, with `clicks`, its clicks) were tracked at all. */
+export function tracked(message, { clicks = false } = {}) {
+  const why = NOT_TRACKED[message?.tracking];
+  if (!why) return true;
+  return clicks ? !why.clicks : false;
+}
+
+/** "not tracked" in place of a rate nobody measured (a 0% would be wrong). */
+export function notTracked(message, label, { clicks = false } = {}) {
+  const why = NOT_TRACKED[message?.tracking];
+  const words = clicks || message?.tracking === "off" ? "not tracked" : "opens not tracked";
+  return h(
+    "span",
+    { class: "rate not-tracked", dataset: { tracking: message?.tracking ?? "" }, title: why ? why.opens : null },
+    h("span", { class: "rate-value muted" }, words),
+    srOnly(`${label}: ${why ? why.opens : "not tracked"}`),
+  );
 }
 
 /** A customers-only rate with, beside it, the rate counting every open or click SES reported. */

@@ -16,6 +16,7 @@ import {
   statusBadge,
   tabs,
   time,
+  tracked,
 } from "./common.js";
 import { eventDetails, eventLabel, verdictBadge } from "./message.js";
 import { kindFilter, withQuery } from "./messages.js";
@@ -47,7 +48,7 @@ async function invoiceLogs(api, invoiceId) {
         message = { ...item, recipients: new Map() };
         messages.set(item.message_id, message);
       }
-      fillMissing(message, item, ["kind", "subject", "sent_at", "invoice_id", "payment_id"]);
+      fillMissing(message, item, ["kind", "subject", "sent_at", "invoice_id", "payment_id", "tracking"]);
       for (const part of item.recipients ?? []) {
         let recipient = message.recipients.get(part.recipient_id);
         if (!recipient) {
@@ -169,6 +170,13 @@ export async function invoiceView(ctx) {
       { class: "log-message", "aria-labelledby": headingId, dataset: { messageId: message.message_id } },
       h("h2", { id: headingId }, h("a", { href: links.message(message.message_id) }, message.subject || "(no subject)")),
       h("p", { class: "muted" }, message.kind ? `${kindLabel(message.kind)} \u00b7 sent ` : "Sent ", time(message.sent_at)),
+      tracked(message)
+        ? null
+        : h(
+            "p",
+            { class: "note not-tracked", dataset: { tracking: message.tracking } },
+            message.tracking === "off" ? "Opens and clicks not tracked for this email." : "Opens not tracked (a text-only email).",
+          ),
       message.recipients.map((recipient) => logRecipient(message, recipient)),
     );
   });
@@ -214,7 +222,11 @@ function customerRow(item) {
     h(
       "td",
       { class: "num opens" },
-      item.open_count ? String(item.open_count) : h("span", { class: "muted" }, "\u2014"),
+      !tracked(item)
+        ? h("span", { class: "muted not-tracked", dataset: { tracking: item.tracking } }, "not tracked")
+        : item.open_count
+          ? String(item.open_count)
+          : h("span", { class: "muted" }, "\u2014"),
       item.machine_open_count ? h("span", { class: "automatic-count" }, `+${item.machine_open_count} automatic`) : null,
     ),
     h(

@@ -16,10 +16,12 @@ import {
   plainReason,
   rateView,
   rateWithAll,
+  notTracked,
   selectField,
   statusBadge,
   tabs,
   time,
+  tracked,
 } from "./common.js";
 import { documentLink, withQuery } from "./messages.js";
 
@@ -30,8 +32,8 @@ function messageHeader(message, current) {
   const parts = rateParts(message);
   const rates = [
     ["Delivery Rate", message.delivery_rate, parts.delivery],
-    ["Open Rate", message.open_rate, parts.open, message.open_rate_all, parts.openAll, "automatic opens"],
-    ["Click rate", message.click_rate, parts.click, message.click_rate_all, parts.clickAll, "automatic clicks"],
+    ["Open Rate", message.open_rate, parts.open, message.open_rate_all, parts.openAll, "automatic opens", {}],
+    ["Click rate", message.click_rate, parts.click, message.click_rate_all, parts.clickAll, "automatic clicks", { clicks: true }],
     ["Bounce rate", message.bounce_rate, parts.bounce],
     ["Complaint rate", message.complaint_rate, parts.complaint],
   ];
@@ -54,14 +56,16 @@ function messageHeader(message, current) {
     h(
       "section",
       { class: "rate-cards", "aria-label": "Rates" },
-      rates.map(([label, rate, part, rateAll, partAll, automatic]) =>
+      rates.map(([label, rate, part, rateAll, partAll, automatic, which]) =>
         h(
           "div",
           { class: "rate-card", dataset: { rate: label } },
           h("h2", { class: "rate-card-label" }, label),
-          automatic
-            ? rateWithAll(rate, part, rateAll, partAll, { pending: message.pending, label, automatic })
-            : rateView(rate, part, { pending: message.pending, label }),
+          which && !tracked(message, which)
+            ? notTracked(message, label, which)
+            : automatic
+              ? rateWithAll(rate, part, rateAll, partAll, { pending: message.pending, label, automatic })
+              : rateView(rate, part, { pending: message.pending, label }),
         ),
       ),
     ),

@@ -12,8 +12,10 @@ import {
   pendingNote,
   rateView,
   rateWithAll,
+  notTracked,
   selectField,
   time,
+  tracked,
 } from "./common.js";
 
 /** A route with query parameters (empty values left out). */
@@ -64,11 +66,13 @@ function messageRow(message) {
     h(
       "td",
       { class: "rate-cell open-rate" },
-      rateWithAll(message.open_rate, parts.open, message.open_rate_all, parts.openAll, {
-        pending: message.pending,
-        label: "Open Rate",
-        automatic: "automatic opens",
-      }),
+      tracked(message)
+        ? rateWithAll(message.open_rate, parts.open, message.open_rate_all, parts.openAll, {
+            pending: message.pending,
+            label: "Open Rate",
+            automatic: "automatic opens",
+          })
+        : notTracked(message, "Open Rate"),
     ),
   );
 }

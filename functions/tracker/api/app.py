@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from tracker.api.auth import PUBLIC_PATHS, caller_from_event
+from tracker.api.auth import caller_from_event, is_public
 from tracker.api.errors import register_error_handlers
 from tracker.api.openapi import DOCS_PATH, openapi_response, swagger_response
 from tracker.api.resolver import TrackerResolver
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def require_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[object]:
     """Every route but health needs a verified tenant (API Gateway's authorizer already ran in AWS;
     this also guards local mode and any misconfigured route)."""
-    if app.current_event.path not in PUBLIC_PATHS:
+    if not is_public(app.current_event.path):
         app.append_context(caller=caller_from_event(app.current_event.raw_event))
     return next_middleware(app)
 
@@ -77,15 +77,27 @@ def build_app(
 ) -> TrackerResolver:
     """The resolver with every route. ``send`` builds the send routes' collaborators; it is called
     (once) when a send or suppression route is first used."""
-    from tracker.api import attention_routes, read_routes, resend_routes, send_routes
+    from tracker.api import (
+        attention_routes,
+        read_routes,
+        resend_routes,
+        send_routes,
+        stats_routes,
+        unsubscribe_routes,
+        webhook_routes,
+    )
 
     app = _prepare(TrackerResolver(allowed_origin))
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
+    app.include_router(unsubscribe_routes.router(send_deps))
+    app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
+    app.include_router(webhook_routes.router(send_deps))
     _add_docs(app, lambda: app)
     return app
 
@@ -97,13 +109,14 @@ def build_read_app(
     allowed_origin: str | None = None,
 ) -> PartialResolver:
     """The read routes, health and the documentation (of the whole API)."""
-    from tracker.api import attention_routes, read_routes
+    from tracker.api import attention_routes, read_routes, stats_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     _add_health(app, ready)
     app.include_router(read_routes.router(read))
     app.include_router(attention_routes.read_router(lambda: read_routes.attention(read)))
+    app.include_router(stats_routes.read_router(lambda: read_routes.stats(read)))
     _add_docs(app, app.whole)
     return app
 
@@ -114,11 +127,14 @@ def build_send_app(
     allowed_origin: str | None = None,
 ) -> PartialResolver:
     """POST /messages and the suppression routes."""
-    from tracker.api import resend_routes, send_routes
+    from tracker.api import resend_routes, send_routes, unsubscribe_routes, webhook_routes
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
+    app.include_router(unsubscribe_routes.router(send_deps))
+    app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
+    app.include_router(webhook_routes.router(send_deps))
     return app

@@ -9,8 +9,14 @@ from tracker import constants
 from tracker.domain.errors import UnauthenticatedError
 from tracker.domain.ids import TENANT_ID_PATTERN
 
-# The only paths served without a verified caller.
+# The only paths served without a verified caller: health, and the signed unsubscribe links of
+# emails (the token is the credential: tracker.api.unsubscribe_routes).
 PUBLIC_PATHS = frozenset({"/health"})
+PUBLIC_PREFIXES = ("/unsubscribe/",)
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class ProtocolError(Exception):
 
 _DOMAIN_STATUS: tuple[tuple[type[errors.TrackerError], HTTPStatus, str], ...] = (
     (errors.InvalidCursorError, HTTPStatus.BAD_REQUEST, "invalid_cursor"),
+    (errors.WebhookTargetRefusedError, HTTPStatus.BAD_REQUEST, "webhook_target_refused"),
     (errors.InvalidRequestError, HTTPStatus.BAD_REQUEST, "invalid_request"),
     (errors.UnauthenticatedError, HTTPStatus.UNAUTHORIZED, "unauthenticated"),
     (errors.PermissionDeniedError, HTTPStatus.FORBIDDEN, "forbidden"),

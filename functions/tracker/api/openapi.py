@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from tracker.api.auth import PUBLIC_PATHS
+from tracker.api.auth import is_public
 
 if TYPE_CHECKING:
     from tracker.api.resolver import TrackerResolver
@@ -55,7 +55,7 @@ def document(app: TrackerResolver, *, base_path: str | None = None) -> dict[str,
     )
     for path, operations in generated.get("paths", {}).items():
         for operation in operations.values():
-            if path in PUBLIC_PATHS:
+            if is_public(path):
                 operation["security"] = []  # the document's bearer requirement does not apply
             responses = operation.get("responses", {})
             if _POWERTOOLS_VALIDATION_ERROR in json.dumps(responses.get("422", {})):

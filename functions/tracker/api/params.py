@@ -42,6 +42,8 @@ def _not_a_number(value: Any) -> Any:
     return value
 
 
+not_a_number = _not_a_number  # for other routes' time parameters (tracker.api.stats_routes)
+
 # Query times: ISO-8601 (``2026-11-01T09:00:00Z``; without an offset they are UTC).
 Since = Annotated[
     datetime | None, BeforeValidator(_not_a_number), Query(description="Sent at or after (ISO-8601).")

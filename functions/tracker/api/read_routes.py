@@ -31,6 +31,7 @@ from tracker.api.params import (
 from tracker.domain.status import Status
 from tracker.logic.attention import AttentionQueries
 from tracker.logic.queries import ReadQueries
+from tracker.logic.stats import StatsQueries
 from tracker.models.api import Message, MessagePage, RecipientPage, TimelinePage
 from tracker.models.histories import CustomerMessagePage, InvoiceLogPage
 
@@ -39,6 +40,7 @@ from tracker.models.histories import CustomerMessagePage, InvoiceLogPage
 class Dependencies:
     queries: ReadQueries
     attention: AttentionQueries
+    stats: StatsQueries | None = None
 
 
 def router(dependencies: Dependencies) -> Router:
@@ -51,6 +53,12 @@ def router(dependencies: Dependencies) -> Router:
 
 def attention(dependencies: Dependencies) -> AttentionQueries:
     return dependencies.attention
+
+
+def stats(dependencies: Dependencies) -> StatsQueries:
+    if dependencies.stats is None:
+        raise RuntimeError("the read routes were built without the statistics' queries")
+    return dependencies.stats
 
 
 def _message_routes(router: Router, queries: ReadQueries) -> None:

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from tracker.logic.ports import IdempotencyGuard
     from tracker.logic.resending import RecipientActionService
     from tracker.logic.suppression import SuppressionService
+    from tracker.logic.unsubscribe import UnsubscribeService
+    from tracker.logic.webhooks import WebhookService
 
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, e.g. a UUID
@@ -71,6 +73,8 @@ class Dependencies:
     cursors: LazyCursorCodec
     erasure: ErasureService
     actions: RecipientActionService | None = None  # resend and dismiss
+    unsubscribe: UnsubscribeService | None = None  # one-click unsubscribe, resubscribe
+    webhooks: WebhookService | None = None  # tracker.api.webhook_routes
 
 
 def current_lambda_context() -> LambdaContext | None:
@@ -83,7 +87,7 @@ def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def _address(raw: str) -> str:
+def address_of(raw: str) -> str:
     try:
         return _EMAIL.validate_python(unquote(raw))
     except ValidationError as error:
@@ -201,7 +205,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
         responses=_address_responses("The suppression record", "This address was never suppressed"),
     )
     def get_suppression(email: AddressParam) -> SuppressionDetail:
-        record, history = deps().suppressions.get(caller().tenant_id, _address(email))
+        record, history = deps().suppressions.get(caller().tenant_id, address_of(email))
         base = SuppressionOut.of(record)
         return SuppressionDetail(**dict(base), history=[HistoryOut.of(entry) for entry in history])
 
@@ -214,7 +218,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
     def lift_suppression(email: AddressParam) -> SuppressionOut:
         who = caller()
         actor = who.subject or "unknown"
-        return SuppressionOut.of(deps().suppressions.lift(who.tenant_id, _address(email), actor))
+        return SuppressionOut.of(deps().suppressions.lift(who.tenant_id, address_of(email), actor))
 
 
 def _erasure_routes(router: Router, deps: Callable[[], Dependencies]) -> None:

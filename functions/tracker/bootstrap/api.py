@@ -15,7 +15,7 @@ from tracker import constants, settings
 from tracker.api.app import PartialResolver, build_app, build_read_app, build_send_app
 from tracker.api.cursors import LazyCursorCodec
 from tracker.bootstrap.common import bind_table
-from tracker.settings import SendSettings, Settings
+from tracker.settings import EventSettings, SendSettings, Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,14 +28,19 @@ def read_dependencies() -> read_routes.Dependencies:
     """No network until a request needs the table or a cursor (the secret is loaded then)."""
     from tracker.api import read_routes
     from tracker.dal.attention_queue import DynamoAttentionStore
+    from tracker.dal.health_metric import publish_health_metric
     from tracker.dal.queries import DynamoReadStore
+    from tracker.dal.stats import DynamoStatsReader
     from tracker.logic.attention import AttentionQueries
     from tracker.logic.queries import ReadQueries
+    from tracker.logic.stats import StatsQueries
 
     bind_table(Settings.from_env())
     cursors = LazyCursorCodec(settings.cursor_secret)
     return read_routes.Dependencies(
-        ReadQueries(DynamoReadStore(), cursors), AttentionQueries(DynamoAttentionStore(), cursors)
+        ReadQueries(DynamoReadStore(), cursors),
+        AttentionQueries(DynamoAttentionStore(), cursors),
+        StatsQueries(DynamoStatsReader(), observer=publish_health_metric),
     )
 
 
@@ -52,11 +57,13 @@ def build_send_dependencies(
     dynamodb_client: Any,
     cursor_secret: Callable[[], bytes],
     lambda_context: Callable[[], LambdaContext | None] = _current_lambda_context,
+    unsubscribe_key: Callable[[], bytes] = settings.unsubscribe_secret,
 ) -> send_routes.Dependencies:
     """The send and suppression routes' collaborators on the given clients (the models must
     already be bound to the table). Their modules are imported here, on first use."""
     from tracker.api import send_routes
-    from tracker.bootstrap.suppression import suppression_service
+    from tracker.bootstrap.suppression import suppression_service, unsubscribe_service
+    from tracker.bootstrap.webhooks import build_webhook_service
     from tracker.dal.actions import DynamoRecipientActions
     from tracker.dal.erasure import DynamoErasureStore
     from tracker.dal.idempotency import PowertoolsIdempotency
@@ -77,6 +84,7 @@ def build_send_dependencies(
         suppressions=suppressions,
         outcomes=OutcomeRecorder(DynamoSendStore(DynamoIngestStore(config.retention.recipients))),
         chunk_size=max(1, min(send.chunk_size, MAX_JOB_RECIPIENTS)),
+        untracked_kinds=send.untracked_kinds,
     )
     return send_routes.Dependencies(
         messages=messages,
@@ -85,6 +93,8 @@ def build_send_dependencies(
         cursors=LazyCursorCodec(cursor_secret),
         erasure=ErasureService(DynamoErasureStore()),
         actions=RecipientActionService(DynamoRecipientActions(), messages, suppressions),
+        unsubscribe=unsubscribe_service(unsubscribe_key),
+        webhooks=build_webhook_service(config, EventSettings.from_env()),
     )
 
 

@@ -291,6 +291,7 @@ class DynamoErasureStore:
             actions.append(SuppressionItem.observed.add(entries))
         if _takes_record(source, target):
             actions += _record_actions(source, email)
+        actions += _unsubscription_actions(source, target)
         try:
             with TransactWrite(
                 connection=shared_connection(), client_request_token=uuid.uuid4().hex
@@ -341,3 +342,27 @@ class DynamoErasureStore:
         )
         with store_errors("record the erasure"):
             item.save()
+
+
+def _unsubscription_actions(source: SuppressionItem, target: SuppressionItem | None) -> list[Action]:
+    """An unsubscription stays with the address's pseudonym (an erased customer still receives no
+    emails); the later of each time is kept, as every unsubscription write does."""
+    actions: list[Action] = []
+    later = [
+        (
+            SuppressionItem.unsubscribed_at,
+            ("unsubscribed_source", "unsubscribed_message", "unsubscribed_recipient"),
+        ),
+        (SuppressionItem.resubscribed_at, ("resubscribed_by",)),
+    ]
+    for attribute, companions in later:
+        value = getattr(source, attribute.attr_name)
+        current = getattr(target, attribute.attr_name) if target is not None else None
+        if value is None or (current is not None and current >= value):
+            continue
+        actions.append(attribute.set(value))
+        for name in companions:
+            companion = getattr(SuppressionItem, name)
+            found = getattr(source, name)
+            actions.append(companion.set(found) if found else companion.remove())
+    return actions

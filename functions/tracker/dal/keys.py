@@ -187,3 +187,36 @@ def erasure_pk(tenant_id: str, customer_id: str) -> str:
 
 def erasure_sk(at: datetime, entry_id: str) -> str:
     return f"{ERASURE_SK_PREFIX}{iso(at)}#{entry_id}"
+
+
+# --- Webhooks (docs/events.md) ----------------------------------------------------------------
+
+WEBHOOK_SK = "#WEBHOOK"
+WEBHOOK_FAILURE_SK_PREFIX = "WF#"
+
+
+def webhook_pk(tenant_id: str) -> str:
+    """The tenant's webhook partition: its one configuration item and its recent delivery failures."""
+    return f"T#{tenant_id}#WEBHOOK"
+
+
+def webhook_failure_sk(at: datetime, event_id: str) -> str:
+    return f"{WEBHOOK_FAILURE_SK_PREFIX}{iso(at)}#{event_id}"
+
+
+# --- Statistics (the projector's hourly buckets, tracker.dal.stats) ------------------
+
+STATS_HOUR_SK_PREFIX = "HOUR#"
+
+
+def stats_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#STATS"
+
+
+def stats_hour_sk(hour: datetime) -> str:
+    """One item per hour; the fixed-width hour sorts in time order (year padded as in ``iso``)."""
+    return f"{STATS_HOUR_SK_PREFIX}{iso(hour)[:13]}"
+
+
+def parse_stats_hour_sk(sk: str) -> datetime:
+    return datetime.strptime(sk.removeprefix(STATS_HOUR_SK_PREFIX), "%Y-%m-%dT%H").replace(tzinfo=UTC)

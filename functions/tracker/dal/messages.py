@@ -29,6 +29,7 @@ from tracker.domain.links import MessageLink
 from tracker.domain.messages import MessageContent, PlannedMessage
 from tracker.domain.retention import DEFAULT_RETENTION, Retention
 from tracker.domain.status import Status
+from tracker.domain.tracking import Tracking
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class NewMessage:
     payment_id: str | None = None
     created_by: str | None = None
     resent_from: MessageLink | None = None
+    tracking: Tracking = Tracking.ON
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def header_item(
             if message.resent_from
             else None
         ),
+        tracking=None if message.tracking is Tracking.ON else message.tracking.value,
     )
 
 
@@ -233,6 +236,7 @@ class DynamoMessageStore:
                 payment_id=message.payment_id,
                 created_by=message.created_by,
                 resent_from=message.resent_from,
+                tracking=message.tracking,
             ),
             [
                 NewRecipient(

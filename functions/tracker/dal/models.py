@@ -143,6 +143,8 @@ class MessageItem(CountsItem, discriminator="message"):
     attention_problem = UnicodeAttribute(null=True)
     # A resend's message: the recipient it was sent in place of ({"message_id", "recipient_id"}).
     resent_from = JSONAttribute(null=True)
+    # Open and click tracking as decided at creation (tracker.domain.tracking; absent: on).
+    tracking = UnicodeAttribute(null=True)
 
 
 class CompactJSONAttribute(JSONAttribute):
@@ -174,6 +176,9 @@ class RecipientItem(TrackerItem, discriminator="recipient"):
     status = UnicodeAttribute(default=Status.QUEUED.value)  # the Recipients tab filters on it
     # What the message counts it under (its status and engagement tallies): the projector's input.
     tallies = UnicodeSetAttribute(null=True)
+    # What its tenant's hourly statistics count it under (tracker.dal.recipients.stat_texts): the
+    # projector's input for them, derived from the facts where they are written, like ``tallies``.
+    stats = UnicodeSetAttribute(null=True, attr_name="st")
     facts = CompactJSONAttribute(null=True)
     seen = UnicodeSetAttribute(null=True)
     # RECIPIENT_RETENTION_DAYS after the message's creation (the projector ignores TTL removals).
@@ -263,6 +268,14 @@ class SuppressionItem(TrackerItem, discriminator="suppression"):
     # Bumped by every write but an evidence ADD (which grows the set instead), by hand: the writes
     # are updates conditioned on it and on the set's size, never puts that would drop evidence.
     version = NumberAttribute(null=True)
+    # Unsubscribed from the tenant's emails (tracker.dal.unsubscriptions): the latest unsubscription
+    # and resubscription, each only ever moved later; separate from the suppression record above.
+    unsubscribed_at = UnicodeAttribute(null=True)
+    unsubscribed_source = UnicodeAttribute(null=True)
+    unsubscribed_message = UnicodeAttribute(null=True)
+    unsubscribed_recipient = UnicodeAttribute(null=True)
+    resubscribed_at = UnicodeAttribute(null=True)
+    resubscribed_by = UnicodeAttribute(null=True)
 
 
 class SuppressionHistoryItem(TrackerItem, discriminator="suppression_history"):

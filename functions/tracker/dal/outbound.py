@@ -36,7 +36,7 @@ from tracker.logic.ports import Mailer
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.client import SESV2Client
-    from mypy_boto3_sesv2.type_defs import BodyTypeDef
+    from mypy_boto3_sesv2.type_defs import BodyTypeDef, MessageTypeDef
     from mypy_boto3_sqs.client import SQSClient
 
 logger = logging.getLogger(__name__)
@@ -148,10 +148,19 @@ class SesMailer(Mailer):
     only errors where SES certainly did not accept the message.
     """
 
-    def __init__(self, client: SESV2Client, sender_address: str | None, configuration_set: str) -> None:
+    def __init__(
+        self,
+        client: SESV2Client,
+        sender_address: str | None,
+        configuration_set: str,
+        untracked_configuration_set: str | None = None,
+    ) -> None:
+        """``untracked_configuration_set``: the set without OPEN and CLICK events (SES then adds no
+        pixel and rewrites no link) for mail that is not tracked; None: the one set for all."""
         self._client = client
         self._sender = sender_address
         self._configuration_set = configuration_set
+        self._untracked_configuration_set = untracked_configuration_set or configuration_set
 
     def send(self, mail: OutgoingMail) -> str:
         if not self._sender:
@@ -162,15 +171,21 @@ class SesMailer(Mailer):
         if mail.content.html:
             body["Html"] = {"Data": mail.content.html, "Charset": CHARSET}
         to = formataddr((mail.name, mail.to), charset=CHARSET) if mail.name else mail.to
+        simple: MessageTypeDef = {
+            "Subject": {"Data": mail.content.subject, "Charset": CHARSET},
+            "Body": body,
+        }
+        if mail.headers:
+            simple["Headers"] = [{"Name": name, "Value": value} for name, value in mail.headers]
         try:
             response = self._client.send_email(
                 FromEmailAddress=self._sender,
                 Destination={"ToAddresses": [to]},
-                Content={
-                    "Simple": {"Subject": {"Data": mail.content.subject, "Charset": CHARSET}, "Body": body}
-                },
+                Content={"Simple": simple},
                 EmailTags=[{"Name": name, "Value": value} for name, value in sorted(mail.tags.items())],
-                ConfigurationSetName=self._configuration_set,
+                ConfigurationSetName=(
+                    self._configuration_set if mail.tracked else self._untracked_configuration_set
+                ),
             )
         except ClientError as error:
             raise classify_client_error(error) from error

@@ -25,10 +25,16 @@ from tracker import constants
 from tracker.dal import keys
 from tracker.dal.attention import attention_actions, image_attention, settle_actions
 from tracker.dal.models import MessageItem, RecipientItem, count_attribute, shared_connection
-from tracker.dal.recipients import EVIDENCE_LETTERS, detail_from_json, entry_from_text
+from tracker.dal.recipients import (
+    EVIDENCE_LETTERS,
+    detail_from_json,
+    entry_from_text,
+    stat_marks_from_texts,
+)
 from tracker.dal.support import CONDITION_FAILED, is_condition_failure
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.records import MessageKey, RecipientKey
+from tracker.domain.stats import StatMark
 from tracker.logic.projector import (
     MESSAGE_GONE,
     AttentionChange,
@@ -75,9 +81,27 @@ def recipient_image(
         if text[:2] in {f"{c}|" for c in EVIDENCE_LETTERS}
     )
     bounce = detail_from_json(facts["bo"]) if facts.get("bo") else None
+    subscription = detail_from_json(facts["su"]) if facts.get("su") else None
     attention = image_attention(image, facts, key, changed_at or datetime.now(UTC)) if key is not None else {}
     return RecipientImage(
-        email=email, tallies=frozenset(tallies), outcomes=outcomes, bounce=bounce, **attention
+        email=email,
+        tallies=frozenset(tallies),
+        outcomes=outcomes,
+        bounce=bounce,
+        subscription=subscription,
+        stats=image_stats(image),
+        **attention,
+    )
+
+
+def image_stats(image: Mapping[str, Any]) -> frozenset[StatMark]:
+    """What the image counts under in its tenant's hourly statistics (tracker.domain.stats), as the
+    write that made it derived from its facts (``st``, like ``tallies``), with its kind."""
+    texts = image.get(RecipientItem.stats.attr_name, {}).get("SS", [])
+    return (
+        stat_marks_from_texts(texts, _text(image, RecipientItem.kind.attr_name) or "")
+        if texts
+        else frozenset()
     )
 
 

@@ -25,6 +25,7 @@ from tracker.dal.recipients import facts_from_item
 from tracker.dal.support import fetch_items, store_errors
 from tracker.domain.links import Dismissal, MessageLink, ResendLink
 from tracker.domain.status import Status
+from tracker.domain.tracking import stored_tracking
 from tracker.domain.views import LogRecord, MessageRecord, Page, RecipientRecord
 
 # A filtered list (recipients by status, a customer's messages by kind) lets DynamoDB evaluate up
@@ -62,6 +63,7 @@ def message_record(item: MessageItem) -> MessageRecord:
         payment_id=item.payment_id,
         counts=item.counts(),
         resent_from=message_link(item.resent_from),
+        tracking=stored_tracking(item.tracking),
     )
 
 

@@ -11,7 +11,7 @@ are the applied events' ids. This is a stored format: a key or a letter never ch
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from tracker.domain.engagement import DEFAULT_RULES, EngagementCounts, Engagemen
 from tracker.domain.erasure import erase_facts
 from tracker.domain.events import EventKind
 from tracker.domain.facts import SEEN_LIMIT, Detail, RecipientFacts
+from tracker.domain.stats import REASON_PREFIX, Metric, StatMark, hour_of, stat_times
 from tracker.domain.status import Status
 from tracker.domain.timeline import TimelineEntry
 
@@ -191,3 +192,40 @@ def write_facts(item: RecipientItem, facts: RecipientFacts) -> None:
     item.seen = set(facts.seen) if facts.omitted_events else None
     item.tallies = set(facts.tallies)
     item.status = facts.status.value
+    created = item.gsi1sk  # the customer index's sort key: the message's creation time
+    item.stats = stat_texts(stat_times(facts, datetime.fromisoformat(created) if created else None)) or None
+
+
+# A statistics mark as stored: "<metric code>@<hours since the epoch>" (a reason: "r.<code>@...");
+# the recipient's kind completes it. A stored format: a code never changes meaning.
+_METRIC_CODES: dict[str, str] = {
+    Metric.SENT: "s",
+    Metric.DELIVERED: "d",
+    Metric.BOUNCED_HARD: "bh",
+    Metric.BOUNCED_SOFT: "bs",
+    Metric.COMPLAINT: "x",
+    Metric.DROPPED: "dr",
+    Metric.OPENED: "o",
+    Metric.CLICKED: "c",
+    Metric.MACHINE_OPENED: "mo",
+}
+_METRICS_BY_CODE = {code: metric for metric, code in _METRIC_CODES.items()}
+_REASON_CODE = "r."
+_HOUR_SECONDS = 3600
+
+
+def stat_texts(times: Mapping[str, datetime]) -> set[str]:
+    out = set()
+    for metric, at in times.items():
+        code = _METRIC_CODES.get(metric) or _REASON_CODE + metric.removeprefix(REASON_PREFIX)
+        out.add(f"{code}@{micros(hour_of(at)) // 1_000_000 // _HOUR_SECONDS}")
+    return out
+
+
+def stat_marks_from_texts(texts: Iterable[str], kind: str) -> frozenset[StatMark]:
+    marks = set()
+    for text in texts:
+        code, _, hours = text.rpartition("@")
+        metric = _METRICS_BY_CODE.get(code) or REASON_PREFIX + code.removeprefix(_REASON_CODE)
+        marks.add(StatMark(from_micros(int(hours) * _HOUR_SECONDS * 1_000_000), kind, metric))
+    return frozenset(marks)

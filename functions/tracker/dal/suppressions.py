@@ -35,6 +35,7 @@ from pynamodb.transactions import TransactWrite
 from tracker.dal import keys
 from tracker.dal.models import SuppressionHistoryItem, SuppressionItem, shared_connection
 from tracker.dal.support import failed_conditions, fetch_items, is_condition_failure, parallel, store_errors
+from tracker.dal.unsubscriptions import unsubscription_of
 from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.suppression import (
     SYSTEM_ACTOR,
@@ -49,6 +50,7 @@ from tracker.domain.suppression import (
     SuppressionWrite,
     latest_evidence,
 )
+from tracker.domain.unsubscribe import Unsubscription
 
 logger = logging.getLogger(__name__)
 
@@ -279,6 +281,15 @@ class DynamoSuppressionStore:
         return {
             address.email: record for address, item in items.items() if (record := _record(item)) is not None
         }
+
+    def get_with_unsubscriptions(
+        self, tenant_id: str, emails: Collection[str]
+    ) -> tuple[dict[str, SuppressionRecord], dict[str, Unsubscription]]:
+        """``get_many`` and the addresses' unsubscriptions, from the same reads (the same items)."""
+        items = self._batch_get({Address(tenant_id, email) for email in emails}, consistent=False)
+        records = {a.email: record for a, item in items.items() if (record := _record(item)) is not None}
+        unsubscribed = {a.email: u for a, item in items.items() if (u := unsubscription_of(item)) is not None}
+        return records, unsubscribed
 
     @staticmethod
     def _batch_get(addresses: Collection[Address], consistent: bool) -> dict[Address, SuppressionItem]:

@@ -63,6 +63,13 @@ class InvalidRequestError(TrackerError):
         self.field = field
 
 
+class WebhookTargetRefusedError(InvalidRequestError):
+    """A webhook URL that is not an HTTPS URL of a public host (tracker.domain.webhooks)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="url")
+
+
 class InvalidCursorError(InvalidRequestError):
     """A pagination cursor that was forged, tampered with, expired or issued for another list."""
 

@@ -11,6 +11,7 @@ from tracker.domain.facts import RecipientFacts
 from tracker.domain.links import MessageLink
 from tracker.domain.records import RecipientKey, StoredRecipient
 from tracker.domain.status import Status
+from tracker.domain.tracking import Tracking
 
 # A send job (one SQS message) names at most this many recipients of one message.
 MAX_JOB_RECIPIENTS = 100
@@ -61,6 +62,7 @@ class PlannedMessage:
     invoice_id: str | None = None
     payment_id: str | None = None
     resent_from: MessageLink | None = None
+    tracking: Tracking = Tracking.ON  # decided at creation (tracker.domain.tracking)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class SendJob:
     tenant_id: str
     message_id: str
     recipient_ids: tuple[str, ...]
+    # The message's kind and tracking, copied at creation: the sender checks unsubscriptions for
+    # emails, adds their unsubscribe link, and picks the configuration set by the tracking.
+    kind: str | None = None
+    tracking: Tracking = Tracking.ON
 
 
 @dataclass(frozen=True)
@@ -130,3 +136,7 @@ class OutgoingMail:
     name: str | None
     content: MessageContent
     tags: Mapping[str, str]
+    # Extra headers (an email's List-Unsubscribe pair) and whether SES tracks opens and clicks
+    # (False: the configuration set without OPEN and CLICK events).
+    headers: tuple[tuple[str, str], ...] = ()
+    tracked: bool = True

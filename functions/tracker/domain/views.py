@@ -13,6 +13,7 @@ from tracker.domain.facts import FETCH_CLASS_DETAIL, RecipientFacts
 from tracker.domain.links import Dismissal, MessageLink, ResendLink
 from tracker.domain.status import Status
 from tracker.domain.timeline import TimelineEntry
+from tracker.domain.tracking import Tracking
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ class MessageRecord:
     payment_id: str | None
     counts: Mapping[str, int]
     resent_from: MessageLink | None = None
+    tracking: Tracking = Tracking.ON
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ jobs could not be queued are recorded Failed instead, and the answer says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 from tracker.domain.errors import InvalidRequestError
@@ -22,6 +22,7 @@ from tracker.domain.messages import (
     SendJob,
 )
 from tracker.domain.status import Status
+from tracker.domain.tracking import DEFAULT_UNTRACKED_KINDS, tracking_for
 from tracker.logic.outcomes import NOT_QUEUED_REASON, OutcomeRecorder, dropped_reason
 from tracker.logic.ports import JobQueue, MessageStore, SuppressionCheck
 
@@ -64,6 +65,7 @@ class MessageService:
         outcomes: OutcomeRecorder,
         chunk_size: int = 10,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        untracked_kinds: Collection[str] = DEFAULT_UNTRACKED_KINDS,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
@@ -73,6 +75,7 @@ class MessageService:
         self._outcomes = outcomes
         self._chunk_size = chunk_size
         self._clock = clock
+        self._untracked_kinds = frozenset(untracked_kinds)
 
     def create(
         self,
@@ -95,7 +98,11 @@ class MessageService:
             )
         now = self._clock()
         message_id = message_id or new_message_id(now)
-        suppressed = self._suppressions.active_reasons(tenant_id, [r.email for r in draft.recipients])
+        # An email is also held back from addresses unsubscribed from the tenant's emails.
+        suppressed = self._suppressions.active_reasons(
+            tenant_id, [r.email for r in draft.recipients], kind=draft.kind
+        )
+        tracking = tracking_for(draft.kind, draft.content.html, self._untracked_kinds)
         recipients = tuple(
             _planned(index, r.customer_id, normalize_email(r.email), r.name, suppressed)
             for index, r in enumerate(draft.recipients)
@@ -112,10 +119,14 @@ class MessageService:
                 invoice_id=draft.invoice_id,
                 payment_id=draft.payment_id,
                 resent_from=resent_from,
+                tracking=tracking,
             )
         )
         queued = [r.recipient_id for r in recipients if r.status is Status.QUEUED]
-        jobs = [SendJob(tenant_id, message_id, chunk) for chunk in _chunks(queued, self._chunk_size)]
+        jobs = [
+            SendJob(tenant_id, message_id, chunk, draft.kind, tracking)
+            for chunk in _chunks(queued, self._chunk_size)
+        ]
         not_queued = self._queue.enqueue(jobs) if jobs else []
         failed: set[str] = set()
         if not_queued:

@@ -13,6 +13,7 @@ from tracker.domain.errors import ConflictError, TransientStoreError
 from tracker.domain.facts import RecipientFacts
 from tracker.domain.messages import SendTarget
 from tracker.domain.status import Status
+from tracker.domain.unsubscribe import UNSUBSCRIBED_REASON
 from tracker.logic.ports import SendStore
 from tracker.logic.retry import Backoff
 
@@ -27,7 +28,10 @@ MAX_REASON_CHARS = 1000
 
 
 def dropped_reason(suppression_reason: str) -> str:
-    """A Dropped recipient's reason, from why its address is suppressed (e.g. "1 complaint")."""
+    """A Dropped recipient's reason, from why its address is suppressed (e.g. "1 complaint"), or
+    "unsubscribed" (an email to an address unsubscribed from the tenant's emails)."""
+    if suppression_reason == UNSUBSCRIBED_REASON:
+        return UNSUBSCRIBED_REASON
     return f"suppressed: {suppression_reason}"
 
 

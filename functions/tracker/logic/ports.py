@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         SuppressionState,
         SuppressionWrite,
     )
+    from tracker.domain.unsubscribe import Unsubscription
     from tracker.domain.views import (
         LogRecord,
         MessageRecord,
@@ -89,7 +90,12 @@ class JobQueue(Protocol):
 
 
 class SuppressionCheck(Protocol):
-    def active_reasons(self, tenant_id: str, emails: Collection[str]) -> dict[str, str]: ...
+    def active_reasons(
+        self, tenant_id: str, emails: Collection[str], *, kind: str | None = None
+    ) -> dict[str, str]:
+        """Addresses not to send to, with why: suppressed ones, and for an ``email`` (``kind``)
+        also the addresses unsubscribed from the tenant's emails."""
+        ...
 
 
 class IdempotencyGuard(Protocol):
@@ -172,6 +178,12 @@ class SuppressionStore(Protocol):
 
     def get(self, tenant_id: str, email: str) -> SuppressionRecord | None:
         """Strongly consistent; None for an address that was never suppressed (evidence or not)."""
+        ...
+
+    def get_with_unsubscriptions(
+        self, tenant_id: str, emails: Collection[str]
+    ) -> tuple[dict[str, SuppressionRecord], dict[str, Unsubscription]]:
+        """``get_many`` and the addresses' unsubscriptions, from the same reads."""
         ...
 
     def get_many(self, tenant_id: str, emails: Collection[str]) -> dict[str, SuppressionRecord]:
@@ -350,4 +362,27 @@ class AppleRangesStore(AppleRangesReader, Protocol):
     def write(self, blob: bytes, *, refreshed_at: datetime, prefixes: int) -> None:
         """Replace the stored compact form in one step, recording when and how many prefixes.
         Raises ReferenceDataError when it is not stored (the previous one then stays)."""
+        ...
+
+
+# --- unsubscriptions (one-click unsubscribe of emails; docs/unsubscribe.md) -----------------------
+
+
+class UnsubscriptionStore(Protocol):
+    def unsubscribe(
+        self, address: Address, at: datetime, source: str, message_id: str | None, recipient_id: str | None
+    ) -> bool:
+        """Record an unsubscription at ``at`` unless a later one is recorded (False then)."""
+        ...
+
+    def resubscribe(self, address: Address, at: datetime, actor: str) -> Unsubscription | None:
+        """Lift an active unsubscription; None when the address is not unsubscribed."""
+        ...
+
+    def get(self, address: Address) -> Unsubscription | None: ...
+
+
+class RecipientAddresses(Protocol):
+    def address_of(self, key: RecipientKey) -> str | None:
+        """The stored address of a recipient (None: no such recipient, e.g. expired)."""
         ...

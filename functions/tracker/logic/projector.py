@@ -31,9 +31,12 @@ from tracker.domain.events import EventKind
 from tracker.domain.facts import Detail
 from tracker.domain.ids import normalize_email
 from tracker.domain.records import MessageKey, RecipientKey
+from tracker.domain.stats import StatMark
 from tracker.domain.status import tally_delta
 from tracker.domain.suppression import Address, Evidence, EvidenceKind
 from tracker.domain.timeline import TimelineEntry
+from tracker.domain.unsubscribe import UnsubscribeEvent, is_opt_out
+from tracker.logic.stats_projection import StatsStore, project_stats
 
 # Sequence numbers are decimal strings of up to 40 digits, compared as numbers: padded, as text.
 SEQUENCE_DIGITS = 40
@@ -62,6 +65,10 @@ class RecipientImage:
     since: datetime | None = None
     entry: Concern | None = None
     sent_at: datetime | None = None
+    # The latest SES Subscription event's details (an opt-out unsubscribes the address from emails).
+    subscription: Detail | None = None
+    # What it counts under in its tenant's hourly statistics (tracker.domain.stats).
+    stats: frozenset[StatMark] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,12 @@ class CountStore(Protocol):
         ...
 
 
+class UnsubscriptionSink(Protocol):
+    def record_events(self, events: Mapping[Address, Collection[UnsubscribeEvent]]) -> None:
+        """Record SES-reported opt-outs (idempotent: the latest per address is kept)."""
+        ...
+
+
 class EvidenceSink(Protocol):
     def record_evidence(self, evidence: Mapping[Address, Sequence[Evidence]]) -> Collection[Address]:
         """Record bounce/complaint evidence per address (idempotent by event id) and re-evaluate
@@ -199,6 +212,7 @@ class ProjectionReport:
     messages: int = 0
     unreadable: int = 0  # quarantined
     evidence: int = 0  # bounces and complaints recorded
+    stats_buckets: int = 0  # statistics hour items written
     # The earliest record of each message (or address) that failed: the batch restarts from the
     # earliest of them (Lambda's partial batch response for streams).
     failed_sequences: list[str] = field(default_factory=list)
@@ -215,11 +229,15 @@ class Projector:
         evidence: EvidenceSink | None = None,
         decode: Decoder | None = None,
         quarantine: Quarantine | None = None,
+        unsubscriptions: UnsubscriptionSink | None = None,
+        stats: StatsStore | None = None,
     ) -> None:
         self._counts = counts
         self._evidence = evidence
         self._decode = decode
         self._quarantine = quarantine
+        self._unsubscriptions = unsubscriptions
+        self._stats = stats
 
     def project_records(self, records: Sequence[StreamRecord], shard: str) -> ProjectionReport:
         """Project one stream batch of one shard (records in stream order)."""
@@ -257,7 +275,10 @@ class Projector:
                 self._project_message(message, shard, ordered, report)
             except TransientStoreError:
                 report.failed_sequences.append(ordered[0].sequence)
+        if self._stats is not None:
+            project_stats(self._stats, changes, report)
         self._project_evidence(changes, report)
+        self._project_unsubscriptions(changes, report)
         return report
 
     def _project_message(
@@ -292,6 +313,28 @@ class Projector:
             pending = [change for change in pending if change.ordering > answer]
         raise TransientStoreError(f"could not count the changes of {message.message_id}")
 
+    def _project_unsubscriptions(
+        self, changes: Sequence[RecipientStreamChange], report: ProjectionReport
+    ) -> None:
+        if self._unsubscriptions is None:
+            return
+        found: dict[Address, list[UnsubscribeEvent]] = defaultdict(list)
+        first: dict[Address, str] = {}
+        for change in changes:
+            opt_out = new_opt_out(change)
+            if opt_out is None:
+                continue
+            address, event = opt_out
+            found[address].append(event)
+            if address not in first or sequence_key(change.sequence) < sequence_key(first[address]):
+                first[address] = change.sequence
+        if not found:
+            return
+        try:
+            self._unsubscriptions.record_events(found)
+        except TransientStoreError:
+            report.failed_sequences += list(first.values())
+
     def _project_evidence(self, changes: Sequence[RecipientStreamChange], report: ProjectionReport) -> None:
         if self._evidence is None:
             return
@@ -310,6 +353,22 @@ class Projector:
             unsettled = list(found)
         report.evidence = sum(len(items) for address, items in found.items() if address not in set(unsettled))
         report.failed_sequences += [first[address] for address in unsettled]
+
+
+def new_opt_out(change: RecipientStreamChange) -> tuple[Address, UnsubscribeEvent] | None:
+    """The SES Subscription opt-out this change brought (a changed latest Subscription event)."""
+    after = change.after
+    if after is None or after.subscription is None:
+        return None
+    if change.before is not None and change.before.subscription == after.subscription:
+        return None
+    if not is_opt_out(after.subscription.values):
+        return None
+    source = str(after.subscription.values.get("source") or "ses_subscription")
+    return (
+        Address(change.key.tenant_id, normalize_email(after.email)),
+        UnsubscribeEvent(after.subscription.at, source, change.key),
+    )
 
 
 def new_evidence(change: RecipientStreamChange) -> list[tuple[Address, Evidence]]:

@@ -55,6 +55,9 @@ from tracker.domain.errors import (
 )
 from tracker.domain.ids import normalize_email
 from tracker.domain.messages import MessageContent, OutgoingMail, SendJob, SendTarget
+from tracker.domain.records import RecipientKey
+from tracker.domain.tracking import Tracking
+from tracker.domain.unsubscribe import carries_unsubscribe, unsubscribe_headers
 from tracker.logic.outcomes import (
     OUT_OF_TIME_REASON,
     THROTTLED_REASON,
@@ -168,14 +171,18 @@ class Sender:
         policy: SenderPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        unsubscribe_link: Callable[[RecipientKey], str] | None = None,
         pacing: Pacing | None = None,
     ) -> None:
+        """``unsubscribe_link``: the one-click unsubscribe URL of a recipient, added to every
+        ``email`` (RFC 8058 headers); without it emails go out without the headers."""
         self._store = store
         self._mailer = mailer
         self._suppressions = suppressions
         self._policy = policy or SenderPolicy()
         self._clock = clock
         self._sleep = sleep
+        self._unsubscribe_link = unsubscribe_link
         self._outcomes = OutcomeRecorder(store, Backoff(sleep=sleep))
         self._pacing = pacing
         # Lives as long as the container (threads start on first use).
@@ -209,7 +216,7 @@ class Sender:
         # Dropped its recipients then) must not be sent to either.
         sendable = [t.email for t in pending if t.unclaimed_unsent]
         if sendable:
-            state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable)
+            state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable, kind=job.kind)
             if any(normalize_email(email) not in state.suppressed for email in sendable):
                 # One read of the content for the job, before the threads need it.
                 state.content = self._store.load_content(job.tenant_id, job.message_id)
@@ -338,6 +345,8 @@ class Sender:
                 constants.TAG_MESSAGE: job.message_id,
                 constants.TAG_RECIPIENT: target.key.recipient_id,
             },
+            headers=self._headers(job, target),
+            tracked=job.tracking is not Tracking.OFF,
         )
         attempt = 0
         while True:
@@ -380,6 +389,11 @@ class Sender:
             self._outcomes.sent(target, ses_message_id)
             result.sent += 1
             return _Step.SENT
+
+    def _headers(self, job: SendJob, target: SendTarget) -> tuple[tuple[str, str], ...]:
+        if self._unsubscribe_link is None or not carries_unsubscribe(job.kind):
+            return ()
+        return unsubscribe_headers(self._unsubscribe_link(target.key))
 
     def _release(self, target: SendTarget) -> None:
         """Certainly not sent: drop the claim so the redelivery may send it. If even that fails, the

@@ -40,6 +40,7 @@ from tracker.domain.suppression import (
     latest_evidence,
     same_decision,
 )
+from tracker.domain.unsubscribe import UNSUBSCRIBED_REASON, carries_unsubscribe
 from tracker.logic.ports import SuppressionStore
 
 EVALUATE_ATTEMPTS = 4
@@ -61,16 +62,26 @@ class SuppressionService:
 
     # --- the send path -----------------------------------------------------
 
-    def active_reasons(self, tenant_id: str, emails: Collection[str]) -> dict[str, str]:
-        """Suppressed addresses among ``emails`` (normalized) with the reason they are suppressed."""
+    def active_reasons(
+        self, tenant_id: str, emails: Collection[str], *, kind: str | None = None
+    ) -> dict[str, str]:
+        """Suppressed addresses among ``emails`` (normalized) with the reason they are suppressed;
+        for an ``email`` (``kind``) also the unsubscribed ones (``UNSUBSCRIBED_REASON``), read from
+        the same items. Invoices and receipts are never held back by an unsubscription."""
         wanted = {normalize_email(e) for e in emails}
         if not wanted:
             return {}
         # An erased address's suppression is kept under its pseudonym (tracker.domain.erasure):
         # both keys are read, in the same requests.
         hashed = {pseudonym(tenant_id, email): email for email in wanted if not is_pseudonym(email)}
-        records = self._store.get_many(tenant_id, wanted | hashed.keys())
+        if carries_unsubscribe(kind):
+            records, unsubscriptions = self._store.get_with_unsubscriptions(tenant_id, wanted | hashed.keys())
+        else:
+            records, unsubscriptions = self._store.get_many(tenant_id, wanted | hashed.keys()), {}
         active = {email: record.reason for email, record in records.items() if record.active}
+        for email, unsubscription in unsubscriptions.items():
+            if unsubscription.active:
+                active.setdefault(email, UNSUBSCRIBED_REASON)
         reasons = {email: active[email] for email in wanted if email in active}
         for hashed_email, email in hashed.items():
             if email not in reasons and hashed_email in active:

@@ -19,6 +19,7 @@ from tracker.domain.facts import FETCH_CLASS_DETAIL, UNCLASSIFIED, RecipientFact
 from tracker.domain.ids import EXTERNAL_ID_PATTERN
 from tracker.domain.reasons.records import event_reason
 from tracker.domain.status import COUNTED, Status, compute_rates
+from tracker.domain.tracking import Tracking, tracked_rates
 from tracker.domain.views import (
     EventRecord,
     Listing,
@@ -30,6 +31,12 @@ from tracker.models.links import RecipientOutcome, ResentFrom
 from tracker.models.reasons import ReasonOut
 
 MessageKind = Literal["email", "invoice", "receipt"]
+TrackingMode = Literal["on", "off", "clicks_only"]
+TRACKING_DESCRIPTION = (
+    "Open and click tracking, as decided when the message was created: `on`; `off` (its kind is "
+    "sent untracked: no open pixel, no rewritten links, so the open and click rates are `null`, "
+    "not 0); `clicks_only` (no HTML part, so no pixel: the open rates are `null`)."
+)
 
 # Ids that appear in paths are placed in DynamoDB keys: no '#', no '/', bounded length.
 ID_PATTERN = EXTERNAL_ID_PATTERN
@@ -41,6 +48,10 @@ def _text(value: Any) -> str | None:
 
 def message_kind(value: str) -> MessageKind:
     return cast(MessageKind, value)
+
+
+def tracking_mode(value: Tracking) -> TrackingMode:
+    return value.value
 
 
 def engagement_fields(facts: RecipientFacts) -> dict[str, Any]:
@@ -138,10 +149,11 @@ class Message(ApiModel):
     resent_from: ResentFrom | None = Field(
         default=None, description="The recipient this message was resent in place of (a resend)."
     )
+    tracking: TrackingMode = Field(default="on", description=TRACKING_DESCRIPTION)
 
     @classmethod
     def of(cls, record: MessageRecord) -> Message:
-        rates = compute_rates(record.counts)
+        rates = tracked_rates(compute_rates(record.counts), record.tracking)
         return cls(
             message_id=record.message_id,
             kind=message_kind(record.kind),
@@ -160,6 +172,7 @@ class Message(ApiModel):
             bounce_rate=rates.bounce_rate,
             complaint_rate=rates.complaint_rate,
             resent_from=ResentFrom.of(record.resent_from),
+            tracking=tracking_mode(record.tracking),
         )
 
 

@@ -9,14 +9,18 @@ from pydantic import Field
 
 from tracker.domain.engagement import Engagement
 from tracker.domain.status import Status
+from tracker.domain.tracking import Tracking
 from tracker.domain.views import InvoiceLogGroup, Listing, RecipientRecord
 from tracker.models.api import (
     NEXT_CURSOR_DESCRIPTION,
+    TRACKING_DESCRIPTION,
     ApiModel,
     MessageKind,
     TimelineEvent,
+    TrackingMode,
     engagement_fields,
     message_kind,
+    tracking_mode,
 )
 from tracker.models.links import RecipientOutcome
 
@@ -69,6 +73,7 @@ class InvoiceLogMessage(ApiModel):
     sent_at: datetime | None
     invoice_id: str | None
     payment_id: str | None
+    tracking: TrackingMode | None = Field(description=TRACKING_DESCRIPTION)
     recipients: list[InvoiceLogRecipient]
 
     @classmethod
@@ -82,6 +87,7 @@ class InvoiceLogMessage(ApiModel):
             sent_at=h.created_at if h is not None else None,
             invoice_id=h.invoice_id if h is not None else None,
             payment_id=h.payment_id if h is not None else None,
+            tracking=tracking_mode(h.tracking) if h is not None else None,
             recipients=recipients,
         )
 
@@ -109,6 +115,7 @@ class CustomerMessage(RecipientOutcome):
     sent_at: datetime
     invoice_id: str | None
     payment_id: str | None
+    tracking: TrackingMode = Field(description=TRACKING_DESCRIPTION)
     recipient_id: str
     email: str
     status: Status
@@ -130,6 +137,7 @@ class CustomerMessage(RecipientOutcome):
             sent_at=record.message_created_at,
             invoice_id=message.invoice_id if message is not None else None,
             payment_id=message.payment_id if message is not None else None,
+            tracking=tracking_mode(message.tracking if message is not None else Tracking.ON),
             recipient_id=record.recipient_id,
             email=record.email,
             status=record.status,
