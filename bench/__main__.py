@@ -1,6 +1,7 @@
 """``python -m bench`` (``make bench``): ingest cost (with the projector), hot items, batch latency and
-the Lambda model, the naive baseline, cold start, read cost, cost per million SES events and the
-engagement classifier's cost, in one run, with the goals we hold them to.
+the Lambda model, the naive baseline, cold start, read cost, cost per million SES events, the
+engagement classifier's cost and sending at the account's SES rate, in one run, with the goals we
+hold them to (``--only-send`` runs the last alone).
 
 Exits 1 when the final counts of either ingest run differ from the ground truth (and says so
 loudly); a missed goal is reported, not an error.
@@ -18,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from importlib import metadata
 
-from bench import coldstart, engagement, jobs
+from bench import coldstart, engagement, jobs, sending
 from bench.emulator import configure_environment
 from bench.hot import hot_items
 from bench.ingest_sections import hot_section, ingest_section, latency_section
@@ -59,6 +60,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-reads", action="store_true", help="leave out the read-cost part")
     parser.add_argument("--skip-cold-start", action="store_true", help="leave out the cold-start part")
+    parser.add_argument("--skip-send", action="store_true", help="leave out the sending part")
+    parser.add_argument("--only-send", action="store_true", help="run only the sending part")
+    parser.add_argument(
+        "--send-seconds", type=float, default=10.0, help="about how long each run of the sending part takes"
+    )
     return parser.parse_args(argv)
 
 
@@ -70,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     configure_environment()
     started = time.perf_counter()
+    if args.only_send:
+        return send_only(args, started)
     send = jobs.synthetic_send(args.recipients, args.seed)
     sample = min(args.naive_recipients or args.recipients, args.recipients)
     out: list[str] = [intro(args)]
@@ -117,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.append(read_section(reads, args.skip_reads, goals))
     out.append(cost_section(ours, naive, goals))
     out.append(classifier_section(classifier, ours))
+    # Alone, after the second process has finished: its threads' pace is what it measures.
+    send_runs = [] if args.skip_send else sending.measure(args.send_seconds, progress)
+    out.append(sending.send_section(send_runs, args.send_seconds, goals))
     out.append(heading("", "Goals"))
     out.extend(goal.render() for goal in goals)
     failed = [run for run in (ours, naive) if not run.check.ok]
@@ -132,6 +143,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             + "!" * 78,
             file=sys.stderr,
         )
+        return 1
+    if not all(run.exact for run in send_runs):
+        print("\nBENCH FAILED: a recipient was sent twice or left without an outcome", file=sys.stderr)
+        return 1
+    return 0
+
+
+def send_only(args: argparse.Namespace, started: float) -> int:
+    goals: list[Goal] = []
+    runs = sending.measure(args.send_seconds, progress)
+    out = [intro(args), sending.send_section(runs, args.send_seconds, goals), heading("", "Goals")]
+    out.extend(goal.render() for goal in goals)
+    out.append(f"\nfinished in {time.perf_counter() - started:,.0f} s")
+    print("\n".join(out), flush=True)
+    if not all(run.exact for run in runs):
+        print("\nBENCH FAILED: a recipient was sent twice or left without an outcome", file=sys.stderr)
         return 1
     return 0
 

@@ -29,11 +29,11 @@ SES_COMPLAINT_RATE_AT_RISK = 0.005
 # Normal latency from SES event to table is seconds; ten minutes of backlog means ingest is stuck
 # (failing, throttled or out of concurrency).
 OLDEST_EVENT_AGE_SECONDS = 600
-# The sender works through a send at the SES quota (about 14 recipients/s by default): an hour of
-# backlog is a send of ~50,000 recipients, or a sender that stopped. 5,000 jobs of SEND_CHUNK_SIZE
-# (10) recipients are the same hour at that rate.
+# The sender works through a send at the SES quota (about 14 recipients/s for a new production
+# account): an hour of backlog is a send of ~50,000 recipients, or a sender that stopped. 1,000 jobs
+# of the default job size (c.DEFAULT_SEND_JOB_SIZE, 50) are the same hour at that rate.
 OLDEST_SEND_JOB_AGE_SECONDS = 3600
-SEND_QUEUE_DEPTH_JOBS = 5000
+SEND_QUEUE_DEPTH_JOBS = 1000
 # A DLQ message must be redriven before it expires (infra/queues.py: DLQ retention 14 days, at least
 # 7 of them in the DLQ): escalate after 3 days in the DLQ, with 4 or more days left.
 DLQ_OLDEST_MESSAGE_AGE_SECONDS = 3 * 24 * 3600

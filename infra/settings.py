@@ -12,6 +12,7 @@ from infra.projection import (
     PROJECTOR_BATCHING_WINDOW_SECONDS,
     PROJECTOR_PARALLELIZATION_FACTOR,
 )
+from infra.sender_tuning import SenderTuning
 from tracker import constants as c
 from tracker.domain.engagement import EngagementRules
 from tracker.domain.tracking import parse_kinds
@@ -167,6 +168,7 @@ class Settings:
     table: TableThroughput = field(default_factory=TableThroughput)
     ingest: IngestTuning = field(default_factory=IngestTuning)
     projector: ProjectorTuning = field(default_factory=ProjectorTuning)
+    sender: SenderTuning = field(default_factory=SenderTuning)
     # The refresh of Apple's ranges (infra/reference_data.py): when it runs (an EventBridge
     # schedule expression, at least daily) and the fewest prefixes a download may have to be stored.
     apple_ranges_schedule: str = DEFAULT_APPLE_RANGES_SCHEDULE
@@ -391,6 +393,22 @@ def _projector_tuning(node: Node) -> ProjectorTuning:
     )
 
 
+def _sender_tuning(node: Node) -> SenderTuning:
+    rate = _text(node, c.CONTEXT_SEND_RATE)
+    try:
+        send_rate = None if rate is None else float(rate.replace("_", ""))
+    except ValueError:
+        raise SettingsError(
+            f"{c.CONTEXT_SEND_RATE} must be a number of sends per second, not {rate!r}"
+        ) from None
+    return SenderTuning(
+        max_concurrency=_integer(node, c.CONTEXT_SENDER_MAX_CONCURRENCY, c.DEFAULT_SENDER_CONCURRENCY),
+        job_size=_integer(node, c.CONTEXT_SEND_JOB_SIZE, c.DEFAULT_SEND_JOB_SIZE),
+        parallel_calls=_integer(node, c.CONTEXT_SEND_PARALLEL_CALLS, c.DEFAULT_SEND_PARALLEL_CALLS),
+        send_rate=send_rate,
+    )
+
+
 def settings_from_context(node: Node) -> Settings:
     """The deploy settings. senderAddress and sesIdentity are required: an example default would
     deploy a stack whose every send fails at SES."""
@@ -434,6 +452,7 @@ def settings_from_context(node: Node) -> Settings:
         ),
         ingest=_ingest_tuning(node),
         projector=_projector_tuning(node),
+        sender=_sender_tuning(node),
         apple_ranges_schedule=_text(node, "appleRangesSchedule") or DEFAULT_APPLE_RANGES_SCHEDULE,
         apple_ranges_min_prefixes=_integer(
             node, "appleRangesMinPrefixes", c.DEFAULT_APPLE_RANGES_MIN_PREFIXES

@@ -43,6 +43,8 @@ class DeliveryTrackerStack(Stack):
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
                 **settings.tracking_environment,
                 **settings.engagement,
+                # The send API cuts messages into send jobs of this size.
+                **settings.sender.job_environment,
             },
         )
         self.ingestion = Ingestion(
@@ -75,6 +77,7 @@ class DeliveryTrackerStack(Stack):
             sender_address=settings.sender_address,
             ses_identity=settings.ses_identity,
             configuration_set_arn=self.ingestion.configuration_set_arn,
+            tuning=settings.sender,
             untracked_configuration_set_arn=self.ingestion.untracked_configuration_set_arn,
         )
         # The hosted dashboard (`-c web=true`): its CloudFront origin is the API's CORS origin unless

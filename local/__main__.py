@@ -51,6 +51,8 @@ def configure_environment(resources: Any, port: int = 8000) -> None:
             constants.ENV_UNTRACKED_CONFIGURATION_SET: resources.untracked_configuration_set,
             constants.ENV_SENDER_ADDRESS: resources.sender_address,
             constants.ENV_CURSOR_SECRET: os.environ.get("CURSOR_SECRET") or secrets.token_urlsafe(32),
+            # One sender poller: it takes the SES simulator's whole rate.
+            constants.ENV_SENDER_CONCURRENCY: "1",
             # Emails' one-click unsubscribe links point at the local gateway (plain HTTP locally).
             constants.ENV_UNSUBSCRIBE_BASE_URL: f"http://127.0.0.1:{port}",
             constants.ENV_UNSUBSCRIBE_SECRET: os.environ.get("UNSUBSCRIBE_SECRET")
@@ -138,6 +140,10 @@ def main() -> int:
 
     system = start_system(resources, port)
     step(f"pollers invoke the ingest and sender handlers; local API gateway on http://127.0.0.1:{port}")
+    step(
+        f"SES simulator: at most {system.ses.limiter.rate:g} sends/s (LOCAL_SES_MAX_SEND_RATE), "
+        "throttling above it like SES; the sender paces to it"
+    )
 
     stop = threading.Event()
 

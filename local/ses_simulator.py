@@ -9,6 +9,11 @@ add the machine fetches a real inbox sees (docs/engagement.md): ``success+mpp@�
 Apple Mail Privacy Protection a second after delivery, ``success+scanner@…`` has its link clicked
 by a scanner five seconds after delivery; ``success+gmail@…`` is opened by its reader through
 Gmail's image proxy twenty minutes later.
+
+Like SES, it accepts at most ``max_send_rate`` messages per second (``SendRateLimiter``: a token
+bucket that allows a burst of one second's worth) and answers a send above it with SES's
+``TooManyRequestsException`` ("Maximum sending rate exceeded."); ``GetAccount`` answers that rate
+as ``SendQuota.MaxSendRate``, so the sender paces itself to it locally as it does in AWS.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tracker import constants
 
 log = logging.getLogger("local.ses")
@@ -31,6 +38,62 @@ SIMULATOR_DOMAIN = "simulator.amazonses.com"
 ACCOUNT_ID = "000000000000"
 REGION = "us-east-1"
 BATCH = 10  # events published together at most (SNS PublishBatch's limit)
+# Local mode's SES sending rate (LOCAL_SES_MAX_SEND_RATE overrides it): above what local mode's one
+# request-at-a-time emulator reaches today, so it paces without slowing the demo.
+DEFAULT_MAX_SEND_RATE = 50.0
+MAX_24_HOUR_SEND = 50_000.0
+
+
+class SendRateLimiter:
+    """SES's sending rate as a token bucket: ``rate`` tokens a second, up to ``burst_seconds``
+    worth saved while idle (SES lets short bursts above the rate through); ``take`` spends
+    ``count`` (a bulk call spends one per destination) or answers False, spending nothing."""
+
+    def __init__(
+        self, rate: float, burst_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst_seconds <= 0:
+            raise ValueError("rate and burst_seconds must be positive")
+        self.rate = rate
+        self._capacity = max(1.0, rate * burst_seconds)
+        self._tokens = self._capacity
+        self._clock = clock
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def take(self, count: int = 1) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._capacity, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < count:
+                return False
+            self._tokens -= count
+            return True
+
+
+def throttled(operation: str = "SendEmail") -> ClientError:
+    """What SES answers a send above the account's rate."""
+    response: Any = {
+        "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
+        "ResponseMetadata": {"HTTPStatusCode": 429},
+    }
+    return ClientError(response, operation)
+
+
+def account(rate: float, sent_last_24_hours: int = 0) -> dict[str, Any]:
+    """A GetAccount answer with ``rate`` as the maximum send rate."""
+    return {
+        "SendQuota": {
+            "Max24HourSend": MAX_24_HOUR_SEND,
+            "MaxSendRate": rate,
+            "SentLast24Hours": float(sent_last_24_hours),
+        },
+        "SendingEnabled": True,
+        "ProductionAccessEnabled": True,
+        "EnforcementStatus": "HEALTHY",
+        "DedicatedIpAutoWarmupEnabled": False,
+    }
 
 
 def ses_time(at: datetime) -> str:
@@ -210,11 +273,14 @@ class SimulatedSes:
         publish: Callable[[list[str]], object],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         delay_seconds: float = 0.5,
+        max_send_rate: float = DEFAULT_MAX_SEND_RATE,
     ) -> None:
         self._client = client
         self._publish = publish
         self._clock = clock
         self._delay = delay_seconds
+        self.limiter = SendRateLimiter(max_send_rate)
+        self.throttled = 0  # sends refused for the rate
         self._outbox: queue.Queue[tuple[float, str]] = queue.Queue()
         self._worker = threading.Thread(target=self._drain, name="ses-simulator", daemon=True)
         self._worker.start()
@@ -223,7 +289,13 @@ class SimulatedSes:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
+    def get_account(self, **_kwargs: Any) -> dict[str, Any]:
+        return account(self.limiter.rate, len(self.sent))
+
     def send_email(self, **kwargs: Any) -> dict[str, Any]:
+        if not self.limiter.take():
+            self.throttled += 1
+            raise throttled()
         response: dict[str, Any] = self._client.send_email(**kwargs)
         sent_at = self._clock()
         source = kwargs.get("FromEmailAddress", "")

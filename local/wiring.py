@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +16,7 @@ from local.lambda_runtime import LambdaContext
 from local.pollers import QueuePoller
 from local.publisher import BatchingPublisher
 from local.resources import LocalResources
-from local.ses_simulator import SimulatedSes
+from local.ses_simulator import DEFAULT_MAX_SEND_RATE, SimulatedSes
 from local.streams import StreamPoller
 from local.tokens import LocalTokens
 from local.webhooks import WebhookDriver, WebhookPoller
@@ -24,6 +25,16 @@ from local.webhooks import WebhookDriver, WebhookPoller
 # update per message per batch, so bigger batches under load are fewer writes.
 PROJECTOR_BATCH_SIZE = 1000
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+# The SES simulator's maximum send rate (sends/s); the sender reads it with GetAccount.
+LOCAL_SES_MAX_SEND_RATE = "LOCAL_SES_MAX_SEND_RATE"
+
+
+def local_send_rate() -> float:
+    raw = os.environ.get(LOCAL_SES_MAX_SEND_RATE)
+    rate = float(raw) if raw else DEFAULT_MAX_SEND_RATE
+    if not rate > 0:
+        raise ValueError(f"{LOCAL_SES_MAX_SEND_RATE} must be above 0, not {raw!r}")
+    return rate
 
 
 @dataclass
@@ -49,7 +60,11 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.settings import SendSettings, Settings
 
     topic = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
-    ses = SimulatedSes(boto3.client("sesv2", region_name=REGION), publish=topic.publish_batch)
+    ses = SimulatedSes(
+        boto3.client("sesv2", region_name=REGION),
+        publish=topic.publish_batch,
+        max_send_rate=local_send_rate(),
+    )
     # The sender's only local collaborator: SES is the simulator (the API and ingest handlers run as is).
     local_sender = build_sender(ses, SendSettings.from_env(), Settings.from_env())
 
@@ -68,7 +83,9 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
 
     pollers: list[QueuePoller | StreamPoller | WebhookPoller] = [
         QueuePoller("ingest", resources.events_queue_url, ingest.handler),
-        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=10),
+        # One job per invocation, as the stack's mapping (infra/sending.py SENDER_BATCH_SIZE): a job's
+        # time follows from its size and the SES simulator's rate.
+        QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=1),
         # CSV exports (docs/exports.md): one export per record, as the stack's mapping.
         QueuePoller("exporter", resources.export_queue_url, export_handler, batch_size=1),
         # The table's stream → the projector: message counts and the suppression list.

@@ -132,6 +132,19 @@ METRICS_SERVICE_DIMENSION = "service"
 # --- The send path --------------------------------------------------------------
 # Optional tuning of the send path and of the suppression rules (defaults in tracker.settings).
 ENV_SEND_CHUNK_SIZE = "SEND_CHUNK_SIZE"  # recipients per send job (one SQS message)
+# Pacing of the sender (tracker.logic.pacing): the rate the whole stack may use (unset: the account's
+# SES MaxSendRate from GetAccount), how many sender invocations share it, SES calls in flight in each.
+ENV_SEND_RATE = "SEND_RATE"
+ENV_SENDER_CONCURRENCY = "SENDER_CONCURRENCY"
+ENV_SEND_PARALLEL_CALLS = "SEND_PARALLEL_CALLS"
+# Their defaults (infra/settings.py deploys them, the bench measures them): 1,000 sends/s at ~60 ms
+# per recipient (SES ~50 ms + two DynamoDB writes) need ~60 calls in flight; 4 senders x 32 leave
+# room for a job's reads and its last calls, when fewer are in flight (the bench: 16 reached ~73%
+# of the rate, 32 ~98%). 50 recipients a job fit one invocation down to 2.5 sends/s per sender (an
+# account at 14/s over 4 senders: 3.5).
+DEFAULT_SEND_JOB_SIZE = 50
+DEFAULT_SENDER_CONCURRENCY = 4
+DEFAULT_SEND_PARALLEL_CALLS = 32
 ENV_SUPPRESS_PERMANENT_BOUNCES = "SUPPRESS_AFTER_PERMANENT_BOUNCES"
 ENV_SUPPRESS_COMPLAINTS = "SUPPRESS_AFTER_COMPLAINTS"
 ENV_SUPPRESS_TRANSIENT_BOUNCES = "SUPPRESS_AFTER_TRANSIENT_BOUNCES"
@@ -199,6 +212,12 @@ INGEST_MAX_CONCURRENCY = 13
 CONTEXT_PROJECTOR_BATCH_SIZE = "projectorBatchSize"
 CONTEXT_PROJECTOR_BATCHING_WINDOW_SECONDS = "projectorBatchingWindowSeconds"
 CONTEXT_PROJECTOR_PARALLELIZATION_FACTOR = "projectorParallelizationFactor"
+# The sender: concurrent invocations (the send queue's maximum concurrency), recipients per job,
+# SES calls in flight per invocation, and an optional cap on the send rate (sends/s, all senders).
+CONTEXT_SENDER_MAX_CONCURRENCY = "senderMaxConcurrency"
+CONTEXT_SEND_JOB_SIZE = "sendJobSize"
+CONTEXT_SEND_PARALLEL_CALLS = "sendParallelCalls"
+CONTEXT_SEND_RATE = "sendRate"
 
 # --- Deployment --------------------------------------------------------------
 # The deployed stack's name; a `stage` context value prefixes it (and every other name that must be

@@ -165,14 +165,18 @@ class SendSettings:
     send_queue_url: str | None
     configuration_set: str
     sender_address: str | None
-    # Recipients per send job (one SQS message). The sender takes up to 10 jobs per invocation and
-    # spends ~3 DynamoDB writes + 1 SES call (~50-100 ms) per recipient: 10 x 10 stays far inside its
-    # 30-second timeout, and the sender also stops early when time runs short.
-    chunk_size: int = 10
+    # Recipients per send job (one SQS message, one sender invocation): at the sender's share of
+    # the send rate a job must fit its 30-second timeout (the sender also stops early when time
+    # runs short), and bigger jobs spread the job's reads over more recipients.
+    chunk_size: int = constants.DEFAULT_SEND_JOB_SIZE
     permanent_bounces_to_suppress: int = 2
     complaints_to_suppress: int = 1
     transient_bounces_to_suppress: int = 5
     transient_bounce_window: timedelta = timedelta(days=30)
+    # The sender's pacing (tracker.logic.pacing): None reads the account's rate from SES.
+    send_rate: float | None = None
+    sender_concurrency: int = constants.DEFAULT_SENDER_CONCURRENCY
+    parallel_calls: int = constants.DEFAULT_SEND_PARALLEL_CALLS
     untracked_configuration_set: str = constants.UNTRACKED_CONFIGURATION_SET_NAME
     untracked_kinds: frozenset[str] = DEFAULT_UNTRACKED_KINDS
     # None: emails go out without the unsubscribe headers (tests that do not look at them).
@@ -187,16 +191,36 @@ class SendSettings:
             configuration_set=os.environ.get(constants.ENV_CONFIGURATION_SET)
             or constants.CONFIGURATION_SET_NAME,
             sender_address=os.environ.get(constants.ENV_SENDER_ADDRESS) or None,
-            chunk_size=_int(constants.ENV_SEND_CHUNK_SIZE, 10),
+            chunk_size=_int(constants.ENV_SEND_CHUNK_SIZE, constants.DEFAULT_SEND_JOB_SIZE),
             permanent_bounces_to_suppress=_int(constants.ENV_SUPPRESS_PERMANENT_BOUNCES, 2),
             complaints_to_suppress=_int(constants.ENV_SUPPRESS_COMPLAINTS, 1),
             transient_bounces_to_suppress=_int(constants.ENV_SUPPRESS_TRANSIENT_BOUNCES, 5),
             transient_bounce_window=timedelta(days=_int(constants.ENV_SUPPRESS_TRANSIENT_WINDOW_DAYS, 30)),
+            send_rate=_rate(constants.ENV_SEND_RATE),
+            sender_concurrency=_positive(
+                constants.ENV_SENDER_CONCURRENCY, constants.DEFAULT_SENDER_CONCURRENCY
+            ),
+            parallel_calls=_positive(
+                constants.ENV_SEND_PARALLEL_CALLS, constants.DEFAULT_SEND_PARALLEL_CALLS
+            ),
             untracked_configuration_set=os.environ.get(constants.ENV_UNTRACKED_CONFIGURATION_SET)
             or constants.UNTRACKED_CONFIGURATION_SET_NAME,
             untracked_kinds=parse_kinds(os.environ.get(constants.ENV_UNTRACKED_KINDS)),
             unsubscribe_base_url=os.environ.get(constants.ENV_UNSUBSCRIBE_BASE_URL) or None,
         )
+
+
+def _rate(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise SettingError(f"{name} must be a number of sends per second, not {raw!r}") from error
+    if not value > 0:
+        raise SettingError(f"{name} must be above 0, not {raw!r}")
+    return value
 
 
 # Apple's egress list has hundreds of thousands of ~40-byte lines (250,000 lines: ~10 MB); a

@@ -99,7 +99,7 @@ def test_send_queue_age_and_depth_alarms(synth: Synthesized) -> None:
     assert (age["Threshold"], age["EvaluationPeriods"]) == (3600, 3)
     depth = alarm_by_id(synth, "SendQueueDepth")
     assert watched_metrics(depth) == [("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)]
-    assert depth["Threshold"] == 5000
+    assert depth["Threshold"] == 1000  # an hour at 14/s in jobs of 50
 
 
 def test_every_function_has_a_throttles_alarm(synth: Synthesized) -> None:

@@ -582,8 +582,11 @@ def test_sender_may_send_only_as_the_configured_identity_and_configuration_set(s
     ses_statements = [
         s for s in role_statements(synth, sender) if any(a.startswith("ses:") for a in as_list(s["Action"]))
     ]
-    assert len(ses_statements) == 1
-    (statement,) = ses_statements
+    # Sending, and reading the account's send rate (nothing else of SES).
+    assert len(ses_statements) == 2
+    (rate,) = [s for s in ses_statements if as_list(s["Action"]) == ["ses:GetAccount"]]
+    assert (rate["Effect"], rate["Resource"]) == ("Allow", "*")
+    (statement,) = [s for s in ses_statements if s is not rate]
     assert statement["Effect"] == "Allow"
     assert as_list(statement["Action"]) == ["ses:SendEmail"]
     resources = as_list(statement["Resource"])
@@ -721,7 +724,8 @@ def test_no_iam_statement_has_wildcard_action_or_resource_except_xray(synth: Syn
         assert "*" not in actions
         assert not any(a.endswith(":*") for a in actions), statement
         if "*" in as_list(statement["Resource"]):
-            assert set(actions) <= XRAY_ACTIONS, statement
+            # X-Ray's and the sender's read of its send rate: neither has resource-level permissions.
+            assert set(actions) <= XRAY_ACTIONS or set(actions) == {"ses:GetAccount"}, statement
     # Resource policies never grant everything to everyone.
     for resource_type in ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
         for policy in synth.resources(resource_type).values():

@@ -101,6 +101,12 @@ class SesSpy:
     def calls_to(self, address: str) -> int:
         return sum(1 for call in self.calls if self.address(call) == address)
 
+    max_send_rate: float = 1000.0
+
+    def get_account(self) -> dict[str, Any]:
+        """moto has no SES v2 GetAccount: the sender's pacing reads the rate here."""
+        return {"SendQuota": {"MaxSendRate": self.max_send_rate, "Max24HourSend": 50_000.0}}
+
 
 def complain(address: str, *, tenant_id: str = "tenant-a", event_id: str | None = None) -> None:
     """The address complains (one complaint suppresses it for the tenant by default)."""

@@ -1,14 +1,15 @@
 """The send path's two AWS services besides DynamoDB: the SQS send queue and SES v2.
 
-Adapters only: they translate between the logic's protocols (``logic.ports.JobQueue`` and
-``Mailer``) and the boto3 clients they are given, and classify SES's errors. Nothing here builds a
+Adapters only: they translate between the logic's protocols (``logic.ports.JobQueue``, ``Mailer``
+and ``SendRateSource``) and the boto3 clients they are given, and classify SES's errors. Nothing here builds a
 client or reads the environment.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
 
@@ -193,3 +194,54 @@ class SesMailer(Mailer):
         except (ReadTimeoutError, ConnectionClosedError) as error:  # may have reached SES
             raise SendOutcomeUnknownError(f"no answer from SES: {error}") from error
         return response["MessageId"]
+
+
+class SesSendRate:
+    """logic.ports.SendRateSource: the account's ``SendQuota.MaxSendRate`` (SES v2 ``GetAccount``),
+    asked again after ``refresh_seconds`` (SES raises quotas without notice), or the operator's
+    ``override`` (then SES is never asked).
+
+    When SES cannot be asked (no permission, throttled, unreachable) the rate is ``fallback``
+    (SES's sandbox rate, 1/s: slow but never above any account's rate), logged, and asked again
+    after ``retry_seconds``."""
+
+    def __init__(
+        self,
+        client: SESV2Client,
+        override: float | None = None,
+        *,
+        refresh_seconds: float = 600.0,
+        retry_seconds: float = 60.0,
+        fallback: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._override = override
+        self._refresh = refresh_seconds
+        self._retry = retry_seconds
+        self._fallback = fallback
+        self._clock = clock
+        self._rate: float | None = None
+        self._until = 0.0
+
+    def max_send_rate(self) -> float:
+        if self._override is not None:
+            return self._override
+        now = self._clock()
+        if self._rate is None or now >= self._until:
+            self._rate, self._until = self._ask(now)
+        return self._rate
+
+    def _ask(self, now: float) -> tuple[float, float]:
+        try:
+            quota = self._client.get_account().get("SendQuota", {})
+            rate = float(quota.get("MaxSendRate") or 0)
+        except (ClientError, BotoCoreError):
+            logger.warning(
+                "SES GetAccount failed: sending at %s/s until it answers", self._fallback, exc_info=True
+            )
+            return self._fallback, now + self._retry
+        if rate <= 0:
+            logger.warning("SES GetAccount gave no MaxSendRate: sending at %s/s", self._fallback)
+            return self._fallback, now + self._retry
+        return rate, now + self._refresh

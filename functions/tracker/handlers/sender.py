@@ -1,6 +1,8 @@
 """SQS → Lambda entry point for send jobs: Powertools stack, then one call into logic per record.
 
-Each record is one job (a few recipients of one message). A record whose job is not finished
+Each record is one job (up to 100 recipients of one message; the stack's mapping hands one job per
+invocation, infra/sending.py), its SES calls in parallel and paced to this sender's share of the
+account's send rate (tracker.logic.sending). A record whose job is not finished
 (SES throttling, not enough time left, another invocation on the same recipient) is reported in
 the partial batch response, so SQS delivers it again later; recipients sent meanwhile are skipped.
 """

@@ -145,6 +145,13 @@ class Mailer(Protocol):
         ...
 
 
+class SendRateSource(Protocol):
+    def max_send_rate(self) -> float:
+        """Messages per second the whole stack may hand to SES (the account's maximum send rate,
+        or the operator's override); cheap to call per job (the adapter caches)."""
+        ...
+
+
 # --- suppression -------------------------------------------------------------------------------
 
 

@@ -1,13 +1,17 @@
 """Sending a message: one SES message per recipient, exactly once.
 
-The sender runs one job (a few recipient ids of one message) at a time and, per recipient:
+The sender runs one job (up to ``MAX_JOB_RECIPIENTS`` recipient ids of one message) at a time,
+its recipients on a small pool of threads (``SenderPolicy.parallel_calls``: an SES call waits
+~50 ms, so one thread alone sends ~15/s), each SES call paced to the worker's share of the
+account's send rate (``tracker.logic.pacing``), and, per recipient:
 
 1. skips it when it already has an SES message id or any outcome (a redelivered job sends nothing
    twice), and marks it Dropped instead of sending when its address was suppressed after the
    message was created (a complaint or bounce that arrived while the job waited in the queue);
 2. **claims** it with a version-conditioned write (so two concurrent copies of a job cannot both
    send it);
-3. calls SES (retrying throttling with exponential backoff and jitter within a time budget);
+3. calls SES once the pacer lets it (retrying throttling with exponential backoff and jitter
+   within a time budget);
 4. records the outcome (Sent with the SES message id, or Failed with the reason) in one
    version-conditioned write that also clears the claim (the counts follow from the table's stream).
 
@@ -18,6 +22,10 @@ see and resend); it records Sent when SES has already reported events for the re
 Failed with an "outcome unknown" reason. Because every SES message carries our tags, any event SES
 publishes for it later still finds the recipient and lifts the status above Failed.
 
+The guarantees do not depend on the threads: each recipient is claimed, sent and recorded by one
+thread with the same conditional writes, and what the threads share (the job's stop, an
+account-level block, the pacer) only keeps calls from starting.
+
 No AWS SDK here: stores, queue and SES are injected behind the ports.
 """
 
@@ -25,9 +33,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -55,7 +65,8 @@ from tracker.logic.outcomes import (
     OutcomeRecorder,
     dropped_reason,
 )
-from tracker.logic.ports import Mailer, SendStore, SuppressionCheck
+from tracker.logic.pacing import Pacer, PaceShare
+from tracker.logic.ports import Mailer, SendRateSource, SendStore, SuppressionCheck
 from tracker.logic.retry import Backoff, jittered_delay
 
 logger = logging.getLogger(__name__)
@@ -74,6 +85,12 @@ class SenderPolicy:
     # Start no SES call with less than this left of the invocation (an SES call + the outcome write).
     time_margin_ms: int = 10_000
     max_receive_count: int = constants.MAX_RECEIVE_COUNT
+    # SES calls in flight at once within one invocation (threads); 1 sends one after another.
+    parallel_calls: int = 1
+
+    def __post_init__(self) -> None:
+        if self.parallel_calls < 1:
+            raise ValueError("parallel_calls must be at least 1")
 
 
 class _Step(StrEnum):
@@ -81,6 +98,7 @@ class _Step(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     STOP = "stop"  # stop this job now; the rest waits for the redelivery
+    NOT_STARTED = "not started"  # the job stopped before this recipient was taken up
     DEFER = "defer"  # leave this recipient to the redelivery, go on with the others
 
 
@@ -101,6 +119,20 @@ class JobResult:
     def defer(self, reason: str) -> None:
         self.retry_reason = self.retry_reason or reason
 
+    def add(self, other: JobResult, *, stopped: bool = False) -> None:
+        """Fold one recipient's result in; the reason of a stop wins over a deferral's."""
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dropped += other.dropped
+        self.skipped += other.skipped
+        self.throttled += other.throttled
+        self.unwritable += other.unwritable
+        if other.retry_reason is not None:
+            if stopped:
+                self.retry_reason = other.retry_reason
+            else:
+                self.defer(other.retry_reason)
+
 
 @dataclass
 class _JobState:
@@ -112,6 +144,22 @@ class _JobState:
     content: MessageContent | None = None
     blocked: str | None = None
     suppressed: Mapping[str, str] = field(default_factory=dict)  # address -> why, at the job's start
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class Pacing:
+    """This worker's pacer, set to its share of the account's rate at the start of every job (the
+    source caches ``GetAccount``, so a raised quota is picked up without a deployment)."""
+
+    pacer: Pacer
+    source: SendRateSource | None = None
+    share: PaceShare = field(default_factory=PaceShare)
+
+    def refresh(self) -> None:
+        if self.source is not None:
+            rate = self.source.max_send_rate()
+            self.pacer.set_rate(self.share.per_worker(rate), self.share.burst(rate))
 
 
 class Sender:
@@ -124,6 +172,7 @@ class Sender:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         unsubscribe_link: Callable[[RecipientKey], str] | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         """``unsubscribe_link``: the one-click unsubscribe URL of a recipient, added to every
         ``email`` (RFC 8058 headers); without it emails go out without the headers."""
@@ -135,6 +184,13 @@ class Sender:
         self._sleep = sleep
         self._unsubscribe_link = unsubscribe_link
         self._outcomes = OutcomeRecorder(store, Backoff(sleep=sleep))
+        self._pacing = pacing
+        # Lives as long as the container (threads start on first use).
+        self._pool = (
+            ThreadPoolExecutor(self._policy.parallel_calls, thread_name_prefix="ThreadPoolExecutor-sender")
+            if self._policy.parallel_calls > 1
+            else None
+        )
 
     def process_job(
         self,
@@ -161,12 +217,19 @@ class Sender:
         sendable = [t.email for t in pending if t.unclaimed_unsent]
         if sendable:
             state.suppressed = self._suppressions.active_reasons(job.tenant_id, sendable, kind=job.kind)
-        for index, target in enumerate(pending):
-            step = self._isolated(state, target, result)
-            if step is _Step.STOP:
-                unsettled.extend(pending[index:])
-                break
-            if step is _Step.DEFER:
+            if any(normalize_email(email) not in state.suppressed for email in sendable):
+                # One read of the content for the job, before the threads need it.
+                state.content = self._store.load_content(job.tenant_id, job.message_id)
+            if self._pacing is not None:
+                self._pacing.refresh()
+                self._warn_if_too_slow(state, len(sendable))
+        if self._pool is not None and len(pending) > 1:
+            steps = list(self._pool.map(lambda target: self._task(state, target), pending))
+        else:
+            steps = [self._task(state, target) for target in pending]
+        for target, (step, partial) in zip(pending, steps, strict=True):
+            result.add(partial, stopped=step is _Step.STOP)
+            if step in (_Step.STOP, _Step.NOT_STARTED, _Step.DEFER):
                 unsettled.append(target)
         if state.last_chance and unsettled:
             # SQS will not deliver this job again: settle every recipient that is left.
@@ -177,6 +240,29 @@ class Sender:
         return result
 
     # --- per job ---------------------------------------------------------------
+
+    def _warn_if_too_slow(self, state: _JobState, recipients: int) -> None:
+        """At this worker's share of the rate the job cannot end in this invocation: its tail waits
+        for redeliveries, each a receive towards the DLQ (the job size or the rate is wrong)."""
+        assert self._pacing is not None
+        rate = self._pacing.pacer.rate
+        usable_ms = state.remaining_ms() - self._policy.time_margin_ms
+        if rate is not None and recipients / rate * 1000 > usable_ms:
+            logger.warning(
+                "a send job cannot finish at this sender's share of the SES rate: lower sendJobSize, "
+                "senderMaxConcurrency, or raise the account's rate",
+                extra={"recipients": recipients, "sends_per_second": rate, "usable_ms": usable_ms},
+            )
+
+    def _task(self, state: _JobState, target: SendTarget) -> tuple[_Step | None, JobResult]:
+        """One recipient, on whichever thread: its own result, folded in by ``process_job``."""
+        partial = JobResult()
+        if state.stopped.is_set():
+            return _Step.NOT_STARTED, partial
+        step = self._isolated(state, target, partial)
+        if step is _Step.STOP:
+            state.stopped.set()
+        return step, partial
 
     def _one(self, state: _JobState, target: SendTarget, result: JobResult) -> _Step | None:
         if target.claim is not None:
@@ -199,10 +285,8 @@ class Sender:
             result.retry_reason = OUT_OF_TIME_REASON
             return _Step.STOP
         if state.content is None:
-            state.content = self._store.load_content(state.job.tenant_id, state.job.message_id)
-            if state.content is None:
-                result.retry_reason = "the message content is not readable yet"
-                return _Step.STOP
+            result.retry_reason = "the message content is not readable yet"
+            return _Step.STOP
         return self._send(state, target, state.content, result)
 
     def _isolated(self, state: _JobState, target: SendTarget, result: JobResult) -> _Step | None:
@@ -267,10 +351,14 @@ class Sender:
         attempt = 0
         while True:
             try:
+                if self._pacing is not None:
+                    self._pacing.pacer.acquire()
                 ses_message_id = self._mailer.send(mail)
             except (SendThrottledError, SendUnavailableError) as error:
                 if isinstance(error, SendThrottledError):
                     result.throttled += 1
+                    if self._pacing is not None:
+                        self._pacing.pacer.throttled()
                 attempt += 1
                 delay = self._backoff(attempt)
                 out_of_time = state.remaining_ms() - delay * 1000 < self._policy.time_margin_ms
