@@ -3,6 +3,7 @@ object each function may touch, and the two alarms, checked by value in the synt
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -107,7 +108,9 @@ def test_the_ingest_function_may_get_the_one_object_and_knows_where_it_is(synth:
     assert statement["Resource"] == the_object(synth)
     for handler in (c.SENDER_HANDLER, c.PROJECTOR_HANDLER, c.READ_API_HANDLER, c.SEND_API_HANDLER):
         _, other = function_by_handler(synth, handler)
-        assert s3_statements(synth, other) == [], handler
+        # (the read API presigns export downloads from its own bucket: tests/infra/test_exports.py)
+        reaching = [s for s in s3_statements(synth, other) if bucket_id(synth) in json.dumps(s["Resource"])]
+        assert reaching == [], handler
 
 
 def test_a_daily_schedule_runs_the_refresher(synth: Synthesized) -> None:

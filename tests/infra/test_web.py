@@ -83,8 +83,11 @@ def test_disabled_by_default_creates_nothing(synth: Synthesized) -> None:
         "AWS::Cognito::UserPoolDomain",
     ):
         assert synth.resources(resource_type) == {}, resource_type
-    # The only buckets are the reference data's (infra/reference_data.py).
-    assert all(logical_id.startswith("ReferenceData") for logical_id in synth.resources("AWS::S3::Bucket"))
+    # The only buckets are the reference data's and the exports' (infra/reference_data.py, exports.py).
+    assert all(
+        logical_id.startswith(("ReferenceData", "Exports"))
+        for logical_id in synth.resources("AWS::S3::Bucket")
+    )
     assert "WebUrl" not in synth.json["Outputs"]
 
 

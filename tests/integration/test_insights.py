@@ -29,7 +29,12 @@ PEOPLE = {
     "r4": "eli@acme.example",
     "r5": "fay@outlook.com",
 }
-PRICING, DOCS = "https://acme.example/pricing", "https://acme.example/docs?a=1"
+PRICING, DOCS = "https://acme.example/pricing", "https://acme.example/docs"
+
+
+# Each recipient's own link to the docs (a personalised query): one row, named without the query.
+def personal_docs(email: str) -> str:
+    return f"{DOCS}?for={email}#top"
 
 
 def get(world: SendWorld, path: str, tenant: str = TENANT) -> tuple[int, Any]:
@@ -63,7 +68,7 @@ def events(rid: str, email: str, message_id: str = MESSAGE) -> dict[str, Any]:
             sid, email, sent_at=SENT, at=SENT + timedelta(hours=3), tags=tags, link=PRICING
         ),
         "docs": b.click_event(
-            sid, email, sent_at=SENT, at=SENT + timedelta(minutes=150), tags=tags, link=DOCS
+            sid, email, sent_at=SENT, at=SENT + timedelta(minutes=150), tags=tags, link=personal_docs(email)
         ),
         # Microsoft Defender's Safe Links fetching the link before anyone reads the message.
         "scanned": b.click_event(
@@ -148,7 +153,7 @@ def test_a_message_keeps_at_most_max_links_by_name_and_sums_the_rest(world: Send
     for rid, email in many.items():
         tags, sid = b.tags_for(TENANT, "personal", rid), f"ses-personal-{rid}"
         batch.append(b.delivery_event(sid, email, sent_at=SENT, at=SENT + timedelta(seconds=5), tags=tags))
-        link = f"https://acme.example/welcome?token={rid}"  # one address per recipient
+        link = f"https://acme.example/welcome/{rid}"  # one address per recipient
         batch.append(
             b.click_event(sid, email, sent_at=SENT, at=SENT + timedelta(hours=2), tags=tags, link=link)
         )

@@ -40,8 +40,10 @@ from tracker.domain.insights import (
     Provider,
     ProviderMetric,
     ProviderStats,
+    link_address,
 )
 from tracker.domain.records import MessageKey
+from tracker.domain.timeline import link_id
 from tracker.logic.projector import InsightChange
 
 logger = logging.getLogger(__name__)
@@ -76,16 +78,22 @@ def image_links(facts: Mapping[str, Any], rules: EngagementRules) -> dict[str, A
     if not any(text.startswith(_CLICK_PREFIX) for text in facts.get("tl") or ()):
         return {}
     decoded = facts_from_json(facts, frozenset(), rules)
+    # Counted per address (tracker.domain.insights.link_address), under that address's id.
     clicks: dict[str, list[int]] = {}
+    addresses: dict[str, str] = {}
     for judged in decoded.verdicts:
         fetch = judged.fetch
-        if fetch.kind != "click" or not fetch.link:
+        url = decoded.links.get(fetch.link) if fetch.link else None
+        if fetch.kind != "click" or url is None:
             continue
-        counts = clicks.setdefault(fetch.link, [0, 0])
+        address = link_address(url)
+        key = link_id(address) or ""
+        addresses[key] = address
+        counts = clicks.setdefault(key, [0, 0])
         counts[0 if judged.verdict.is_human else 1] += 1
     return {
         "links": {link: LinkClicks(human, machine) for link, (human, machine) in clicks.items()},
-        "link_urls": {link: url for link, url in decoded.links.items() if link in clicks},
+        "link_urls": addresses,
     }
 
 

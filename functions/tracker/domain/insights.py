@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from tracker.domain.status import DELIVERED_STATUSES, OPENED_STATUSES, Status
 
@@ -184,3 +185,13 @@ class MessageInsights:
     providers: tuple[ProviderStats, ...] = ()
     links: tuple[LinkStats, ...] = ()
     link_urls: Mapping[str, str] = field(default_factory=dict)
+
+
+def link_address(url: str) -> str:
+    """The address a message's Links tab names a clicked link by: its scheme, host and path only.
+
+    Links are often personalised (``?email=ada@example.com``, a customer's token): the message item
+    keeps no personal data (erasing a customer must not have to rewrite it), and one link of a
+    newsletter stays one row however many recipients got their own query string.
+    """
+    return urlsplit(url)._replace(query="", fragment="", netloc=urlsplit(url).hostname or "").geturl()
