@@ -95,7 +95,8 @@ def address_of(raw: str) -> str:
         raise InvalidRequestError(f"email: {detail}", field="email") from error
 
 
-def _address_responses(ok: str, not_found: str) -> dict[int, OpenAPIResponse]:
+def address_responses(ok: str, not_found: str) -> dict[int, OpenAPIResponse]:
+    """The answers of a route on one suppressed or unsubscribed address."""
     return {
         200: {"description": ok},
         400: error_doc("Not an email address"),
@@ -202,7 +203,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
         "/suppressions/<email>",
         summary="One address's suppression with its evidence and audit history",
         tags=["suppressions"],
-        responses=_address_responses("The suppression record", "This address was never suppressed"),
+        responses=address_responses("The suppression record", "This address was never suppressed"),
     )
     def get_suppression(email: AddressParam) -> SuppressionDetail:
         record, history = deps().suppressions.get(caller().tenant_id, address_of(email))
@@ -213,7 +214,7 @@ def _suppression_routes(router: Router, deps: Callable[[], Dependencies]) -> Non
         "/suppressions/<email>",
         summary="Lift a suppression (audited: who and when); sending to the address works again",
         tags=["suppressions"],
-        responses=_address_responses("The lifted record (kept as history)", "This address is not suppressed"),
+        responses=address_responses("The lifted record (kept as history)", "This address is not suppressed"),
     )
     def lift_suppression(email: AddressParam) -> SuppressionOut:
         who = caller()

@@ -22,8 +22,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from tracker.api.params import UNAUTHENTICATED, UNAVAILABLE, AddressParam, current_caller, error_doc
-from tracker.api.send_routes import address_of
+from tracker.api.params import UNAVAILABLE, AddressParam, current_caller, error_doc
+from tracker.api.send_routes import address_of, address_responses
 from tracker.domain.errors import NotFoundError
 from tracker.logic.unsubscribe import LINK_PAGE, ONE_CLICK
 from tracker.models.api import ErrorResponse
@@ -149,16 +149,6 @@ def router(deps: Callable[[], Dependencies]) -> Router:
     return router
 
 
-def _address_responses(ok: str, not_found: str) -> dict[int, OpenAPIResponse]:
-    return {
-        200: {"description": ok},
-        400: error_doc("Not an email address"),
-        401: error_doc(UNAUTHENTICATED),
-        404: error_doc(not_found),
-        503: error_doc(UNAVAILABLE),
-    }
-
-
 def resubscribe_router(deps: Callable[[], Dependencies]) -> Router:
     router = Router()
 
@@ -166,7 +156,7 @@ def resubscribe_router(deps: Callable[[], Dependencies]) -> Router:
         "/suppressions/<email>/unsubscription",
         summary="Whether an address unsubscribed from this tenant's emails, and when",
         tags=["suppressions"],
-        responses=_address_responses("The unsubscription", "This address never unsubscribed"),
+        responses=address_responses("The unsubscription", "This address never unsubscribed"),
     )
     def get_unsubscription(email: AddressParam) -> UnsubscriptionOut:
         who = current_caller(router)
@@ -176,7 +166,7 @@ def resubscribe_router(deps: Callable[[], Dependencies]) -> Router:
         "/suppressions/<email>/unsubscription",
         summary="Resubscribe an address to this tenant's emails (when the customer asks; audited)",
         tags=["suppressions"],
-        responses=_address_responses("The lifted unsubscription", "This address is not unsubscribed"),
+        responses=address_responses("The lifted unsubscription", "This address is not unsubscribed"),
     )
     def resubscribe(email: AddressParam) -> UnsubscriptionOut:
         who = current_caller(router)
