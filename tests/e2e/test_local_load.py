@@ -36,7 +36,10 @@ def test_ctrl_c_in_the_middle_of_a_large_send_stops_local_mode() -> None:
         local.wait_healthy(240.0)
         api = Api(local.base_url)
         message_id = api.send(500, "stopped mid-send")
-        assert api.counts(message_id).get("queued", 0) > 0  # the send is still under way
+        # Still under way: counts are a projection that may not have met the message yet (all
+        # zero), so the check is that fewer than all 500 have left the queue, not that some are queued.
+        counts = api.counts(message_id)
+        assert sum(n for status, n in counts.items() if status != "queued") < 500, counts
     finally:
         _, code = local.interrupt(timeout=120.0)  # generous: only a hung stop takes this long
     assert code == 0, local.output[-3000:]
