@@ -44,7 +44,7 @@ from tracker.domain.insights import (
 )
 from tracker.domain.records import MessageKey
 from tracker.domain.timeline import link_id
-from tracker.logic.projector import InsightChange
+from tracker.logic.message_changes import InsightChange
 
 logger = logging.getLogger(__name__)
 
