@@ -43,8 +43,10 @@ class RowErrorOut(ApiModel):
 
 
 class BatchRejected(ApiModel):
+    """The error body; with bad rows also every one of them (absent for other 400s)."""
+
     error: dict[str, Any]
-    rows: list[RowErrorOut]
+    rows: list[RowErrorOut] = Field(default_factory=list)
 
 
 class DraftOut(ApiModel):
