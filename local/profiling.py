@@ -38,11 +38,11 @@ def profile_new_threads() -> None:
     """Every ``threading.Thread`` started from now on runs under its own profiler."""
     original = threading.Thread.run
 
-    def run(thread: threading.Thread) -> None:
+    def run(self: threading.Thread) -> None:
         profile = profiler()
         profile.enable()
         try:
-            original(thread)
+            original(self)
         finally:
             profile.disable()
 
@@ -54,8 +54,8 @@ class _Snapshot:
     the calling thread's profiling and disturb the profiled thread's call stack)."""
 
     def __init__(self, profile: cProfile.Profile) -> None:
-        profile.snapshot_stats()  # type: ignore[attr-defined]
-        self.stats = dict(profile.stats)  # type: ignore[attr-defined]
+        profile.snapshot_stats()
+        self.stats = dict(profile.stats)
 
     def create_stats(self) -> None:
         """What pstats calls before reading ``stats``: they are read already."""
@@ -72,7 +72,7 @@ def write(name: str) -> None:
     for profile in profiles:
         snapshot = _Snapshot(profile)
         if snapshot.stats:
-            stats = pstats.Stats(snapshot) if stats is None else stats.add(snapshot)
+            stats = pstats.Stats(snapshot) if stats is None else stats.add(snapshot)  # type: ignore[arg-type]
     if stats is None:
         return
     stats.dump_stats(f"{prefix}.{name}.pstats")
