@@ -148,6 +148,9 @@ GMAIL_PROXY = {
     "ip": "66.249.93.84",
 }
 SIMULATED_LINK = "https://example.com/schedule"
+# The demo's schedule anchor carries ses:tags="campaign:december;placement:body"; SES reports
+# an anchor's tags on each click of it (linkTags).
+SIMULATED_LINK_TAGS = {"campaign": ["december"], "placement": ["body"]}
 
 
 def fetch_body(at: datetime, fetcher: dict[str, str], link: str | None = None) -> dict[str, Any]:
@@ -158,7 +161,7 @@ def fetch_body(at: datetime, fetcher: dict[str, str], link: str | None = None) -
         "userAgent": fetcher["user_agent"],
     }
     if link is not None:
-        body.update({"link": link, "linkTags": {}})
+        body.update({"link": link, "linkTags": SIMULATED_LINK_TAGS if link == SIMULATED_LINK else {}})
     return body
 
 

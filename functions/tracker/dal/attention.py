@@ -37,7 +37,7 @@ from tracker.domain.attention import (
 from tracker.domain.engagement import DEFAULT_RULES
 from tracker.domain.records import MessageKey, RecipientKey
 from tracker.domain.status import Status
-from tracker.logic.projector import AttentionChange
+from tracker.logic.message_changes import AttentionChange
 
 logger = logging.getLogger(__name__)
 

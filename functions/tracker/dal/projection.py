@@ -37,10 +37,9 @@ from tracker.dal.support import CONDITION_FAILED, is_condition_failure
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.records import MessageKey, RecipientKey
 from tracker.domain.stats import StatMark
+from tracker.logic.message_changes import AttentionChange, InsightChange
 from tracker.logic.projector import (
     MESSAGE_GONE,
-    AttentionChange,
-    InsightChange,
     MessageGone,
     RecipientImage,
     RecipientStreamChange,
