@@ -58,6 +58,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--event-rate", type=int, default=3000, help="SES events/s of the 1M-recipient send (hot items, lag)"
     )
+    parser.add_argument(
+        "--stats-recipients",
+        type=int,
+        default=2000,
+        help="recipients whose events run in time order through ingest and projector for the statistics' writes (0: none)",
+    )
     parser.add_argument("--skip-reads", action="store_true", help="leave out the read-cost part")
     parser.add_argument("--skip-cold-start", action="store_true", help="leave out the cold-start part")
     parser.add_argument("--skip-send", action="store_true", help="leave out the sending part")
@@ -95,7 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs.naive, args.recipients, args.seed, sample, LATENCY_SECONDS, args.naive_latency_batches
         )
         reads_future: Future[list[PageCost]] | None = None if args.skip_reads else worker.submit(jobs.reads)
-        stats_future = worker.submit(jobs.stats_writes, args.recipients, args.seed, PROJECTOR_BATCH_SIZE)
+        stats_future = worker.submit(
+            jobs.stats_writes,
+            args.recipients,
+            args.seed,
+            PROJECTOR_BATCH_SIZE,
+            min(args.stats_recipients, args.recipients),
+        )
         progress(f"ours: {len(send.specs):,} records through the ingest handler, then the projector")
         ours = run_ingest(
             OURS,

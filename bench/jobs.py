@@ -59,6 +59,17 @@ def reads() -> list[PageCost]:
 
 
 @dataclass(frozen=True)
+class StatsMeasured:
+    """The statistics hour item writes of a run of the real ingest and projector (moto)."""
+
+    recipients: int
+    events: int
+    writes: int
+    max_writes_per_item_and_batch: int
+    exact: bool  # counts = recount = model answer, as in the main run
+
+
+@dataclass(frozen=True)
 class StatsWrites:
     """Statistics hour item writes modelled for the send's events (bench/stats_model.py)."""
 
@@ -66,9 +77,34 @@ class StatsWrites:
     shuffled: int  # in the measured run's order and projector cuts
     in_time_order: int  # as SES publishes them, with the same cuts
     in_time_order_full_batches: int  # ... and the deployed mapping's batches of 1,000 records
+    measured: StatsMeasured | None = None  # the real ingest and projector, events in time order
 
 
-def stats_writes(recipients: int, seed: int, projector_records: int) -> StatsWrites:
+def stats_measured_in_time_order(recipients: int, seed: int, sample: int) -> StatsMeasured:
+    """The first ``sample`` recipients' events (duplicates included) in the order SES publishes
+    them, through the real ingest handler and projector: what a deployment writes for the
+    statistics, measured rather than modelled."""
+    configure_environment()
+    from bench.hot import hot_items
+    from bench.runs import OURS, run_ingest
+    from bench.stats_model import in_time_order
+
+    send = synthetic_send(recipients, seed)
+    indexes = list(range(sample))
+    expected = truth(recipients, seed)
+    _progress(f"statistics writes: {sample:,} recipients' events in time order through ingest and projector")
+    result = run_ingest(OURS, send, in_time_order(send.stream(set(indexes))), indexes, lambda: expected)
+    hot = hot_items([*result.batches, *result.projector_batches], result.records)
+    return StatsMeasured(
+        recipients=sample,
+        events=result.records,
+        writes=hot.stats_writes_total,
+        max_writes_per_item_and_batch=hot.max_stats_writes_per_batch,
+        exact=result.check.ok,
+    )
+
+
+def stats_writes(recipients: int, seed: int, projector_records: int, measured_sample: int = 0) -> StatsWrites:
     configure_environment()
     from bench.stats_model import in_time_order, stats_writes
     from tracker.models.ses import parse_record_body
@@ -81,4 +117,5 @@ def stats_writes(recipients: int, seed: int, projector_records: int) -> StatsWri
         shuffled=stats_writes(send, send.specs, parse_record_body, projector_records),
         in_time_order=stats_writes(send, ordered, parse_record_body, projector_records),
         in_time_order_full_batches=stats_writes(send, ordered, parse_record_body, 1000),
+        measured=stats_measured_in_time_order(recipients, seed, measured_sample) if measured_sample else None,
     )

@@ -6,18 +6,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
+from infra.metrics import (
+    FIVE_MINUTES,
+    ONE_DAY,
+    app_metric,
+    oldest_message_age,
+    projector_iterator_age,
+    queue_depth,
+    ses_metric,
+    throttle_events,
+)
 from tracker import constants as c
-
-ONE_MINUTE = Duration.minutes(1)
-FIVE_MINUTES = Duration.minutes(5)
-ONE_DAY = Duration.days(1)
 
 # SES puts an account under review at a 5% bounce rate and 0.1% complaint rate (and may pause sending
 # at 10% and 0.5%); alarm when the account reaches the review thresholds, well before a pause.
@@ -83,6 +88,10 @@ class ObservedResources:
     events_failures: sqs.IQueue | None = None
     webhook_dlq: sqs.IQueue | None = None
     webhook_failures_function: lambda_.IFunction | None = None
+    # Exports (infra/exports.py): the worker, its queue and DLQ.
+    exporter_function: lambda_.IFunction | None = None
+    export_queue: sqs.IQueue | None = None
+    export_dlq: sqs.IQueue | None = None
 
     @property
     def functions(self) -> tuple[tuple[str, lambda_.IFunction], ...]:
@@ -92,68 +101,13 @@ class ObservedResources:
             ("Sender", self.sender_function),
             ("ReadApi", self.read_api_function),
             ("SendApi", self.send_api_function),
+            *((("Exporter", self.exporter_function),) if self.exporter_function is not None else ()),
         )
 
     @property
     def dead_letter_queues(self) -> tuple[tuple[str, sqs.IQueue], ...]:
-        return (("Events", self.events_dlq), ("Send", self.send_dlq))
-
-
-def app_metric(name: str, period: Duration = FIVE_MINUTES, statistic: str = "Sum") -> cloudwatch.Metric:
-    """One of the count metrics the functions publish (Powertools EMF)."""
-    return cloudwatch.Metric(
-        namespace=c.METRICS_NAMESPACE,
-        metric_name=name,
-        dimensions_map={c.METRICS_SERVICE_DIMENSION: c.SERVICE_NAME},
-        period=period,
-        statistic=statistic,
-    )
-
-
-def ses_metric(name: str) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace="AWS/SES", metric_name=name, period=Duration.hours(1), statistic="Maximum"
-    )
-
-
-def table_metric(
-    table: dynamodb.TableV2, name: str, index: str | None = None, period: Duration = FIVE_MINUTES
-) -> cloudwatch.Metric:
-    """A DynamoDB metric of the table, or of one global secondary index (its own dimension)."""
-    dimensions = {"TableName": table.table_name}
-    if index is not None:
-        dimensions["GlobalSecondaryIndexName"] = index
-    return cloudwatch.Metric(
-        namespace="AWS/DynamoDB",
-        metric_name=name,
-        dimensions_map=dimensions,
-        period=period,
-        statistic="Sum",
-        label=f"{index or 'table'} {name}",
-    )
-
-
-def throttle_events(table: dynamodb.TableV2, index: str | None = None) -> cloudwatch.MathExpression:
-    """Read + write throttle events (every cause: key range, the on-demand maximum, account limits)."""
-    # Ids unique per table/index: one graph may draw several of these expressions.
-    suffix = index or "table"
-    return cloudwatch.MathExpression(
-        expression=f"FILL(reads_{suffix}, 0) + FILL(writes_{suffix}, 0)",
-        using_metrics={
-            f"reads_{suffix}": table_metric(table, "ReadThrottleEvents", index),
-            f"writes_{suffix}": table_metric(table, "WriteThrottleEvents", index),
-        },
-        label=f"{index or 'table'} throttle events",
-        period=FIVE_MINUTES,
-    )
-
-
-def queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
-    return queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum")
-
-
-def oldest_message_age(queue: sqs.IQueue) -> cloudwatch.Metric:
-    return queue.metric_approximate_age_of_oldest_message(period=ONE_MINUTE, statistic="Maximum")
+        exports = (("Export", self.export_dlq),) if self.export_dlq is not None else ()
+        return (("Events", self.events_dlq), ("Send", self.send_dlq), *exports)
 
 
 def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
@@ -164,6 +118,7 @@ def alarm_specs(r: ObservedResources) -> list[AlarmSpec]:
         *_apple_ranges_alarms(r),
         *_projector_alarms(r),
         *_events_alarms(r),
+        *_export_alarms(r),
         AlarmSpec(
             "QuarantinedEvents",
             app_metric(c.METRIC_QUARANTINED_EVENTS),
@@ -252,7 +207,7 @@ def _queue_alarms(r: ObservedResources) -> list[AlarmSpec]:
         ),
     ]
     for name, dlq in r.dead_letter_queues:
-        what = "SES events" if name == "Events" else "Send jobs"
+        what = {"Events": "SES events", "Send": "Send jobs", "Export": "Export jobs"}[name]
         specs.append(
             AlarmSpec(
                 f"{name}DlqNotEmpty",
@@ -297,11 +252,6 @@ def _function_alarms(r: ObservedResources) -> list[AlarmSpec]:
             )
         )
     return specs
-
-
-def projector_iterator_age(function: lambda_.IFunction) -> cloudwatch.Metric:
-    """How far behind the newest record of its stream the projector's last batch was (ms)."""
-    return function.metric("IteratorAge", period=ONE_MINUTE, statistic="Maximum")
 
 
 def _projector_alarms(r: ObservedResources) -> list[AlarmSpec]:
@@ -440,3 +390,27 @@ def _events_alarms(r: ObservedResources) -> list[AlarmSpec]:
             )
         )
     return specs
+
+
+# An export of 100,000 recipients takes about a minute (infra/exports.py); one waiting 15 minutes
+# means the worker is failing or stopped, and the person who asked for it is still waiting.
+OLDEST_EXPORT_JOB_AGE_SECONDS = 15 * 60
+
+
+def _export_alarms(r: ObservedResources) -> list[AlarmSpec]:
+    if r.exporter_function is None or r.export_queue is None:
+        return []
+    return [
+        AlarmSpec(
+            "ExporterErrors",
+            r.exporter_function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The exporter failed whole invocations: exports are retried, then dead-lettered.",
+        ),
+        AlarmSpec(
+            "OldestExportJobAge",
+            oldest_message_age(r.export_queue),
+            OLDEST_EXPORT_JOB_AGE_SECONDS,
+            "An export has waited 15 minutes in its queue: the exporter is stuck or failing.",
+        ),
+    ]

@@ -10,14 +10,16 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from infra.alarms import (
-    FIVE_MINUTES,
-    ONE_DAY,
-    ONE_MINUTE,
     SES_BOUNCE_RATE_AT_RISK,
     SES_BOUNCE_RATE_THRESHOLD,
     SES_COMPLAINT_RATE_AT_RISK,
     SES_COMPLAINT_RATE_THRESHOLD,
     ObservedResources,
+)
+from infra.metrics import (
+    FIVE_MINUTES,
+    ONE_DAY,
+    ONE_MINUTE,
     app_metric,
     oldest_message_age,
     projector_iterator_age,
@@ -85,6 +87,17 @@ def build_dashboard(
             for name, fn in r.functions
         )
     )
+    if r.export_queue is not None:
+        dashboard.add_widgets(
+            _graph(
+                "Export queue",
+                [
+                    r.export_queue.metric_number_of_messages_received(period=ONE_MINUTE),
+                    queue_depth(r.export_queue),
+                ],
+                right=[oldest_message_age(r.export_queue)],
+            )
+        )
     dashboard.add_widgets(*_table_widgets(r, throughput))
     dashboard.add_widgets(*_projector_widgets(r))
     if (events := _events_widgets(r)) is not None:

@@ -155,6 +155,9 @@ class DeliveryTrackerStack(Stack):
                 events_failures=self.events_out.failure_queue,
                 webhook_dlq=self.events_out.dead_letter_queue,
                 webhook_failures_function=self.events_out.failures_function,
+                exporter_function=self.exports.function,
+                export_queue=self.exports.queue,
+                export_dlq=self.exports.dead_letter_queue,
             ),
             alarm_email=settings.alarm_email,
             # Dashboards are global to the account: the (stage-prefixed) stack name and the region.

@@ -103,6 +103,10 @@ def main() -> int:
     # Powertools warns after every invocation that emitted no metric, even with metrics disabled as here.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
+    from local import profiling
+
+    if profiling.enabled():
+        profiling.profile_new_threads()
     port = int(os.environ.get("PORT", "8000"))
     started = time.monotonic()
     print(f"Delivery tracker, local mode (port {port})", flush=True)
@@ -182,6 +186,7 @@ def main() -> int:
     )
     stop.wait()
     print("\nstopping...", flush=True)
+    profiling.write("local")
     RUN_STATE.unlink(missing_ok=True)  # `make quarantine` no longer finds a running local mode
     stop_within(STOP_SECONDS, system.stop, emulator.stop)
     return 0

@@ -111,7 +111,7 @@ def seed(base_url: str) -> dict[str, Any]:
             "kind": "email",
             "subject": "December class schedule",
             "text": "Hi! The December schedule is attached. See you in class.",
-            "html": "<p>Hi! The <a href='https://example.com/schedule'>December schedule</a> is out.</p>",
+            "html": "<p>Hi! The <a href='https://example.com/schedule' ses:tags='campaign:december;placement:body'>December schedule</a> is out.</p>",
             "recipients": _recipients("ana", "ben", "cleo", "dev", "eli", "fay"),
         },
     )

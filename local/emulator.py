@@ -26,6 +26,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ def serve(port: int, shortcuts: bool = True) -> None:
     """The child process: moto's server on ``port`` until local mode's pipe closes."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from local import moto_shortcuts
+    from local import moto_shortcuts, profiling
     from local.emulator_server import EmulatorServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -49,12 +50,25 @@ def serve(port: int, shortcuts: bool = True) -> None:
         if shortcuts:
             patches.enter_context(moto_shortcuts.installed())
         server = EmulatorServer(("127.0.0.1", port), DomainDispatcherApplication(create_backend_app))
-        threading.Thread(target=_exit_when_parent_is_gone, daemon=True).start()
-        server.serve_forever()
+        threading.Thread(target=_exit_when_parent_is_gone, args=(server,), daemon=True).start()
+        if not profiling.enabled():
+            server.serve_forever()
+            return
+        profile = profiling.profiler()
+        profile.enable()
+        server.serve_forever()  # until local mode's pipe closes (below)
+        profile.disable()
+        profiling.write("emulator")
+        os._exit(0)
 
 
-def _exit_when_parent_is_gone() -> None:
+def _exit_when_parent_is_gone(server: Any) -> None:
     sys.stdin.buffer.read()  # returns at end of file: local mode closed the pipe or is gone
+    from local import profiling
+
+    if profiling.enabled():
+        server.shutdown()  # the serving thread writes its profile, then exits
+        return
     os._exit(0)
 
 
@@ -64,6 +78,9 @@ class Emulator:
     process: subprocess.Popen[bytes]
 
     def stop(self, timeout: float = 2.0) -> None:
+        from local import profiling
+
+        timeout = timeout * 5 if profiling.enabled() else timeout  # it writes its profile first
         if self.process.stdin is not None:
             self.process.stdin.close()  # the child exits at once
         try:

@@ -7,13 +7,21 @@ set, kept honest by the same differential test (``tests/integration/test_moto_sh
   and for every request's action: the answer for a name never changes;
 * ``remembered_condition_lexing``: a DynamoDB condition expression is split into tokens with a
   dozen regular expressions per token on every conditional write, though local mode's writes use
-  a handful of expression texts; the tokens of a text never change.
+  a handful of expression texts; the tokens of a text never change;
+* ``remembered_json_paths``: EventBridge applies a target's input paths to every event it puts
+  (``moto.events.utils.EventTemplateParser``, local mode's event bus, eight ``$.…`` paths), and
+  ``jsonpath_ng.ext.parse`` builds a new PLY parser (grammar tables, introspection) for each one:
+  a fifth of the emulator's CPU under load. A path's parsed expression is read-only in ``find``;
+* ``fast_receipt_handles``: moto draws an SQS receipt handle's 185 lowercase letters one
+  ``random.choice`` call each (8% of the emulator's CPU under load); ``random.choices`` draws the
+  same kind of handle, from the same generator (moto's seedable one), in one call.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import string
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -70,4 +78,43 @@ def remembered_condition_lexing() -> Iterator[None]:
         parser_class._lex_condition_expression = original
 
 
-SHORTCUTS = (remembered_name_conversions, remembered_condition_lexing)
+JSON_PATH_CACHE_SIZE = 256
+RECEIPT_HANDLE_LENGTH = 185
+
+
+@contextmanager
+def remembered_json_paths() -> Iterator[None]:
+    """``jsonpath_ng.ext.parse``, remembered per path text (moto imports it at each call, so the
+    module attribute is the one to replace)."""
+    ext: Any = importlib.import_module("jsonpath_ng.ext")
+    original = ext.parse
+    ext.parse = functools.lru_cache(maxsize=JSON_PATH_CACHE_SIZE)(original)
+    try:
+        yield
+    finally:
+        ext.parse = original
+
+
+@contextmanager
+def fast_receipt_handles() -> Iterator[None]:
+    """SQS receipt handles drawn in one call (the same alphabet, length and generator)."""
+    models: Any = importlib.import_module("moto.sqs.models")
+    random: Any = importlib.import_module("moto.moto_api._internal").mock_random
+    original = models.generate_receipt_handle
+
+    def generate_receipt_handle() -> str:
+        return "".join(random.choices(string.ascii_lowercase, k=RECEIPT_HANDLE_LENGTH))
+
+    models.generate_receipt_handle = generate_receipt_handle
+    try:
+        yield
+    finally:
+        models.generate_receipt_handle = original
+
+
+SHORTCUTS = (
+    remembered_name_conversions,
+    remembered_condition_lexing,
+    remembered_json_paths,
+    fast_receipt_handles,
+)

@@ -38,9 +38,11 @@ SIMULATOR_DOMAIN = "simulator.amazonses.com"
 ACCOUNT_ID = "000000000000"
 REGION = "us-east-1"
 BATCH = 10  # events published together at most (SNS PublishBatch's limit)
-# Local mode's SES sending rate (LOCAL_SES_MAX_SEND_RATE overrides it): above what local mode's one
-# request-at-a-time emulator reaches today, so it paces without slowing the demo.
-DEFAULT_MAX_SEND_RATE = 50.0
+# Local mode's SES sending rate (LOCAL_SES_MAX_SEND_RATE overrides it). The rate is a floor under a
+# send's time (500 recipients at 50/s: 10 s, the local-mode goal with nothing left for the rest), so
+# it is 250/s, a real account's order of magnitude: a 500-recipient send still paces (the sender's
+# 32 calls in flight reach it, and the bucket throttles above it), in 2 s. Tests of throttling set it low.
+DEFAULT_MAX_SEND_RATE = 250.0
 MAX_24_HOUR_SEND = 50_000.0
 
 
@@ -146,6 +148,9 @@ GMAIL_PROXY = {
     "ip": "66.249.93.84",
 }
 SIMULATED_LINK = "https://example.com/schedule"
+# The demo's schedule anchor carries ses:tags="campaign:december;placement:body"; SES reports
+# an anchor's tags on each click of it (linkTags).
+SIMULATED_LINK_TAGS = {"campaign": ["december"], "placement": ["body"]}
 
 
 def fetch_body(at: datetime, fetcher: dict[str, str], link: str | None = None) -> dict[str, Any]:
@@ -156,7 +161,7 @@ def fetch_body(at: datetime, fetcher: dict[str, str], link: str | None = None) -
         "userAgent": fetcher["user_agent"],
     }
     if link is not None:
-        body.update({"link": link, "linkTags": {}})
+        body.update({"link": link, "linkTags": SIMULATED_LINK_TAGS if link == SIMULATED_LINK else {}})
     return body
 
 

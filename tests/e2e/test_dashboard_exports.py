@@ -81,6 +81,10 @@ def test_the_links_and_providers_tabs_show_the_apis_numbers(
         expect(row.locator(".automatic")).to_have_text(str(link["automatic_clicks"]))
         if link["url"]:
             expect(row.locator(".url")).to_have_text(link["url"])
+        pairs = [f"{name}: {value}" for name, values in link["tags"].items() for value in values]
+        expect(row.locator(".tags")).to_have_text(", ".join(pairs) or "\u2014")
+    # The schedule's anchor carries ses:tags: SES reports them on its clicks.
+    assert any(link["tags"] == {"campaign": ["december"], "placement": ["body"]} for link in links)
 
     page.locator(".tabs").get_by_role("link", name="Providers").click()
     expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("Providers")

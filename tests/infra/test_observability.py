@@ -70,13 +70,14 @@ def queue_ref(synth: Synthesized, queue: Any) -> dict[str, Any]:
     return {"QueueName": {"Fn::GetAtt": [synth.logical_id(queue), "QueueName"]}}
 
 
-def test_dlq_alarms_on_both_dead_letter_queues_depth_and_age(synth: Synthesized) -> None:
+def test_dlq_alarms_on_every_work_queues_dead_letter_queue_depth_and_age(synth: Synthesized) -> None:
     from infra.alarms import DLQ_OLDEST_MESSAGE_AGE_SECONDS
     from infra.queues import DLQ_RETENTION, QUEUE_RETENTION
 
     for name, dlq in (
         ("Events", synth.stack.ingestion.dead_letter_queue),
         ("Send", synth.stack.sending.dead_letter_queue),
+        ("Export", synth.stack.exports.dead_letter_queue),
     ):
         depth = alarm_by_id(synth, f"{name}DlqNotEmpty")
         assert watched_metrics(depth) == [
@@ -90,6 +91,19 @@ def test_dlq_alarms_on_both_dead_letter_queues_depth_and_age(synth: Synthesized)
     # after the longest stay in the work queue, the alarm still leaves days to redrive.
     least_time_in_dlq = DLQ_RETENTION.to_seconds() - QUEUE_RETENTION.to_seconds()
     assert least_time_in_dlq - DLQ_OLDEST_MESSAGE_AGE_SECONDS >= 3 * 24 * 3600
+
+
+def test_exports_alarm_on_a_stuck_or_failing_exporter(synth: Synthesized) -> None:
+    from infra.alarms import OLDEST_EXPORT_JOB_AGE_SECONDS
+
+    age = alarm_by_id(synth, "OldestExportJobAge")
+    queue = queue_ref(synth, synth.stack.exports.queue)
+    assert watched_metrics(age) == [("AWS/SQS", "ApproximateAgeOfOldestMessage", queue)]
+    assert age["Threshold"] == OLDEST_EXPORT_JOB_AGE_SECONDS
+    function_id, _ = function_by_handler(synth, c.EXPORT_HANDLER)
+    errors = alarm_by_id(synth, "ExporterErrors")
+    assert watched_metrics(errors) == [("AWS/Lambda", "Errors", {"FunctionName": {"Ref": function_id}})]
+    assert (errors["Threshold"], errors["ComparisonOperator"]) == (0, "GreaterThanThreshold")
 
 
 def test_send_queue_age_and_depth_alarms(synth: Synthesized) -> None:
@@ -109,6 +123,7 @@ def test_every_function_has_a_throttles_alarm(synth: Synthesized) -> None:
         ("Sender", c.SENDER_HANDLER),
         ("ReadApi", c.READ_API_HANDLER),
         ("SendApi", c.SEND_API_HANDLER),
+        ("Exporter", c.EXPORT_HANDLER),
     ):
         function_id, _ = function_by_handler(synth, handler)
         alarm = alarm_by_id(synth, f"{name}Throttles")
@@ -249,8 +264,8 @@ def test_the_dashboard_charts_the_send_queue_table_throttling_and_function_throt
         for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
             dimensions = frozenset(table | {("GlobalSecondaryIndexName", index.name)})
             assert ("AWS/DynamoDB", metric, dimensions) in charted, (index.name, metric)
-    # Ingest, projector, sender, read API, send API.
-    assert len([m for m in charted if m[:2] == ("AWS/Lambda", "Throttles")]) == 5
+    # Ingest, projector, sender, read API, send API, exporter.
+    assert len([m for m in charted if m[:2] == ("AWS/Lambda", "Throttles")]) == 6
     # The table's consumption is drawn against its warm throughput and on-demand maximum.
     assert {"label": "max writes", "value": 20_000, "yAxis": "left"} in annotations
     assert {"label": "warm writes", "value": 10_000, "yAxis": "left"} in annotations

@@ -50,7 +50,7 @@ def _send(world: SendWorld, tenant_id: str = "tenant-a", **extra: Any) -> str:
 
 
 def _events(tenant_id: str, message_id: str, *, bounce: bool = False) -> list[dict[str, Any]]:
-    """Delivery, open, click with the address in the link, and a complaint (or a bounce) quoting it."""
+    """Delivery, open, click with the address in the link and its tags, and a complaint (or a bounce) quoting it."""
     recipient = next(r for r in recipients_of(tenant_id, message_id) if r.email == ADDRESS)
     assert recipient.ses_message_id
     tags = b.tags_for(tenant_id, message_id, recipient.recipient_id)
@@ -63,7 +63,13 @@ def _events(tenant_id: str, message_id: str, *, bounce: bool = False) -> list[di
     return [
         b.delivery_event(ses_id, ADDRESS, tags=tags),
         b.open_event(ses_id, ADDRESS, tags=tags, ip="203.0.113.9", user_agent="Mozilla/5.0 (Ada's phone)"),
-        b.click_event(ses_id, ADDRESS, tags=tags, link=f"https://studio.example/pay?email={ADDRESS}"),
+        b.click_event(
+            ses_id,
+            ADDRESS,
+            tags=tags,
+            link=f"https://studio.example/pay?email={ADDRESS}",
+            link_tags={"to": [ADDRESS]},  # an anchor's ses:tags naming its customer
+        ),
         outcome,
     ]
 

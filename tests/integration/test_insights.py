@@ -62,10 +62,22 @@ def events(rid: str, email: str, message_id: str = MESSAGE) -> dict[str, Any]:
         "open": b.open_event(sid, email, sent_at=SENT, at=SENT + timedelta(hours=1), tags=tags),
         "bounce": b.bounce_event(sid, email, sent_at=SENT, tags=tags),
         "pricing": b.click_event(
-            sid, email, sent_at=SENT, at=SENT + timedelta(hours=2), tags=tags, link=PRICING
+            sid,
+            email,
+            sent_at=SENT,
+            at=SENT + timedelta(hours=2),
+            tags=tags,
+            link=PRICING,
+            link_tags={"campaign": ["launch"], "placement": ["hero"]},
         ),
         "pricing2": b.click_event(
-            sid, email, sent_at=SENT, at=SENT + timedelta(hours=3), tags=tags, link=PRICING
+            sid,
+            email,
+            sent_at=SENT,
+            at=SENT + timedelta(hours=3),
+            tags=tags,
+            link=PRICING,
+            link_tags={"campaign": ["launch"], "placement": ["hero"]},
         ),
         "docs": b.click_event(
             sid, email, sent_at=SENT, at=SENT + timedelta(minutes=150), tags=tags, link=personal_docs(email)
@@ -142,6 +154,9 @@ def test_the_links_tab_counts_customers_clicks_and_automatic_clicks_per_address(
     assert (by[PRICING]["customers"], by[PRICING]["clicks"], by[PRICING]["automatic_clicks"]) == (2, 3, 1)
     assert (by[DOCS]["customers"], by[DOCS]["clicks"], by[DOCS]["automatic_clicks"]) == (1, 1, 0)
     assert body["items"][0]["url"] == PRICING  # most customers first
+    # SES's linkTags (the anchor's ses:tags) as SES writes them; a link without any has none.
+    assert by[PRICING]["tags"] == {"campaign": ["launch"], "placement": ["hero"]}
+    assert by[DOCS]["tags"] == {}
     status, message = get(world, f"/messages/{MESSAGE}")
     assert message["counts"]["clicked"] == 2
 

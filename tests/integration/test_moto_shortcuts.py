@@ -376,3 +376,68 @@ def test_sqs_and_sns_answer_the_same_with_the_shortcuts(emulators: dict[str, Emu
         assert got == expected, f"request {step} answered differently"
     # Seven notifications (four published, three in a batch), each signed with its certificate's key.
     assert plain[3] == [True] * 7
+
+
+def eventbridge_script(events: Any, sqs: Any) -> list[Any]:
+    """Events put on a bus whose rules deliver to a queue, as is and through an input
+    transformer: the bodies the queue receives (input paths applied, remembered or not)."""
+    url = sqs.create_queue(QueueName="bus-target")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="shortcuts-bus")
+    pattern = json.dumps({"source": ["tracker"]})
+    events.put_rule(Name="as-is", EventBusName="shortcuts-bus", EventPattern=pattern)
+    events.put_rule(Name="shaped", EventBusName="shortcuts-bus", EventPattern=pattern)
+    events.put_targets(Rule="as-is", EventBusName="shortcuts-bus", Targets=[{"Id": "q", "Arn": arn}])
+    transformer = {
+        "InputPathsMap": {"kind": "$.detail-type", "who": "$.detail.recipient", "n": "$.detail.n"},
+        "InputTemplate": '{"kind": "<kind>", "who": "<who>", "n": <n>}',
+    }
+    events.put_targets(
+        Rule="shaped",
+        EventBusName="shortcuts-bus",
+        Targets=[{"Id": "q", "Arn": arn, "InputTransformer": transformer}],
+    )
+    for n in range(3):
+        detail = json.dumps({"recipient": f"r{n}", "n": n})
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "tracker",
+                    "DetailType": f"kind-{n}",
+                    "Detail": detail,
+                    "EventBusName": "shortcuts-bus",
+                }
+            ]
+        )
+    bodies = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [json.loads(message["Body"]) for message in got]
+    for body in bodies:
+        for key in ("id", "time"):
+            body.pop(key, None)
+    return sorted(bodies, key=json.dumps)
+
+
+def test_eventbridge_targets_receive_the_same_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
+    plain, fast = (
+        eventbridge_script(client(emulators[name], "events"), client(emulators[name], "sqs"))
+        for name in ("plain", "shortcuts")
+    )
+    assert fast == plain
+    assert len(plain) == 6  # each event delivered by both rules
+    assert {"kind": "kind-1", "who": "r1", "n": 1} in plain  # the input paths were applied
+
+
+def test_receipt_handles_keep_their_form_with_the_shortcuts(emulators: dict[str, Emulator]) -> None:
+    sqs = client(emulators["shortcuts"], "sqs")
+    url = sqs.create_queue(QueueName="handles")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "x"} for i in range(5)])
+    handles = [
+        m["ReceiptHandle"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+    ]
+    assert len(set(handles)) == 5
+    assert all(len(h) == 185 and h.isascii() and h.isalpha() and h.islower() for h in handles)
+    sqs.delete_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)]
+    )
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []

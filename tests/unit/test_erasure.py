@@ -15,7 +15,11 @@ ADDRESS = "ada@example.com"
 PERSONAL = {
     EventKind.DELIVERY: {"smtp_response": f"250 ok <{ADDRESS}>", "reporting_mta": "mx.ada.example"},
     EventKind.OPEN: {"ip_address": "203.0.113.9", "user_agent": "Ada's phone", "fetch_class": "human"},
-    EventKind.CLICK: {"link": f"https://studio.example/?to={ADDRESS}", "user_agent": "Ada's phone"},
+    EventKind.CLICK: {
+        "link": f"https://studio.example/?to={ADDRESS}",
+        "user_agent": "Ada's phone",
+        "link_tags": {"customer": ["ada-lovelace"]},
+    },
     EventKind.COMPLAINT: {"feedback_type": "abuse", "user_agent": "Ada's mail client"},
     EventKind.DELIVERY_DELAY: {"delay_type": "MailboxFull", "diagnostic_code": f"452 <{ADDRESS}> full"},
 }
@@ -38,7 +42,8 @@ def test_an_erased_recipient_keeps_status_tallies_and_events_and_loses_its_detai
     assert ADDRESS in _text(facts)
     assert "ada's mail client" in _text(facts)
     erased = erase_facts(facts, [ADDRESS])
-    for needle in (ADDRESS, "ada's", "203.0.113.9", "mx.ada.example"):
+    assert "ada-lovelace" in _text(facts)
+    for needle in (ADDRESS, "ada's", "203.0.113.9", "mx.ada.example", "ada-lovelace"):
         assert needle not in _text(erased), needle
     assert (erased.status, erased.tallies, erased.timeline) == (facts.status, facts.tallies, facts.timeline)
     assert (erased.open_count, erased.click_count, erased.permanent_bounces) == (1, 1, 1)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from random import Random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,12 +19,16 @@ from tracker.domain.facts import RecipientFacts
 from tracker.domain.timeline import (
     ALWAYS_KEPT,
     HEAD,
+    LINK_TAGS,
+    LINKS,
     MAX_ENTRIES,
     MAX_INFO,
     OUTCOMES_KEPT,
     TimelineEntry,
     entry_of,
     kept,
+    link_id,
+    tags_of,
 )
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -84,3 +90,64 @@ def test_what_is_kept_is_the_same_in_any_order(orders: tuple[list[int], list[int
     for n in shuffled:
         incremental = kept((*incremental, by_number[n]))
     assert incremental == kept(entries)
+
+
+def click(number: int, link: str, link_tags: object) -> RecipientEvent:
+    return RecipientEvent(
+        event_id=hashlib.sha256(f"click-{number}".encode()).hexdigest()[:12],
+        kind=EventKind.CLICK,
+        at=T0 + timedelta(minutes=number),
+        ses_message_id="ses-1",
+        email="a@example.com",
+        mail_sent_at=T0,
+        details={"link": link, "link_tags": link_tags, "user_agent": "Mozilla/5.0"},
+    )
+
+
+TAG_SETS = st.dictionaries(
+    st.text("ab_-:@.", min_size=0, max_size=3),
+    st.lists(st.text("xy@", max_size=70), max_size=4),
+    max_size=6,
+)
+SES_TAG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, LINKS + 3), TAG_SETS), min_size=1, max_size=25), st.randoms())
+def test_a_links_tags_are_the_union_over_its_clicks_bounded_in_any_order(
+    clicks: list[tuple[int, dict[str, list[str]]]], rnd: Random
+) -> None:
+    events = [click(n, f"https://acme.example/l{link}", tags) for n, (link, tags) in enumerate(clicks)]
+    shuffled = events[:]
+    rnd.shuffle(shuffled)
+    facts = RecipientFacts().apply_all(events)
+    assert RecipientFacts().apply_all(shuffled + events[:3]).link_tags == facts.link_tags
+    assert set(facts.link_tags) <= set(facts.links)  # only links the recipient keeps
+    for link, pairs in facts.link_tags.items():
+        assert len(pairs) <= LINK_TAGS
+        assert pairs == tuple(sorted(pairs))
+        assert all(len(pair) <= 2 * 64 + 1 for pair in pairs)
+        expected = {
+            f"{name}:{value}"
+            for event in events
+            if link_id(str(event.details["link"])) == link
+            for name, values in event.details["link_tags"].items()
+            if SES_TAG.fullmatch(name)
+            for value in values
+            if SES_TAG.fullmatch(value)
+        }
+        assert set(pairs) <= expected
+        assert len(pairs) == min(LINK_TAGS, len(expected))
+
+
+def test_link_tags_that_ses_could_not_have_written_are_left_out() -> None:
+    facts = RecipientFacts().apply_all([click(1, "https://acme.example/a", ["campaign:x"])])
+    assert facts.link_tags == {}
+    assert len(facts.links) == 1
+    hostile = {"to": ["ada@example.com"], "x" * 65: ["y"], "campaign": ["launch", "a:b"]}
+    facts = RecipientFacts().apply_all([click(2, "https://acme.example/a", hostile)])
+    assert list(facts.link_tags.values()) == [("campaign:launch",)]
+    assert tags_of(["placement:hero", "campaign:launch", "campaign:autumn"]) == {
+        "campaign": ["autumn", "launch"],
+        "placement": ["hero"],
+    }

@@ -25,6 +25,12 @@ function table(caption, headings, rows, className) {
   );
 }
 
+// SES link tags (the anchor's ses:tags) as "name: value" pairs.
+function tagText(tags) {
+  const pairs = Object.entries(tags ?? {}).flatMap(([name, values]) => values.map((value) => `${name}: ${value}`));
+  return pairs.length ? pairs.join(", ") : "\u2014";
+}
+
 export function linksPanel(body) {
   const items = body.items ?? [];
   if (!items.length) return emptyState("Nobody has clicked a link in this message yet.");
@@ -33,13 +39,14 @@ export function linksPanel(body) {
       "tr",
       { dataset: { linkId: link.link_id } },
       h("th", { scope: "row", class: "link-url" }, link.url ? h("span", { class: "url", title: link.url }, link.url) : "Other links (summed)"),
+      h("td", { class: "tags" }, tagText(link.tags)),
       h("td", { class: "num customers" }, String(link.customers)),
       h("td", { class: "num clicks" }, String(link.clicks)),
       h("td", { class: "num automatic" }, String(link.automatic_clicks)),
     ),
   );
   return [
-    table("Clicked links, most customers first", [["Link"], ["Customers", true], ["Clicks", true], ["Automatic clicks", true]], rows, "links-table"),
+    table("Clicked links, most customers first", [["Link"], ["Tags"], ["Customers", true], ["Clicks", true], ["Automatic clicks", true]], rows, "links-table"),
     h("p", { class: "note" }, "Automatic clicks are link scanners and prefetchers checking the link; they are not counted as customers."),
   ];
 }

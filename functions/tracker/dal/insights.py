@@ -5,7 +5,8 @@ bound on named links, and the read of a message's insights.
 Stored as top-level numbers the count update ``ADD``s to, under the same per-shard mark as the
 counts (so each stream record moves them exactly once, in the same UpdateItem: no extra write):
 ``pv_{provider}_{metric}`` per mailbox provider, ``lk_{link id}_{metric}`` per clicked link with
-its address in ``lku_{link id}`` (set once), and ``lk_other_{metric}`` for the links beyond
+its address in ``lku_{link id}`` and its SES tags in ``lkt_{link id}`` (a JSON list of
+``name:value`` pairs; both set once), and ``lk_other_{metric}`` for the links beyond
 MAX_LINKS. When an update leaves more than MAX_LINKS named links (only a message whose recipients
 clicked that many distinct addresses, e.g. personalised links), a second update folds the largest
 ids into ``other``, conditioned on the values it moves; a container remembers the folded ids of
@@ -14,6 +15,7 @@ recent messages and sends their later clicks to ``other`` at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -43,7 +45,7 @@ from tracker.domain.insights import (
     link_address,
 )
 from tracker.domain.records import MessageKey
-from tracker.domain.timeline import link_id
+from tracker.domain.timeline import LINK_TAGS, link_id, tags_of
 from tracker.logic.message_changes import InsightChange
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ logger = logging.getLogger(__name__)
 PROVIDER_PREFIX = "pv_"
 LINK_PREFIX = "lk_"
 URL_PREFIX = "lku_"
+TAGS_PREFIX = "lkt_"
 _CLICK_PREFIX = "c|"
 # Messages whose folded link ids a container remembers.
 FOLDED_REMEMBERED = 1000
@@ -81,6 +84,7 @@ def image_links(facts: Mapping[str, Any], rules: EngagementRules) -> dict[str, A
     # Counted per address (tracker.domain.insights.link_address), under that address's id.
     clicks: dict[str, list[int]] = {}
     addresses: dict[str, str] = {}
+    tags: dict[str, set[str]] = {}
     for judged in decoded.verdicts:
         fetch = judged.fetch
         url = decoded.links.get(fetch.link) if fetch.link else None
@@ -89,11 +93,13 @@ def image_links(facts: Mapping[str, Any], rules: EngagementRules) -> dict[str, A
         address = link_address(url)
         key = link_id(address) or ""
         addresses[key] = address
+        tags.setdefault(key, set()).update(decoded.link_tags.get(fetch.link or "", ()))
         counts = clicks.setdefault(key, [0, 0])
         counts[0 if judged.verdict.is_human else 1] += 1
     return {
         "links": {link: LinkClicks(human, machine) for link, (human, machine) in clicks.items()},
         "link_urls": addresses,
+        "link_tags": {link: tuple(sorted(pairs)[:LINK_TAGS]) for link, pairs in tags.items() if pairs},
     }
 
 
@@ -116,6 +122,10 @@ def insight_actions(message: MessageKey, change: InsightChange | None) -> list[A
         if link not in folded:
             attribute = UnicodeAttribute(attr_name=f"{URL_PREFIX}{link}")
             actions.append(attribute.set(attribute | url))
+    for link, pairs in sorted(change.tags.items()):
+        if link not in folded:
+            attribute = UnicodeAttribute(attr_name=f"{TAGS_PREFIX}{link}")
+            actions.append(attribute.set(attribute | json.dumps(list(pairs))))
     return actions
 
 
@@ -149,6 +159,8 @@ def fold_links(item: MessageItem, message: MessageKey, raw: Mapping[str, Any]) -
             check = attribute == value
             condition = check if condition is None else condition & check
         actions.append(UnicodeAttribute(attr_name=f"{URL_PREFIX}{link}").remove())
+        if f"{TAGS_PREFIX}{link}" in raw:
+            actions.append(UnicodeAttribute(attr_name=f"{TAGS_PREFIX}{link}").remove())
     actions += [_number(link_attribute(OTHER_LINK, m)).add(n) for m, n in sorted(totals.items()) if n]
     try:
         item.update(actions=actions, condition=condition)
@@ -185,17 +197,37 @@ def insights_of(raw: Mapping[str, Any]) -> MessageInsights:
         LinkStats(
             link,
             str(raw.get(f"{URL_PREFIX}{link}", {}).get("S") or "") or None,
-            **{metric.value: named[link].get(metric, 0) for metric in LinkMetric},
+            customers=named[link].get(LinkMetric.CUSTOMERS, 0),
+            clicks=named[link].get(LinkMetric.CLICKS, 0),
+            automatic=named[link].get(LinkMetric.AUTOMATIC, 0),
+            tags=_tags(raw, link),
         )
         for link in named
     ]
     other = {metric: numbers.get(link_attribute(OTHER_LINK, metric), 0) for metric in LinkMetric}
     if any(other.values()):
-        links.append(LinkStats(OTHER_LINK, None, **{m.value: n for m, n in other.items()}))
+        links.append(
+            LinkStats(
+                OTHER_LINK,
+                None,
+                customers=other[LinkMetric.CUSTOMERS],
+                clicks=other[LinkMetric.CLICKS],
+                automatic=other[LinkMetric.AUTOMATIC],
+            )
+        )
     links.sort(
         key=lambda stats: (stats.link_id == OTHER_LINK, -stats.customers, -stats.clicks, stats.link_id)
     )
     return MessageInsights(providers=providers, links=tuple(links))
+
+
+def _tags(raw: Mapping[str, Any], link: str) -> dict[str, list[str]]:
+    text = raw.get(f"{TAGS_PREFIX}{link}", {}).get("S")
+    try:
+        pairs = json.loads(text) if text else []
+    except ValueError:
+        return {}
+    return tags_of(str(pair) for pair in pairs) if isinstance(pairs, list) else {}
 
 
 class DynamoInsightStore:

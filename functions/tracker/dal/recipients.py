@@ -59,6 +59,7 @@ _OTHER = {
     "late": "lt",
     "timeline": "tl",
     "links": "ln",
+    "link_tags": "lg",
 }
 _NOT_IN_FACTS = {"seen", "rules"}  # its own attribute; settings
 _KEYS = {**_TIMES, **_COUNTS, **_DETAILS, **_OTHER}
@@ -138,6 +139,8 @@ def facts_to_json(facts: RecipientFacts) -> dict[str, Any]:
         out["tl"] = [entry_to_text(entry) for entry in facts.timeline]
     if facts.links:
         out["ln"] = dict(facts.links)
+    if facts.link_tags:
+        out["lg"] = {link: list(pairs) for link, pairs in facts.link_tags.items()}
     return out
 
 
@@ -152,6 +155,7 @@ def facts_from_json(
         "late": EngagementCounts(**{k: int(late.get(k[0] + k.split("_")[1][0], 0)) for k in _LATE_KEYS}),
         "timeline": timeline,
         "links": {str(k): str(v) for k, v in (data.get("ln") or {}).items()},
+        "link_tags": {str(k): tuple(map(str, v)) for k, v in (data.get("lg") or {}).items()},
         "rules": rules,
     }
     kwargs.update({name: from_micros(data[key]) if key in data else None for name, key in _TIMES.items()})

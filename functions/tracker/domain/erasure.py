@@ -93,6 +93,7 @@ def erase_facts(facts: RecipientFacts, needles: Collection[str] = ()) -> Recipie
         rendering_failure=_erased_detail(facts.rendering_failure),
         subscription=_erased_detail(facts.subscription),
         links={},
+        link_tags={},  # a tag can name its customer (ses:tags="customer:...")
     )
 
 

@@ -44,6 +44,7 @@ from tracker.domain.timeline import (
     short_id,
     with_entry,
     with_link,
+    with_link_tags,
 )
 
 # Event ids kept on the recipient item (short ids): every recipient with a normal life (send,
@@ -119,6 +120,7 @@ class RecipientFacts:
     # The recipient's events as views show them (bounded: tracker.domain.timeline).
     timeline: tuple[TimelineEntry, ...] = ()
     links: Mapping[str, str] = field(default_factory=dict)
+    link_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The thresholds the verdicts are derived with (settings, not facts).
     rules: EngagementRules = field(default=DEFAULT_RULES, compare=False, repr=False)
 
@@ -224,6 +226,7 @@ class RecipientFacts:
             return self
         seen = self.seen | {identity}
         entry = entry_of(event, _fetch_code(event))
+        links = with_link(self.links, event)
         if len(seen) > SEEN_LIMIT:
             seen = frozenset(sorted(seen)[:SEEN_LIMIT])
         facts = replace(
@@ -232,7 +235,8 @@ class RecipientFacts:
             applied=self.applied + 1,
             mail_sent_at=_min(self.mail_sent_at, event.mail_sent_at),
             timeline=with_entry(self.timeline, entry),
-            links=with_link(self.links, event),
+            links=links,
+            link_tags=with_link_tags(self.link_tags, event, links),
         )
         detail = Detail(at=event.at, event_id=identity, values=dict(event.details))
         match event.kind:

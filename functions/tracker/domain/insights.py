@@ -178,6 +178,7 @@ class LinkStats:
     customers: int = 0
     clicks: int = 0
     automatic: int = 0
+    tags: Mapping[str, list[str]] = field(default_factory=dict)  # SES linkTags
 
 
 @dataclass(frozen=True)

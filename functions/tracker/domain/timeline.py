@@ -18,6 +18,7 @@ so keeping it over (kept entries + a new one) gives what it keeps over (all entr
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,12 @@ TAIL = 8
 # ones in canonical order, where the timing rules act; later ones count by their intrinsic verdict.
 FETCHES_KEPT = 20
 LINKS = 10
+# A clicked link's SES tags (``linkTags``) kept as ``name:value`` pairs: SES allows letters,
+# digits, ``_`` and ``-`` in them, so ``:`` separates; other characters, longer or more pairs
+# are hostile input.
+LINK_TAGS = 10
+MAX_TAG = 64
+_TAG = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_TAG}}}")
 SHORT_ID = 12  # hex characters of an event id: 48 bits, unique enough within one recipient
 MAX_INFO = 80
 MAX_LINK = 512
@@ -145,3 +152,42 @@ def with_link(links: Mapping[str, str], event: RecipientEvent) -> Mapping[str, s
         return links
     merged = {**links, identity: str(link)[:MAX_LINK]}
     return {key: merged[key] for key in sorted(merged)[:LINKS]}
+
+
+def with_link_tags(
+    tags: Mapping[str, tuple[str, ...]], event: RecipientEvent, links: Mapping[str, str]
+) -> Mapping[str, tuple[str, ...]]:
+    """The clicked links' SES tags by link id, for the links ``links`` keeps: the union over the
+    link's clicks (in practice every click of a link carries the same tags, those of its anchor in
+    the message), its LINK_TAGS smallest pairs. A function of the set, like ``with_link``."""
+    identity = link_id(event.details.get("link")) if event.kind is EventKind.CLICK else None
+    pairs = _tag_pairs(event.details.get("link_tags"))
+    kept_tags = {link: pairs for link, pairs in tags.items() if link in links}
+    if identity is None or identity not in links or not pairs:
+        return kept_tags if len(kept_tags) != len(tags) else tags
+    merged = sorted({*kept_tags.get(identity, ()), *pairs})[:LINK_TAGS]
+    return {**kept_tags, identity: tuple(merged)}
+
+
+def _tag_pairs(raw: object) -> tuple[str, ...]:
+    """The pairs SES could have written: a name or value outside SES's characters (an address,
+    a URL) is hostile input and left out, so no address reaches the message item through a tag."""
+    if not isinstance(raw, Mapping):
+        return ()
+    pairs = {
+        f"{name}:{value}"
+        for name, values in raw.items()
+        if isinstance(name, str) and _TAG.fullmatch(name) and isinstance(values, list | tuple)
+        for value in values
+        if isinstance(value, str) and _TAG.fullmatch(value)
+    }
+    return tuple(sorted(pairs)[:LINK_TAGS])
+
+
+def tags_of(pairs: Iterable[str]) -> dict[str, list[str]]:
+    """``name:value`` pairs as SES writes ``linkTags``: each name with its values."""
+    out: dict[str, list[str]] = {}
+    for pair in sorted(pairs):
+        name, _, value = pair.partition(":")
+        out.setdefault(name, []).append(value)
+    return out

@@ -61,11 +61,12 @@ def attention_change(changes: Sequence[RecipientStreamChange]) -> AttentionChang
 @dataclass(frozen=True)
 class InsightChange:
     """What a batch changes in a message's insights: per (provider, metric) and per (link id,
-    metric) how its numbers move, and the addresses of the links it saw."""
+    metric) how its numbers move, and the addresses and SES tags of the links it saw."""
 
     providers: Mapping[tuple[str, ProviderMetric], int] = field(default_factory=dict)
     links: Mapping[tuple[str, LinkMetric], int] = field(default_factory=dict)
     urls: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -76,13 +77,16 @@ def insight_change(changes: Sequence[RecipientStreamChange]) -> InsightChange:
     providers: Counter[tuple[str, ProviderMetric]] = Counter()
     links: Counter[tuple[str, LinkMetric]] = Counter()
     urls: dict[str, str] = {}
+    tags: dict[str, tuple[str, ...]] = {}
     for change in changes:
         providers.update(change.provider_delta)
         links.update(change.link_delta)
         if change.after is not None:
             urls.update(change.after.link_urls)
+            tags.update(change.after.link_tags)
     return InsightChange(
         providers={k: n for k, n in providers.items() if n},
         links={k: n for k, n in links.items() if n},
         urls={link: url for link, url in urls.items() if any(key[0] == link for key in links)},
+        tags={link: pairs for link, pairs in tags.items() if any(key[0] == link for key in links)},
     )

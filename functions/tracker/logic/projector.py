@@ -86,6 +86,7 @@ class RecipientImage:
     # Insights (tracker.domain.insights): its clicks per link, and the links' addresses.
     links: Mapping[str, LinkClicks] = field(default_factory=dict)
     link_urls: Mapping[str, str] = field(default_factory=dict)
+    link_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _provider_delta(change: RecipientStreamChange) -> Counter[tuple[str, ProviderMetric]]:

@@ -15,7 +15,13 @@ class LinkOut(_Model):
     link_id: str = Field(
         description=f"A short id of the address; `{OTHER_LINK}`: the links beyond the first {MAX_LINKS}."
     )
-    url: str | None = Field(description="The clicked address as SES reported it (`link`).")
+    url: str | None = Field(
+        description="The clicked address (SES `link`) by scheme, host and path: a query string or fragment is left out."
+    )
+    tags: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The link's SES tags (`linkTags`: the `ses:tags` of its anchor), each name with its values.",
+    )
     customers: int = Field(description="Recipients whose click of it was judged a person's.")
     clicks: int = Field(description="Their clicks (a recipient's first clicks, as its timeline keeps them).")
     automatic_clicks: int = Field(description="Clicks by link scanners and prefetchers, not counted above.")
@@ -25,6 +31,7 @@ class LinkOut(_Model):
         return cls(
             link_id=stats.link_id,
             url=stats.url,
+            tags={name: list(values) for name, values in stats.tags.items()},
             customers=stats.customers,
             clicks=stats.clicks,
             automatic_clicks=stats.automatic,
