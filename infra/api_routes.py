@@ -61,6 +61,9 @@ ROUTES = (
     GatewayRoute("/exports", "POST", ApiFunction.SEND),
     GatewayRoute("/exports", ANY, ApiFunction.READ),
     GatewayRoute(f"/exports/{GREEDY}", ANY, ApiFunction.READ),
+    # Large messages in steps (docs/sending.md): every draft route writes or belongs with them.
+    GatewayRoute("/drafts", ANY, ApiFunction.SEND),
+    GatewayRoute(f"/drafts/{GREEDY}", ANY, ApiFunction.SEND),
     # Everything else: the other read routes (invoices, customers), the documentation, and paths
     # no route has (404).
     GatewayRoute(f"/{GREEDY}", ANY, ApiFunction.READ),

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tracker import constants
+from tracker.domain.drafts import DEFAULT_BATCH_ROWS, DEFAULT_MAX_RECIPIENTS, DEFAULT_OPEN_DRAFTS, DraftLimits
 from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 from tracker.domain.retention import Retention
 from tracker.domain.tracking import DEFAULT_UNTRACKED_KINDS, parse_kinds
@@ -181,6 +182,8 @@ class SendSettings:
     untracked_kinds: frozenset[str] = DEFAULT_UNTRACKED_KINDS
     # None: emails go out without the unsubscribe headers (tests that do not look at them).
     unsubscribe_base_url: str | None = None
+    # Large messages in steps (docs/sending.md): recipients per message, rows per batch, open drafts.
+    draft_limits: DraftLimits = field(default_factory=DraftLimits)
 
     @classmethod
     def from_env(cls) -> SendSettings:
@@ -207,6 +210,11 @@ class SendSettings:
             or constants.UNTRACKED_CONFIGURATION_SET_NAME,
             untracked_kinds=parse_kinds(os.environ.get(constants.ENV_UNTRACKED_KINDS)),
             unsubscribe_base_url=os.environ.get(constants.ENV_UNSUBSCRIBE_BASE_URL) or None,
+            draft_limits=DraftLimits(
+                max_recipients=_positive("DRAFT_MAX_RECIPIENTS", DEFAULT_MAX_RECIPIENTS),
+                batch_rows=min(_positive("DRAFT_BATCH_ROWS", DEFAULT_BATCH_ROWS), DEFAULT_BATCH_ROWS),
+                open_drafts=_positive("DRAFT_OPEN_PER_TENANT", DEFAULT_OPEN_DRAFTS),
+            ),
         )
 
 

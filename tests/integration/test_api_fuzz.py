@@ -78,6 +78,7 @@ KNOWN_IDS = {
     # A link the world's emails could carry (a recipient of the seeded "news" message).
     "token": sign(UNSUBSCRIBE_KEY, RecipientKey(A, "news", "r0")),
     "export_id": "exp-00000000000000000000",  # none exists: an export id is made by POST /exports
+    "number": "1",  # a recipient batch of a draft
 }
 OPERATIONS = sorted(f"{method.upper()} {path}" for method, path in DOCUMENTED_STATUSES)
 # What each operation's deterministic run sends at least (coverage + generated cases; a strategy
@@ -114,6 +115,11 @@ REQUESTS_AT_LEAST = {
     "GET /messages/{message_id}/providers": 10,
     "POST /exports": 10,
     "GET /exports/{export_id}": 10,
+    "POST /drafts": 10,
+    "PUT /drafts/{message_id}/batches/{number}": 10,
+    "GET /drafts/{message_id}": 10,
+    "POST /drafts/{message_id}/send": 10,
+    "DELETE /drafts/{message_id}": 10,
 }
 
 
@@ -121,7 +127,15 @@ REQUESTS_AT_LEAST = {
 # tests write them), so every resend here is a 404; test_attention.py covers its 201.
 # An export's id is made by POST /exports, so no generated GET names one (test_exports.py covers it).
 NO_SUCCESS_IN_THIS_WORLD = frozenset(
-    {"POST /messages/{message_id}/recipients/{recipient_id}/resend", "GET /exports/{export_id}"}
+    {
+        "POST /messages/{message_id}/recipients/{recipient_id}/resend",
+        "GET /exports/{export_id}",
+        # A draft's id is made by POST /drafts (test_send_drafts.py covers these routes' successes).
+        "PUT /drafts/{message_id}/batches/{number}",
+        "GET /drafts/{message_id}",
+        "POST /drafts/{message_id}/send",
+        "DELETE /drafts/{message_id}",
+    }
 )
 
 

@@ -84,6 +84,7 @@ def build_app(
     (once) when a send or suppression route is first used."""
     from tracker.api import (
         attention_routes,
+        draft_routes,
         export_routes,
         insight_routes,
         read_routes,
@@ -102,6 +103,7 @@ def build_app(
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
+    app.include_router(draft_routes.router(send_deps))
     app.include_router(unsubscribe_routes.router(send_deps))
     app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
     app.include_router(webhook_routes.router(send_deps))
@@ -146,13 +148,21 @@ def build_send_app(
     exports: Exports | None = None,
 ) -> PartialResolver:
     """POST /messages, POST /exports, the suppression, unsubscribe and webhook routes."""
-    from tracker.api import export_routes, resend_routes, send_routes, unsubscribe_routes, webhook_routes
+    from tracker.api import (
+        draft_routes,
+        export_routes,
+        resend_routes,
+        send_routes,
+        unsubscribe_routes,
+        webhook_routes,
+    )
 
     app = PartialResolver(whole, allowed_origin)
     _prepare(app)
     send_deps = functools.cache(send)
     app.include_router(send_routes.router(send_deps))
     app.include_router(resend_routes.router(send_deps))
+    app.include_router(draft_routes.router(send_deps))
     app.include_router(unsubscribe_routes.router(send_deps))
     app.include_router(unsubscribe_routes.resubscribe_router(send_deps))
     app.include_router(webhook_routes.router(send_deps))

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from tracker.logic.creation import MessageService
+    from tracker.logic.drafts import DraftService
     from tracker.logic.erasure import ErasureService
     from tracker.logic.ports import IdempotencyGuard
     from tracker.logic.resending import RecipientActionService
@@ -75,6 +76,7 @@ class Dependencies:
     actions: RecipientActionService | None = None  # resend and dismiss
     unsubscribe: UnsubscribeService | None = None  # one-click unsubscribe, resubscribe
     webhooks: WebhookService | None = None  # tracker.api.webhook_routes
+    drafts: DraftService | None = None  # large messages in steps (tracker.api.draft_routes)
 
 
 def current_lambda_context() -> LambdaContext | None:

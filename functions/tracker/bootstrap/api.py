@@ -69,6 +69,7 @@ def build_send_dependencies(
     from tracker.bootstrap.suppression import suppression_service, unsubscribe_service
     from tracker.bootstrap.webhooks import build_webhook_service
     from tracker.dal.actions import DynamoRecipientActions
+    from tracker.dal.drafts import DynamoDraftStore
     from tracker.dal.erasure import DynamoErasureStore
     from tracker.dal.idempotency import PowertoolsIdempotency
     from tracker.dal.ingest_store import DynamoIngestStore
@@ -77,6 +78,7 @@ def build_send_dependencies(
     from tracker.dal.sending import DynamoSendStore
     from tracker.domain.messages import MAX_JOB_RECIPIENTS
     from tracker.logic.creation import MessageService
+    from tracker.logic.drafts import DraftService
     from tracker.logic.erasure import ErasureService
     from tracker.logic.outcomes import OutcomeRecorder
     from tracker.logic.resending import RecipientActionService
@@ -99,6 +101,14 @@ def build_send_dependencies(
         actions=RecipientActionService(DynamoRecipientActions(), messages, suppressions),
         unsubscribe=unsubscribe_service(unsubscribe_key),
         webhooks=build_webhook_service(config, EventSettings.from_env()),
+        drafts=DraftService(
+            DynamoDraftStore(config.retention),
+            SqsJobQueue(sqs_client, send.send_queue_url),
+            suppressions,
+            limits=send.draft_limits,
+            chunk_size=max(1, min(send.chunk_size, MAX_JOB_RECIPIENTS)),
+            untracked_kinds=send.untracked_kinds,
+        ),
     )
 
 

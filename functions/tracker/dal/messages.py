@@ -92,7 +92,7 @@ def list_keys(message: NewMessage) -> dict[str, str | None]:
 
 
 def header_item(
-    message: NewMessage, recipients: Sequence[NewRecipient], retention: Retention = DEFAULT_RETENTION
+    message: NewMessage, recipients: Sequence[NewRecipient] | int, retention: Retention = DEFAULT_RETENTION
 ) -> MessageItem:
     """The header as first written: zero counts (the projector counts the recipients), no list keys."""
     pk = keys.message_pk(message.tenant_id, message.message_id)
@@ -104,7 +104,7 @@ def header_item(
         kind=message.kind,
         subject=message.subject,
         created_at=keys.iso(message.created_at),
-        recipient_count=len(recipients),
+        recipient_count=recipients if isinstance(recipients, int) else len(recipients),
         invoice_id=message.invoice_id,
         payment_id=message.payment_id,
         created_by=message.created_by,
@@ -183,24 +183,45 @@ def put_message(
 ) -> None:
     """Content, header, recipients, then the header's list keys (see above)."""
     with store_errors("create message"):
-        if content is not None:
-            content_item(message, content, retention).save()
-        header = header_item(message, recipients, retention)
-        try:
-            header.save(condition=MessageItem.pk.does_not_exist())
-        except PutError as error:
-            if not is_condition_failure(error):
-                raise  # store_errors makes it transient
-            # Written by an earlier run of this same call: keep it (its counts may have moved since).
-        with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
-            listed = len(recipients) <= constants.LISTED_RECIPIENTS_MAX
-            for recipient in recipients:
-                batch.save(recipient_item(message, recipient, retention, listed))
-        header.update(
-            actions=[
-                getattr(MessageItem, name).set(value) for name, value in list_keys(message).items() if value
-            ]
-        )
+        header = put_header(message, recipients, content, retention)
+        write_recipients(message, recipients, len(recipients) <= constants.LISTED_RECIPIENTS_MAX, retention)
+        list_message(header, message)
+
+
+def put_header(
+    message: NewMessage,
+    recipients: Sequence[NewRecipient] | int,
+    content: MessageContent | None = None,
+    retention: Retention = DEFAULT_RETENTION,
+) -> MessageItem:
+    """The content and the header without list keys; a header already there is kept."""
+    if content is not None:
+        content_item(message, content, retention).save()
+    header = header_item(message, recipients, retention)
+    try:
+        header.save(condition=MessageItem.pk.does_not_exist())
+    except PutError as error:
+        if not is_condition_failure(error):
+            raise  # store_errors makes it transient
+        # Written by an earlier run of this same call: keep it (its counts may have moved since).
+    return header
+
+
+def write_recipients(
+    message: NewMessage,
+    recipients: Sequence[NewRecipient],
+    listed: bool,
+    retention: Retention = DEFAULT_RETENTION,
+) -> None:
+    with RecipientItem.batch_write() as batch:  # 25 items a request; unprocessed ones are retried
+        for recipient in recipients:
+            batch.save(recipient_item(message, recipient, retention, listed))
+
+
+def list_message(header: MessageItem, message: NewMessage) -> None:
+    header.update(
+        actions=[getattr(MessageItem, name).set(value) for name, value in list_keys(message).items() if value]
+    )
 
 
 def content_of(item: MessageContentItem) -> MessageContent:

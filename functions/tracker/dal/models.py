@@ -251,6 +251,38 @@ class MessageContentItem(TrackerItem, discriminator="message_content"):
     expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)  # CONTENT_RETENTION_DAYS
 
 
+class DraftItem(TrackerItem, discriminator="draft"):
+    """A large message before and during its send (tracker.domain.drafts). Its sort key is
+    outside '#', 'R#' and 'S#': the header query, the recipients and the projector never see it.
+    Only an open draft has gsi1 keys (the tenant's open drafts, counted against the limit)."""
+
+    message_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    html = UnicodeAttribute(null=True)
+    tracking = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    invoice_id = UnicodeAttribute(null=True)
+    payment_id = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()
+    batch_rows = MapAttribute[str, Any](default=dict)  # batch number -> rows
+    written = NumberAttribute(default=0)
+    queued = NumberAttribute(default=0)
+    recipients = NumberAttribute(default=0)
+    duplicates = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+
+
+class DraftBatchItem(TrackerItem, discriminator="draft_batch"):
+    """One batch of a draft's rows, ``[customer_id, email, name]`` each (a batch of 1,000 is
+    about 100 KB: one item, one write per batch)."""
+
+    rows = JSONAttribute()
+    expires_at = TTLAttribute(null=True, attr_name=constants.TTL_ATTRIBUTE)
+
+
 class SuppressionItem(TrackerItem, discriminator="suppression"):
     """One address of one tenant, from its first bounce or complaint on: its evidence and, once the
     rules suppressed it, the record (active or lifted). Only a suppressed one has a gsi1 key."""

@@ -1,0 +1,115 @@
+"""Large messages through the API steps (docs/sending.md) on moto: a draft, batches with per-row
+errors, nothing sent before the send, every recipient exactly one SES send, resumable fan-out.
+
+``DRAFT_TEST_RECIPIENTS`` sizes the big test (``make test-large`` runs it at 100,000)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.apigw import json_body
+from tests.factories import message_counts, recount
+from tests.integration.test_send_support import SendWorld, make_world, recipients_body
+from tests.projection import project
+from tracker.api import draft_routes
+from tracker.domain.status import Status
+
+pytestmark = pytest.mark.usefixtures("table")
+SIZE = int(os.environ.get("DRAFT_TEST_RECIPIENTS", "1200"))
+
+
+def draft(world: SendWorld) -> str:
+    response = world.request("POST", "/drafts", body={"kind": "email", "subject": "News", "text": "Hello"})
+    assert response["statusCode"] == 201, response["body"]
+    message_id: str = json_body(response)["message_id"]
+    return message_id
+
+
+def put_batch(world: SendWorld, message_id: str, number: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return world.request("PUT", f"/drafts/{message_id}/batches/{number}", body={"recipients": rows})
+
+
+def send(world: SendWorld, message_id: str) -> dict[str, Any]:
+    response = world.request("POST", f"/drafts/{message_id}/send")
+    assert response["statusCode"] == 202, response["body"]
+    return json_body(response)
+
+
+def upload(world: SendWorld, message_id: str, size: int) -> None:
+    for number, start in enumerate(range(0, size, 1000), start=1):
+        response = put_batch(world, message_id, number, recipients_body(min(1000, size - start), start=start))
+        assert response["statusCode"] == 200, response["body"]
+        project()  # moto keeps only recent stream records
+
+
+def sent_per_address(world: SendWorld) -> Counter[str]:
+    return Counter(world.ses.address(call) for call in world.ses.calls)
+
+
+def test_bad_rows_are_reported_by_row_and_field_and_nothing_is_stored(table: str) -> None:
+    world = make_world()
+    message_id = draft(world)
+    rows = recipients_body(3)
+    rows[1]["email"] = "not-an-address"
+    rows[2]["customer_id"] = "bad id"
+    response = put_batch(world, message_id, 1, rows)
+    assert response["statusCode"] == 400
+    errors = [(e["row"], e["field"]) for e in json_body(response)["rows"]]
+    assert errors == [(1, "email"), (2, "customer_id")]
+    state = json_body(world.request("GET", f"/drafts/{message_id}"))
+    assert (state["rows"], state["batches"], state["state"]) == (0, {}, "draft")
+
+
+def test_a_draft_sends_every_recipient_exactly_once_and_nothing_before_the_send(table: str) -> None:
+    world = make_world(chunk_size=100)
+    message_id = draft(world)
+    upload(world, message_id, SIZE)
+    # A retried batch and a row repeating an earlier batch's address change nothing.
+    assert put_batch(world, message_id, 1, recipients_body(1000))["statusCode"] == 200
+    extra = (SIZE + 999) // 1000 + 1
+    assert put_batch(world, message_id, extra, recipients_body(1, start=5))["statusCode"] == 200
+    assert world.queued_jobs() == []
+    assert world.ses.calls == []
+    answer = send(world, message_id)
+    assert (answer["state"], answer["recipients"], answer["duplicates"]) == ("sent", SIZE, 1)
+    assert send(world, message_id)["state"] == "sent", "a second send answers the same"
+    assert world.drain(max_rounds=SIZE) == []
+    calls = sent_per_address(world)
+    assert len(calls) == SIZE
+    assert set(calls.values()) == {1}
+    assert message_counts("tenant-a", message_id) == {Status.SENT: SIZE}
+    assert recount("tenant-a", message_id) == {Status.SENT: SIZE}
+
+
+def test_a_fan_out_interrupted_between_batches_resumes_without_a_double_send(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world(chunk_size=100)
+    message_id = draft(world)
+    upload(world, message_id, 1500)
+    budget = iter([True, False])  # the first call has time for one batch only
+    monkeypatch.setattr(draft_routes, "_time_left", lambda: next(budget, False))
+    first = send(world, message_id)
+    monkeypatch.undo()
+    assert (first["state"], first["batches_queued"]) == ("sending", 1)
+    world.drain()
+    assert send(world, message_id)["state"] == "sent"
+    world.drain()
+    calls = sent_per_address(world)
+    assert len(calls) == 1500
+    assert set(calls.values()) == {1}
+    assert message_counts("tenant-a", message_id) == {Status.SENT: 1500}
+
+
+def test_a_discarded_draft_is_gone_and_sends_nothing(table: str) -> None:
+    world = make_world()
+    message_id = draft(world)
+    upload(world, message_id, 10)
+    assert world.request("DELETE", f"/drafts/{message_id}")["statusCode"] == 200
+    assert world.request("GET", f"/drafts/{message_id}")["statusCode"] == 404
+    assert world.request("POST", f"/drafts/{message_id}/send")["statusCode"] == 404
+    assert world.ses.calls == []
