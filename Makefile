@@ -54,7 +54,7 @@ unit: $(STAMP)
 
 # The large-message test at 100,000 recipients (docs/sending.md; the suite runs it at 1,200).
 test-large: $(STAMP)
-	DRAFT_TEST_RECIPIENTS=100000 $(BIN)/pytest tests/integration/test_send_drafts.py -k exactly_once -p no:randomly
+	DRAFT_TEST_RECIPIENTS=100000 DRAFT_TEST_BATCH_ROWS=1000 $(BIN)/pytest tests/integration/test_send_drafts.py -k exactly_once -p no:randomly
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration

@@ -19,7 +19,15 @@ from tracker.api import draft_routes
 from tracker.domain.status import Status
 
 pytestmark = pytest.mark.usefixtures("table")
-SIZE = int(os.environ.get("DRAFT_TEST_RECIPIENTS", "1200"))
+SIZE = int(os.environ.get("DRAFT_TEST_RECIPIENTS", "500"))
+# Rows per batch (the DRAFT_BATCH_ROWS setting, at most 1,000): small in the suite, so a few hundred
+# recipients still make several batches; `make test-large` uses 1,000.
+ROWS = int(os.environ.get("DRAFT_TEST_BATCH_ROWS", "200"))
+
+
+@pytest.fixture(autouse=True)
+def _batch_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRAFT_BATCH_ROWS", str(ROWS))
 
 
 def draft(world: SendWorld) -> str:
@@ -40,8 +48,8 @@ def send(world: SendWorld, message_id: str) -> dict[str, Any]:
 
 
 def upload(world: SendWorld, message_id: str, size: int) -> None:
-    for number, start in enumerate(range(0, size, 1000), start=1):
-        response = put_batch(world, message_id, number, recipients_body(min(1000, size - start), start=start))
+    for number, start in enumerate(range(0, size, ROWS), start=1):
+        response = put_batch(world, message_id, number, recipients_body(min(ROWS, size - start), start=start))
         assert response["statusCode"] == 200, response["body"]
         project()  # moto keeps only recent stream records
 
@@ -69,8 +77,8 @@ def test_a_draft_sends_every_recipient_exactly_once_and_nothing_before_the_send(
     message_id = draft(world)
     upload(world, message_id, SIZE)
     # A retried batch and a row repeating an earlier batch's address change nothing.
-    assert put_batch(world, message_id, 1, recipients_body(1000))["statusCode"] == 200
-    extra = (SIZE + 999) // 1000 + 1
+    assert put_batch(world, message_id, 1, recipients_body(ROWS))["statusCode"] == 200
+    extra = (SIZE + ROWS - 1) // ROWS + 1
     assert put_batch(world, message_id, extra, recipients_body(1, start=5))["statusCode"] == 200
     assert world.queued_jobs() == []
     assert world.ses.calls == []
@@ -90,7 +98,8 @@ def test_a_fan_out_interrupted_between_batches_resumes_without_a_double_send(
 ) -> None:
     world = make_world(chunk_size=100)
     message_id = draft(world)
-    upload(world, message_id, 1500)
+    size = 3 * ROWS
+    upload(world, message_id, size)
     budget = iter([True, False])  # the first call has time for one batch only
     monkeypatch.setattr(draft_routes, "_time_left", lambda: next(budget, False))
     first = send(world, message_id)
@@ -100,9 +109,9 @@ def test_a_fan_out_interrupted_between_batches_resumes_without_a_double_send(
     assert send(world, message_id)["state"] == "sent"
     world.drain()
     calls = sent_per_address(world)
-    assert len(calls) == 1500
+    assert len(calls) == size
     assert set(calls.values()) == {1}
-    assert message_counts("tenant-a", message_id) == {Status.SENT: 1500}
+    assert message_counts("tenant-a", message_id) == {Status.SENT: size}
 
 
 def test_a_discarded_draft_is_gone_and_sends_nothing(table: str) -> None:
