@@ -13,9 +13,10 @@ import pytest
 
 from tests.apigw import json_body
 from tests.factories import message_counts, recount
-from tests.integration.test_send_support import SendWorld, make_world, recipients_body
+from tests.integration.test_send_support import SendWorld, complain, make_world, recipients_body
 from tests.projection import project
 from tracker.api import draft_routes
+from tracker.dal.outbound import SqsJobQueue
 from tracker.domain.status import Status
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -112,6 +113,35 @@ def test_a_fan_out_interrupted_between_batches_resumes_without_a_double_send(
     assert len(calls) == size
     assert set(calls.values()) == {1}
     assert message_counts("tenant-a", message_id) == {Status.SENT: size}
+
+
+def test_jobs_that_could_not_be_queued_are_queued_by_the_next_send_even_for_a_newly_suppressed_address(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world(chunk_size=100)
+    message_id = draft(world)
+    upload(world, message_id, 2 * ROWS)
+    # SQS refuses every job of the first batch: its recipients are written, its jobs are not.
+    monkeypatch.setattr(SqsJobQueue, "enqueue", lambda self, jobs: list(jobs))
+    refused = world.request("POST", f"/drafts/{message_id}/send")
+    monkeypatch.undo()
+    assert refused["statusCode"] == 503, refused["body"]
+    assert world.queued_jobs() == []
+    state = json_body(world.request("GET", f"/drafts/{message_id}"))
+    assert (state["state"], state["batches_queued"]) == ("sending", 0)
+    # An address of the written batch is suppressed before the send is called again: its
+    # recipient was written queued, so it must still reach the sender (which drops it), not stay
+    # queued for ever.
+    complain("person3@example.com")
+    assert send(world, message_id)["state"] == "sent"
+    assert world.drain(max_rounds=4 * ROWS) == []
+    project()
+    calls = sent_per_address(world)
+    assert "person3@example.com" not in calls
+    assert len(calls) == 2 * ROWS - 1
+    assert set(calls.values()) == {1}
+    counts = message_counts("tenant-a", message_id)
+    assert counts == {Status.SENT: 2 * ROWS - 1, Status.DROPPED: 1}
 
 
 def test_a_discarded_draft_is_gone_and_sends_nothing(table: str) -> None:

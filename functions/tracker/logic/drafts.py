@@ -133,13 +133,18 @@ class DraftService:
 
     def _fan_out(self, draft: Draft, batch: PlannedBatch) -> Draft:
         """One batch: its recipients written (unless already), then its jobs queued."""
-        recipients = self._recipients(draft, batch)
         if draft.written == draft.queued:
+            recipients = self._recipients(draft, batch)
             self._store.write_recipients(draft, recipients)
             draft = self._store.advance(
                 draft, written=draft.written + 1, queued=draft.queued, state=DraftState.SENDING
             )
-        queued = [r.recipient_id for r in recipients if r.status is Status.QUEUED]
+            queued = [r.recipient_id for r in recipients if r.status is Status.QUEUED]
+        else:
+            # Written before, its jobs not queued: every recipient goes to the sender, which skips
+            # the dropped ones and re-checks suppression (an address suppressed since the write
+            # would otherwise stay queued for ever).
+            queued = [rid for rid, _ in batch.recipients]
         jobs = [
             SendJob(
                 draft.tenant_id,
