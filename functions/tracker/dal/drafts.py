@@ -10,9 +10,10 @@ by the projector (once per stream batch).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from tracker import constants
 from tracker.dal import keys
@@ -129,7 +130,7 @@ class DynamoDraftStore:
                 expires_at=self._retention.content_expiry(draft.created_at),
             ).save()
             self._update(pk, sk, draft.state, [DraftItem.batch_rows[str(number)].set(len(rows))])
-        return Draft(**{**draft.__dict__, "batch_rows": {**draft.batch_rows, number: len(rows)}})
+        return replace(draft, batch_rows={**draft.batch_rows, number: len(rows)})
 
     def load_batches(self, draft: Draft) -> dict[int, list[RecipientDraft]]:
         pk, _ = self._key(draft)
@@ -160,14 +161,7 @@ class DynamoDraftStore:
                     DraftItem.gsi1sk.remove(),
                 ],
             )
-        return Draft(
-            **{
-                **draft.__dict__,
-                "state": DraftState.SENDING,
-                "recipients": recipients,
-                "duplicates": duplicates,
-            }
-        )
+        return replace(draft, state=DraftState.SENDING, recipients=recipients, duplicates=duplicates)
 
     def write_recipients(self, draft: Draft, recipients: Sequence[PlannedRecipient]) -> None:
         listed = draft.recipients <= constants.LISTED_RECIPIENTS_MAX
@@ -191,7 +185,7 @@ class DynamoDraftStore:
                     DraftItem.state.set(state.value),
                 ],
             )
-        return Draft(**{**draft.__dict__, "written": written, "queued": queued, "state": state})
+        return replace(draft, written=written, queued=queued, state=state)
 
     def discard(self, draft: Draft) -> None:
         pk, sk = self._key(draft)
@@ -210,7 +204,7 @@ class DynamoDraftStore:
     def _update(pk: str, sk: str, state: DraftState, actions: list[Any]) -> None:
         try:
             DraftItem(pk, sk).update(actions=actions, condition=DraftItem.state == state.value)
-        except (UpdateError, PutError) as error:
+        except UpdateError as error:
             if not is_condition_failure(error):
                 raise
             raise ConflictError("the draft changed meanwhile (another call sent or discarded it)") from None
