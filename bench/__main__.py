@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): ingest cost (with the projector), hot items, batch latency and
 the Lambda model, the naive baseline, cold start, read cost, cost per million SES events, the
 engagement classifier's cost and sending at the account's SES rate, in one run, with the goals we
-hold them to (``--only-send`` runs the last alone).
+hold them to (``--only-send`` runs the last alone, ``--only-cold-start`` the cold start alone).
 
 Exits 1 when the final counts of either ingest run differ from the ground truth (and says so
 loudly); a missed goal is reported, not an error.
@@ -68,6 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-cold-start", action="store_true", help="leave out the cold-start part")
     parser.add_argument("--skip-send", action="store_true", help="leave out the sending part")
     parser.add_argument("--only-send", action="store_true", help="run only the sending part")
+    parser.add_argument("--only-cold-start", action="store_true", help="run only the cold-start part")
     parser.add_argument(
         "--send-seconds", type=float, default=10.0, help="about how long each run of the sending part takes"
     )
@@ -84,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     if args.only_send:
         return send_only(args, started)
+    if args.only_cold_start:
+        return cold_start_only(args, started)
     send = jobs.synthetic_send(args.recipients, args.seed)
     sample = min(args.naive_recipients or args.recipients, args.recipients)
     out: list[str] = [intro(args)]
@@ -172,6 +175,16 @@ def send_only(args: argparse.Namespace, started: float) -> int:
     if not all(run.exact for run in runs):
         print("\nBENCH FAILED: a recipient was sent twice or left without an outcome", file=sys.stderr)
         return 1
+    return 0
+
+
+def cold_start_only(args: argparse.Namespace, started: float) -> int:
+    goals: list[Goal] = []
+    imports = coldstart.measure(args.import_runs, progress)
+    out = [intro(args), cold_start_section(imports, args.import_runs, goals), heading("", "Goals")]
+    out.extend(goal.render() for goal in goals)
+    out.append(f"\nfinished in {time.perf_counter() - started:,.0f} s")
+    print("\n".join(out), flush=True)
     return 0
 
 

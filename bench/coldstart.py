@@ -5,7 +5,9 @@ function of this stack gets, with ``LAMBDA_TASK_ROOT`` set so Powertools' Tracer
 Lambda: X-Ray SDK loaded, botocore patched; the handlers' cold start in Lambda, tracker.handlers:
 the collector off while the module loads, its objects frozen afterwards; and the interpreter
 settings ``infra.functions`` gives every function) that times ``import <module>`` with
-``time.perf_counter``; interpreter start-up itself is not included. Modules are measured round
+``time.perf_counter`` (wall) and ``time.process_time`` (CPU: what the import costs, the same on
+a quiet machine, and unlike the wall time not inflated when other processes take the cores);
+interpreter start-up itself is not included. Modules are measured round
 robin (so drift in machine load spreads evenly), one untimed warm-up round first (byte-code
 compilation), then the median of ``runs`` rounds. ``import boto3`` alone, measured the same way,
 is the yardstick: every handler imports boto3 (through PynamoDB) and then its own code.
@@ -41,21 +43,26 @@ def handler_modules() -> tuple[str, ...]:
 
 _PROBE = (
     "import sys, time\n"
-    "start = time.perf_counter()\n"
+    "start, cpu = time.perf_counter(), time.process_time()\n"
     "import importlib; importlib.import_module(sys.argv[1])\n"
-    "print(time.perf_counter() - start)\n"
+    "print(time.perf_counter() - start, time.process_time() - cpu)\n"
 )
 
 
 @dataclass(frozen=True)
 class ImportTime:
     module: str
-    samples: tuple[float, ...]
+    samples: tuple[float, ...]  # wall seconds
     error: str = ""
+    cpu_samples: tuple[float, ...] = ()  # CPU seconds of the same runs
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples) if self.samples else float("nan")
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_samples) if self.cpu_samples else float("nan")
 
 
 def lambda_environment() -> dict[str, str]:
@@ -96,7 +103,7 @@ def available_modules() -> list[str]:
     return found
 
 
-def _once(module: str, env: dict[str, str]) -> float | str:
+def _once(module: str, env: dict[str, str]) -> tuple[float, float] | str:
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, module],
         env=env,
@@ -108,13 +115,14 @@ def _once(module: str, env: dict[str, str]) -> float | str:
     )
     if result.returncode != 0:
         return (result.stderr.strip().splitlines() or ["failed"])[-1]
-    return float(result.stdout.strip().splitlines()[-1])
+    wall, cpu = result.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def measure(runs: int = 7, progress: object = None) -> list[ImportTime]:
     modules = [BASELINE, *available_modules()]
     env = lambda_environment()
-    samples: dict[str, list[float]] = {m: [] for m in modules}
+    samples: dict[str, list[tuple[float, float]]] = {m: [] for m in modules}
     errors: dict[str, str] = {}
     for round_number in range(runs + 1):
         for module in modules:
@@ -127,7 +135,15 @@ def measure(runs: int = 7, progress: object = None) -> list[ImportTime]:
                 samples[module].append(value)
         if callable(progress):
             progress(f"cold start: round {round_number}/{runs}")
-    return [ImportTime(m, tuple(samples[m]), errors.get(m, "")) for m in modules]
+    return [
+        ImportTime(
+            m,
+            tuple(wall for wall, _ in samples[m]),
+            errors.get(m, ""),
+            tuple(cpu for _, cpu in samples[m]),
+        )
+        for m in modules
+    ]
 
 
 def self_time_by_package(module: str) -> dict[str, float]:

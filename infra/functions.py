@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aws_cdk import AssetHashType, Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -15,30 +14,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.function_code import FUNCTIONS_DIR as FUNCTIONS_DIR  # where the handlers live (tests)
+from infra.function_code import function_code
 from infra.table_access import TableAccess
 from layers.build_layer import ensure_layer
 from tracker import constants as c
 from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
 
-ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS_DIR = ROOT / "functions"
-
 # The newest Python runtime aws-cdk-lib 2.275 offers (tests check it is the newest and that the layer
 # build targets the same version). Python 3.12+ runtimes run on Amazon Linux 2023.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64  # Graviton: ~20% cheaper per GB-second than x86_64
-
-# The code asset is functions/ only: no tests, virtualenv, caches or build output.
-CODE_EXCLUDES = [
-    "**/__pycache__",
-    "**/*.pyc",
-    "**/*.pyo",
-    "**/.mypy_cache",
-    "**/.pytest_cache",
-    "**/.ruff_cache",
-    "**/*.egg-info",
-    "**/.DS_Store",
-]
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
@@ -88,7 +74,9 @@ class FunctionFactory(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="Pinned runtime dependencies (layers/requirements.lock), manylinux aarch64 wheels",
         )
-        self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
+        # functions/ only, with the runtime's byte-code when this machine can make it (infra.function_code).
+        code = function_code(runtime_python_version())
+        self._code = lambda_.Code.from_asset(str(code.path), exclude=code.excludes)
         self._common_environment = dict(common_environment)
 
     def create(self, scope: Construct, spec: FunctionSpec) -> lambda_.Function:

@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tracker import constants
-from tracker.domain.drafts import DEFAULT_BATCH_ROWS, DEFAULT_MAX_RECIPIENTS, DEFAULT_OPEN_DRAFTS, DraftLimits
+from tracker.domain.draft_limits import (
+    DEFAULT_BATCH_ROWS,
+    DEFAULT_MAX_RECIPIENTS,
+    DEFAULT_OPEN_DRAFTS,
+    DraftLimits,
+)
 from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 from tracker.domain.retention import Retention
 from tracker.domain.tracking import DEFAULT_UNTRACKED_KINDS, parse_kinds

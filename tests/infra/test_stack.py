@@ -80,16 +80,24 @@ def test_the_layer_targets_the_runtime_and_arm64(synth: Synthesized) -> None:
 
 
 def test_function_code_asset_is_the_functions_folder_only(synth: Synthesized) -> None:
-    from infra.functions import CODE_EXCLUDES, FUNCTIONS_DIR
+    import shutil
+
+    from infra.function_code import FUNCTIONS_DIR
+    from infra.functions import runtime_python_version
+    from layers.build_layer import BUILD_DIR
 
     assert FUNCTIONS_DIR.name == "functions"
-    assert "**/__pycache__" in CODE_EXCLUDES
+    # functions/ itself, or its copy with the runtime's byte-code (infra.function_code).
+    version = runtime_python_version()
+    expected = (
+        FUNCTIONS_DIR if shutil.which(f"python{version}") is None else BUILD_DIR / f"functions-{version}"
+    )
     paths = {
         f["Metadata"]["aws:asset:path"]
         for f in synth.resources("AWS::Lambda::Function").values()
         if "aws:asset:path" in f.get("Metadata", {})
     }
-    assert paths == {str(FUNCTIONS_DIR)}
+    assert paths == {str(expected)}
 
 
 def test_functions_share_the_powertools_environment_and_log_groups_with_retention(synth: Synthesized) -> None:

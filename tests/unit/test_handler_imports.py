@@ -99,6 +99,22 @@ NOT_IN = {
 }
 
 
+# The draft stack and the message planning (tracker.domain.drafts, .messages) are the send API's and
+# the sender's: a draft's limits, which every function's settings hold, live apart from them.
+for _handler in (*NOT_IN, "tracker.handlers.projector"):
+    if _handler != "tracker.handlers.sender":
+        NOT_IN[_handler] = (*NOT_IN.get(_handler, ()), "tracker.domain.drafts", "tracker.domain.messages")
+NOT_IN["tracker.handlers.sender"] += ("tracker.domain.drafts",)
+# Only ingest classifies opens and clicks (and the refresher builds Apple's table): the others read
+# stored verdicts, without the classifier's address tables and user-agent rules.
+for _handler in NOT_IN:
+    if _handler not in ("tracker.handlers.ingest", "tracker.handlers.apple_ranges"):
+        NOT_IN[_handler] += ("tracker.domain.engagement.networks", "tracker.domain.engagement.user_agents")
+# The stream's other consumers read its records without the projector's stores.
+for _handler in ("tracker.handlers.events", "tracker.handlers.webhook_failures"):
+    NOT_IN[_handler] += ("tracker.dal.projection", "tracker.logic.projector", "tracker.domain.attention")
+
+
 def imported_by(module: str, then: str = "") -> set[str]:
     """The modules loaded by importing ``module`` (and running ``then``) in a fresh interpreter."""
     env = {

@@ -33,6 +33,7 @@ from tracker.dal.recipients import (
     entry_from_text,
     stat_marks_from_texts,
 )
+from tracker.dal.streams import is_ttl_removal
 from tracker.dal.support import CONDITION_FAILED, is_condition_failure
 from tracker.domain.errors import TransientStoreError, UnreadableChangeError
 from tracker.domain.records import MessageKey, RecipientKey
@@ -107,22 +108,6 @@ def image_stats(image: Mapping[str, Any]) -> frozenset[StatMark]:
         stat_marks_from_texts(texts, _text(image, RecipientItem.kind.attr_name) or "")
         if texts
         else frozenset()
-    )
-
-
-# What DynamoDB Streams names as the remover of an item the table's TTL deleted.
-TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-
-
-def is_ttl_removal(record: Mapping[str, Any]) -> bool:
-    """A recipient the table's TTL removed (RECIPIENT_RETENTION_DAYS) leaves its message's counts as
-    they are: the message outlives it (MESSAGE_RETENTION_DAYS) and keeps counting it."""
-    identity = record.get("userIdentity")
-    return (
-        record.get("eventName") == "REMOVE"
-        and isinstance(identity, Mapping)
-        and identity.get("type") == "Service"
-        and identity.get("principalId") == TTL_PRINCIPAL
     )
 
 

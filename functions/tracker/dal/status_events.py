@@ -19,8 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tracker import constants
 from tracker.dal import keys
-from tracker.dal.projection import is_ttl_removal
 from tracker.dal.recipients import facts_from_json
+from tracker.dal.streams import is_ttl_removal
 from tracker.domain.engagement import DEFAULT_RULES, EngagementRules
 from tracker.domain.errors import UnreadableChangeError
 from tracker.domain.facts import RecipientFacts

@@ -14,14 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tracker import constants
 from tracker.domain.facts import RecipientFacts
-from tracker.domain.links import ResendLink
-from tracker.domain.messages import MessageContent
 from tracker.domain.reasons.records import recipient_reason
 from tracker.domain.status import PENDING_STATUSES, Status
 from tracker.domain.views import MessageRecord, dropped_reason
+
+if TYPE_CHECKING:  # field types only: the projector, which imports this module, needs neither
+    from tracker.domain.links import ResendLink
+    from tracker.domain.messages import MessageContent
 
 FAILED_STATUSES = frozenset(
     {Status.BOUNCED, Status.COMPLAINT, Status.DROPPED, Status.REJECTED, Status.FAILED}

@@ -9,7 +9,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from tracker.domain.drafts import Draft, DraftLimits, DraftState, PlannedBatch, plan
+from tracker.domain.draft_limits import DraftLimits
+from tracker.domain.drafts import Draft, DraftState, PlannedBatch, plan
 from tracker.domain.errors import ConflictError, InvalidRequestError, NotFoundError, TransientStoreError
 from tracker.domain.ids import new_message_id
 from tracker.domain.messages import MessageContent, PlannedRecipient, RecipientDraft, SendJob

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from tracker.domain.drafts import DEFAULT_BATCH_ROWS, Draft, RowError
+from tracker.domain.draft_limits import DEFAULT_BATCH_ROWS
+from tracker.domain.drafts import Draft, RowError
 from tracker.domain.messages import MessageContent, RecipientDraft
 from tracker.models.api import ApiModel
 from tracker.models.send import RecipientIn, SendMessageRequest
