@@ -21,10 +21,13 @@ import io
 import selectors
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
+
+from local.emulator_tally import TALLY_PATH, Tally, operation_of
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 HOP_BY_HOP = frozenset({"connection", "content-length", "keep-alive", "transfer-encoding"})
@@ -160,6 +163,7 @@ class EmulatorServer:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, None)
         self._running = True
+        self.tally = Tally()
 
     def serve_forever(self) -> None:
         while self._running:
@@ -210,7 +214,17 @@ class EmulatorServer:
         connection.sock.close()
 
     def answer(self, request: Request, body: bytes, peer: str) -> bytes:
-        """The app's answer to one request, as bytes to send."""
+        """The app's answer to one request, as bytes to send (the tally's, at its path)."""
+        if request.target == TALLY_PATH and request.method == "GET":
+            return _response(200, [("Content-Type", "application/json")], self.tally.json(), request.close)
+        started = time.thread_time()
+        try:
+            return self._answer(request, body, peer)
+        finally:
+            operation = operation_of(request.method, request.target, request.headers, body)
+            self.tally.add(operation, time.thread_time() - started)
+
+    def _answer(self, request: Request, body: bytes, peer: str) -> bytes:
         answer: dict[str, Any] = {}
         written: list[bytes] = []
 

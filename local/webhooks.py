@@ -95,7 +95,9 @@ class WebhookDriver:
     # --- the feed --------------------------------------------------------------------------------
 
     def drain(self) -> int:
-        """Deliver every event in the feed; returns how many were read."""
+        """Deliver every event in the feed; returns how many were read. The rules are read once per
+        batch received (EventBridge matches an event against the rules there are when it is put:
+        one read per batch of ten instead of one per event) and the batch is deleted in one call."""
         read = 0
         while True:
             messages = self._sqs.receive_message(
@@ -103,15 +105,17 @@ class WebhookDriver:
             ).get("Messages", [])
             if not messages:
                 return read
+            read += len(messages)
+            rules = self._rules()
             for message in messages:
-                read += 1
                 try:
-                    self.deliver(json.loads(message["Body"]))
+                    self.deliver(json.loads(message["Body"]), rules)
                 except Exception:  # one broken event must not stop the others
                     log.exception("webhook delivery failed")
-                self._sqs.delete_message(
-                    QueueUrl=self.resources.feed_queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+            self._sqs.delete_message_batch(
+                QueueUrl=self.resources.feed_queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
     # --- one event, as EventBridge delivers it -------------------------------------------------
 
@@ -125,8 +129,9 @@ class WebhookDriver:
                 return rules
             kwargs["NextToken"] = page["NextToken"]
 
-    def deliver(self, event: dict[str, Any]) -> None:
-        for rule in self._rules():
+    def deliver(self, event: dict[str, Any], rules: list[dict[str, Any]] | None = None) -> None:
+        """``event`` to every webhook rule it matches (``rules``: the rules as read for its batch)."""
+        for rule in self._rules() if rules is None else rules:
             pattern = rule.get("EventPattern")
             if rule.get("State") != "ENABLED" or not pattern:
                 continue
