@@ -128,7 +128,8 @@ def remembered_update_expressions() -> Iterator[None]:
     every call (``lru_cache`` keeps no exceptions)."""
     parser_class: Any = importlib.import_module("moto.dynamodb.parsing.expressions").UpdateExpressionParser
     original = parser_class.__dict__["make"]
-    parser_class.make = classmethod(functools.lru_cache(maxsize=UPDATE_CACHE_SIZE)(original.__func__))
+    remembered: Any = functools.lru_cache(maxsize=UPDATE_CACHE_SIZE)(original.__func__)
+    parser_class.make = classmethod(remembered)
     try:
         yield
     finally:

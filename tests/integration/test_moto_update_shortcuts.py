@@ -5,6 +5,7 @@ functions, failing conditions and invalid expressions, answer and store the same
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from tests.integration.test_moto_shortcuts import TABLE, answer, client, emulators, item
@@ -55,10 +56,10 @@ def update_script(db: Any) -> list[Any]:
                 request["ExpressionAttributeValues"] = values
             if names:
                 request["ExpressionAttributeNames"] = names
-            log.append(answer(lambda r=request: db.update_item(**r)))
+            log.append(answer(functools.partial(db.update_item, **request)))
             conditional = request | {"ConditionExpression": "attribute_not_exists(#c.clicked)"}
             conditional["ExpressionAttributeNames"] = {"#c": "counts"} | (names or {})
-            log.append(answer(lambda r=conditional: db.update_item(**r)))
+            log.append(answer(functools.partial(db.update_item, **conditional)))
     log.append(answer(lambda: db.scan(TableName=TABLE, ConsistentRead=True)["Items"]))
     return log
 
