@@ -6,6 +6,10 @@ did not report in ``batchItemFailures``, and leaves the failed ones to reappear 
 visibility timeout; the queue's redrive policy moves them to the DLQ after the same maximum
 receive count as in AWS.
 
+A batch starts with a long poll (``POLL_WAIT_SECONDS``; the emulator parks it without holding
+anything, ``local.emulator_long_polls``), as Lambda's pollers long-poll: an idle queue costs one
+receive a second, not five, and a message is picked up when it arrives, not after a sleep.
+
 As Lambda's pollers gather batches apart from the function's invocations, one thread gathers the
 next batch while another invokes the handler with the current one (one batch ahead at most):
 the emulator serves the receives while local mode runs the handler, instead of each waiting for
@@ -30,6 +34,9 @@ from local.lambda_runtime import LambdaContext, sqs_lambda_record_of
 log = logging.getLogger("local.pollers")
 
 Handler = Callable[[dict[str, Any], Any], Any]
+# A batch's first receive waits this long for a message (SQS counts whole seconds); short, so that
+# a stop never waits long for a poll to return.
+POLL_WAIT_SECONDS = 1
 
 
 @dataclass
@@ -81,7 +88,8 @@ class QueuePoller:
                 MaxNumberOfMessages=min(10, self.batch_size - len(messages)),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,  # the emulator serves one request at a time: never long-poll
+                # The batch's first receive waits for a message; the window's, not at all.
+                WaitTimeSeconds=0 if messages else POLL_WAIT_SECONDS,
             ).get("Messages", [])
             messages.extend(got)
             late = time.monotonic() > deadline
@@ -104,6 +112,7 @@ class QueuePoller:
         while not self._stop.is_set():
             if not self._ahead.acquire(timeout=0.2):
                 continue  # the handler has not taken the last one yet
+            asked = time.monotonic()
             try:
                 messages = self._receive()
             except Exception:  # a poller must survive anything the emulator does
@@ -115,7 +124,9 @@ class QueuePoller:
                 self._ready.put(messages)
             else:
                 self._ahead.release()
-                self._stop.wait(self.idle_sleep_seconds)
+                # The long poll waited; a client that does not wait (no long polls) is not
+                # asked again at once.
+                self._stop.wait(max(0.0, self.idle_sleep_seconds - (time.monotonic() - asked)))
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -27,6 +27,7 @@ import boto3
 from moto.events.models import EventPattern
 
 from local.emulator import REGION
+from local.pollers import POLL_WAIT_SECONDS
 from tracker import constants
 
 log = logging.getLogger("local.webhooks")
@@ -94,14 +95,17 @@ class WebhookDriver:
 
     # --- the feed --------------------------------------------------------------------------------
 
-    def drain(self) -> int:
-        """Deliver every event in the feed; returns how many were read. The rules are read once per
+    def drain(self, wait_seconds: int = 0) -> int:
+        """Deliver every event in the feed; returns how many were read. Its first receive waits up
+        to ``wait_seconds`` for an event (a long poll; the poller's idle wait). The rules are read once per
         batch received (EventBridge matches an event against the rules there are when it is put:
         one read per batch of ten instead of one per event) and the batch is deleted in one call."""
         read = 0
         while True:
             messages = self._sqs.receive_message(
-                QueueUrl=self.resources.feed_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                QueueUrl=self.resources.feed_queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0 if read else wait_seconds,
             ).get("Messages", [])
             if not messages:
                 return read
@@ -243,9 +247,11 @@ class WebhookPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            asked = time.monotonic()
             try:
-                if not self.driver.drain():
-                    self._stop.wait(self.idle_sleep_seconds)
+                if not self.driver.drain(wait_seconds=POLL_WAIT_SECONDS):
+                    # The long poll waited (an emulator without long polls answers at once).
+                    self._stop.wait(max(0.0, self.idle_sleep_seconds - (time.monotonic() - asked)))
             except Exception:
                 log.exception("webhook poller failed; retrying")
                 self._stop.wait(1.0)
