@@ -18,10 +18,9 @@ pytestmark = pytest.mark.xdist_group("e2e")
 
 
 @pytest.fixture(autouse=True)
-def one_request_at_a_time_in_the_emulator() -> Iterator[None]:
+def one_request_at_a_time_in_the_emulator() -> None:
     """Not here: the requests go to the emulator's process, which takes them one at a time itself
     (the suite's lock would hold the second client behind the waiting one)."""
-    yield
 
 
 @pytest.fixture(scope="module")
