@@ -47,6 +47,8 @@ class QueuePoller:
     batch_size: int = 100
     batching_window_seconds: float = 0.3
     idle_sleep_seconds: float = 0.2
+    # Batches handled at once, as the mapping's maximum concurrency lets Lambda run several.
+    concurrency: int = 1
     invocations: int = 0
     failures: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -54,7 +56,9 @@ class QueuePoller:
     # A gathered batch waiting for the handler, and the right to gather one more.
     _ready: queue.Queue[list[dict[str, Any]]] = field(default_factory=lambda: queue.Queue(maxsize=1))
     _ahead: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
-    _idle: threading.Event = field(default_factory=threading.Event)  # the handler waits for a batch
+    _idle: threading.Event = field(default_factory=threading.Event)  # an invoker waits for a batch
+    _waiting: int = 0  # invokers waiting for a batch
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, client: Any | None = None) -> None:
         self._client = client or boto3.client("sqs", region_name=REGION)
@@ -63,7 +67,10 @@ class QueuePoller:
         )["Attributes"]["QueueArn"]
         self._threads = [
             threading.Thread(target=self._gather, name=f"poller-{self.name}", daemon=True),
-            threading.Thread(target=self._run, name=f"invoker-{self.name}", daemon=True),
+            *(
+                threading.Thread(target=self._run, name=f"invoker-{self.name}-{n}", daemon=True)
+                for n in range(self.concurrency)
+            ),
         ]
         for thread in self._threads:
             thread.start()
@@ -128,14 +135,23 @@ class QueuePoller:
                 # asked again at once.
                 self._stop.wait(max(0.0, self.idle_sleep_seconds - (time.monotonic() - asked)))
 
+    def _count_waiting(self, change: int) -> None:
+        with self._lock:
+            self._waiting += change
+            if self._waiting:
+                self._idle.set()
+            else:
+                self._idle.clear()
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._idle.set()
+            self._count_waiting(1)
             try:
                 messages = self._ready.get(timeout=0.2)
             except queue.Empty:
                 continue
-            self._idle.clear()
+            finally:
+                self._count_waiting(-1)
             self._ahead.release()  # the next batch may be gathered while this one is handled
             try:
                 self._invoke(messages)
@@ -145,14 +161,16 @@ class QueuePoller:
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [sqs_lambda_record_of(m, self._queue_arn) for m in messages]}
-        self.invocations += 1
+        with self._lock:
+            self.invocations += 1
         try:
             response = self.handler(event, LambdaContext(function_name=f"local-{self.name}"))
             failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
         except Exception:
             log.exception("%s handler raised: the whole batch will be retried", self.name)
             failed = {m["MessageId"] for m in messages}
-        self.failures += len(failed)
+        with self._lock:
+            self.failures += len(failed)
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             self._client.delete_message_batch(
