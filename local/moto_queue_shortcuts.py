@@ -3,7 +3,11 @@ honest by the same differential test (``tests/integration/test_moto_shortcuts.py
 
 * ``single_pass_queues``: SQS requests scan a queue once, not several times per message handled;
 * ``one_certificate_per_subscription``: SNS signs notifications with one certificate per
-  subscription instead of building a new one for every notification.
+  subscription instead of building a new one for every notification;
+* ``one_attribute_per_send``: a ``SendMessage`` (and every notification SNS delivers to a queue)
+  reads the queue's ``ContentBasedDeduplication`` setting, and moto computes *every* queue
+  attribute for it, three of them by scanning the queue: half of a ``PublishBatch``'s CPU with
+  a thousand messages waiting. During a send the setting is read alone.
 """
 
 from __future__ import annotations
@@ -200,4 +204,48 @@ def one_certificate_per_subscription() -> Iterator[None]:
         subscription_class.get_post_data = original
 
 
-SHORTCUTS = (single_pass_queues, one_certificate_per_subscription)
+class _Attributes:
+    """A queue's attributes as a send reads them: ``ContentBasedDeduplication`` computed alone, as
+    moto's ``attributes`` property writes it; anything else asks the property."""
+
+    def __init__(self, queue: Any, full: Any) -> None:
+        self._queue, self._full = queue, full
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name != "ContentBasedDeduplication":
+            return self._full.fget(self._queue).get(name, default)
+        if not self._queue.fifo_queue:
+            return default  # a standard queue's attributes do not have it
+        value = self._queue.content_based_deduplication
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def __getitem__(self, name: str) -> Any:
+        return self._full.fget(self._queue)[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._full.fget(self._queue)
+
+
+@contextmanager
+def one_attribute_per_send() -> Iterator[None]:
+    """``SQSBackend.send_message`` with the queue's ``attributes`` read as ``_Attributes``."""
+    sqs: Any = importlib.import_module("moto.sqs.models")
+    queue_class, backend_class = sqs.Queue, sqs.SQSBackend
+    full, original = queue_class.__dict__["attributes"], backend_class.send_message
+    light = property(lambda queue: _Attributes(queue, full))
+
+    def send_message(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        queue_class.attributes = light  # requests reach moto one at a time
+        try:
+            return original(backend, *args, **kwargs)
+        finally:
+            queue_class.attributes = full
+
+    backend_class.send_message = send_message
+    try:
+        yield
+    finally:
+        backend_class.send_message = original
+
+
+SHORTCUTS = (single_pass_queues, one_certificate_per_subscription, one_attribute_per_send)
