@@ -1,7 +1,8 @@
 """Large messages through the API steps (docs/sending.md) on moto: a draft, batches with per-row
 errors, nothing sent before the send, every recipient exactly one SES send, resumable fan-out.
 
-``DRAFT_TEST_RECIPIENTS`` sizes the big test (``make test-large`` runs it at 100,000)."""
+``DRAFT_TEST_RECIPIENTS`` sizes the exactly-once test (moto's SES included); the 100,000-recipient
+run with crashes is test_send_large.py (``make test-large``)."""
 
 from __future__ import annotations
 
