@@ -40,6 +40,7 @@ import requests
 
 from bench.generator import TENANT, EventSpec, Mix, SyntheticSend
 from bench.local_process import LocalProcess, wait_until
+from local.emulator_tally import TALLY_PATH, difference
 from tracker.domain.status import Status
 
 GOAL_EVENTS_PER_SECOND = 200.0
@@ -83,6 +84,8 @@ class LoadResult:
     drain_seconds: float = 0.0
     peak_rss_bytes: int = 0
     cpu_seconds: list[float] = field(default_factory=list)  # during the load: local mode, then the emulator
+    # During the load, per AWS operation: the emulator's requests and its CPU seconds on them.
+    operations: dict[str, tuple[int, float]] = field(default_factory=dict)
     post_waits: list[float] = field(default_factory=list)  # seconds each post waited for its answer
     depths: list[tuple[float, int]] = field(
         default_factory=list
@@ -406,6 +409,7 @@ def run_load(plan: LoadPlan) -> LoadResult:
         bodies = [json.dumps(load.ses_event(spec)).encode() for spec in load.specs]
         started = time.monotonic()
         cpu_before = local.cpu_seconds()
+        tally_before = emulator_tally(local.emulator_endpoint())
         sampler = DepthSampler(local.emulator_endpoint(), started)
         result.post_waits = post_events(api, bodies, plan.posters)
         result.post_seconds = time.monotonic() - started
@@ -414,6 +418,7 @@ def run_load(plan: LoadPlan) -> LoadResult:
         result.depths = sampler.stop()
         result.peak_rss_bytes = local.peak_rss_bytes()
         cpu_after = local.cpu_seconds()
+        result.operations = difference(emulator_tally(local.emulator_endpoint()), tally_before)
         result.cpu_seconds = [cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after]
     except Exception as error:
         result.problems.append(f"{type(error).__name__}: {error}")
@@ -445,6 +450,7 @@ def report(result: LoadResult) -> str:
             for name, seconds in zip(("local mode", "emulator"), result.cpu_seconds, strict=False)
         ),
         *latency_lines(result),
+        *operation_lines(result),
         cpu_goal(result, goal),
         goal(
             result.events_per_second >= GOAL_EVENTS_PER_SECOND,
@@ -490,6 +496,32 @@ def cpu_goal(result: LoadResult, goal: Callable[[bool, str], str]) -> str:
             for name, seconds in zip(("local mode", "emulator"), per_1000, strict=False)
         ),
     )
+
+
+def emulator_tally(endpoint: str | None) -> dict[str, Any]:
+    """The emulator's requests and CPU per operation so far (local/emulator_tally.py)."""
+    if endpoint is None:
+        return {}
+    answer = requests.get(f"{endpoint}{TALLY_PATH}", timeout=30)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def operation_lines(result: LoadResult, shown: int = 8) -> list[str]:
+    """The emulator's busiest operations during the load, per 1,000 events: where its CPU goes,
+    and how many requests local mode makes for it."""
+    if not result.operations or not result.posted:
+        return []
+    scale = 1000 / result.posted
+    ranked = sorted(result.operations.items(), key=lambda item: -item[1][1])
+    total_requests = sum(n for n, _ in result.operations.values())
+    total_cpu = sum(cpu for _, cpu in result.operations.values())
+    parts = [f"{op} {n * scale:,.0f} ({cpu * scale:.2f} s)" for op, (n, cpu) in ranked[:shown]]
+    return [
+        f"  the emulator per 1,000 events: {total_requests * scale:,.0f} requests, {total_cpu * scale:.2f} s "
+        "of CPU answering them; by operation, requests (CPU):",
+        *(f"    {', '.join(parts[i : i + 3])}" for i in range(0, len(parts), 3)),
+    ]
 
 
 def latency_lines(result: LoadResult) -> list[str]:

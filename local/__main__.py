@@ -122,9 +122,10 @@ def main() -> int:
 
     emulator = start_emulator()
     point_sdk_at(emulator.endpoint)
-    from local import unsigned
+    from local import shared_sdk_data, unsigned
 
     unsigned.install()  # the emulator reads no signature: local mode computes none
+    shared_sdk_data.install()  # the SDK's data files read once, not once per thread
     step(
         f"AWS emulator (moto server) on {emulator.endpoint}; data lives in its memory and ends with this process"
     )

@@ -4,8 +4,8 @@ In its own process moto's work runs on the second core, beside the handlers, ins
 one interpreter lock with them. One thread serves every connection (``local.emulator_server``),
 kept alive (HTTP/1.1: an SDK client reuses its connections instead of connecting for every
 request), and requests reach moto one at a time, because moto's backends are not thread-safe (and
-real AWS services serialize per item anyway). Pollers therefore use short polls, never long polls: a long poll would hold the
-emulator. moto runs with the shortcuts of ``local.moto_shortcuts`` in its bookkeeping (the same
+real AWS services serialize per item anyway). An SQS long poll waits in the server, not in moto
+(``local.emulator_long_polls``): it holds its connection, not the emulator. moto runs with the shortcuts of ``local.moto_shortcuts`` in its bookkeeping (the same
 answers and stored items, at a cost proportional to the request instead of the table).
 
 The child ignores Ctrl+C (the terminal sends it to the whole process group; local mode stops the
@@ -43,13 +43,17 @@ def serve(port: int, shortcuts: bool = True) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from local import moto_shortcuts, profiling
+    from local.emulator_long_polls import LongPolls, watched_queues
     from local.emulator_server import EmulatorServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with ExitStack() as patches:
         if shortcuts:
             patches.enter_context(moto_shortcuts.installed())
-        server = EmulatorServer(("127.0.0.1", port), DomainDispatcherApplication(create_backend_app))
+        long_polls = LongPolls()
+        patches.enter_context(watched_queues(long_polls))
+        app = DomainDispatcherApplication(create_backend_app)
+        server = EmulatorServer(("127.0.0.1", port), app, long_polls=long_polls)
         threading.Thread(target=_exit_when_parent_is_gone, args=(server,), daemon=True).start()
         if not profiling.enabled():
             server.serve_forever()

@@ -21,10 +21,14 @@ import io
 import selectors
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
+
+from local.emulator_long_polls import LongPolls, found_nothing, long_poll_of
+from local.emulator_tally import TALLY_PATH, Tally, operation_of
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 HOP_BY_HOP = frozenset({"connection", "content-length", "keep-alive", "transfer-encoding"})
@@ -77,6 +81,7 @@ class Connection:
         self.outbox = bytearray()
         self.peer = _peer(sock)
         self.pending: Request | None = None  # headers read, body not yet complete
+        self.parked: Request | None = None  # answered later (a long poll): the next request waits
         self.continued = False
         self.closing = False
 
@@ -96,7 +101,7 @@ class Connection:
         self.flush()
 
     def _answer_complete_requests(self) -> None:
-        while not self.closing:
+        while not self.closing and self.parked is None:
             if self.pending is None:
                 end = self.inbox.find(b"\r\n\r\n")
                 if end < 0:
@@ -120,9 +125,21 @@ class Connection:
             body = bytes(self.inbox[: request.body_length])
             del self.inbox[: request.body_length]
             self.pending = None
-            self.outbox += self.server.answer(request, body, self.peer)
+            answer = self.server.answer(request, body, self.peer, self)
+            if answer is None:
+                self.parked = request
+                return
+            self.outbox += answer
             if request.close:
                 self.closing = True
+
+    def resume(self, answer: bytes) -> None:
+        """The parked request's answer: send it, then go on with the requests behind it."""
+        request, self.parked = self.parked, None
+        self.outbox += answer
+        self.closing = self.closing or bool(request and request.close)
+        self._answer_complete_requests()
+        self.flush()
 
     def _refuse(self, status: int, message: str) -> None:
         payload = message.encode("utf-8", "replace")
@@ -147,10 +164,12 @@ class Connection:
 
 class EmulatorServer:
     """``app`` (a WSGI app) on ``address``, every connection served by the thread that calls
-    ``serve_forever``."""
+    ``serve_forever``; with ``long_polls``, SQS long polls wait there, not in the app
+    (``local.emulator_long_polls``)."""
 
-    def __init__(self, address: tuple[str, int], app: WsgiApp) -> None:
+    def __init__(self, address: tuple[str, int], app: WsgiApp, long_polls: LongPolls | None = None) -> None:
         self.app = app
+        self.long_polls = long_polls
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(address)
@@ -160,10 +179,12 @@ class EmulatorServer:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, None)
         self._running = True
+        self.tally = Tally()
 
     def serve_forever(self) -> None:
         while self._running:
-            for key, events in self.selector.select(timeout=0.5):
+            timeout = self.long_polls.seconds_to_next(0.5) if self.long_polls else 0.5
+            for key, events in self.selector.select(timeout=timeout):
                 connection: Connection | None = key.data
                 if connection is None:
                     self._accept()
@@ -172,6 +193,10 @@ class EmulatorServer:
                     connection.readable()
                 if events & selectors.EVENT_WRITE and connection.sock.fileno() >= 0:
                     connection.flush()
+            if self.long_polls:
+                for waiting, answer in self.long_polls.ready():
+                    if waiting.sock.fileno() >= 0:
+                        waiting.resume(answer)
 
     def shutdown(self) -> None:
         """Stop ``serve_forever`` (from another thread) within half a second."""
@@ -205,12 +230,40 @@ class EmulatorServer:
                 self.selector.modify(connection.sock, events, connection)
 
     def drop(self, connection: Connection) -> None:
+        if self.long_polls is not None:
+            self.long_polls.forget(connection)
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(connection.sock)
         connection.sock.close()
 
-    def answer(self, request: Request, body: bytes, peer: str) -> bytes:
-        """The app's answer to one request, as bytes to send."""
+    def answer(
+        self, request: Request, body: bytes, peer: str, connection: Connection | None = None
+    ) -> bytes | None:
+        """The app's answer to one request, as bytes to send (the tally's, at its path); None:
+        a long poll that found nothing, parked (its connection resumes with the answer)."""
+        if request.target == TALLY_PATH and request.method == "GET":
+            return _response(200, [("Content-Type", "application/json")], self.tally.json(), request.close)
+        polls = self.long_polls
+        target = next((v for n, v in request.headers if n.lower() == "x-amz-target"), None)
+        poll = long_poll_of(target, body) if polls is not None and connection is not None else None
+        if poll is None or polls is None or connection is None:
+            return self._tallied(request, body, peer)
+        queue, short_body, wait = poll
+        answer = self._tallied(request, short_body, peer)
+        if not found_nothing(answer):
+            return answer
+        polls.park(connection, queue, lambda again: self._tallied(request, again, peer), short_body, wait)
+        return None
+
+    def _tallied(self, request: Request, body: bytes, peer: str) -> bytes:
+        started = time.thread_time()
+        try:
+            return self._answer(request, body, peer)
+        finally:
+            operation = operation_of(request.method, request.target, request.headers, body)
+            self.tally.add(operation, time.thread_time() - started)
+
+    def _answer(self, request: Request, body: bytes, peer: str) -> bytes:
         answer: dict[str, Any] = {}
         written: list[bytes] = []
 

@@ -12,6 +12,13 @@ set, kept honest by the same differential test (``tests/integration/test_moto_sh
   (``moto.events.utils.EventTemplateParser``, local mode's event bus, eight ``$.…`` paths), and
   ``jsonpath_ng.ext.parse`` builds a new PLY parser (grammar tables, introspection) for each one:
   a fifth of the emulator's CPU under load. A path's parsed expression is read-only in ``find``;
+* ``remembered_update_expressions``: moto parses a DynamoDB update expression twice per
+  ``UpdateItem`` (once to list its placeholders, once to apply it), though local mode's writes use
+  a handful of texts; the tree of a text never changes (the validator works on a deep copy of it);
+* ``one_map_per_traversal``: the update validator walks the expression's tree ten times per
+  ``UpdateItem`` and asked each processor for its node-type map (a new dict) twice per node;
+  each walk now asks once. Together: an ``UpdateItem`` a quarter cheaper (4.2 -> 3.1 ms, local
+  mode's requests under load replayed);
 * ``fast_receipt_handles``: moto draws an SQS receipt handle's 185 lowercase letters one
   ``random.choice`` call each (8% of the emulator's CPU under load); ``random.choices`` draws the
   same kind of handle, from the same generator (moto's seedable one), in one call.
@@ -112,7 +119,62 @@ def fast_receipt_handles() -> Iterator[None]:
         models.generate_receipt_handle = original
 
 
+UPDATE_CACHE_SIZE = 1024
+
+
+@contextmanager
+def remembered_update_expressions() -> Iterator[None]:
+    """``UpdateExpressionParser.make``, remembered per text. A text that does not parse raises at
+    every call (``lru_cache`` keeps no exceptions)."""
+    parser_class: Any = importlib.import_module("moto.dynamodb.parsing.expressions").UpdateExpressionParser
+    original = parser_class.__dict__["make"]
+    remembered: Any = functools.lru_cache(maxsize=UPDATE_CACHE_SIZE)(original.__func__)
+    parser_class.make = classmethod(remembered)
+    try:
+        yield
+    finally:
+        parser_class.make = original
+
+
+@contextmanager
+def one_map_per_traversal() -> Iterator[None]:
+    """``DepthFirstTraverser.traverse``: moto's walk (children first, each node of a mapped type
+    replaced by its processor's result, in the map's order), the map read once per walk."""
+    ast_nodes: Any = importlib.import_module("moto.dynamodb.parsing.ast_nodes")
+    traverser, node_class = ast_nodes.DepthFirstTraverser, ast_nodes.Node
+    original = traverser.traverse
+
+    def traverse(self: Any, root: Any) -> Any:
+        processors = list(self._processing_map().items())
+        kinds = tuple(kind for kind, _ in processors)
+
+        def visit(node: Any, child_id: int) -> Any:
+            if not isinstance(node, node_class):
+                return node
+            parent = node.parent
+            if node.children is not None:
+                for index, child in enumerate(node.children):
+                    self.pre_processing_of_child(node, index)
+                    visit(child, index)
+            if isinstance(node, kinds):
+                node = next(process(node) for kind, process in processors if isinstance(node, kind))
+                node.parent = parent
+                if parent:
+                    parent.children[child_id] = node
+            return node
+
+        return visit(root, -1)
+
+    traverser.traverse = traverse
+    try:
+        yield
+    finally:
+        traverser.traverse = original
+
+
 SHORTCUTS = (
+    remembered_update_expressions,
+    one_map_per_traversal,
     remembered_name_conversions,
     remembered_condition_lexing,
     remembered_json_paths,

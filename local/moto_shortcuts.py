@@ -14,14 +14,12 @@ with these replaced by equivalents whose cost is proportional to the request:
   encoded with ``json`` instead of moto's shape-driven parser and serializer (and the stream's
   ``GetRecords`` answers encoded the same way: 100 records with both images took ~150 ms);
 * ``cached_action_lookup``: the handler class's method names listed once per class;
-* ``single_pass_queues``: SQS requests scan a queue once, not several times per message handled;
-* ``one_certificate_per_subscription``: SNS signs notifications with one certificate per
-  subscription instead of building a new one for every notification;
 * ``cached_host_lookup``: the server finds the service of a Host header once per host;
 * ``bounded_stream_retention``: a table's stream keeps its latest STREAM_RECORDS_KEPT records, as
   DynamoDB keeps 24 hours of them (moto keeps every record of the process's life, with both
   images: local mode under load grew by ~3 KB per event); sequence numbers are unchanged;
-* and ``local.moto_request_shortcuts``' per-request ones (names and condition tokens remembered).
+* and ``local.moto_queue_shortcuts``' (SQS and SNS) and ``local.moto_request_shortcuts``'
+  per-request ones (names and condition tokens remembered).
 
 Each is a context manager that patches moto while it is open and restores it after; ``installed``
 opens all of them. moto is not thread-safe and neither are these: requests must reach moto one at
@@ -32,18 +30,16 @@ with the shortcuts and requires the same answers and the same stored items.
 
 from __future__ import annotations
 
-import base64
 import copy
 import importlib
 import inspect
 import json
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 
-from local import moto_request_shortcuts
+from local import moto_queue_shortcuts, moto_request_shortcuts
 
 
 @contextmanager
@@ -311,190 +307,6 @@ def cached_action_lookup() -> Iterator[None]:
 
 
 @contextmanager
-def single_pass_queues() -> Iterator[None]:
-    """moto's SQS rescans the whole queue several times per request, reading the clock through
-    datetime arithmetic for every message: every SendMessage computes all queue attributes (three
-    scans, for one FIFO setting), every received message re-reads the retention period through
-    them, and a DeleteMessage scans twice. With a 2,000-message backlog a SendMessage took ~25 ms.
-    Here the clock is ``time.time()`` (the same instant moto's datetime arithmetic computes), a
-    scan reads it once, the retention period is read from the queue, and a delete finds its
-    message by its receipt handle (remembered when it was issued) instead of scanning."""
-    sqs: Any = importlib.import_module("moto.sqs.models")
-    queue_class, backend_class = sqs.Queue, sqs.SQSBackend
-    originals = {
-        "unix_time": sqs.unix_time,
-        "unix_time_millis": sqs.unix_time_millis,
-    }
-    queue_originals = {
-        name: queue_class.__dict__[name]
-        for name in (
-            "messages",
-            "approximate_number_of_messages_delayed",
-            "approximate_number_of_messages_not_visible",
-            "delete_message",
-        )
-    }
-    retention_original = backend_class.is_message_valid_based_on_retention_period
-
-    def unix_time(dt: Any = None) -> float:
-        return originals["unix_time"](dt) if dt is not None else round(time.time(), 6)
-
-    def unix_time_millis(dt: Any = None) -> float:
-        return unix_time(dt) * 1000.0
-
-    def messages(queue: Any) -> list[Any]:
-        now = unix_time_millis()
-        return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
-
-    def delayed(queue: Any) -> int:
-        now = unix_time_millis()
-        return sum(1 for m in queue._messages if now < m.delayed_until)
-
-    def not_visible(queue: Any) -> int:
-        now = unix_time_millis()
-        return sum(1 for m in queue._messages if not now > m.visible_at)
-
-    # The message each receipt handle was issued for (handles are random and never reissued): a
-    # delete finds its message without asking every message of the queue for its handles.
-    issued: dict[str, Any] = {}
-    mark_received_original = sqs.Message.mark_received
-
-    def mark_received(message: Any, visibility_timeout: int | None = None) -> None:
-        mark_received_original(message, visibility_timeout)
-        issued[message.receipt_handle] = message
-
-    def delete_message(queue: Any, receipt_handle: str) -> None:
-        if receipt_handle in queue.deleted_messages:
-            return  # already deleted: moto accepts it again
-        message = issued.get(receipt_handle)
-        if message is not None and message in queue._messages:  # identity: Message has no __eq__
-            queue._messages.remove(message)
-            queue.pending_messages.discard(message)
-            handles = message.all_receipt_handles
-            queue.deleted_messages.update(handles)
-            for handle in handles:
-                issued.pop(handle, None)
-            return
-        kept: list[Any] = []
-        deleted: list[Any] = []
-        for message in queue._messages:
-            (deleted if message.had_receipt_handle(receipt_handle) else kept).append(message)
-        if not deleted:
-            raise sqs.ReceiptHandleIsInvalid()
-        for message in deleted:
-            queue.pending_messages.discard(message)
-            queue.deleted_messages.update(message.all_receipt_handles)
-        queue._messages = kept
-
-    def retained(backend: Any, queue_name: str, message: Any) -> bool:
-        retention_period = backend.get_queue(queue_name).message_retention_period
-        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
-
-    sqs.unix_time, sqs.unix_time_millis = unix_time, unix_time_millis
-    queue_class.messages = property(messages)
-    queue_class.approximate_number_of_messages_delayed = property(delayed)
-    queue_class.approximate_number_of_messages_not_visible = property(not_visible)
-    queue_class.delete_message = delete_message
-    sqs.Message.mark_received = mark_received
-    backend_class.is_message_valid_based_on_retention_period = retained
-    try:
-        yield
-    finally:
-        sqs.Message.mark_received = mark_received_original
-        sqs.unix_time, sqs.unix_time_millis = originals["unix_time"], originals["unix_time_millis"]
-        for name, value in queue_originals.items():
-            setattr(queue_class, name, value)
-        backend_class.is_message_valid_based_on_retention_period = retention_original
-
-
-SIGNING_KEY_BITS = 1024
-
-
-@contextmanager
-def one_certificate_per_subscription() -> Iterator[None]:
-    """moto's SNS builds and signs a new X.509 certificate for every notification it delivers to
-    a queue (and keeps every one of them). Real SNS signs each notification with a key whose
-    certificate stays at one ``SigningCertURL`` for a long time; here each subscription builds its
-    certificate once and signs every notification with it, in moto's format. The key is RSA-1024,
-    not RSA-2048 as SNS's: signing was ~1.5 ms per notification, the largest single cost of an SES
-    event in the emulator, for a signature nothing in local mode verifies; it still verifies
-    against the certificate served at ``SigningCertURL`` (the differential test checks both)."""
-    sns: Any = importlib.import_module("moto.sns.models")
-    subscription_class = sns.Subscription
-    original = subscription_class.get_post_data
-    certificates: dict[int, tuple[str, Any]] = {}
-
-    def signing_key_of(subscription: Any) -> tuple[str, Any]:
-        if id(subscription) not in certificates:
-            key = sns.rsa.generate_private_key(public_exponent=65537, key_size=SIGNING_KEY_BITS)
-            issuer = [
-                sns.NameAttribute(sns.NameOID.COUNTRY_NAME, "US"),
-                sns.NameAttribute(sns.NameOID.ORGANIZATION_NAME, "Amazon"),
-                sns.NameAttribute(sns.NameOID.COMMON_NAME, "Amazon RSA 2048 M01"),
-            ]
-            certificate = (
-                sns.cryptography.x509.CertificateBuilder()
-                .subject_name(sns.Name([sns.NameAttribute(sns.NameOID.COMMON_NAME, "sns.amazonaws.com")]))
-                .issuer_name(sns.Name(issuer))
-                .public_key(key.public_key())
-                .serial_number(sns.cryptography.x509.random_serial_number())
-                .not_valid_before(sns.utcnow())
-                .not_valid_after(sns.utcnow() + sns.timedelta(days=365))
-                .sign(key, sns.hashes.SHA256())
-            )
-            name = f"SimpleNotificationService-{str(sns.mock_random.uuid4()).replace('-', '')}.pem"
-            region = subscription.topic.sns_backend.region_name
-            default_backend = sns.sns_backends[sns.DEFAULT_ACCOUNT_ID][region]
-            default_backend._message_public_keys[name] = certificate.public_bytes(
-                sns.serialization.Encoding.PEM
-            )
-            certificates[id(subscription)] = (name, key)
-        return certificates[id(subscription)]
-
-    def get_post_data(
-        subscription: Any,
-        message: str,
-        message_id: str,
-        subject: str | None,
-        message_attributes: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        key_name, key = signing_key_of(subscription)
-        topic = subscription.topic
-        timestamp = sns.iso_8601_datetime_with_milliseconds()
-        string_to_sign = (
-            f"Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\n"
-            f"TopicArn\n{topic.arn}\nType\nNotification\n"
-        )
-        signature = key.sign(string_to_sign.encode("UTF-8"), sns.padding.PKCS1v15(), sns.hashes.SHA256())
-        region = topic.sns_backend.region_name
-        post_data: dict[str, Any] = {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": topic.arn,
-            "Message": message,
-            "Timestamp": timestamp,
-            "SignatureVersion": "2",
-            "Signature": base64.b64encode(signature).decode("utf-8"),
-            "SigningCertURL": f"https://sns.{region}.amazonaws.com/{key_name}",
-            "UnsubscribeURL": (
-                "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:"
-                f"us-east-1:{subscription.account_id}:{topic.name}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55"
-            ),
-        }
-        if subject:
-            post_data["Subject"] = subject
-        if message_attributes:
-            post_data["MessageAttributes"] = message_attributes
-        return post_data
-
-    subscription_class.get_post_data = get_post_data
-    try:
-        yield
-    finally:
-        subscription_class.get_post_data = original
-
-
-@contextmanager
 def cached_host_lookup() -> Iterator[None]:
     """moto's server lists its own package directory and tries every service's URL patterns for
     the Host header of every request (~300 regular expressions, then the same again for the host
@@ -565,9 +377,8 @@ SHORTCUTS = (
     direct_json_requests,
     direct_json_responses,
     cached_action_lookup,
-    single_pass_queues,
-    one_certificate_per_subscription,
     cached_host_lookup,
     bounded_stream_retention,
+    *moto_queue_shortcuts.SHORTCUTS,
     *moto_request_shortcuts.SHORTCUTS,
 )

@@ -9,9 +9,10 @@ the queue).
 The gateway hands its events to ``submit``, which returns once the event is in the buffer: SES
 publishes its events to the topic asynchronously too, and a poster that waited for the topic
 waited for every request ahead of its batch at the emulator (a post took ~25 ms under load; the
-client's posts, not local mode, set the pace). One thread drains the buffer in batches: whatever
-arrived while a batch was in flight, or within a few milliseconds of the first, goes out in the
-next batch. The buffer is bounded (a poster faster than the topic waits for room), and what it
+client's posts, not local mode, set the pace). Two threads drain the buffer in batches (one
+batch's request waits for the emulator while the other's is built; SNS does not keep the order of
+separate publishes either): whatever arrived while a batch was in flight, or within a few
+milliseconds of the first, goes out in the next batch. The buffer is bounded (a poster faster than the topic waits for room), and what it
 holds lives in memory like everything local mode keeps: Ctrl+C ends it with the rest. Should the
 topic refuse a batch (the emulator unreachable), the error is logged, and the posts that follow
 are answered with it until a batch goes through again.
@@ -34,6 +35,7 @@ MAX_BATCH_BYTES = 256 * 1024
 LINGER_SECONDS = 0.004
 BUFFERED = 2000  # events submitted and not yet published, at most (~10 s of load: a few MB)
 SUBMIT_TIMEOUT_SECONDS = 60.0  # a submit waits this long for room in a full buffer
+DRAINING_THREADS = 2  # one drained at ~50 ms a batch under load: the topic was the slowest hop
 
 
 class PublishRefusedError(Exception):
@@ -55,8 +57,12 @@ class BatchingPublisher:
         self._topic_arn = topic_arn
         self._waiting: queue.Queue[_Pending] = queue.Queue(maxsize=BUFFERED)
         self._failing: BaseException | None = None  # the last batch's error, until one goes through
-        self._thread = threading.Thread(target=self._run, name="sns-publisher", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"sns-publisher-{n}", daemon=True)
+            for n in range(DRAINING_THREADS)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def publish_batch(self, messages: Sequence[str]) -> list[str]:
         """Publish ``messages`` in order, in as few requests as the limit allows: their ids."""

@@ -27,6 +27,7 @@ import boto3
 from moto.events.models import EventPattern
 
 from local.emulator import REGION
+from local.pollers import POLL_WAIT_SECONDS
 from tracker import constants
 
 log = logging.getLogger("local.webhooks")
@@ -94,24 +95,31 @@ class WebhookDriver:
 
     # --- the feed --------------------------------------------------------------------------------
 
-    def drain(self) -> int:
-        """Deliver every event in the feed; returns how many were read."""
+    def drain(self, wait_seconds: int = 0) -> int:
+        """Deliver every event in the feed; returns how many were read. Its first receive waits up
+        to ``wait_seconds`` for an event (a long poll; the poller's idle wait). The rules are read once per
+        batch received (EventBridge matches an event against the rules there are when it is put:
+        one read per batch of ten instead of one per event) and the batch is deleted in one call."""
         read = 0
         while True:
             messages = self._sqs.receive_message(
-                QueueUrl=self.resources.feed_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                QueueUrl=self.resources.feed_queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0 if read else wait_seconds,
             ).get("Messages", [])
             if not messages:
                 return read
+            read += len(messages)
+            rules = self._rules()
             for message in messages:
-                read += 1
                 try:
-                    self.deliver(json.loads(message["Body"]))
+                    self.deliver(json.loads(message["Body"]), rules)
                 except Exception:  # one broken event must not stop the others
                     log.exception("webhook delivery failed")
-                self._sqs.delete_message(
-                    QueueUrl=self.resources.feed_queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+            self._sqs.delete_message_batch(
+                QueueUrl=self.resources.feed_queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
     # --- one event, as EventBridge delivers it -------------------------------------------------
 
@@ -125,8 +133,9 @@ class WebhookDriver:
                 return rules
             kwargs["NextToken"] = page["NextToken"]
 
-    def deliver(self, event: dict[str, Any]) -> None:
-        for rule in self._rules():
+    def deliver(self, event: dict[str, Any], rules: list[dict[str, Any]] | None = None) -> None:
+        """``event`` to every webhook rule it matches (``rules``: the rules as read for its batch)."""
+        for rule in self._rules() if rules is None else rules:
             pattern = rule.get("EventPattern")
             if rule.get("State") != "ENABLED" or not pattern:
                 continue
@@ -238,9 +247,11 @@ class WebhookPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            asked = time.monotonic()
             try:
-                if not self.driver.drain():
-                    self._stop.wait(self.idle_sleep_seconds)
+                if not self.driver.drain(wait_seconds=POLL_WAIT_SECONDS):
+                    # The long poll waited (an emulator without long polls answers at once).
+                    self._stop.wait(max(0.0, self.idle_sleep_seconds - (time.monotonic() - asked)))
             except Exception:
                 log.exception("webhook poller failed; retrying")
                 self._stop.wait(1.0)

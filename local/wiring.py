@@ -24,6 +24,7 @@ from local.webhooks import WebhookDriver, WebhookPoller
 # The stack's projector mapping takes up to 1,000 records a batch (infra/projection.py): one count
 # update per message per batch, so bigger batches under load are fewer writes.
 PROJECTOR_BATCH_SIZE = 1000
+LOCAL_INGEST_CONCURRENCY = 2
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 # The SES simulator's maximum send rate (sends/s); the sender reads it with GetAccount.
 LOCAL_SES_MAX_SEND_RATE = "LOCAL_SES_MAX_SEND_RATE"
@@ -82,7 +83,11 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         return events.handler(event, LambdaContext(function_name="local-events"))
 
     pollers: list[QueuePoller | StreamPoller | WebhookPoller] = [
-        QueuePoller("ingest", resources.events_queue_url, ingest.handler),
+        # Two batches at once, as the stack's mapping runs several (c.INGEST_MAX_CONCURRENCY): one
+        # invocation's writes wait for the emulator while the other's handler runs.
+        QueuePoller(
+            "ingest", resources.events_queue_url, ingest.handler, concurrency=LOCAL_INGEST_CONCURRENCY
+        ),
         # One job per invocation, as the stack's mapping (infra/sending.py SENDER_BATCH_SIZE): a job's
         # time follows from its size and the SES simulator's rate.
         QueuePoller("sender", resources.send_queue_url, send_handler, batch_size=1),

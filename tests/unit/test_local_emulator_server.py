@@ -164,3 +164,26 @@ def test_an_app_that_raises_is_a_500_and_the_server_goes_on() -> None:
     finally:
         served.shutdown()
         served.server_close()
+
+
+def test_the_tally_counts_each_answered_request_under_its_operation(server: tuple[str, int]) -> None:
+    connection = http.client.HTTPConnection(*server, timeout=5)
+    requests = [
+        ({"X-Amz-Target": "DynamoDB_20120810.UpdateItem"}, "/", b"{}"),
+        ({"X-Amz-Target": "DynamoDB_20120810.UpdateItem"}, "/", b"{}"),
+        ({"X-Amz-Target": "AmazonSQS.ReceiveMessage"}, "/", b"{}"),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "/", b"Action=PublishBatch&TopicArn=x"),
+        ({}, "/v2/email/outbound-emails?x=1", b"{}"),
+    ]
+    for headers, path, body in requests:
+        connection.request("POST", path, body=body, headers=headers)
+        connection.getresponse().read()
+    connection.request("GET", "/_local/tally")
+    tally = json.loads(connection.getresponse().read())
+    assert {op: entry["requests"] for op, entry in tally.items()} == {
+        "DynamoDB.UpdateItem": 2,
+        "SQS.ReceiveMessage": 1,
+        "Query.PublishBatch": 1,
+        "POST /v2/email/outbound-emails": 1,
+    }
+    assert all(entry["cpu_seconds"] >= 0 for entry in tally.values())

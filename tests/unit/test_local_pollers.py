@@ -92,3 +92,35 @@ def test_the_next_batch_is_gathered_while_the_handler_runs_and_no_more() -> None
         release.set()
         running.stop()
     assert batches == [10] * 5
+
+
+def test_with_a_concurrency_of_two_two_batches_are_handled_at_once_and_one_gathered_ahead() -> None:
+    sqs = FakeSqs(60)
+    release = threading.Event()
+    lock = threading.Lock()
+    running_now: list[int] = [0, 0]  # handlers running now, most at once
+
+    def handler(event: dict[str, Any], _: Any) -> None:
+        with lock:
+            running_now[0] += 1
+            running_now[1] = max(running_now[1], running_now[0])
+        release.wait(5)
+        with lock:
+            running_now[0] -= 1
+
+    started = QueuePoller(
+        "test", "http://queue", handler, batch_size=10, batching_window_seconds=0, concurrency=2
+    )
+    started.start(client=sqs)
+    try:
+        wait_for(lambda: len(sqs.in_flight) == 30)  # two batches in handlers, and the next
+        time.sleep(0.3)  # long enough for a fourth receive, were one allowed
+        assert sqs.most_in_flight == 30
+        assert running_now[1] == 2
+        release.set()
+        wait_for(lambda: len(sqs.deleted) == 60)
+    finally:
+        release.set()
+        started.stop()
+    assert sorted(sqs.deleted) == sorted(f"m{i}" for i in range(60))
+    assert started.invocations == 6
