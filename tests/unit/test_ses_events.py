@@ -6,11 +6,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
 
@@ -18,6 +19,7 @@ from tests import ses_builders as b
 from tracker.constants import TAG_MESSAGE, TAG_RECIPIENT, TAG_TENANT
 from tracker.domain.errors import InvalidEventError
 from tracker.domain.events import EventKind, RecipientEvent
+from tracker.domain.ids import normalize_email
 from tracker.domain.timeline import SHORT_ID
 from tracker.models.ses import (
     BounceEvent,
@@ -454,6 +456,22 @@ def test_a_repeated_address_gives_a_single_event() -> None:
 )
 def test_normalize_address(raw: str, expected: str) -> None:
     assert normalize_address(raw) == expected
+
+
+# Pieces of addresses as SES may list them: atoms, dots, "@", and what display names, quoting and
+# comments are made of.
+ADDRESS_PARTS = ["a", "Xy", "0", "_%+-", ".", "@", "@", "(", ")", "<", ">", '"', " ", ",", ";", ":", "[", "]"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(ADDRESS_PARTS), max_size=12).map("".join))
+@example("a(comment)@b.c")
+@example("Name <a@b.c>")
+@example("a@b@c")
+def test_normalize_address_gives_what_parseaddr_and_the_normaliser_give(raw: str) -> None:
+    """The plain-address shortcut changes nothing: the full path is ``parseaddr`` then the normaliser."""
+    _, parsed = parseaddr(raw)
+    assert normalize_address(raw) == normalize_email(parsed or raw)
 
 
 # --- tags ---------------------------------------------------------------------------

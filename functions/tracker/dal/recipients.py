@@ -189,20 +189,36 @@ def _loaded(raw: Any) -> dict[str, Any]:
     return (json.loads(raw) if isinstance(raw, str) else raw) or {}
 
 
+def facts_from_stored(
+    facts: Any, seen: Iterable[str] | None, rules: EngagementRules | None = None
+) -> RecipientFacts:
+    """The facts of the item's deserialized ``facts`` and ``seen`` attributes."""
+    return facts_from_json(_loaded(facts), frozenset(seen) if seen else None, rules or _rules)
+
+
 def facts_from_item(item: RecipientItem, rules: EngagementRules | None = None) -> RecipientFacts:
-    seen = frozenset(item.seen) if item.seen else None
-    return facts_from_json(_loaded(item.facts), seen, rules or _rules)
+    return facts_from_stored(item.facts, item.seen, rules)
+
+
+def written_values(facts: RecipientFacts, erased: bool, created: str | None) -> dict[str, Any]:
+    """What ``facts`` write on their recipient item, by RecipientItem attribute name: the one
+    definition ``write_facts`` and the ingest path's codec (tracker.dal.recipient_codec) share.
+    ``created`` is the customer index's sort key (gsi1sk): the message's creation time."""
+    if erased:  # erased (DELETE /customers/{id}): a later SES event brings no personal data back
+        facts = erase_facts(facts)
+    created_at = datetime.fromisoformat(created) if created else None
+    return {
+        "facts": facts_to_json(facts) or None,
+        "seen": set(facts.seen) if facts.omitted_events else None,
+        "tallies": set(facts.tallies),
+        "status": facts.status.value,
+        "stats": stat_texts(stat_times(facts, created_at)) or None,
+    }
 
 
 def write_facts(item: RecipientItem, facts: RecipientFacts) -> None:
-    if item.erased_at:  # erased (DELETE /customers/{id}): a later SES event brings no personal data back
-        facts = erase_facts(facts)
-    item.facts = facts_to_json(facts) or None
-    item.seen = set(facts.seen) if facts.omitted_events else None
-    item.tallies = set(facts.tallies)
-    item.status = facts.status.value
-    created = item.gsi1sk  # the customer index's sort key: the message's creation time
-    item.stats = stat_texts(stat_times(facts, datetime.fromisoformat(created) if created else None)) or None
+    for name, value in written_values(facts, bool(item.erased_at), item.gsi1sk).items():
+        setattr(item, name, value)
 
 
 # A statistics mark as stored: "<metric code>@<hours since the epoch>" (a reason: "r.<code>@...");
