@@ -137,7 +137,8 @@ def test_encoding_writes_what_pynamodb_saves_on_the_same_condition(
     names: tuple[dict[str, str], dict[str, str]] = ({}, {})
     values: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
     assert ours.serialize(names[0], values[0]) == theirs.serialize(names[1], values[1])
-    assert names[0] == names[1] and values[0] == values[1]
+    assert names[0] == names[1]
+    assert values[0] == values[1]
     assert raw == item.serialize()  # the item read is left as it was
 
 
