@@ -13,15 +13,13 @@ compile), so a source changed after the build is compiled again rather than run 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from layers.build_layer import BUILD_DIR
+from layers.build_layer import BUILD_DIR, locked
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -47,18 +45,6 @@ class FunctionCode:
     compiled: bool
 
 
-@contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """One build at a time (two synths at once, e.g. test workers, share the folder)."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with (build_dir / ".functions.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def function_code(
     python_version: str,
     build_dir: Path = BUILD_DIR,
@@ -70,7 +56,7 @@ def function_code(
         return FunctionCode(source, [*BYTECODE_EXCLUDES, *SOURCE_EXCLUDES], compiled=False)
     target = build_dir / f"functions-{python_version}"
     ignored = [pattern.removeprefix("**/") for pattern in (*BYTECODE_EXCLUDES, *SOURCE_EXCLUDES)]
-    with _locked(build_dir):
+    with locked(build_dir, ".functions.lock"):  # two synths at once share the folder
         # Rebuilt on every synth (a copy and a compile: seconds), so it never lags the sources.
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(*ignored))

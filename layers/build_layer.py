@@ -101,10 +101,11 @@ def folder_size(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """Serialize concurrent builds (``make layer`` beside a test run, or two xdist workers)."""
+def locked(build_dir: Path, name: str = ".build.lock") -> Iterator[None]:
+    """Serialize concurrent builds in ``build_dir`` (``make layer`` beside a test run, two xdist
+    workers, two synths); ``name`` is the lock file, one per kind of build."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    with (build_dir / ".build.lock").open("w") as lock:
+    with (build_dir / name).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -170,7 +171,7 @@ def ensure_layer(
     fingerprint = _fingerprint(python_version)
     site_dir = build_dir / SITE_DIR_NAME
     stamp = build_dir / STAMP_NAME
-    with _locked(build_dir):
+    with locked(build_dir):
         if not force and stamp.is_file() and site_dir.is_dir():
             recorded = json.loads(stamp.read_text())
             if recorded.get("fingerprint") == fingerprint:
