@@ -3,7 +3,8 @@
 msgspec writes ``Expected `str`, got `int` - at `$.bounce.bouncedRecipients[0].emailAddress```;
 a detail reads ``bounce.bouncedRecipients.0.emailAddress: Expected `str`, got `int```, the path in
 the spelling the surrogate check and the operations guide use. A missing field is named in the
-path (msgspec names it in the message, at its object), and a map's key in place of msgspec's
+path (msgspec names it in the message, at its object), so is a field a model's ``__post_init__``
+refused, and a map's key in place of msgspec's
 ``[...]`` (it does not say which entry was wrong).
 """
 
@@ -16,6 +17,7 @@ import msgspec
 
 _AT = " - at `$"
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
+_OWN = re.compile(r"^@(?P<field>[^:]+): (?P<message>.*)$", re.DOTALL)
 _STEP = re.compile(r"\.(?P<name>[^.\[]+)|\[(?P<index>\d+)\]|\[(?P<entry>\.\.\.)\]")
 
 
@@ -55,6 +57,10 @@ def error_detail(error: msgspec.ValidationError, document: Any) -> str:
     text = str(error)
     message, at, path = text.rpartition(_AT) if _AT in text else (text, "", "")
     steps = _steps(path.removesuffix("`"), document) if at else []
+    own = _OWN.match(message)  # a field a model's __post_init__ refused (tracker.models.ses.lax)
+    if own is not None:
+        steps.append(own["field"])
+        message = own["message"]
     missing = _MISSING.match(message)
     if missing is not None:
         steps.append(missing["field"])

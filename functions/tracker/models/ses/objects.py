@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from tracker.models.ses.lax import LaxBool, LaxInt, lax_bool, lax_int
 from tracker.models.ses.timestamps import UtcDatetime
 
 
@@ -41,10 +42,13 @@ class Mail(SesModel):
     source_arn: str | None = None
     source_ip: str | None = None  # identity notifications only
     sending_account_id: str | None = None
-    headers_truncated: bool | None = None
+    headers_truncated: LaxBool | None = None
     headers: list[MailHeader] | None = None
     common_headers: CommonHeaders | None = None
     tags: dict[str, list[str]] | None = None  # absent in identity notifications
+
+    def __post_init__(self) -> None:
+        self.headers_truncated = lax_bool(self.headers_truncated, "headersTruncated")
 
     @property
     def subject(self) -> str | None:
@@ -86,10 +90,13 @@ class Complaint(SesModel):
 class Delivery(SesModel):
     timestamp: UtcDatetime
     recipients: list[str]
-    processing_time_millis: int | None = None
+    processing_time_millis: LaxInt | None = None
     smtp_response: str | None = None
     reporting_mta: str | None = msgspec.field(default=None, name="reportingMTA")
     remote_mta_ip: str | None = None  # identity notifications only
+
+    def __post_init__(self) -> None:
+        self.processing_time_millis = lax_int(self.processing_time_millis, "processingTimeMillis")
 
 
 class Send(SesModel):
@@ -141,9 +148,12 @@ class TopicSubscriptionStatus(SesModel):
 
 
 class TopicPreferences(SesModel):
-    unsubscribe_all: bool | None = None
+    unsubscribe_all: LaxBool | None = None
     topic_subscription_status: list[TopicSubscriptionStatus] | None = None
     topic_default_subscription_status: list[TopicSubscriptionStatus] | None = None
+
+    def __post_init__(self) -> None:
+        self.unsubscribe_all = lax_bool(self.unsubscribe_all, "unsubscribeAll")
 
 
 class Subscription(SesModel):

@@ -143,7 +143,7 @@ def parse_notification_body(body: str) -> SesEvent:
             raise InvalidEventError("not_a_notification", _clip(f"SNS message of Type={document['Type']!r}"))
         _refuse_lone_surrogates(text, document, "SNS ")
         try:
-            envelope = msgspec.convert(document, SnsNotification, strict=False)
+            envelope = msgspec.convert(document, SnsNotification)
         except msgspec.ValidationError as exc:
             raise _invalid(exc, document, "SNS ") from None
         document, text = _load_json(envelope.message, "SNS Message"), envelope.message

@@ -339,7 +339,7 @@ else:
 
 def convert_record(document: Mapping[str, Any], fmt: Format) -> SesEvent:
     """The record of format ``fmt`` that ``document`` holds (its type field chooses the class).
-    Raises :class:`msgspec.ValidationError`; numbers and booleans written as strings are taken."""
-    record: EventRecord = msgspec.convert(document, UNIONS[fmt], strict=False, dec_hook=decode_hook)
+    Raises :class:`msgspec.ValidationError` (tracker.models.ses.errors words it for quarantine)."""
+    record: EventRecord = msgspec.convert(document, UNIONS[fmt], dec_hook=decode_hook)
     record.document = document
     return record
