@@ -43,7 +43,7 @@ from tracker.models.ses import (
     parse_ses_timestamp,
     to_recipient_events,
 )
-from tracker.models.ses.records import UNIONS
+from tracker.models.ses.records import UNIONS, Format
 from tracker.models.ses.timestamps import decode_hook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ses"
@@ -144,8 +144,16 @@ def test_wrapped_and_bare_records_normalize_identically(name: str) -> None:
 def test_the_tagged_union_of_its_format_converts_each_fixture(name: str) -> None:
     model, _ = ALL_FIXTURES[name]
     fixture = load(name)
-    fmt = "event" if "eventType" in fixture else "notification"
+    fmt: Format = "event" if "eventType" in fixture else "notification"
     assert type(msgspec.convert(fixture, UNIONS[fmt], dec_hook=decode_hook)) is model
+
+
+@pytest.mark.parametrize("name", sorted(ALL_FIXTURES))
+def test_the_object_hashed_into_the_event_id_is_a_field_the_record_declares(name: str) -> None:
+    event = parse(load(name))
+    occurrence = event.occurrence()
+    fields = {field.encode_name: field.name for field in msgspec.structs.fields(type(event))}
+    assert getattr(event, fields[occurrence.key]) is occurrence.section
 
 
 # --- field values from the guide's examples -------------------------------------
