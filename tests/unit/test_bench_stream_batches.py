@@ -61,9 +61,12 @@ def test_a_batch_holds_at_least_one_record_and_never_more_than_the_batch_size(
 def test_the_deployed_model_reads_the_stacks_settings() -> None:
     model = deployed_batching(3000, 0.95)
 
-    assert model.batch_size.found and model.window.found
+    assert model.batch_size.found
+    assert model.window.found
     assert "infra/projection.py" in model.batch_size.source
-    assert model.whole_records == batching(3000, 0.95, model.batch_size.value, model.window.value).whole_records
+    assert (
+        model.whole_records == batching(3000, 0.95, model.batch_size.value, model.window.value).whole_records
+    )
 
 
 def test_larger_projector_batches_count_the_same_with_fewer_invocations() -> None:
