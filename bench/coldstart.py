@@ -1,8 +1,9 @@
 """Cold start: how long importing each Lambda handler module takes in a fresh interpreter.
 
 Each measurement is a new ``python`` process (``PYTHONPATH=functions``, the environment a Lambda
-function of this stack gets, with ``LAMBDA_TASK_ROOT`` set so Powertools' Tracer behaves as in
-Lambda: X-Ray SDK loaded, botocore patched; the handlers' cold start in Lambda, tracker.handlers:
+function of this stack gets, with ``LAMBDA_TASK_ROOT`` set as in Lambda and
+``SDK_TRACING`` as deployed by default, off; one handler again with it on, the X-Ray SDK loaded and
+botocore patched, to show what that costs; the handlers' cold start in Lambda, tracker.handlers:
 the collector off while the module loads, its objects frozen afterwards; and the interpreter
 settings ``infra.functions`` gives every function) that times ``import <module>`` with
 ``time.perf_counter`` (wall) and ``time.process_time`` (CPU: what the import costs, the same on
@@ -28,6 +29,10 @@ from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "boto3"
+# Measured a second time as ``sdkTracing=true`` deploys it (X-Ray SDK loaded, botocore patched),
+# to show what the opt-in subsegments cost a cold start (tracker.handlers.tracing).
+SDK_TRACING_PROBE = "tracker.handlers.sender"
+SDK_TRACING_SUFFIX = " (sdkTracing=true)"
 
 
 def handler_modules() -> tuple[str, ...]:
@@ -65,7 +70,7 @@ class ImportTime:
         return statistics.median(self.cpu_samples) if self.cpu_samples else float("nan")
 
 
-def lambda_environment() -> dict[str, str]:
+def lambda_environment(sdk_tracing: bool = False) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -83,6 +88,7 @@ def lambda_environment() -> dict[str, str]:
             "POWERTOOLS_METRICS_NAMESPACE": "DeliveryTracker",
             "TABLE_NAME": "delivery-tracker",
             **FUNCTION_RUNTIME_ENVIRONMENT,  # what infra.functions gives every function
+            constants.ENV_SDK_TRACING: "true" if sdk_tracing else "false",
         }
     )
     return env
@@ -120,15 +126,22 @@ def _once(module: str, env: dict[str, str]) -> tuple[float, float] | str:
 
 
 def measure(runs: int = 7, progress: object = None) -> list[ImportTime]:
-    modules = [BASELINE, *available_modules()]
-    env = lambda_environment()
+    """``import boto3``, every handler as deployed, then SDK_TRACING_PROBE with SDK tracing on."""
+    handlers = available_modules()
+    modules = [BASELINE, *handlers]
+    if SDK_TRACING_PROBE in handlers:
+        modules.append(SDK_TRACING_PROBE + SDK_TRACING_SUFFIX)
+    env, traced_env = lambda_environment(), lambda_environment(sdk_tracing=True)
     samples: dict[str, list[tuple[float, float]]] = {m: [] for m in modules}
     errors: dict[str, str] = {}
     for round_number in range(runs + 1):
         for module in modules:
             if module in errors:
                 continue
-            value = _once(module, env)
+            if module.endswith(SDK_TRACING_SUFFIX):
+                value = _once(module.removesuffix(SDK_TRACING_SUFFIX), traced_env)
+            else:
+                value = _once(module, env)
             if isinstance(value, str):
                 errors[module] = value
             elif round_number > 0:  # round 0 warms the byte-code caches

@@ -78,6 +78,58 @@ class StatsWrites:
     in_time_order: int  # as SES publishes them, with the same cuts
     in_time_order_full_batches: int  # ... and the deployed mapping's batches of 1,000 records
     measured: StatsMeasured | None = None  # the real ingest and projector, events in time order
+    projector_records: int = 100  # the cuts of ``shuffled`` and ``in_time_order`` (the main run's)
+
+
+@dataclass(frozen=True)
+class ItemsAtBatch:
+    """Items a run of ours wrote and read (the projector's among them) with projector batches of
+    ``batch_size`` records."""
+
+    batch_size: int
+    recipients: int
+    events: int
+    items_written: int
+    projector_items_written: int
+    items_read: int
+    write_units: float  # index writes included
+    stats_writes: int  # of the items written, statistics hour items
+    exact: bool
+
+    def per_event(self, value: float) -> float:
+        return value / self.events if self.events else 0.0
+
+
+def items_at_batch(recipients: int, seed: int, sample: int, batch_size: int) -> ItemsAtBatch:
+    """The first ``sample`` recipients' records, in the main run's (shuffled) order, through the
+    real ingest and projector with projector batches of ``batch_size``: the main run's items per
+    event at another stream batching (per event they do not depend on how many recipients)."""
+    configure_environment()
+    from bench.counting import Tally
+    from bench.hot import hot_items
+    from bench.runs import OURS, run_ingest
+
+    send = synthetic_send(recipients, seed)
+    indexes = list(range(sample))
+    expected = truth(recipients, seed)
+    _progress(f"items at projector batches of {batch_size}: {sample:,} recipients' records, shuffled")
+    result = run_ingest(
+        OURS, send, send.stream(set(indexes)), indexes, lambda: expected, projector_batch_size=batch_size
+    )
+    everything, projector = Tally.of(result.requests), Tally.of(result.projector_requests)
+    return ItemsAtBatch(
+        batch_size=batch_size,
+        recipients=sample,
+        events=result.records,
+        items_written=everything.items_written,
+        projector_items_written=projector.items_written,
+        items_read=everything.items_read,
+        write_units=everything.write_units + everything.index_write_units,
+        stats_writes=hot_items(
+            [*result.batches, *result.projector_batches], result.records
+        ).stats_writes_total,
+        exact=result.check.ok,
+    )
 
 
 def stats_measured_in_time_order(recipients: int, seed: int, sample: int) -> StatsMeasured:
@@ -118,4 +170,5 @@ def stats_writes(recipients: int, seed: int, projector_records: int, measured_sa
         in_time_order=stats_writes(send, ordered, parse_record_body, projector_records),
         in_time_order_full_batches=stats_writes(send, ordered, parse_record_body, 1000),
         measured=stats_measured_in_time_order(recipients, seed, measured_sample) if measured_sample else None,
+        projector_records=projector_records,
     )

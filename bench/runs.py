@@ -35,8 +35,10 @@ from tracker.domain.status import Status
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 BATCH_SIZE = 100
-# The projector's stream batches in the bench: the records of about one ingest batch each, the
-# size a stream batch has at a few thousand events/s with a short batching window.
+# The projector's stream batches unless a run says otherwise: the records of about one ingest
+# batch each, what a mapping without a batching window hands out at a few thousand events/s (the
+# statistics' worst case). ``python -m bench`` runs its main run at the deployed mapping's batches
+# (bench/stream_batches.py).
 PROJECTOR_BATCH_SIZE = 100
 
 

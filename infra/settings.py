@@ -179,6 +179,8 @@ class Settings:
     untracked_kinds: str = "invoice"
     # Where emails' one-click unsubscribe links point; default the API's own URL.
     unsubscribe_base_url: str | None = None
+    # X-Ray SDK subsegments in every function (tracker.handlers.tracing); active tracing either way.
+    sdk_tracing: bool = False
 
     def __post_init__(self) -> None:
         self._check_sender()
@@ -302,6 +304,10 @@ class Settings:
     def untracked_configuration_set_name(self) -> str:
         """The set without OPEN and CLICK events, for the untracked kinds."""
         return self.prefixed(c.UNTRACKED_CONFIGURATION_SET_NAME)
+
+    @property
+    def tracing_environment(self) -> dict[str, str]:
+        return {c.ENV_SDK_TRACING: "true" if self.sdk_tracing else "false"}
 
     @property
     def tracking_environment(self) -> dict[str, str]:
@@ -440,6 +446,7 @@ def settings_from_context(node: Node) -> Settings:
         ),
         attention_stuck_hours=_integer(node, "attentionStuckHours", c.DEFAULT_ATTENTION_STUCK_HOURS),
         web_enabled=_flag(node, "web"),
+        sdk_tracing=_flag(node, c.CONTEXT_SDK_TRACING),
         web_auth_domain_prefix=_text(node, "webAuthDomainPrefix"),
         web_domain_name=_text(node, "webDomainName"),
         web_certificate_arn=_text(node, "webCertificateArn"),

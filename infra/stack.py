@@ -42,6 +42,7 @@ class DeliveryTrackerStack(Stack):
                 c.ENV_CONFIGURATION_SET: settings.configuration_set_name,
                 c.ENV_SENDER_ADDRESS: settings.sender_address,
                 **settings.tracking_environment,
+                **settings.tracing_environment,
                 **settings.engagement,
                 # The send API cuts messages into send jobs of this size.
                 **settings.sender.job_environment,

@@ -51,6 +51,10 @@ ENV_SEND_QUEUE_URL = "SEND_QUEUE_URL"
 ENV_EVENTS_QUEUE_URL = "EVENTS_QUEUE_URL"
 ENV_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
 ENV_SENDER_ADDRESS = "SENDER_ADDRESS"
+# "true": the handlers record X-Ray SDK subsegments (tracker.handlers.tracing); otherwise Lambda's
+# active tracing alone. Set from the context value CONTEXT_SDK_TRACING.
+ENV_SDK_TRACING = "SDK_TRACING"
+CONTEXT_SDK_TRACING = "sdkTracing"
 ENV_CURSOR_SECRET = "CURSOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
 DEFAULT_MESSAGE_RETENTION_DAYS = 730

@@ -55,3 +55,12 @@ def test_every_function_gets_the_variables_its_handler_requires_at_cold_start(sy
         assert missing == [], f"the {name} function would not start: {missing}"
     local_only = {handler.split(".")[-2] for handler in LOCAL_ONLY}
     assert {f["Properties"]["Handler"].split(".")[-2] for f in functions} == set(REQUIRED) - local_only
+
+
+def test_every_function_is_traced_by_lambda_and_says_whether_the_x_ray_sdk_adds_subsegments(
+    synth: Synthesized,
+) -> None:
+    for function in synth.resources("AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert properties["Environment"]["Variables"][c.ENV_SDK_TRACING] == "false"

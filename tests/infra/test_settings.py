@@ -53,6 +53,7 @@ def test_optional_values_have_their_documented_defaults() -> None:
     assert s.untracked_configuration_set_name == c.UNTRACKED_CONFIGURATION_SET_NAME
     assert s.tracking_environment[c.ENV_UNTRACKED_KINDS] == "invoice"
     assert s.unsubscribe_base_url is None  # the API's own URL
+    assert s.tracing_environment == {c.ENV_SDK_TRACING: "false"}  # active tracing, no X-Ray SDK
     assert (s.table.warm_write_units, s.table.warm_read_units) == (10_000, 12_000)
     assert (s.table.max_write_units, s.table.max_read_units) == (20_000, 20_000)
 
@@ -138,6 +139,7 @@ def test_a_stage_prefixes_the_stack_and_configuration_set_names() -> None:
         ({"tableMaxWriteUnits": "8000"}, "warm throughput must not exceed"),
         ({"webDomainName": "tracker.acme.example"}, "webDomainName and webCertificateArn go together"),
         ({"untrackedKinds": "invoice,fax"}, "untrackedKinds: fax is not a kind"),
+        ({"sdkTracing": "sometimes"}, "sdkTracing must be true or false"),
         ({"unsubscribeBaseUrl": "http://links.acme.example"}, "RFC 8058 requires HTTPS"),
         (
             {
@@ -218,3 +220,7 @@ def test_untracked_kinds_and_the_unsubscribe_base_are_context_values() -> None:
     assert s.tracking_environment[c.ENV_UNTRACKED_KINDS] == "invoice,receipt"
     assert s.unsubscribe_base_url == "https://links.acme.example/u"
     assert settings(**REQUIRED, untrackedKinds="none").tracking_environment[c.ENV_UNTRACKED_KINDS] == ""
+
+
+def test_sdk_tracing_is_a_context_value_every_function_reads() -> None:
+    assert settings(**REQUIRED, sdkTracing="true").tracing_environment == {c.ENV_SDK_TRACING: "true"}

@@ -1,5 +1,6 @@
 """Cold start guard: each handler module imports only what its function needs (bench section 5
-times it). One fresh interpreter per handler, with Powertools' Tracer active as in Lambda."""
+times it). One fresh interpreter per handler, in Lambda's environment (LAMBDA_TASK_ROOT set), with
+the X-Ray SDK's tracing off as deployed by default, and on as ``sdkTracing=true`` deploys it."""
 
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ for _handler in ("tracker.handlers.events", "tracker.handlers.webhook_failures")
     NOT_IN[_handler] += ("tracker.dal.projection", "tracker.logic.projector", "tracker.domain.attention")
 
 
-def imported_by(module: str, then: str = "") -> set[str]:
+def imported_by(module: str, then: str = "", sdk_tracing: bool = False) -> set[str]:
     """The modules loaded by importing ``module`` (and running ``then``) in a fresh interpreter."""
     env = {
         **os.environ,
@@ -126,7 +127,9 @@ def imported_by(module: str, then: str = "") -> set[str]:
         "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": "delivery-tracker",
+        constants.ENV_SDK_TRACING: "true" if sdk_tracing else "false",
     }
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)  # as in Lambda: the Tracer patches when it is used
     code = f"import json, sys, {module}\n{then}\nprint(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=str(ROOT)
@@ -137,13 +140,22 @@ def imported_by(module: str, then: str = "") -> set[str]:
 @pytest.mark.parametrize("module", sorted(NOT_IN))
 def test_handlers_import_nothing_their_function_never_needs(module: str) -> None:
     modules = imported_by(module)
-    assert "aws_xray_sdk.core" in modules, "the Tracer is active, as in Lambda"
+    assert "aws_lambda_powertools.logging" in modules, "the handler module was imported"
     unwanted = [
         name
         for name in (*NEVER, *NOT_IN[module])
         if any(m == name or m.startswith(name + ".") for m in modules)
     ]
     assert unwanted == []
+
+
+@pytest.mark.parametrize("module", sorted(NOT_IN))
+def test_the_x_ray_sdk_is_loaded_only_when_sdk_tracing_is_on(module: str) -> None:
+    assert not any(m.startswith("aws_xray_sdk") for m in imported_by(module))
+    traced = imported_by(module, sdk_tracing=True)
+    assert "aws_xray_sdk.core" in traced
+    assert "aws_xray_sdk.ext.botocore.patch" in traced, "botocore calls get subsegments"
+    assert [name for name in NEVER if name in traced] == [], "and nothing patch_all would have loaded"
 
 
 # What each API function's app holds once built (its first request builds it): still none of the

@@ -5,20 +5,25 @@ projector's guard of the hour items (tracker.logic.stats_projection) and the hea
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests import engagement_samples as samples
 from tracker.domain.engagement import classify_fetch
+from tracker.domain.errors import TransientStoreError
 from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import FETCH_CLASS_DETAIL, RecipientFacts
 from tracker.domain.health import HealthState, health, window_health
 from tracker.domain.records import RecipientKey
 from tracker.domain.stats import REASON_PREFIX, Metric, hour_of, stat_marks, stat_times
 from tracker.domain.status import Status
-from tracker.logic.projector import ProjectionReport, RecipientImage, RecipientStreamChange
+from tracker.logic.projector import ProjectionReport, RecipientImage, RecipientStreamChange, sequence_key
 from tracker.logic.stats_projection import project_stats
 
 T0 = datetime(2026, 11, 1, 12, 10, tzinfo=UTC)
@@ -176,6 +181,92 @@ def test_each_hour_item_is_written_once_per_batch_and_a_replayed_batch_counts_no
     assert store.counts == before
     assert store.counts[("t1", hour_of(at(0)))] == {("email", "sent"): 3}
     assert store.counts[("t1", hour_of(at(70)))] == {("email", "delivered"): 1}
+
+
+class FlakyStatsStore(MemoryStatsStore):
+    """Fails some hour items' updates (a throttled or timed-out request, nothing written) and
+    notes how many updates were in flight at once."""
+
+    def __init__(self, failing: set[datetime], pause: float = 0.0) -> None:
+        super().__init__()
+        self.failing = set(failing)
+        self.pause = pause
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self.most_in_flight = 0
+
+    def add_stats(
+        self, tenant_id: str, hour: datetime, shard: str, first: str, last: str, delta: Any
+    ) -> str | None:
+        with self._lock:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            time.sleep(self.pause)
+            with self._lock:
+                if hour in self.failing:
+                    self.failing.discard(hour)  # the next attempt goes through
+                    raise TransientStoreError("throttled")
+                return super().add_stats(tenant_id, hour, shard, first, last, delta)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+
+def delivered_after(minutes: float) -> RecipientFacts:
+    return RecipientFacts(send_outcome=Status.QUEUED).apply_all([event(EventKind.DELIVERY, minutes)])
+
+
+def spread_changes(hours: int) -> list[RecipientStreamChange]:
+    """One recipient's delivery per hour (all sent in the first), as a batch of events spread over
+    days brings them."""
+    return [
+        RecipientStreamChange(
+            shard="s1",
+            sequence=str(i + 1),
+            key=RecipientKey("t1", "m1", f"r{i}"),
+            before=None,
+            after=RecipientImage(
+                "a@example.com",
+                frozenset(),
+                stats=stat_marks(delivered_after(60 * i), "email", CREATED),
+            ),
+        )
+        for i in range(hours)
+    ]
+
+
+def test_a_batch_moving_many_hour_items_updates_them_side_by_side() -> None:
+    store = FlakyStatsStore(set(), pause=0.02)
+    report = ProjectionReport()
+    project_stats(store, spread_changes(24), report)
+
+    assert report.stats_buckets == 24
+    assert not report.failed_sequences
+    assert store.most_in_flight > 1
+    assert len(store.writes) == 24
+
+
+@settings(max_examples=60, deadline=None)
+@given(hours=st.integers(1, 30), failing=st.sets(st.integers(0, 29)))
+def test_hour_items_failing_in_a_batch_are_counted_once_when_it_restarts_where_the_report_says(
+    hours: int, failing: set[int]
+) -> None:
+    changes = spread_changes(hours)
+    store = FlakyStatsStore({hour_of(at(60 * i)) for i in failing if i < hours})
+    pending = changes
+    for _ in range(hours + 1):
+        report = ProjectionReport()
+        project_stats(store, pending, report)
+        restart = report.retry_from
+        if restart is None:
+            break
+        # Lambda hands the batch again from the record the partial batch response names.
+        pending = [c for c in changes if c.ordering >= sequence_key(restart)]
+    assert report.retry_from is None
+    expected = {("t1", hour_of(at(60 * i))): {("email", "delivered"): 1} for i in range(hours)}
+    expected[("t1", hour_of(T0))][("email", "sent")] = hours
+    assert store.counts == expected
 
 
 # --- health -----------------------------------------------------------------------------------

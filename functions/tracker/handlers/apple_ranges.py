@@ -10,12 +10,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
 from tracker.bootstrap import apple_ranges as bootstrap
 from tracker.handlers import cold_start_done
+from tracker.handlers.tracing import traced
 from tracker.logic.apple_ranges_refresh import AppleRangesRefresh, RefreshResult
 from tracker.settings import require_environment
 
@@ -26,7 +27,6 @@ require_environment("apple_ranges")
 
 logger = Logger()
 # botocore (S3) and httplib (the download): neither pynamodb nor anything else this function lacks.
-tracer = Tracer(patch_modules=("botocore", "httplib"))
 metrics = Metrics()
 
 
@@ -71,7 +71,7 @@ def publish_metrics(result: RefreshResult) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced(patch_modules=("botocore", "httplib"))
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001 - a schedule's tick
     return refresh(default_refresh())
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
@@ -20,7 +20,7 @@ from tracker.bootstrap import events as bootstrap
 from tracker.dal.status_events import status_change
 from tracker.domain.errors import UnreadableChangeError
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES
+from tracker.handlers.tracing import traced
 from tracker.logic.publishing import PendingChange, Publisher, PublishReport
 from tracker.settings import Settings, require_environment
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 require_environment("events")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 
@@ -68,7 +67,7 @@ def process_batch(event: dict[str, Any], publisher: Publisher) -> dict[str, Any]
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     return process_batch(event, default_publisher())
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from tracker import constants
 from tracker.bootstrap import exports as bootstrap
 from tracker.dal.exports import export_of_body
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
+from tracker.handlers.support import partial_batch_response, sqs_records
+from tracker.handlers.tracing import traced
 from tracker.settings import require_environment
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 require_environment("exporter")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 
@@ -59,7 +59,7 @@ def process_batch(
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     runner, service = default_runner()
     return process_batch(event, context, runner, service)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
 from tracker.bootstrap import ingest as bootstrap
 from tracker.domain.events import EventKind
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
+from tracker.handlers.support import partial_batch_response, sqs_records
+from tracker.handlers.tracing import traced
 from tracker.logic.ingest import BatchReport, IncomingRecord, Ingestor, Outcome
 from tracker.settings import require_environment
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 require_environment("ingest")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 _KIND_METRICS = {
@@ -86,7 +86,7 @@ def publish_metrics(report: BatchReport) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_batch(event, context, default_ingestor())
 

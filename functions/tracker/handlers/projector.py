@@ -12,13 +12,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
 from tracker.bootstrap import projector as bootstrap
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES
+from tracker.handlers.tracing import traced
 from tracker.logic.projector import ProjectionReport, Projector
 from tracker.settings import require_environment
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 require_environment("projector")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 # The shard id Lambda gives a tumbling window's invocations; the same fallback for every record of
@@ -68,7 +67,7 @@ def publish_metrics(report: ProjectionReport) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     return process_batch(event, default_projector())
 

@@ -6,20 +6,19 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker.bootstrap import api as bootstrap
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES
+from tracker.handlers.tracing import traced
 from tracker.settings import require_environment
 
 require_environment("read_api")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 
@@ -30,7 +29,7 @@ def default_app() -> APIGatewayRestResolver:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return default_app().resolve(event, context)
 

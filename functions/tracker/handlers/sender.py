@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
@@ -22,7 +22,8 @@ from tracker.bootstrap import sender as bootstrap
 from tracker.dal.jobs import SendJobBody
 from tracker.domain.errors import TransientStoreError
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES, partial_batch_response, sqs_records
+from tracker.handlers.support import partial_batch_response, sqs_records
+from tracker.handlers.tracing import traced
 from tracker.logic.sending import JobResult, Sender
 from tracker.settings import require_environment
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 require_environment("sender")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 
@@ -114,7 +114,7 @@ def publish_metrics(summary: BatchSummary) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_batch(event, context, default_sender())
 

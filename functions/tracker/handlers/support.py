@@ -1,12 +1,7 @@
-"""What the handlers share: the Tracer's patch list and the SQS partial batch response.
+"""What the handlers share: the SQS partial batch response (tracing: tracker.handlers.tracing).
 
-Both keep cold starts short without changing what the handlers do:
+It keeps cold starts short without changing what the handlers do:
 
-* **Tracing.** ``Tracer()`` without ``patch_modules`` calls X-Ray's ``patch_all``, which imports and
-  patches every library it supports that happens to be importable (``requests``, ``sqlite3``,
-  ``httpx``, database drivers, ...). The handlers only call AWS, through botocore (boto3 and PynamoDB),
-  so they patch exactly ``botocore`` and ``pynamodb`` (of the libraries ``patch_all`` finds in the
-  layer, only those and ``sqlite3``, which nothing uses): the same subsegments, without importing the rest.
 * **Partial batch response.** Powertools' batch utility (``process_partial_response``) imports every
   event source data class (DynamoDB streams, Kinesis, Kafka, CodePipeline, ...) to wrap each record.
   The handlers already know which records to report, so they build the documented response
@@ -22,10 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-
-# Everything the handlers call goes through botocore; X-Ray's pynamodb patch adds PynamoDB's own
-# DynamoDB subsegments (what ``patch_all`` would have patched among the libraries in the layer).
-TRACED_MODULES = ("botocore", "pynamodb")
 
 
 def sqs_records(event: Mapping[str, Any]) -> Sequence[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tracker import constants
@@ -15,7 +15,7 @@ from tracker.bootstrap import webhooks as bootstrap
 from tracker.dal.webhooks import failure_of
 from tracker.domain.errors import TransientStoreError
 from tracker.handlers import cold_start_done
-from tracker.handlers.support import TRACED_MODULES
+from tracker.handlers.tracing import traced
 from tracker.logic.webhooks import WebhookService
 from tracker.settings import require_environment
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 require_environment("webhook_failures")
 
 logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 
@@ -56,7 +55,7 @@ def process_batch(event: dict[str, Any], service: WebhookService) -> dict[str, A
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     return process_batch(event, default_service())
 

@@ -6,13 +6,17 @@ per (tenant, hour) and applied with one update per hour item, guarded by the sam
 high-water mark as the message counts (tracker.logic.projector): the update counts only records
 above the item's mark for the shard, and a refused update answers with the mark, so a retried or
 re-cut batch counts the rest and nothing twice. A 100,000-recipient send within one hour writes its
-hour's item once per projector batch (up to 1,000 records), never once per event.
+hour's item once per projector batch (up to 1,000 records), never once per event. A batch that
+moves many hour items (many tenants, or a backlog spanning hours) updates them side by side: each
+item's update is guarded on its own, so their order does not matter.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -24,6 +28,9 @@ if TYPE_CHECKING:
     from tracker.logic.projector import ProjectionReport, RecipientStreamChange
 
 UPDATE_ATTEMPTS = 5
+# Hour items updated at once: a batch of events spread over days moves dozens of them, which one
+# after another would cost a round trip each.
+STATS_WORKERS = 8
 # (kind, metric) -> count change of one hour item.
 StatsDelta = Mapping[tuple[str, str], int]
 
@@ -67,12 +74,39 @@ def project_stats(
             grouped[(change.key.tenant_id, hour, change.shard)].append(
                 _Move(change.ordering, change.sequence, delta)
             )
-    for (tenant_id, hour, shard), moves in sorted(grouped.items()):
+    items = sorted(grouped.items())
+
+    def update(item: tuple[tuple[str, datetime, str], list[_Move]]) -> str | None:
+        """None when the hour item counts its moves, else the sequence to restart from."""
+        (tenant_id, hour, shard), moves = item
         moves.sort(key=lambda move: move.ordering)
         try:
-            _apply(store, tenant_id, hour, shard, moves, report)
+            _apply(store, tenant_id, hour, shard, moves)
         except TransientStoreError:
-            report.failed_sequences.append(moves[0].sequence)
+            return moves[0].sequence
+        return None
+
+    # One item (the common case: a send's events arrive in time order) needs no other thread.
+    outcomes = list(_executor().map(update, items)) if len(items) > 1 else [update(i) for i in items]
+    for outcome in outcomes:
+        if outcome is None:
+            report.stats_buckets += 1
+        else:
+            report.failed_sequences.append(outcome)
+
+
+# Kept for the life of the process (a Lambda container), as the ingest's pool is: starting threads
+# for every batch would cost more CPU than the statistics themselves.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=STATS_WORKERS)
+        return _pool
 
 
 def _apply(
@@ -81,7 +115,6 @@ def _apply(
     hour: datetime,
     shard: str,
     pending: list[_Move],
-    report: ProjectionReport,
 ) -> None:
     for _ in range(UPDATE_ATTEMPTS):
         if not pending:
@@ -99,7 +132,6 @@ def _apply(
             {k: n for k, n in total.items() if n},
         )
         if answer is None:
-            report.stats_buckets += 1
             return
         pending = [move for move in pending if move.ordering > answer]
     raise TransientStoreError(f"could not count the statistics of {tenant_id} at {hour.isoformat()}")
