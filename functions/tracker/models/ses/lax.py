@@ -3,7 +3,8 @@
 The SES models took ``"546"`` for a number and ``"true"`` or ``"yes"`` for a boolean before they were
 msgspec models; msgspec's own lax mode takes other spellings (``"1e3"``, not ``"yes"``), so the few
 such fields are read by these rules instead, in the models' ``__post_init__``. A refusal names the
-field after ``@`` (tracker.models.ses.errors puts it in the path).
+field after ``@`` (tracker.models.ses.errors puts it in the path). Not kept: what pydantic-core read
+by accident (``"0-1"`` as -1, ``"0__0"`` as 0: a sign or a run of underscores after leading zeros).
 """
 
 from __future__ import annotations
