@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 CP = "cp" + PYTHON_VERSION.replace(".", "")  # cp314
 LAMBDA_LAYER_LIMIT = 250 * 1024 * 1024  # unzipped, function code and all layers together
 ELF_MACHINE_AARCH64 = 0xB7
-REQUIRED_PACKAGES = ("aws_lambda_powertools", "pynamodb", "pydantic", "pydantic_core")
+REQUIRED_PACKAGES = ("aws_lambda_powertools", "pynamodb", "pydantic", "pydantic_core", "msgspec")
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,7 @@ def test_every_wheel_is_for_lambda_arm64_and_the_runtime_python(site: Path) -> N
         assert all(tag_fits_lambda(t) for t in dist_tags), f"{dist}: {dist_tags}"
     binary = {dist for dist, dist_tags in tags.items() if any(t.endswith("_aarch64") for t in dist_tags)}
     assert any(d.startswith("pydantic_core-") for d in binary)
+    assert any(d.startswith("msgspec-") for d in binary)
 
 
 def test_exactly_the_locked_packages_are_installed(site: Path) -> None:
@@ -128,8 +129,12 @@ def test_required_packages_and_their_aarch64_extension_modules(site: Path) -> No
     (core,) = (site / "pydantic_core").glob(
         f"_pydantic_core.cpython-{PYTHON_VERSION.replace('.', '')}-aarch64-linux-gnu.so"
     )
+    (msgspec_core,) = (site / "msgspec").glob(
+        f"_core.cpython-{PYTHON_VERSION.replace('.', '')}-aarch64-linux-gnu.so"
+    )
     shared_objects = list(site.rglob("*.so"))
     assert core in shared_objects
+    assert msgspec_core in shared_objects
     for so in shared_objects:
         header = so.read_bytes()[:20]
         assert header[:4] == b"\x7fELF", so
@@ -147,7 +152,7 @@ def test_nothing_for_the_build_machine_is_shipped(site: Path) -> None:
     reason=f"importing needs an aarch64 machine with python{PYTHON_VERSION}",
 )
 def test_layer_imports_on_the_target_platform(site: Path) -> None:
-    code = "import aws_lambda_powertools, pynamodb, pydantic, pydantic_core; print(pydantic_core.__version__)"
+    code = "import aws_lambda_powertools, msgspec, pynamodb, pydantic, pydantic_core; print(pydantic_core.__version__)"
     interpreter = shutil.which(f"python{PYTHON_VERSION}")
     assert interpreter is not None
     subprocess.run(

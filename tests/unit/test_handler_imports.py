@@ -29,7 +29,10 @@ NEVER = (
 NOT_IN = {
     # Apple's refreshed ranges are read from S3 by the first bare-agent event, so no S3 client
     # (boto3.s3 is loaded when one is built) and no download code (the refresher's) at import.
+    # SES events are parsed with msgspec: pydantic's import alone is ~0.4x of `import boto3`.
     "tracker.handlers.ingest": (
+        "pydantic",
+        "pydantic_core",
         "email_validator",
         "tracker.models.send",
         "tracker.models.api",

@@ -1,4 +1,4 @@
-"""Pydantic models of the SES event records we ingest, and their normalization into
+"""msgspec models of the SES event records we ingest, and their normalization into
 :class:`tracker.domain.events.RecipientEvent` (the SES boundary of the ingest path)."""
 
 from tracker.models.ses.objects import (

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic_core import PydanticCustomError
-
 # SES started in 2011; no event can be older. Nothing is from after 2100 either, and both bounds
 # leave room for any retention period on top (expiry times stay valid datetimes).
 EARLIEST_EVENT_TIME = datetime(2011, 1, 1, tzinfo=UTC)
@@ -88,16 +86,13 @@ def bounded_details(details: Mapping[str, Any]) -> dict[str, Any]:
     return {key: bounded(value, FIELD_LIMITS.get(key, DEFAULT_FIELD_LIMIT)) for key, value in details.items()}
 
 
-def out_of_range(value: str) -> PydanticCustomError:
-    return PydanticCustomError(
-        "time_out_of_range",
-        "{value} is outside the times SES can report ({earliest} to {latest})",
-        {
-            "value": value,
-            "earliest": EARLIEST_EVENT_TIME.date().isoformat(),
-            "latest": LATEST_EVENT_TIME.date().isoformat(),
-        },
-    )
+# The parser tells an out-of-range time from other invalid values by this text (its own reason).
+OUT_OF_RANGE = "is outside the times SES can report"
+
+
+def out_of_range(value: str) -> ValueError:
+    earliest, latest = EARLIEST_EVENT_TIME.date().isoformat(), LATEST_EVENT_TIME.date().isoformat()
+    return ValueError(f"{value} {OUT_OF_RANGE} ({earliest} to {latest})")
 
 
 def check_event_time(value: datetime) -> datetime:

@@ -1,36 +1,20 @@
 """The objects of SES event records, field for field as the SES developer guide documents them
-(camelCase aliases; snake_case attribute names also accepted). Unknown fields are kept: SES
-"reserves the right to add additional fields"."""
+(camelCase names). Unknown fields are allowed: SES "reserves the right to add additional fields";
+the ones inside a record's type-specific object are hashed into the event id with it
+(tracker.models.ses.sections)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+import msgspec
 
+from tracker.models.ses.lax import LaxBool, LaxInt, lax_bool, lax_int
 from tracker.models.ses.timestamps import UtcDatetime
 
 
-class SesModel(BaseModel):
-    """``defer_build``: an object validated only inside an SES record goes through the record union's
-    one validator (tracker.models.ses.records.SES_EVENT), which builds its schema inline; a
-    validator and a serializer of its own class, built at import, would never run."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="allow",
-        frozen=True,
-        defer_build=True,
-    )
-
-
-class SesSection(SesModel):
-    """A record's type-specific object: dumped on its own (hashed into the event id), so its class
-    builds its serializer at import like any model (a deferred one would build it on first use)."""
-
-    model_config = ConfigDict(defer_build=False)
+class SesModel(msgspec.Struct, rename="camel"):
+    """An object of an SES record (msgspec: a fraction of pydantic's import time, docs/architecture.md)."""
 
 
 class MailHeader(SesModel):
@@ -41,7 +25,7 @@ class MailHeader(SesModel):
 class CommonHeaders(SesModel):
     """``mail.commonHeaders``; ``from``/``to`` are lists, every field may be absent."""
 
-    from_: list[str] | None = Field(default=None, alias="from")
+    from_: list[str] | None = msgspec.field(default=None, name="from")
     to: list[str] | None = None
     message_id: str | None = None
     subject: str | None = None
@@ -58,10 +42,13 @@ class Mail(SesModel):
     source_arn: str | None = None
     source_ip: str | None = None  # identity notifications only
     sending_account_id: str | None = None
-    headers_truncated: bool | None = None
+    headers_truncated: LaxBool | None = None
     headers: list[MailHeader] | None = None
     common_headers: CommonHeaders | None = None
     tags: dict[str, list[str]] | None = None  # absent in identity notifications
+
+    def __post_init__(self) -> None:
+        self.headers_truncated = lax_bool(self.headers_truncated, "headersTruncated")
 
     @property
     def subject(self) -> str | None:
@@ -75,13 +62,13 @@ class BouncedRecipient(SesModel):
     diagnostic_code: str | None = None
 
 
-class Bounce(SesSection):
+class Bounce(SesModel):
     bounce_type: str  # Undetermined | Permanent | Transient
     bounce_sub_type: str  # General, NoEmail, Suppressed, OnAccountSuppressionList, MailboxFull, ...
     bounced_recipients: list[BouncedRecipient]
     timestamp: UtcDatetime
     feedback_id: str | None = None
-    reporting_mta: str | None = Field(default=None, alias="reportingMTA")
+    reporting_mta: str | None = msgspec.field(default=None, name="reportingMTA")
     remote_mta_ip: str | None = None  # identity notifications only
 
 
@@ -89,7 +76,7 @@ class ComplainedRecipient(SesModel):
     email_address: str
 
 
-class Complaint(SesSection):
+class Complaint(SesModel):
     complained_recipients: list[ComplainedRecipient]
     timestamp: UtcDatetime
     feedback_id: str | None = None
@@ -100,30 +87,33 @@ class Complaint(SesSection):
     arrival_date: str | None = None
 
 
-class Delivery(SesSection):
+class Delivery(SesModel):
     timestamp: UtcDatetime
     recipients: list[str]
-    processing_time_millis: int | None = None
+    processing_time_millis: LaxInt | None = None
     smtp_response: str | None = None
-    reporting_mta: str | None = Field(default=None, alias="reportingMTA")
+    reporting_mta: str | None = msgspec.field(default=None, name="reportingMTA")
     remote_mta_ip: str | None = None  # identity notifications only
 
+    def __post_init__(self) -> None:
+        self.processing_time_millis = lax_int(self.processing_time_millis, "processingTimeMillis")
 
-class Send(SesSection):
+
+class Send(SesModel):
     """Always an empty object."""
 
 
-class Reject(SesSection):
+class Reject(SesModel):
     reason: str | None = None  # only documented value: "Bad content"
 
 
-class Open(SesSection):
+class Open(SesModel):
     timestamp: UtcDatetime
     ip_address: str | None = None
     user_agent: str | None = None
 
 
-class Click(SesSection):
+class Click(SesModel):
     timestamp: UtcDatetime
     link: str
     ip_address: str | None = None
@@ -131,7 +121,7 @@ class Click(SesSection):
     link_tags: dict[str, list[str]] | None = None
 
 
-class RenderingFailure(SesSection):
+class RenderingFailure(SesModel):
     """Published under the top-level key ``failure`` (not ``renderingFailure``)."""
 
     error_message: str | None = None
@@ -144,12 +134,12 @@ class DelayedRecipient(SesModel):
     diagnostic_code: str | None = None
 
 
-class DeliveryDelay(SesSection):
+class DeliveryDelay(SesModel):
     timestamp: UtcDatetime
     delayed_recipients: list[DelayedRecipient]
     delay_type: str | None = None  # TransientCommunicationFailure, MailboxFull, SpamDetected, ...
     expiration_time: UtcDatetime | None = None
-    reporting_mta: str | None = Field(default=None, alias="reportingMTA")
+    reporting_mta: str | None = msgspec.field(default=None, name="reportingMTA")
 
 
 class TopicSubscriptionStatus(SesModel):
@@ -157,13 +147,16 @@ class TopicSubscriptionStatus(SesModel):
     subscription_status: str  # OptIn | OptOut
 
 
-class TopicPreferences(SesSection):
-    unsubscribe_all: bool | None = None
+class TopicPreferences(SesModel):
+    unsubscribe_all: LaxBool | None = None
     topic_subscription_status: list[TopicSubscriptionStatus] | None = None
     topic_default_subscription_status: list[TopicSubscriptionStatus] | None = None
 
+    def __post_init__(self) -> None:
+        self.unsubscribe_all = lax_bool(self.unsubscribe_all, "unsubscribeAll")
 
-class Subscription(SesSection):
+
+class Subscription(SesModel):
     timestamp: UtcDatetime
     contact_list: str | None = None
     source: str | None = None  # e.g. UnsubscribeHeader
@@ -171,19 +164,17 @@ class Subscription(SesSection):
     old_topic_preferences: TopicPreferences | None = None
 
 
-class SnsNotification(BaseModel):
+class SnsNotification(msgspec.Struct):
     """The SNS ``Notification`` JSON that SQS holds when raw message delivery is off."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
-
-    type: Literal["Notification"] = Field(alias="Type")
-    message_id: str = Field(alias="MessageId")
-    message: str = Field(alias="Message")
-    topic_arn: str | None = Field(default=None, alias="TopicArn")
-    subject: str | None = Field(default=None, alias="Subject")
-    timestamp: str | None = Field(default=None, alias="Timestamp")
-    signature_version: str | None = Field(default=None, alias="SignatureVersion")
-    signature: str | None = Field(default=None, alias="Signature")
-    signing_cert_url: str | None = Field(default=None, alias="SigningCertURL")
-    unsubscribe_url: str | None = Field(default=None, alias="UnsubscribeURL")
-    message_attributes: dict[str, Any] | None = Field(default=None, alias="MessageAttributes")
+    type: Literal["Notification"] = msgspec.field(name="Type")
+    message_id: str = msgspec.field(name="MessageId")
+    message: str = msgspec.field(name="Message")
+    topic_arn: str | None = msgspec.field(default=None, name="TopicArn")
+    subject: str | None = msgspec.field(default=None, name="Subject")
+    timestamp: str | None = msgspec.field(default=None, name="Timestamp")
+    signature_version: str | None = msgspec.field(default=None, name="SignatureVersion")
+    signature: str | None = msgspec.field(default=None, name="Signature")
+    signing_cert_url: str | None = msgspec.field(default=None, name="SigningCertURL")
+    unsubscribe_url: str | None = msgspec.field(default=None, name="UnsubscribeURL")
+    message_attributes: dict[str, Any] | None = msgspec.field(default=None, name="MessageAttributes")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 from tracker.domain.engagement import AddressSet, FetchKind, classify_fetch
 from tracker.domain.errors import InvalidEventError
@@ -24,18 +24,28 @@ from tracker.domain.events import EventKind, RecipientEvent
 from tracker.domain.facts import FETCH_CLASS_DETAIL
 from tracker.domain.ids import normalize_email
 from tracker.domain.timeline import SHORT_ID
+from tracker.models.ses.errors import error_detail
 from tracker.models.ses.limits import (
     MAX_ADDRESS,
     MAX_RECIPIENTS_PER_EVENT,
     MAX_SES_MESSAGE_ID,
     MAX_TAG_TEXT,
     MAX_TAGS,
+    OUT_OF_RANGE,
     bounded_details,
     truncated,
 )
 from tracker.models.ses.objects import Mail, SnsNotification
-from tracker.models.ses.records import SES_EVENT, TYPE_FIELD, TYPE_NAMES, SesEvent, record_tag
-from tracker.models.ses.timestamps import format_ses_timestamp
+from tracker.models.ses.records import (
+    TYPE_FIELD,
+    TYPE_NAMES,
+    Format,
+    Occurrence,
+    SesEvent,
+    convert_record,
+)
+from tracker.models.ses.sections import TooDeepError, section_json
+from tracker.models.ses.timestamps import format_ses_timestamp, plain_datetime
 
 _MAX_DETAIL = 300
 
@@ -44,23 +54,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
 
-def _first_error(error: ValidationError, skip: str | None = None) -> str:
-    first = error.errors(include_url=False, include_input=False)[0]
-    loc = list(first["loc"])
-    if loc and skip is not None and loc[0] == skip:
-        loc = loc[1:]  # the union tag pydantic puts first
-    path = ".".join(str(part) for part in loc) or "<root>"
-    return _clip(f"{path}: {first['msg']}")
-
-
-# Validation errors that have a quarantine reason of their own (else "invalid_event").
-_OWN_REASONS = frozenset({"time_out_of_range"})
-
-
-def _reason(error: ValidationError) -> str:
-    kinds = {detail["type"] for detail in error.errors(include_url=False, include_input=False)}
-    own = sorted(kinds & _OWN_REASONS)
-    return own[0] if own else "invalid_event"
+def _invalid(error: msgspec.ValidationError, document: Any, what: str = "") -> InvalidEventError:
+    """The quarantine reason and detail of a record msgspec refused: where, and what is wrong."""
+    reason = "time_out_of_range" if OUT_OF_RANGE in str(error) else "invalid_event"
+    return InvalidEventError(reason, _clip(what + error_detail(error, document)))
 
 
 def _load_json(text: str, what: str) -> Any:
@@ -107,6 +104,7 @@ def _is_sns_envelope(document: Mapping[str, Any]) -> bool:
 
 
 def _validate_record(document: Mapping[str, Any]) -> SesEvent:
+    fmt: Format
     for fmt, field in TYPE_FIELD.items():
         if field in document:
             value = document[field]
@@ -120,9 +118,9 @@ def _validate_record(document: Mapping[str, Any]) -> SesEvent:
             "(no Type, eventType or notificationType)",
         )
     try:
-        return SES_EVENT.validate_python(document)
-    except ValidationError as exc:
-        raise InvalidEventError(_reason(exc), _first_error(exc, skip=record_tag(document))) from None
+        return convert_record(document, fmt)
+    except msgspec.ValidationError as exc:
+        raise _invalid(exc, document) from None
 
 
 def parse_notification_body(body: str) -> SesEvent:
@@ -133,7 +131,7 @@ def parse_notification_body(body: str) -> SesEvent:
 
     Raises :class:`InvalidEventError` with reason ``malformed_json``, ``not_a_notification``,
     ``invalid_unicode`` (a lone surrogate anywhere in it), ``unknown_event_type``,
-    ``time_out_of_range`` or ``invalid_event``; never a JSON or pydantic error.
+    ``time_out_of_range`` or ``invalid_event``; never a JSON or msgspec error.
     """
     document, text = _load_json(body, "SQS body"), body
     if not isinstance(document, dict):
@@ -145,9 +143,9 @@ def parse_notification_body(body: str) -> SesEvent:
             raise InvalidEventError("not_a_notification", _clip(f"SNS message of Type={document['Type']!r}"))
         _refuse_lone_surrogates(text, document, "SNS ")
         try:
-            envelope = SnsNotification.model_validate(document)
-        except ValidationError as exc:
-            raise InvalidEventError("invalid_event", "SNS " + _first_error(exc)) from None
+            envelope = msgspec.convert(document, SnsNotification)
+        except msgspec.ValidationError as exc:
+            raise _invalid(exc, document, "SNS ") from None
         document, text = _load_json(envelope.message, "SNS Message"), envelope.message
         if not isinstance(document, dict):
             raise InvalidEventError(
@@ -175,17 +173,15 @@ def normalize_address(address: str) -> str:
     return normalize_email(parsed or address)
 
 
-def _section(kind: EventKind, model: BaseModel) -> dict[str, Any]:
+def _section(kind: EventKind, event: SesEvent, occurrence: Occurrence) -> dict[str, Any]:
     """The type-specific object as published, in a deterministic JSON-safe form (it is hashed
-    into the event id, so it must serialize whole: pydantic stops at about 250 levels of nesting,
-    with a plain ValueError)."""
+    into the event id, so it must serialize whole: an unknown field nested too deep cannot)."""
     try:
-        dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    except ValueError as exc:
+        return section_json(occurrence.section, event.document.get(occurrence.key))
+    except TooDeepError as exc:
         raise InvalidEventError(
             "invalid_event", _clip(f"{kind.value}: cannot be serialized: {exc}")
         ) from None
-    return dumped
 
 
 def _event_id(kind: EventKind, mail: Mail, email: str, section: Mapping[str, Any], with_sent_at: bool) -> str:
@@ -232,13 +228,14 @@ def to_recipient_events(event: SesEvent, apple_ranges: AddressSet | None = None)
             "invalid_event", f"mail.messageId: longer than {MAX_SES_MESSAGE_ID} characters"
         )
     occurrence = event.occurrence()
-    at, recipients = occurrence.at, occurrence.recipients
+    at, recipients = plain_datetime(occurrence.at), occurrence.recipients
+    sent_at = plain_datetime(mail.timestamp)
     if len(recipients) > MAX_RECIPIENTS_PER_EVENT:
         raise InvalidEventError(
             "invalid_event",
             f"{len(recipients)} recipients in one event (SES sends to at most {MAX_RECIPIENTS_PER_EVENT})",
         )
-    section = _section(kind, occurrence.section)
+    section = _section(kind, event, occurrence)
     tags = _tags(mail)
     with_sent_at = event.STAMPED_BY_MAIL
     results: list[RecipientEvent] = []
@@ -255,7 +252,7 @@ def to_recipient_events(event: SesEvent, apple_ranges: AddressSet | None = None)
                 at=at,
                 ses_message_id=mail.message_id,
                 email=email,
-                mail_sent_at=mail.timestamp,
+                mail_sent_at=sent_at,
                 tags=dict(tags),
                 details=_classified(kind, bounded_details(details), apple_ranges),
             )

@@ -10,21 +10,20 @@ Two record formats reach us, both as the ``Message`` of an SNS notification:
   ``Complaint`` or ``Delivery``. Reference: "Amazon SNS notification contents for Amazon SES" and
   "Amazon SNS notification examples for Amazon SES". These records carry no ``mail.tags``.
 
-Each record class names its format and type once (``FORMAT``, ``TYPE_NAME``) and says how it
-applies to each recipient (``occurrence``); :data:`RECORD_TYPES` lists them, and the discriminated
-union :data:`SesEvent` and the lookup by type name are derived from that list.
+Each record class names its format and type once (msgspec's ``tag_field`` and ``tag``: the format's
+type field and the type's name) and says how it applies to each recipient (``occurrence``);
+:data:`RECORD_TYPES` lists them, and the tagged unions (one per format) and the lookup by type name
+are derived from that list.
 """
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+import msgspec
 
 from tracker.domain.events import EventKind
 from tracker.models.ses.objects import (
@@ -40,66 +39,69 @@ from tracker.models.ses.objects import (
     Send,
     SesModel,
     Subscription,
-    TopicPreferences,
 )
-from tracker.models.ses.timestamps import format_ses_timestamp
+from tracker.models.ses.sections import preferences_json
+from tracker.models.ses.timestamps import decode_hook, format_ses_timestamp
 
 Format = Literal["event", "notification"]
 # The top-level field that names a record's type, per format.
 TYPE_FIELD: Mapping[Format, str] = {"event": "eventType", "notification": "notificationType"}
+EVENT, NOTIFICATION = TYPE_FIELD["event"], TYPE_FIELD["notification"]
 
 
 @dataclass(frozen=True)
 class Occurrence:
-    """When an event happened, its type-specific object (hashed into the event id) and the details
-    it carries for each recipient address it names."""
+    """When an event happened, its type-specific object (hashed into the event id: ``key`` names it
+    in the record) and the details it carries for each recipient address it names."""
 
     at: datetime
-    section: BaseModel
+    key: str
+    section: SesModel
     recipients: list[tuple[str, dict[str, Any]]]
 
 
-class EventRecord(SesModel):
-    """Event records are only validated through :data:`SesEvent`'s one validator and never dumped:
-    ``defer_build`` spares building a validator and a serializer per record class at import,
-    which nothing would use."""
+class EventRecord(SesModel, dict=True, kw_only=True):
+    """A record of either format. ``document`` (set by :func:`convert_record`) is the record as
+    published: its unknown fields are kept there, and its type-specific object is hashed from it."""
 
-    model_config = ConfigDict(defer_build=True)
-
-    FORMAT: ClassVar[Format]
-    TYPE_NAME: ClassVar[str]
     KIND: ClassVar[EventKind]
     # Events without a timestamp of their own are identified by the send time as well.
     STAMPED_BY_MAIL: ClassVar[bool] = False
     mail: Mail
-    # The name of the record's type as published (the registry chose the class by it already).
-    event_type: str | None = None
-    notification_type: str | None = None
+    if TYPE_CHECKING:
+        document: Mapping[str, Any]
+
+    @classmethod
+    def format(cls) -> Format:
+        return "event" if cls.__struct_config__.tag_field == EVENT else "notification"
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The name of the record's type as published (its ``eventType`` or ``notificationType``)."""
+        return str(cls.__struct_config__.tag)
 
     @classmethod
     def tag(cls) -> str:
-        return f"{cls.FORMAT}:{cls.TYPE_NAME}"
+        return f"{cls.format()}:{cls.type_name()}"
 
     def occurrence(self) -> Occurrence:
         raise NotImplementedError
 
-    def _to_all(self, at: datetime, section: BaseModel, details: dict[str, Any]) -> Occurrence:
+    def _to_all(self, at: datetime, key: str, section: SesModel, details: dict[str, Any]) -> Occurrence:
         """An event about the message as a whole: it applies to every destination address."""
-        return Occurrence(at, section, [(address, dict(details)) for address in self.mail.destination])
+        return Occurrence(at, key, section, [(address, dict(details)) for address in self.mail.destination])
 
 
 # --- event publishing (eventType) ---------------------------------------------------------
 
 
-class SendEvent(EventRecord):
-    FORMAT = "event"
-    TYPE_NAME = "Send"
+class SendEvent(EventRecord, tag_field=EVENT, tag="Send"):
     KIND = EventKind.SEND
     STAMPED_BY_MAIL = True
-    send: Send = Field(default_factory=Send)
+    send: Send = msgspec.field(default_factory=Send)
 
     def occurrence(self) -> Occurrence:
-        return self._to_all(self.mail.timestamp, self.send, {})
+        return self._to_all(self.mail.timestamp, "send", self.send, {})
 
 
 class _Delivered(EventRecord):
@@ -114,31 +116,32 @@ class _Delivered(EventRecord):
             "reporting_mta": delivery.reporting_mta,
         }
         return Occurrence(
-            delivery.timestamp, delivery, [(address, dict(details)) for address in delivery.recipients]
+            delivery.timestamp,
+            "delivery",
+            delivery,
+            [(address, dict(details)) for address in delivery.recipients],
         )
 
 
-class DeliveryEvent(_Delivered):
-    FORMAT = "event"
-    TYPE_NAME = "Delivery"
+class DeliveryEvent(_Delivered, tag_field=EVENT, tag="Delivery"):
+    pass
 
 
-class OpenEvent(EventRecord):
-    FORMAT = "event"
-    TYPE_NAME = "Open"
+class OpenEvent(EventRecord, tag_field=EVENT, tag="Open"):
     KIND = EventKind.OPEN
     open: Open
 
     def occurrence(self) -> Occurrence:
         opened = self.open
         return self._to_all(
-            opened.timestamp, opened, {"ip_address": opened.ip_address, "user_agent": opened.user_agent}
+            opened.timestamp,
+            "open",
+            opened,
+            {"ip_address": opened.ip_address, "user_agent": opened.user_agent},
         )
 
 
-class ClickEvent(EventRecord):
-    FORMAT = "event"
-    TYPE_NAME = "Click"
+class ClickEvent(EventRecord, tag_field=EVENT, tag="Click"):
     KIND = EventKind.CLICK
     click: Click
 
@@ -153,7 +156,7 @@ class ClickEvent(EventRecord):
             "link": click.link,
             "link_tags": link_tags,
         }
-        return self._to_all(click.timestamp, click, details)
+        return self._to_all(click.timestamp, "click", click, details)
 
 
 class _Bounced(EventRecord):
@@ -164,6 +167,7 @@ class _Bounced(EventRecord):
         bounce = self.bounce
         return Occurrence(
             bounce.timestamp,
+            "bounce",
             bounce,
             [
                 (
@@ -183,9 +187,8 @@ class _Bounced(EventRecord):
         )
 
 
-class BounceEvent(_Bounced):
-    FORMAT = "event"
-    TYPE_NAME = "Bounce"
+class BounceEvent(_Bounced, tag_field=EVENT, tag="Bounce"):
+    pass
 
 
 class _Complained(EventRecord):
@@ -203,32 +206,28 @@ class _Complained(EventRecord):
         }
         return Occurrence(
             complaint.timestamp,
+            "complaint",
             complaint,
             [(recipient.email_address, dict(details)) for recipient in complaint.complained_recipients],
         )
 
 
-class ComplaintEvent(_Complained):
-    FORMAT = "event"
-    TYPE_NAME = "Complaint"
+class ComplaintEvent(_Complained, tag_field=EVENT, tag="Complaint"):
+    pass
 
 
-class RejectEvent(EventRecord):
-    FORMAT = "event"
-    TYPE_NAME = "Reject"
+class RejectEvent(EventRecord, tag_field=EVENT, tag="Reject"):
     KIND = EventKind.REJECT
     STAMPED_BY_MAIL = True
     reject: Reject
 
     def occurrence(self) -> Occurrence:
-        return self._to_all(self.mail.timestamp, self.reject, {"reason": self.reject.reason})
+        return self._to_all(self.mail.timestamp, "reject", self.reject, {"reason": self.reject.reason})
 
 
-class RenderingFailureEvent(EventRecord):
+class RenderingFailureEvent(EventRecord, tag_field=EVENT, tag="Rendering Failure"):
     """Published under the top-level key ``failure`` (not ``renderingFailure``)."""
 
-    FORMAT = "event"
-    TYPE_NAME = "Rendering Failure"
     KIND = EventKind.RENDERING_FAILURE
     STAMPED_BY_MAIL = True
     failure: RenderingFailure
@@ -237,14 +236,13 @@ class RenderingFailureEvent(EventRecord):
         failure = self.failure
         return self._to_all(
             self.mail.timestamp,
+            "failure",
             failure,
             {"error_message": failure.error_message, "template_name": failure.template_name},
         )
 
 
-class DeliveryDelayEvent(EventRecord):
-    FORMAT = "event"
-    TYPE_NAME = "DeliveryDelay"
+class DeliveryDelayEvent(EventRecord, tag_field=EVENT, tag="DeliveryDelay"):
     KIND = EventKind.DELIVERY_DELAY
     delivery_delay: DeliveryDelay
 
@@ -253,6 +251,7 @@ class DeliveryDelayEvent(EventRecord):
         expiration = format_ses_timestamp(delay.expiration_time) if delay.expiration_time else None
         return Occurrence(
             delay.timestamp,
+            "deliveryDelay",
             delay,
             [
                 (
@@ -270,43 +269,39 @@ class DeliveryDelayEvent(EventRecord):
         )
 
 
-def _preferences(value: TopicPreferences | None) -> dict[str, Any] | None:
-    return value.model_dump(mode="json", exclude_none=True) if value is not None else None
-
-
-class SubscriptionEvent(EventRecord):
-    FORMAT = "event"
-    TYPE_NAME = "Subscription"
+class SubscriptionEvent(EventRecord, tag_field=EVENT, tag="Subscription"):
     KIND = EventKind.SUBSCRIPTION
     subscription: Subscription
 
     def occurrence(self) -> Occurrence:
         subscription = self.subscription
+        raw = self.document["subscription"]
         details = {
             "contact_list": subscription.contact_list,
             "source": subscription.source,
-            "new_topic_preferences": _preferences(subscription.new_topic_preferences),
-            "old_topic_preferences": _preferences(subscription.old_topic_preferences),
+            "new_topic_preferences": preferences_json(
+                subscription.new_topic_preferences, raw.get("newTopicPreferences")
+            ),
+            "old_topic_preferences": preferences_json(
+                subscription.old_topic_preferences, raw.get("oldTopicPreferences")
+            ),
         }
-        return self._to_all(subscription.timestamp, subscription, details)
+        return self._to_all(subscription.timestamp, "subscription", subscription, details)
 
 
 # --- identity feedback notifications (notificationType) ----------------------------------
 
 
-class BounceNotification(_Bounced):
-    FORMAT = "notification"
-    TYPE_NAME = "Bounce"
+class BounceNotification(_Bounced, tag_field=NOTIFICATION, tag="Bounce"):
+    pass
 
 
-class ComplaintNotification(_Complained):
-    FORMAT = "notification"
-    TYPE_NAME = "Complaint"
+class ComplaintNotification(_Complained, tag_field=NOTIFICATION, tag="Complaint"):
+    pass
 
 
-class DeliveryNotification(_Delivered):
-    FORMAT = "notification"
-    TYPE_NAME = "Delivery"
+class DeliveryNotification(_Delivered, tag_field=NOTIFICATION, tag="Delivery"):
+    pass
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -326,31 +321,25 @@ RECORD_TYPES: tuple[type[EventRecord], ...] = (
     ComplaintNotification,
     DeliveryNotification,
 )
-TYPE_NAMES: Mapping[Format, frozenset[str]] = {
-    fmt: frozenset(t.TYPE_NAME for t in RECORD_TYPES if fmt == t.FORMAT) for fmt in TYPE_FIELD
+UNIONS: Mapping[Format, Any] = {
+    fmt: Union[tuple(t for t in RECORD_TYPES if t.format() == fmt)]  # noqa: UP007 (built at run time)
+    for fmt in TYPE_FIELD
 }
-
-
-def record_tag(value: Any) -> str | None:
-    """Discriminator of :data:`SesEvent`: ``"event:<eventType>"`` or ``"notification:<type>"``."""
-    if isinstance(value, EventRecord):
-        return value.tag()
-    if not isinstance(value, Mapping):
-        return None
-    for fmt, field in TYPE_FIELD.items():
-        name = value.get(field, value.get("event_type" if fmt == "event" else "notification_type"))
-        if name is not None:
-            return f"{fmt}:{name}"
-    return None
-
+"""The tagged union of each format's record types (``msgspec.convert(document, UNIONS[fmt])``)."""
+TYPE_NAMES: Mapping[Format, frozenset[str]] = {
+    fmt: frozenset(t.type_name() for t in RECORD_TYPES if t.format() == fmt) for fmt in TYPE_FIELD
+}
 
 if TYPE_CHECKING:
     SesEvent = EventRecord
 else:
-    SesEvent = Annotated[
-        functools.reduce(operator.or_, [Annotated[t, Tag(t.tag())] for t in RECORD_TYPES]),
-        Discriminator(record_tag),
-    ]
-"""Any SES event record of either format (``TypeAdapter(SesEvent)`` validates one directly)."""
+    SesEvent = Union[RECORD_TYPES]  # noqa: UP007 (built at run time)
+"""Any SES event record of either format."""
 
-SES_EVENT: TypeAdapter[SesEvent] = TypeAdapter(SesEvent)
+
+def convert_record(document: Mapping[str, Any], fmt: Format) -> SesEvent:
+    """The record of format ``fmt`` that ``document`` holds (its type field chooses the class).
+    Raises :class:`msgspec.ValidationError` (tracker.models.ses.errors words it for quarantine)."""
+    record: EventRecord = msgspec.convert(document, UNIONS[fmt], dec_hook=decode_hook)
+    record.document = document
+    return record
