@@ -93,6 +93,12 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
     }
 
 
+def wire_lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    """``lambda_record`` of a record ``TableStream`` read: decoded from JSON, it holds no bytes, sets
+    or datetimes, so it already is in Lambda's form (the walk would copy it unchanged)."""
+    return {**record, "eventSourceARN": stream_arn}
+
+
 def is_recipient_record(record: Mapping[str, Any]) -> bool:
     """The event source mapping's filter: a recipient item's change (either image)."""
     data = record.get("dynamodb") or {}
@@ -211,7 +217,9 @@ class TableStream:
             progressed = False
             for shard, records in self.batches():
                 progressed = True
-                delivered = [lambda_record(r, self.stream_arn) for r in records if is_recipient_record(r)]
+                delivered = [
+                    wire_lambda_record(r, self.stream_arn) for r in records if is_recipient_record(r)
+                ]
                 restart_at = None
                 if delivered:
                     response = handler(stream_event(delivered, shard, self.stream_arn)) or {}

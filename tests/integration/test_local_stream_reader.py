@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.streams import STREAMS_CLIENT_CONFIG, TableStream, lambda_record
+from local.streams import STREAMS_CLIENT_CONFIG, TableStream, lambda_record, wire_lambda_record
 
 
 def parsed_records(stream_arn: str) -> list[dict[str, Any]]:
@@ -50,7 +50,10 @@ def test_wire_records_reach_the_projector_as_parsed_ones_would(table: str) -> No
     db.delete_item(TableName=table, Key=key)
 
     reader = TableStream(table)
-    wire = [lambda_record(r, reader.stream_arn) for _, batch in reader.batches() for r in batch]
+    read = [r for _, batch in reader.batches() for r in batch]
+    wire = [lambda_record(r, reader.stream_arn) for r in read]
 
     assert len(wire) == 3
     assert wire == parsed_records(reader.stream_arn)
+    # What drain hands the projector: the same records, without walking them.
+    assert [wire_lambda_record(r, reader.stream_arn) for r in read] == wire
