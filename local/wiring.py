@@ -24,6 +24,9 @@ from local.webhooks import WebhookDriver, WebhookPoller
 # The stack's projector mapping takes up to 1,000 records a batch (infra/projection.py): one count
 # update per message per batch, so bigger batches under load are fewer writes.
 PROJECTOR_BATCH_SIZE = 1000
+# ... gathered for up to its batching window (1 s by default, infra/projection.py): under load each
+# batch then moves a tenant's statistics hour items once for more records.
+PROJECTOR_BATCHING_WINDOW_SECONDS = 1.0
 LOCAL_INGEST_CONCURRENCY = 2
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 # The SES simulator's maximum send rate (sends/s); the sender reads it with GetAccount.
@@ -94,7 +97,13 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
         # CSV exports (docs/exports.md): one export per record, as the stack's mapping.
         QueuePoller("exporter", resources.export_queue_url, export_handler, batch_size=1),
         # The table's stream → the projector: message counts and the suppression list.
-        StreamPoller("projector", Settings.from_env().table_name, project, batch_size=PROJECTOR_BATCH_SIZE),
+        StreamPoller(
+            "projector",
+            Settings.from_env().table_name,
+            project,
+            batch_size=PROJECTOR_BATCH_SIZE,
+            idle_sleep_seconds=PROJECTOR_BATCHING_WINDOW_SECONDS,
+        ),
     ]
     if resources.events is not None:
         # The same stream's second consumer -> the event bus; the webhooks' delivery, which moto
