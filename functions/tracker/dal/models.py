@@ -66,6 +66,7 @@ class TrackerItem(Model):
         table_name = constants.TABLE_NAME
         region: str | None = None
         host: str | None = None
+        max_pool_connections = constants.CLIENT_POOL_CONNECTIONS
 
     pk = UnicodeAttribute(hash_key=True, attr_name=constants.TABLE_PARTITION_KEY)
     sk = UnicodeAttribute(range_key=True, attr_name=constants.TABLE_SORT_KEY)

@@ -23,6 +23,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from tracker import constants
 from tracker.dal.jobs import SendJobBody
 from tracker.domain.errors import (
     RecipientRejectedError,
@@ -47,7 +48,10 @@ SQS_BATCH_LIMIT = 10
 # could send a second copy. The sender retries throttling itself, with backoff, and only errors
 # where SES certainly did not accept the message.
 SES_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=8
+    retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=3,
+    read_timeout=8,
+    max_pool_connections=constants.CLIENT_POOL_CONNECTIONS,
 )
 ENQUEUE_ATTEMPTS = 3
 
