@@ -121,6 +121,18 @@ def stream_event(records: list[dict[str, Any]], shard_id: str, stream_arn: str) 
     }
 
 
+@dataclass(frozen=True)
+class Gathering:
+    """How a batch grows while its shard's records keep coming: another read every ``poll_seconds``
+    (``wait`` sleeps, true when stopping) for up to ``window_seconds``, as Lambda's batching window
+    gathers; unlike Lambda's, the batch goes to the handler as soon as a read brings nothing new,
+    so the counts settle a poll after the last change instead of a window."""
+
+    window_seconds: float
+    poll_seconds: float
+    wait: Callable[[float], bool]
+
+
 @dataclass
 class DrainReport:
     batches: int = 0
@@ -199,6 +211,32 @@ class TableStream:
             if records:
                 yield shard, records
 
+    def _read_on(self, shard: str, limit: int) -> list[dict[str, Any]]:
+        """The shard's records after those read and not yet handled (none once it is closed)."""
+        iterator = self._handed_back.get(shard)
+        if iterator is None:
+            return []
+        response = self._client.get_records(ShardIterator=iterator, Limit=limit)
+        following = response.get("NextShardIterator")
+        if following:
+            self._handed_back[shard] = str(following)
+        else:
+            self._handed_back.pop(shard)
+        return list(response.get("Records", []))
+
+    def _gather(
+        self, shard: str, records: list[dict[str, Any]], gathering: Gathering
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + gathering.window_seconds
+        while len(records) < self.batch_size and time.monotonic() < deadline:
+            if gathering.wait(gathering.poll_seconds):
+                break
+            more = self._read_on(shard, self.batch_size - len(records))
+            if not more:
+                break
+            records = records + more
+        return records
+
     def _advance(self, shard: str, records: list[dict[str, Any]], restart_at: str | None) -> None:
         if restart_at is not None:
             self._positions[shard] = ("AT_SEQUENCE_NUMBER", restart_at)
@@ -208,15 +246,19 @@ class TableStream:
             if shard in self._handed_back:
                 self._iterators[shard] = self._handed_back.pop(shard)
 
-    def drain(self, handler: Handler, *, max_batches: int | None = None) -> DrainReport:
+    def drain(
+        self, handler: Handler, *, max_batches: int | None = None, gathering: Gathering | None = None
+    ) -> DrainReport:
         """Hand every unread record to ``handler`` (recipient records only, as the mapping's
-        filter does), batch after batch, until the stream has nothing unread."""
+        filter does), batch after batch, until the stream has nothing unread; with ``gathering``
+        each batch first grows while its shard's records keep coming."""
         report = DrainReport()
         attempts: dict[tuple[str, str], int] = {}
         while max_batches is None or report.batches < max_batches:
             progressed = False
-            for shard, records in self.batches():
+            for shard, first in self.batches():
                 progressed = True
+                records = self._gather(shard, first, gathering) if gathering else first
                 delivered = [
                     wire_lambda_record(r, self.stream_arn) for r in records if is_recipient_record(r)
                 ]
@@ -251,6 +293,8 @@ class StreamPoller:
     handler: Handler
     idle_sleep_seconds: float = 0.25
     batch_size: int = BATCH_SIZE
+    # > 0: each batch grows for up to this long while records keep coming (Gathering).
+    gather_seconds: float = 0.0
     batches: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -271,7 +315,12 @@ class StreamPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                report = self._stream.drain(self.handler, max_batches=1)
+                gathering = (
+                    Gathering(self.gather_seconds, self.idle_sleep_seconds, self._stop.wait)
+                    if self.gather_seconds
+                    else None
+                )
+                report = self._stream.drain(self.handler, max_batches=1, gathering=gathering)
                 self.batches += report.batches
                 if report.records < self.batch_size or report.failed_batches:
                     # Nothing left but a partial batch: wait for the next poll, as Lambda polls a

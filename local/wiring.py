@@ -24,8 +24,8 @@ from local.webhooks import WebhookDriver, WebhookPoller
 # The stack's projector mapping takes up to 1,000 records a batch (infra/projection.py): one count
 # update per message per batch, so bigger batches under load are fewer writes.
 PROJECTOR_BATCH_SIZE = 1000
-# ... gathered for up to its batching window (1 s by default, infra/projection.py): under load each
-# batch then moves a tenant's statistics hour items once for more records.
+# ... gathered for up to its batching window (1 s by default, infra/projection.py) while records keep
+# coming: under load each batch moves a tenant's statistics hour items once for more records.
 PROJECTOR_BATCHING_WINDOW_SECONDS = 1.0
 LOCAL_INGEST_CONCURRENCY = 2
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -102,7 +102,7 @@ def start_system(resources: LocalResources, port: int) -> LocalSystem:
             Settings.from_env().table_name,
             project,
             batch_size=PROJECTOR_BATCH_SIZE,
-            idle_sleep_seconds=PROJECTOR_BATCHING_WINDOW_SECONDS,
+            gather_seconds=PROJECTOR_BATCHING_WINDOW_SECONDS,
         ),
     ]
     if resources.events is not None:
