@@ -122,6 +122,15 @@ def test_a_type_specific_object_nested_past_serialization_is_an_invalid_event() 
     assert "depth" in error.detail
 
 
+@pytest.mark.parametrize("preferences", ["newTopicPreferences", "oldTopicPreferences"])
+def test_topic_preferences_nested_past_serialization_are_an_invalid_event(preferences: str) -> None:
+    event = b.subscription_event("ses-1", "a@example.com")
+    event["subscription"][preferences]["extra"] = nested(300)  # kept on the event, as published
+    error = refusal(b.sns_body(event))
+    assert error.reason == "invalid_event"
+    assert "depth" in error.detail
+
+
 def test_nesting_past_what_json_reads_is_malformed_json() -> None:
     body = b.sns_body(an_open()).replace('"Type"', '"deep": ' + "[" * 5000 + "]" * 5000 + ', "Type"', 1)
     assert refusal(body).reason == "malformed_json"

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from email.utils import parseaddr
 from typing import Any
 
@@ -173,15 +174,23 @@ def normalize_address(address: str) -> str:
     return normalize_email(parsed or address)
 
 
-def _section(kind: EventKind, event: SesEvent, occurrence: Occurrence) -> dict[str, Any]:
-    """The type-specific object as published, in a deterministic JSON-safe form (it is hashed
-    into the event id, so it must serialize whole: an unknown field nested too deep cannot)."""
+@contextmanager
+def _serializable(kind: EventKind) -> Iterator[None]:
+    """What is kept or hashed of an event must serialize whole: an unknown field nested too deep
+    cannot, and makes the event invalid."""
     try:
-        return section_json(occurrence.section, event.document.get(occurrence.key))
+        yield
     except TooDeepError as exc:
         raise InvalidEventError(
             "invalid_event", _clip(f"{kind.value}: cannot be serialized: {exc}")
         ) from None
+
+
+def _section(kind: EventKind, event: SesEvent, occurrence: Occurrence) -> dict[str, Any]:
+    """The type-specific object as published, in a deterministic JSON-safe form (it is hashed
+    into the event id)."""
+    with _serializable(kind):
+        return section_json(occurrence.section, event.document.get(occurrence.key))
 
 
 def _event_id(kind: EventKind, mail: Mail, email: str, section: Mapping[str, Any], with_sent_at: bool) -> str:
@@ -227,7 +236,8 @@ def to_recipient_events(event: SesEvent, apple_ranges: AddressSet | None = None)
         raise InvalidEventError(
             "invalid_event", f"mail.messageId: longer than {MAX_SES_MESSAGE_ID} characters"
         )
-    occurrence = event.occurrence()
+    with _serializable(kind):  # a Subscription keeps its topic preferences, as published
+        occurrence = event.occurrence()
     at, recipients = plain_datetime(occurrence.at), occurrence.recipients
     sent_at = plain_datetime(mail.timestamp)
     if len(recipients) > MAX_RECIPIENTS_PER_EVENT:
