@@ -181,6 +181,8 @@ class TableStream:
         return self._shard_ids
 
     def _read(self, shard: str) -> list[dict[str, Any]]:
+        # An iterator handed back by a batch that was never handled (its handler raised) is stale.
+        self._handed_back.pop(shard, None)
         iterator = self._iterators.pop(shard, None) or self._new_iterator(shard)
         response = self._client.get_records(ShardIterator=iterator, Limit=self.batch_size)
         records = list(response.get("Records", []))
@@ -228,7 +230,7 @@ class TableStream:
         self, shard: str, records: list[dict[str, Any]], gathering: Gathering
     ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + gathering.window_seconds
-        while len(records) < self.batch_size and time.monotonic() < deadline:
+        while len(records) < self.batch_size and time.monotonic() < deadline and shard in self._handed_back:
             if gathering.wait(gathering.poll_seconds):
                 break
             more = self._read_on(shard, self.batch_size - len(records))
