@@ -128,11 +128,12 @@ def ingest_section(
     lines += worst_case_lines(worst)
     w_items, r_items = per_record(t_ours.items_written, ours), per_record(t_ours.items_read, ours)
     at = f" at the deployed mapping's stream batches of ~{batching.whole_records:,}" if batching else ""
+    rate = f" at {batching.rate:,} events/s (the deployed stream batches)" if batching else ""
     goals.append(
         Goal(
-            "≤ 1.1 items written and ≤ 1.0 item read per SES event (duplicates included), counts exact "
-            "(message counts = recount = model answer)",
-            w_items <= 1.1 and r_items <= 1.0 and ours.check.ok,
+            f"≤ 1.1 items written and ≤ 1.0 item read per SES event{rate} (duplicates included), counts "
+            "exact (message counts = recount = model answer; in the worst-case run too)",
+            w_items <= 1.1 and r_items <= 1.0 and ours.check.ok and (worst is None or worst.exact),
             f"{w_items:.3f} items written ({per_record(t_proj.items_written, ours):.3f} of them by the projector){at} and "
             f"{r_items:.3f} read per event; {per_record(t_ours.write_requests, ours):.3f} write and "
             f"{per_record(t_ours.read_requests, ours):.3f} read API calls; counts exact: {PASS if ours.check.ok else FAIL}"

@@ -20,7 +20,7 @@ def within(name: str, value: int, bounds: tuple[int, int]) -> None:
 # per sender invocation, and the seconds of one invocation a job may use at the sender's share of
 # the rate (its 30 s timeout less the margin it keeps for the last outcome writes).
 SEND_JOB_SIZE = (1, 100)
-SEND_PARALLEL_CALLS = (1, 64)
+SEND_PARALLEL_CALLS = (1, c.MAX_SEND_PARALLEL_CALLS)
 SEND_JOB_SECONDS = 20
 
 

@@ -149,10 +149,12 @@ ENV_SEND_PARALLEL_CALLS = "SEND_PARALLEL_CALLS"
 DEFAULT_SEND_JOB_SIZE = 50
 DEFAULT_SENDER_CONCURRENCY = 4
 DEFAULT_SEND_PARALLEL_CALLS = 32
+# The most SES calls one sender invocation makes at once (the sendParallelCalls context value's bound).
+MAX_SEND_PARALLEL_CALLS = 64
 # Connections each AWS client keeps: at least the most threads that call through one client at
-# once (the sender's parallel SES calls, at most 64; ingest's 16 commit threads). A smaller pool
-# closes the extra connections after every call, so each such call opens a new TLS connection.
-CLIENT_POOL_CONNECTIONS = 64
+# once (the sender's parallel SES calls; ingest's 16 commit threads). A smaller pool closes the
+# extra connections after every call, so each such call opens a new TLS connection.
+CLIENT_POOL_CONNECTIONS = MAX_SEND_PARALLEL_CALLS
 ENV_SUPPRESS_PERMANENT_BOUNCES = "SUPPRESS_AFTER_PERMANENT_BOUNCES"
 ENV_SUPPRESS_COMPLAINTS = "SUPPRESS_AFTER_COMPLAINTS"
 ENV_SUPPRESS_TRANSIENT_BOUNCES = "SUPPRESS_AFTER_TRANSIENT_BOUNCES"
