@@ -244,7 +244,7 @@ export async function recipientsView(ctx) {
     ),
   );
   ctx.done(message.subject || "Message", `${plural(items.length, "recipient", "recipients")} shown.`, {
-    live: message.pending > 0 || items.some((recipient) => PENDING_STATUSES.includes(recipient.status)),
+    live: message.pending > 0 || message.recipients === 0 || items.some((recipient) => PENDING_STATUSES.includes(recipient.status)),
     what: "some recipients are pending",
   });
 }
@@ -296,7 +296,7 @@ export async function summaryView(ctx) {
       ),
     ),
   );
-  ctx.done(`${message.subject || "Message"}: summary`, null, { live: message.pending > 0, what: "some recipients are pending" });
+  ctx.done(`${message.subject || "Message"}: summary`, null, { live: message.pending > 0 || message.recipients === 0, what: "some recipients are pending" });
 }
 
 /** The Links and Providers tabs: the message's header, then the panel of what the API keeps. */
@@ -305,7 +305,7 @@ async function insightView(ctx, current, load, panel, label) {
   const [message, body] = await Promise.all([ctx.api.getMessage(ctx.params.id), load(ctx.params.id)]);
   if (!ctx.isCurrent()) return;
   ctx.show(messageHeader(message, current, ctx.api), h("section", { class: "tab-panel", "aria-label": label }, panel(body)));
-  ctx.done(`${message.subject || "Message"}: ${label.toLowerCase()}`, null, { live: message.pending > 0, what: "some recipients are pending" });
+  ctx.done(`${message.subject || "Message"}: ${label.toLowerCase()}`, null, { live: message.pending > 0 || message.recipients === 0, what: "some recipients are pending" });
 }
 
 export function linksView(ctx) {

@@ -88,7 +88,9 @@ export async function messagesView(ctx) {
   if (!ctx.isCurrent()) return;
 
   const items = page.items ?? [];
-  const anyPending = items.some((message) => message.pending > 0);
+  // A message counted as no recipients yet is one the projector has not met (its counts lag its
+  // creation by about a batching window): it will change too.
+  const anyPending = items.some((message) => message.pending > 0 || message.recipients === 0);
   let content;
   if (items.length === 0) {
     content =
