@@ -60,12 +60,14 @@ class LocalSystem:
 
 def start_system(resources: LocalResources, port: int) -> LocalSystem:
     from tracker.bootstrap.sender import build_sender
+    from tracker.dal.outbound import SES_CLIENT_CONFIG
     from tracker.handlers import api, events, exporter, ingest, projector, sender, webhook_failures
     from tracker.settings import SendSettings, Settings
 
     topic = BatchingPublisher(boto3.client("sns", region_name=REGION), resources.topic_arn)
     ses = SimulatedSes(
-        boto3.client("sesv2", region_name=REGION),
+        # The deployed sender's client settings: no automatic retries, a connection per parallel call.
+        boto3.client("sesv2", region_name=REGION, config=SES_CLIENT_CONFIG),
         publish=topic.publish_batch,
         max_send_rate=local_send_rate(),
     )
