@@ -185,7 +185,11 @@ def main() -> int:
         "Press Ctrl+C to stop.",
         flush=True,
     )
-    stop.wait()
+    # Waited in short steps: Python runs a signal's handler in the main thread, and when the kernel
+    # hands SIGINT to another of local mode's threads (likelier the busier they are), a main thread
+    # blocked in one long wait would not run it until that wait ended.
+    while not stop.wait(timeout=0.2):
+        pass
     print("\nstopping...", flush=True)
     profiling.write("local")
     RUN_STATE.unlink(missing_ok=True)  # `make quarantine` no longer finds a running local mode
