@@ -12,6 +12,7 @@ import pytest
 from tests import ses_builders as b
 from tracker.domain.errors import InvalidEventError
 from tracker.models.ses import parse_record_body
+from tracker.models.ses.limits import OUT_OF_RANGE
 
 
 def refusal(body: str) -> InvalidEventError:
@@ -41,6 +42,15 @@ def test_an_offset_that_crosses_the_calendars_end_is_out_of_range(stamp: str, wh
     error = refusal(b.sns_body(event))
     assert error.reason == "time_out_of_range"
     assert error.detail.startswith(f"{where}.timestamp:"), error.detail
+
+
+def test_a_timestamp_that_only_quotes_the_out_of_range_wording_is_an_invalid_event() -> None:
+    # The reason comes from the kind of error, not from its text, which can carry the input.
+    event = an_open()
+    event["open"]["timestamp"] = f"soon {OUT_OF_RANGE}"
+    error = refusal(b.sns_body(event))
+    assert error.reason == "invalid_event"
+    assert error.detail.startswith("open.timestamp:"), error.detail
 
 
 # --- text that is not Unicode ------------------------------------------------------------------

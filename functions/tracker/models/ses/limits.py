@@ -86,13 +86,17 @@ def bounded_details(details: Mapping[str, Any]) -> dict[str, Any]:
     return {key: bounded(value, FIELD_LIMITS.get(key, DEFAULT_FIELD_LIMIT)) for key, value in details.items()}
 
 
-# The parser tells an out-of-range time from other invalid values by this text (its own reason).
 OUT_OF_RANGE = "is outside the times SES can report"
 
 
-def out_of_range(value: str) -> ValueError:
+class EventTimeOutOfRangeError(ValueError):
+    """A time no SES event can carry. The parser gives it its own reason by this type (msgspec
+    keeps it as the cause of its error): the message quotes the input, so its text cannot tell."""
+
+
+def out_of_range(value: str) -> EventTimeOutOfRangeError:
     earliest, latest = EARLIEST_EVENT_TIME.date().isoformat(), LATEST_EVENT_TIME.date().isoformat()
-    return ValueError(f"{value} {OUT_OF_RANGE} ({earliest} to {latest})")
+    return EventTimeOutOfRangeError(f"{value} {OUT_OF_RANGE} ({earliest} to {latest})")
 
 
 def check_event_time(value: datetime) -> datetime:

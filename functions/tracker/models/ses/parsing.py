@@ -32,7 +32,7 @@ from tracker.models.ses.limits import (
     MAX_SES_MESSAGE_ID,
     MAX_TAG_TEXT,
     MAX_TAGS,
-    OUT_OF_RANGE,
+    EventTimeOutOfRangeError,
     bounded_details,
     truncated,
 )
@@ -57,7 +57,7 @@ def _clip(text: str) -> str:
 
 def _invalid(error: msgspec.ValidationError, document: Any, what: str = "") -> InvalidEventError:
     """The quarantine reason and detail of a record msgspec refused: where, and what is wrong."""
-    reason = "time_out_of_range" if OUT_OF_RANGE in str(error) else "invalid_event"
+    reason = "time_out_of_range" if isinstance(error.__cause__, EventTimeOutOfRangeError) else "invalid_event"
     return InvalidEventError(reason, _clip(what + error_detail(error, document)))
 
 
