@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.stack_floors import FLOORS
 from tracker import constants
 from tracker.settings import FUNCTION_RUNTIME_ENVIRONMENT
 
@@ -52,6 +53,8 @@ _PROBE = (
     "import importlib; importlib.import_module(sys.argv[1])\n"
     "print(time.perf_counter() - start, time.process_time() - cpu)\n"
 )
+# The same timing around a program instead of an import (bench.stack_floors).
+_CODE_PROBE = _PROBE.replace("import importlib; importlib.import_module(sys.argv[1])", "exec(sys.argv[1])")
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,10 @@ def available_modules() -> list[str]:
     return found
 
 
-def _once(module: str, env: dict[str, str]) -> tuple[float, float] | str:
+def _once(module: str, env: dict[str, str], probe: str = _PROBE) -> tuple[float, float] | str:
+    """One fresh interpreter: (wall, CPU) seconds of ``probe`` given ``module``, or its last error line."""
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, module],
+        [sys.executable, "-c", probe, module],
         env=env,
         capture_output=True,
         text=True,
@@ -126,11 +130,13 @@ def _once(module: str, env: dict[str, str]) -> tuple[float, float] | str:
 
 
 def measure(runs: int = 7, progress: object = None) -> list[ImportTime]:
-    """``import boto3``, every handler as deployed, then SDK_TRACING_PROBE with SDK tracing on."""
+    """``import boto3``, every handler as deployed, SDK_TRACING_PROBE with SDK tracing on, then the
+    libraries' floors (bench.stack_floors)."""
     handlers = available_modules()
     modules = [BASELINE, *handlers]
     if SDK_TRACING_PROBE in handlers:
         modules.append(SDK_TRACING_PROBE + SDK_TRACING_SUFFIX)
+    modules.extend(FLOORS)
     env, traced_env = lambda_environment(), lambda_environment(sdk_tracing=True)
     samples: dict[str, list[tuple[float, float]]] = {m: [] for m in modules}
     errors: dict[str, str] = {}
@@ -138,7 +144,9 @@ def measure(runs: int = 7, progress: object = None) -> list[ImportTime]:
         for module in modules:
             if module in errors:
                 continue
-            if module.endswith(SDK_TRACING_SUFFIX):
+            if module in FLOORS:
+                value = _once(FLOORS[module], env, _CODE_PROBE)
+            elif module.endswith(SDK_TRACING_SUFFIX):
                 value = _once(module.removesuffix(SDK_TRACING_SUFFIX), traced_env)
             else:
                 value = _once(module, env)

@@ -12,6 +12,7 @@ from bench.engagement import ClassifierCost
 from bench.reads import ROUTES, SIZES, PageCost
 from bench.report import Goal, heading, ratio, table
 from bench.runs import RunResult
+from bench.stack_floors import is_floor
 
 IMPORT_RATIO = 1.5
 COST_GOAL = 2.00
@@ -62,14 +63,27 @@ def cold_start_section(imports: Sequence[coldstart.ImportTime], runs: int, goals
         "  X-Ray SDK); the row marked (sdkTracing=true) is the same handler with the SDK loaded and botocore\n"
         "  patched, as that context value deploys it (tracker/handlers/tracing.py), and is not judged;\n"
         "  byte-code caches warm. The modules: every *_HANDLER entry point of tracker/constants.py.\n"
+        "  The floor rows are the libraries alone, no code of ours (bench/stack_floors.py), loaded as a\n"
+        "  handler loads in Lambda; they are not judged.\n"
         "  The goal is judged on CPU time (the same as wall on a quiet machine; wall grows with the load)."
     )
-    handlers = [e for e in imports[1:] if not e.error and not e.module.endswith(coldstart.SDK_TRACING_SUFFIX)]
+    handlers = [
+        e
+        for e in imports[1:]
+        if not e.error and not e.module.endswith(coldstart.SDK_TRACING_SUFFIX) and not is_floor(e.module)
+    ]
     slow = [e for e in handlers if e.cpu_median > IMPORT_RATIO * baseline_cpu]
     culprits = [
         f"  {e.module}: " + ", ".join(f"{p} {t * 1000:,.0f} ms" for p, t in coldstart.beyond_boto3(e.module))
         for e in slow
     ]
+    floors = [
+        f"  {e.module}: {e.cpu_median / baseline_cpu:.2f}x"
+        for e in imports
+        if is_floor(e.module) and not e.error
+    ]
+    if floors:
+        culprits += ["  The libraries alone, before any code of ours:", *floors]
     goals.append(
         Goal(
             text,
