@@ -58,13 +58,14 @@ class StreamBatching:
         )
 
 
-def batching(rate: int, changes_per_event: float, batch_size: int, window: float) -> StreamBatching:
-    """The batches of ``batch_size`` records or ``window`` seconds at ``rate`` events/s."""
+def batching(rate: int, changes_per_event: float, batch_size: int, window: int) -> StreamBatching:
+    """The batches of ``batch_size`` records or ``window`` seconds at ``rate`` events/s (Lambda's
+    batching window is whole seconds, ``MaximumBatchingWindowInSeconds``)."""
     return _model(
         rate,
         changes_per_event,
         cost.Setting(batch_size, "given", True),
-        cost.Setting(int(window), "given", True),
+        cost.Setting(window, "given", True),
     )
 
 
