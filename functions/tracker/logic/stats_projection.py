@@ -13,16 +13,15 @@ item's update is guarded on its own, so their order does not matter.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from tracker.domain.errors import TransientStoreError
 from tracker.domain.stats import marks_delta
+from tracker.logic.pools import LazyPool
 
 if TYPE_CHECKING:
     from tracker.logic.projector import ProjectionReport, RecipientStreamChange
@@ -31,6 +30,7 @@ UPDATE_ATTEMPTS = 5
 # Hour items updated at once: a batch of events spread over days moves dozens of them, which one
 # after another would cost a round trip each.
 STATS_WORKERS = 8
+_POOL = LazyPool(STATS_WORKERS, "stats")
 # (kind, metric) -> count change of one hour item.
 StatsDelta = Mapping[tuple[str, str], int]
 
@@ -86,27 +86,12 @@ def project_stats(
             return moves[0].sequence
         return None
 
-    # One item (the common case: a send's events arrive in time order) needs no other thread.
-    outcomes = list(_executor().map(update, items)) if len(items) > 1 else [update(i) for i in items]
+    outcomes = _POOL.map(update, items)
     for outcome in outcomes:
         if outcome is None:
             report.stats_buckets += 1
         else:
             report.failed_sequences.append(outcome)
-
-
-# Kept for the life of the process (a Lambda container), as the ingest's pool is: starting threads
-# for every batch would cost more CPU than the statistics themselves.
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=STATS_WORKERS)
-        return _pool
 
 
 def _apply(
