@@ -3,7 +3,9 @@
 In a Lambda container the pool outlives the invocation, so a warm function starts no threads:
 starting a pool's threads for every batch cost the ingest ~6 ms of a batch's ~130 ms CPU (bench
 section 3), more than the projector's statistics updates themselves. One item runs on the
-caller's thread (a retried batch, a send in time order, a test).
+caller's thread (a retried batch, a send in time order, a test). Its threads keep
+``ThreadPoolExecutor``'s own name prefix (``ThreadPoolExecutor-<name>_<n>``), by which the bench's
+meter tells requests issued side by side from sequential ones (bench/counting.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ class LazyPool:
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix=self._name)
+                self._pool = ThreadPoolExecutor(
+                    self._workers, thread_name_prefix=f"ThreadPoolExecutor-{self._name}"
+                )
             return self._pool
 
     def map(self, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
